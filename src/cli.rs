@@ -1,0 +1,105 @@
+//! Command line: clap definitions and dispatch. Library errors become exit
+//! codes here and nowhere else.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::site::{self, BuildOptions};
+
+#[derive(Parser, Debug)]
+#[command(name = "kennisbank", version, about = "Bouwt een doorzoekbare statische kennisbank uit Markdown", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Bouw de site naar public/ (of --output)
+    Build(BuildArgs),
+    /// Controleer alles wat build controleert, zonder iets te schrijven
+    Check(CommonArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Map van de site (met kennisbank.yaml en content/)
+    #[arg(long, short = 'r', default_value = ".")]
+    pub root: PathBuf,
+    /// Basis-URL, bijvoorbeeld https://example.org/kennisbank/
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Neem pagina's met draft: true mee
+    #[arg(long)]
+    pub drafts: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Uitvoermap (standaard: <root>/public)
+    #[arg(long, short = 'o', alias = "out")]
+    pub output: Option<PathBuf>,
+    /// Sla de zoekindex over
+    #[arg(long)]
+    pub no_search: bool,
+}
+
+impl CommonArgs {
+    fn options(&self) -> BuildOptions {
+        BuildOptions {
+            root: self.root.clone(),
+            output: None,
+            base_url: self.base_url.clone(),
+            drafts: self.drafts,
+            search: true,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Build(args) => {
+            let mut opts = args.common.options();
+            opts.output = args.output;
+            opts.search = !args.no_search;
+            report(site::build(&opts), |r| {
+                let mut line = r.summary_line();
+                if let Some(s) = &r.search {
+                    line.push_str(&format!(
+                        "\nzoekindex: {} pagina's, {} woorden in {} ms",
+                        s.pages,
+                        s.words,
+                        s.duration.as_millis()
+                    ));
+                }
+                line
+            })
+        }
+        Command::Check(args) => report(site::check(&args.options()), |r| {
+            format!("geen fouten: {} pagina's, {} secties gecontroleerd", r.pages, r.sections)
+        }),
+    }
+}
+
+fn report(
+    result: Result<site::BuildReport, crate::error::BuildFailure>,
+    ok: impl Fn(&site::BuildReport) -> String,
+) -> ExitCode {
+    match result {
+        Ok(r) => {
+            for w in &r.warnings {
+                eprintln!("{w}");
+            }
+            println!("{}", ok(&r));
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::FAILURE
+        }
+    }
+}

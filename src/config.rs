@@ -1,0 +1,274 @@
+//! Site configuration: `kennisbank.yaml` at the site root.
+//!
+//! Unknown keys are errors naming the closest valid key, because a typo in a
+//! config key otherwise silently does nothing.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{closest, Diagnostic};
+
+pub const CONFIG_FILE: &str = "kennisbank.yaml";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    #[serde(default)]
+    pub taxonomies: Vec<TaxonomyConfig>,
+    #[serde(default)]
+    pub relations: BTreeMap<String, RelationConfig>,
+    #[serde(default)]
+    pub menu: Vec<MenuItem>,
+    #[serde(default)]
+    pub search: SearchConfig,
+    #[serde(default)]
+    pub markdown: MarkdownConfig,
+    /// Write an Atom feed of the newest pages.
+    #[serde(default = "yes")]
+    pub feed: bool,
+    #[serde(default)]
+    pub extra: serde_yaml::Mapping,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxonomyConfig {
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+impl TaxonomyConfig {
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelationConfig {
+    /// Section (path under content/) whose pages the relation points at.
+    pub section: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Heading shown on the target page for the incoming direction.
+    #[serde(default)]
+    pub inverse_title: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuItem {
+    pub title: String,
+    /// `@/path.md` for content, or a path/URL.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Front-matter fields offered as search filters (`soort` is the page kind).
+    #[serde(default)]
+    pub filters: Vec<String>,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            enabled: true,
+            filters: vec!["soort".into()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkdownConfig {
+    /// Pass raw HTML in Markdown through; otherwise it is escaped.
+    #[serde(default)]
+    pub raw_html: bool,
+}
+
+fn default_base_url() -> String {
+    "/".into()
+}
+fn default_language() -> String {
+    "nl".into()
+}
+fn default_theme() -> String {
+    "default".into()
+}
+fn yes() -> bool {
+    true
+}
+
+impl Config {
+    /// Parses config text; `file` is only used in diagnostics.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, Diagnostic> {
+        let mut config: Config = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, file))?;
+        config.base_url = normalise_base_url(&config.base_url);
+        config.validate(text, file)?;
+        Ok(config)
+    }
+
+    pub fn load(root: &Path) -> Result<Config, Diagnostic> {
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Diagnostic::error(CONFIG_FILE, format!("kan de configuratie niet lezen: {e}"))
+                .hint(format!("maak {CONFIG_FILE} aan in {}", root.display()))
+        })?;
+        Config::parse(&text, Path::new(CONFIG_FILE))
+    }
+
+    fn validate(&self, text: &str, file: &Path) -> Result<(), Diagnostic> {
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.taxonomies {
+            if !seen.insert(t.name.as_str()) || crate::frontmatter::is_builtin(&t.name) {
+                return Err(Diagnostic::error(
+                    file,
+                    format!("taxonomy '{}' is dubbel of botst met een vast veld", t.name),
+                )
+                .at_line(crate::frontmatter::key_line(text, &t.name))
+                .hint("geef elke taxonomie een eigen naam"));
+            }
+        }
+        for name in self.relations.keys() {
+            if !seen.insert(name.as_str()) || crate::frontmatter::is_builtin(name) {
+                return Err(Diagnostic::error(
+                    file,
+                    format!("relation '{name}' botst met een taxonomie of een vast veld"),
+                )
+                .at_line(crate::frontmatter::key_line(text, name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// `/kennisbank/` for `https://example.org/kennisbank/`, `/` for a root site.
+    pub fn base_path(&self) -> String {
+        base_path_of(&self.base_url)
+    }
+
+    pub fn is_taxonomy(&self, key: &str) -> bool {
+        self.taxonomies.iter().any(|t| t.name == key)
+    }
+}
+
+/// Ensures a trailing slash so joining paths never needs a special case.
+pub fn normalise_base_url(url: &str) -> String {
+    let url = url.trim();
+    if url.is_empty() {
+        return "/".into();
+    }
+    if url.ends_with('/') {
+        url.to_string()
+    } else {
+        format!("{url}/")
+    }
+}
+
+pub fn base_path_of(base_url: &str) -> String {
+    let rest = match base_url.find("://") {
+        Some(i) => {
+            let after = &base_url[i + 3..];
+            match after.find('/') {
+                Some(j) => &after[j..],
+                None => "/",
+            }
+        }
+        None => base_url,
+    };
+    let rest = if rest.starts_with('/') {
+        rest.to_string()
+    } else {
+        format!("/{rest}")
+    };
+    normalise_base_url(&rest)
+}
+
+/// Turns a serde_yaml error into a located diagnostic, with a "did you mean"
+/// for unknown keys.
+pub fn yaml_error(e: &serde_yaml::Error, file: &Path) -> Diagnostic {
+    let msg = e.to_string();
+    let mut d = Diagnostic::error(file, clean_yaml_message(&msg));
+    if let Some(loc) = e.location() {
+        d = d.at(loc.line(), loc.column());
+    }
+    if let Some((unknown, expected)) = parse_unknown_field(&msg) {
+        let hint = match closest(&unknown, expected.iter().map(String::as_str)) {
+            Some(best) => format!("bedoelt u '{best}'? Geldige sleutels: {}", expected.join(", ")),
+            None => format!("geldige sleutels: {}", expected.join(", ")),
+        };
+        d.message = format!("onbekende sleutel '{unknown}'");
+        d = d.hint(hint);
+    }
+    d
+}
+
+/// serde_yaml appends " at line N column M"; we report that separately.
+fn clean_yaml_message(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Extracts `x` and the list from "unknown field `x`, expected one of `a`, `b`".
+fn parse_unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
+    let rest = msg.strip_prefix("unknown field `").or_else(|| {
+        msg.find(": unknown field `")
+            .map(|i| &msg[i + ": unknown field `".len()..])
+    })?;
+    let end = rest.find('`')?;
+    let unknown = rest[..end].to_string();
+    let expected = rest[end..]
+        .split('`')
+        .skip(2)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    Some((unknown, expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_the_closest_valid_one() {
+        let err = Config::parse("title: x\ntitel: y\n", Path::new("kennisbank.yaml")).unwrap_err();
+        assert_eq!(err.message, "onbekende sleutel 'titel'");
+        assert_eq!(err.line, Some(2));
+        let hint = err.hint.unwrap();
+        assert!(hint.contains("bedoelt u 'title'"), "{hint}");
+    }
+
+    #[test]
+    fn base_path_from_full_url_and_path() {
+        assert_eq!(base_path_of("https://example.org/kennisbank/"), "/kennisbank/");
+        assert_eq!(base_path_of("https://example.org"), "/");
+        assert_eq!(base_path_of("/"), "/");
+        assert_eq!(base_path_of("/docs"), "/docs/");
+    }
+
+    #[test]
+    fn defaults_are_dutch() {
+        let c = Config::parse("title: x\n", Path::new("k.yaml")).unwrap();
+        assert_eq!(c.language, "nl");
+        assert_eq!(c.base_url, "/");
+        assert!(c.search.enabled);
+    }
+}

@@ -1,0 +1,213 @@
+//! Load stage: read `content/`, `static/` and the theme's static files from
+//! disk. Only I/O lives here; everything after works on the loaded text.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::error::Diagnostic;
+use crate::model::{Asset, SourceFile};
+
+/// Everything read from disk for one build.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub files: Vec<SourceFile>,
+    /// Non-Markdown files under content/, relative to content/.
+    pub content_assets: Vec<(PathBuf, String)>,
+    /// Theme and site static files (site wins on a clash).
+    pub static_files: Vec<Asset>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Files an editor leaves around while saving; never content.
+pub fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913" // vim's write test file
+}
+
+pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
+    let mut loaded = Loaded::default();
+    let content = root.join("content");
+    if !content.is_dir() {
+        loaded.diagnostics.push(
+            Diagnostic::error("content", "map content/ ontbreekt")
+                .hint(format!("maak {} aan met een _index.md", content.display())),
+        );
+        return loaded;
+    }
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut md_paths = Vec::new();
+    walk(&content, &canonical_root, root, &mut loaded.diagnostics, |path, rel| {
+        if rel.ends_with(".md") {
+            md_paths.push((path, rel));
+        } else {
+            loaded.content_assets.push((path, rel));
+        }
+    });
+
+    let results: Vec<Result<SourceFile, Diagnostic>> = md_paths
+        .into_par_iter()
+        .map(|(path, rel)| read_source(&path, rel, root))
+        .collect();
+    for r in results {
+        match r {
+            Ok(f) => loaded.files.push(f),
+            Err(d) => loaded.diagnostics.push(d),
+        }
+    }
+    loaded.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+
+    // Theme static first, then the site's: a later entry overrides an earlier one.
+    let mut statics = std::collections::BTreeMap::new();
+    for dir in [theme_dir.join("static"), root.join("static")] {
+        if dir.is_dir() {
+            walk(&dir, &canonical_root, root, &mut loaded.diagnostics, |path, rel| {
+                statics.insert(rel, path);
+            });
+        }
+    }
+    loaded.static_files = statics
+        .into_iter()
+        .map(|(dest, source)| Asset { source, dest })
+        .collect();
+    loaded
+}
+
+/// Walks `dir` without following directory symlinks; calls `found` with the
+/// path and its `/`-separated path relative to `dir`.
+fn walk(
+    dir: &Path,
+    canonical_root: &Path,
+    root: &Path,
+    diags: &mut Vec<Diagnostic>,
+    mut found: impl FnMut(PathBuf, String),
+) {
+    let walker = WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0 || !e.file_name().to_str().is_some_and(is_ignored_name)
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(display_path(root)).unwrap_or_default();
+                diags.push(Diagnostic::error(path, format!("kan niet lezen: {e}")));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Ok(rel) = path.strip_prefix(dir) else { continue };
+        let Some(rel) = rel.to_str().map(|s| s.replace('\\', "/")) else {
+            diags.push(
+                Diagnostic::error(display_path(root)(path), "bestandsnaam is geen geldige UTF-8")
+                    .hint("geef het bestand een naam met gewone tekens"),
+            );
+            continue;
+        };
+        let ft = entry.file_type();
+        if ft.is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(canonical_root) && target.is_file() => {
+                    found(path.to_path_buf(), rel);
+                }
+                Ok(target) if target.starts_with(canonical_root) => {
+                    diags.push(
+                        Diagnostic::warning(
+                            display_path(root)(path),
+                            "symbolische link naar een map wordt niet gevolgd",
+                        )
+                        .hint("kopieer de map of verplaats haar naar hier"),
+                    );
+                }
+                Ok(_) => diags.push(
+                    Diagnostic::warning(
+                        display_path(root)(path),
+                        "symbolische link wijst buiten de site en wordt niet gevolgd",
+                    )
+                    .hint("kopieer het bestand naar de site als het gepubliceerd moet worden"),
+                ),
+                Err(e) => diags.push(Diagnostic::warning(
+                    display_path(root)(path),
+                    format!("symbolische link is kapot of een lus ({e}); overgeslagen"),
+                )),
+            }
+            continue;
+        }
+        if ft.is_file() {
+            found(path.to_path_buf(), rel);
+        }
+    }
+}
+
+fn display_path(root: &Path) -> impl Fn(&Path) -> PathBuf + '_ {
+    move |p: &Path| p.strip_prefix(root).unwrap_or(p).to_path_buf()
+}
+
+/// Reads one Markdown file: strips a byte-order mark, normalises CRLF, and
+/// names the byte offset of invalid UTF-8.
+pub fn read_source(path: &Path, rel: String, root: &Path) -> Result<SourceFile, Diagnostic> {
+    let display = display_path(root)(path);
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::error(&display, format!("kan niet lezen: {e}")))?;
+    let text = decode(bytes).map_err(|(offset, line)| {
+        Diagnostic::error(
+            &display,
+            format!("geen geldige UTF-8 bij byte {offset}"),
+        )
+        .at_line(Some(line))
+        .hint("sla het bestand op als UTF-8")
+    })?;
+    Ok(SourceFile { rel, display, text })
+}
+
+/// UTF-8 text with BOM removed and CRLF turned into LF (line numbers stay).
+/// On failure: the byte offset and line of the first invalid byte.
+pub fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, usize)> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        (offset, line)
+    })?;
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_strips_bom_and_crlf() {
+        let t = decode(b"\xEF\xBB\xBF---\r\ntitle: a\r\n---\r\n".to_vec()).unwrap();
+        assert_eq!(t, "---\ntitle: a\n---\n");
+    }
+
+    #[test]
+    fn decode_names_offset_and_line_of_bad_byte() {
+        let err = decode(b"ab\ncd\xFFef".to_vec()).unwrap_err();
+        assert_eq!(err, (5, 2));
+    }
+
+    #[test]
+    fn editor_temp_files_are_ignored() {
+        for n in [".x.md.swp", "a.md~", "#a.md#", "4913", ".hidden"] {
+            assert!(is_ignored_name(n), "{n}");
+        }
+        assert!(!is_ignored_name("a.md"));
+    }
+}

@@ -1,0 +1,551 @@
+//! Front matter: splitting it from the body, reading its fields, and checking
+//! pages against section schemas. Pure functions over text; lines reported are
+//! counted from the top of the file, not from the front matter.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_yaml::{Mapping, Value};
+
+use crate::error::{closest, Diagnostic};
+
+/// Fields every page may have, whatever its section.
+pub const PAGE_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "date",
+    "updated",
+    "draft",
+    "weight",
+    "slug",
+    "aliases",
+    "template",
+    "bron",
+    "soort",
+    "extra",
+];
+
+/// Fields a section's `_index.md` may have.
+pub const SECTION_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "date",
+    "updated",
+    "draft",
+    "weight",
+    "slug",
+    "aliases",
+    "template",
+    "page_template",
+    "bron",
+    "soort",
+    "sort_by",
+    "schema",
+    "extra",
+];
+
+pub fn is_builtin(key: &str) -> bool {
+    PAGE_KEYS.contains(&key) || SECTION_KEYS.contains(&key)
+}
+
+/// A file split into front matter and body.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Split<'a> {
+    pub front: Option<&'a str>,
+    pub body: &'a str,
+    /// 1-based line where the body starts.
+    pub body_line: usize,
+}
+
+/// Splits `---` fenced YAML front matter off the body. Text without a leading
+/// `---` line has no front matter.
+pub fn split<'a>(text: &'a str, file: &Path) -> Result<Split<'a>, Diagnostic> {
+    let first_end = text.find('\n').unwrap_or(text.len());
+    if text[..first_end].trim_end() != "---" {
+        return Ok(Split {
+            front: None,
+            body: text,
+            body_line: 1,
+        });
+    }
+    let front_start = (first_end + 1).min(text.len());
+    let mut offset = front_start;
+    let mut line = 2;
+    for l in text[front_start..].split_inclusive('\n') {
+        let trimmed = l.trim_end();
+        if trimmed == "---" || trimmed == "..." {
+            let body_start = offset + l.len();
+            return Ok(Split {
+                front: Some(&text[front_start..offset]),
+                body: &text[body_start..],
+                body_line: line + 1,
+            });
+        }
+        offset += l.len();
+        line += 1;
+    }
+    Err(Diagnostic::error(file, "front matter is niet afgesloten")
+        .at_line(Some(1))
+        .hint("zet een regel met alleen --- onder de front matter"))
+}
+
+/// Line (in the whole file) of a top-level key in the front matter, found by
+/// scanning: serde_yaml values carry no positions.
+pub fn key_line(front: &str, key: &str) -> Option<usize> {
+    front.lines().position(|l| {
+        l.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            || l.strip_prefix(&format!("\"{key}\""))
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    })
+}
+
+/// The parsed YAML of a front matter, with the line of every top-level key.
+#[derive(Debug, Clone, Default)]
+pub struct RawFront {
+    pub map: Mapping,
+    pub lines: BTreeMap<String, usize>,
+}
+
+impl RawFront {
+    pub fn line(&self, key: &str) -> Option<usize> {
+        self.lines.get(key).copied()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+}
+
+/// Parses the YAML of a front matter that starts on file line 2.
+pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
+    if front.trim().is_empty() {
+        return Ok(RawFront::default());
+    }
+    let value: Value = serde_yaml::from_str(front).map_err(|e| {
+        let mut d = crate::config::yaml_error(&e, file);
+        // The front matter starts after the opening `---` line.
+        d.line = d.line.map(|l| l + 1);
+        d.hint.get_or_insert_with(|| {
+            "controleer de inspringing en zet tekst met een dubbele punt tussen aanhalingstekens"
+                .into()
+        });
+        d
+    })?;
+    let map = match value {
+        Value::Mapping(m) => m,
+        Value::Null => Mapping::new(),
+        other => {
+            return Err(Diagnostic::error(
+                file,
+                format!(
+                    "front matter moet uit velden bestaan (sleutel: waarde), niet uit {}",
+                    kind_of(&other)
+                ),
+            )
+            .at_line(Some(2))
+            .hint("schrijf bijvoorbeeld: title: \"Mijn pagina\""))
+        }
+    };
+    let mut lines = BTreeMap::new();
+    for key in map.keys() {
+        match key.as_str() {
+            Some(k) => {
+                if let Some(l) = key_line(front, k) {
+                    lines.insert(k.to_string(), l + 2);
+                }
+            }
+            None => {
+                return Err(Diagnostic::error(
+                    file,
+                    "front-matter sleutels moeten tekst zijn",
+                )
+                .at_line(Some(2)))
+            }
+        }
+    }
+    Ok(RawFront { map, lines })
+}
+
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "niets",
+        Value::Bool(_) => "ja/nee",
+        Value::Number(_) => "een getal",
+        Value::String(_) => "tekst",
+        Value::Sequence(_) => "een lijst",
+        Value::Mapping(_) => "velden",
+        Value::Tagged(_) => "een getagde waarde",
+    }
+}
+
+/// Reads typed builtin fields, reporting each wrong type at its line.
+pub struct Reader<'a> {
+    pub raw: &'a RawFront,
+    pub file: &'a Path,
+    pub errors: Vec<Diagnostic>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(raw: &'a RawFront, file: &'a Path) -> Self {
+        Reader {
+            raw,
+            file,
+            errors: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, key: &str, expected: &str, example: &str) {
+        let found = self.raw.get(key).map(kind_of).unwrap_or("niets");
+        self.errors.push(
+            Diagnostic::error(
+                self.file,
+                format!("{key}: verwacht {expected}, gevonden: {found}"),
+            )
+            .at_line(self.raw.line(key))
+            .hint(format!("bijvoorbeeld: {key}: {example}")),
+        );
+    }
+
+    pub fn string(&mut self, key: &str) -> Option<String> {
+        match self.raw.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Null => None,
+            _ => {
+                self.fail(key, "tekst", "\"…\"");
+                None
+            }
+        }
+    }
+
+    pub fn bool(&mut self, key: &str) -> bool {
+        match self.raw.get(key) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.fail(key, "true of false", "true");
+                false
+            }
+        }
+    }
+
+    pub fn int(&mut self, key: &str) -> Option<i64> {
+        match self.raw.get(key)? {
+            Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
+            Value::Null => None,
+            _ => {
+                self.fail(key, "een geheel getal", "10");
+                None
+            }
+        }
+    }
+
+    pub fn date(&mut self, key: &str) -> Option<NaiveDate> {
+        let v = self.raw.get(key)?;
+        if v.is_null() {
+            return None;
+        }
+        let parsed = v.as_str().and_then(parse_date);
+        if parsed.is_none() {
+            self.fail(key, "een datum (JJJJ-MM-DD)", "2020-11-09");
+        }
+        parsed
+    }
+
+    /// A string or a list of strings, as a list.
+    pub fn list(&mut self, key: &str) -> Vec<String> {
+        match value_as_list(self.raw.get(key)) {
+            Some(l) => l,
+            None => {
+                self.fail(key, "tekst of een lijst met tekst", "[een, twee]");
+                Vec::new()
+            }
+        }
+    }
+
+    pub fn mapping(&mut self, key: &str) -> Mapping {
+        match self.raw.get(key) {
+            None | Some(Value::Null) => Mapping::new(),
+            Some(Value::Mapping(m)) => m.clone(),
+            Some(_) => {
+                self.fail(key, "velden (sleutel: waarde)", "{ veld: waarde }");
+                Mapping::new()
+            }
+        }
+    }
+
+    /// Unknown keys: those not in `allowed`, with a "did you mean".
+    pub fn reject_unknown(&mut self, allowed: &[&str], what: &str) {
+        for key in self.raw.map.keys().filter_map(Value::as_str) {
+            if !allowed.contains(&key) {
+                let mut d = Diagnostic::error(
+                    self.file,
+                    format!("onbekend veld '{key}' in {what}"),
+                )
+                .at_line(self.raw.line(key));
+                d = match closest(key, allowed.iter().copied()) {
+                    Some(best) => d.hint(format!("bedoelt u '{best}'?")),
+                    None => d.hint(format!("toegestane velden: {}", allowed.join(", "))),
+                };
+                self.errors.push(d);
+            }
+        }
+    }
+}
+
+/// `None` when the value is neither a string (or number) nor a list of them.
+pub fn value_as_list(v: Option<&Value>) -> Option<Vec<String>> {
+    match v {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::String(s)) => Some(vec![s.clone()]),
+        Some(Value::Number(n)) => Some(vec![n.to_string()]),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect(),
+        Some(_) => None,
+    }
+}
+
+/// Accepts `2020-11-09` and RFC 3339 date-times (the date part is kept).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.date_naive())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Section schemas
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    #[default]
+    Any,
+    String,
+    List,
+    Number,
+    Bool,
+    Date,
+}
+
+/// What a section requires of one front-matter field of its pages.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, rename = "type")]
+    pub kind: FieldType,
+    /// Allowed values (for lists: of every element).
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+pub type Schema = BTreeMap<String, FieldSpec>;
+
+/// Parses a section's `schema:` mapping.
+pub fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
+    match raw.get("schema") {
+        None | Some(Value::Null) => Ok(Schema::new()),
+        Some(v) => serde_yaml::from_value(v.clone()).map_err(|e| {
+            let msg = e.to_string();
+            Diagnostic::error(file, format!("schema: {msg}"))
+                .at_line(raw.line("schema"))
+                .hint("elk veld: { required: true, type: string|list|number|bool|date, values: [..] }")
+        }),
+    }
+}
+
+/// Checks a page's front matter against its (merged) section schema.
+pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for (name, spec) in schema {
+        let value = raw.get(name).filter(|v| !v.is_null());
+        let Some(value) = value else {
+            if spec.required {
+                let example = spec
+                    .values
+                    .as_ref()
+                    .and_then(|v| v.first().cloned())
+                    .unwrap_or_else(|| "…".into());
+                errors.push(
+                    Diagnostic::error(file, format!("verplicht veld '{name}' ontbreekt"))
+                        .at_line(Some(1))
+                        .hint(format!(
+                            "voeg in de front matter toe: {name}: {example}{}",
+                            spec.description
+                                .as_deref()
+                                .map(|d| format!(" ({d})"))
+                                .unwrap_or_default()
+                        )),
+                );
+            }
+            continue;
+        };
+        let line = raw.line(name);
+        let type_ok = match spec.kind {
+            FieldType::Any => true,
+            FieldType::String => matches!(value, Value::String(_) | Value::Number(_)),
+            FieldType::List => value_as_list(Some(value)).is_some(),
+            FieldType::Number => value.is_number(),
+            FieldType::Bool => value.is_bool(),
+            FieldType::Date => value.as_str().and_then(parse_date).is_some(),
+        };
+        if !type_ok {
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "{name}: verwacht {}, gevonden: {}",
+                        type_name(spec.kind),
+                        kind_of(value)
+                    ),
+                )
+                .at_line(line),
+            );
+            continue;
+        }
+        if let Some(allowed) = &spec.values {
+            for v in value_as_list(Some(value)).unwrap_or_default() {
+                if !allowed.iter().any(|a| a == &v) {
+                    let hint = match closest(&v, allowed.iter().map(String::as_str)) {
+                        Some(best) => format!("bedoelt u '{best}'? Kies uit: {}", allowed.join(", ")),
+                        None => format!("kies uit: {}", allowed.join(", ")),
+                    };
+                    errors.push(
+                        Diagnostic::error(
+                            file,
+                            format!("{name}: '{v}' is geen toegestane waarde"),
+                        )
+                        .at_line(line)
+                        .hint(hint),
+                    );
+                }
+            }
+        }
+    }
+    errors
+}
+
+fn type_name(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Any => "een waarde",
+        FieldType::String => "tekst",
+        FieldType::List => "een lijst",
+        FieldType::Number => "een getal",
+        FieldType::Bool => "true of false",
+        FieldType::Date => "een datum (JJJJ-MM-DD)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("content/a.md")
+    }
+
+    #[test]
+    fn split_without_front_matter_keeps_all_text() {
+        let s = split("# Titel\n\ntekst", p()).unwrap();
+        assert_eq!(s.front, None);
+        assert_eq!(s.body_line, 1);
+    }
+
+    #[test]
+    fn split_counts_body_line_from_top_of_file() {
+        let s = split("---\ntitle: a\nweight: 2\n---\nbody\n", p()).unwrap();
+        assert_eq!(s.front, Some("title: a\nweight: 2\n"));
+        assert_eq!(s.body, "body\n");
+        assert_eq!(s.body_line, 5);
+    }
+
+    #[test]
+    fn unclosed_front_matter_is_an_error_at_line_1() {
+        let e = split("---\ntitle: a\n", p()).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("niet afgesloten"));
+    }
+
+    #[test]
+    fn yaml_error_line_is_counted_from_the_file_top() {
+        // Line 3 of the file holds the bad indentation.
+        let text = "---\ntitle: a\n  - b: [\n---\n";
+        let s = split(text, p()).unwrap();
+        let e = parse_yaml(s.front.unwrap(), p()).unwrap_err();
+        assert!(e.line.unwrap() >= 3, "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        let e = parse_yaml("title: a\ntitle: b\n", p()).unwrap_err();
+        assert!(e.message.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn non_mapping_front_matter_is_rejected() {
+        let e = parse_yaml("- a\n- b\n", p()).unwrap_err();
+        assert!(e.message.contains("lijst"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_field_and_line() {
+        let raw = parse_yaml("title: a\nweight: veel\ndate: morgen\n", p()).unwrap();
+        let mut r = Reader::new(&raw, p());
+        assert_eq!(r.int("weight"), None);
+        assert_eq!(r.date("date"), None);
+        assert_eq!(r.errors.len(), 2);
+        assert_eq!(r.errors[0].line, Some(3));
+        assert!(r.errors[0].message.starts_with("weight:"));
+        assert_eq!(r.errors[1].line, Some(4));
+    }
+
+    #[test]
+    fn schema_rejects_missing_and_disallowed_values() {
+        let raw = parse_yaml("title: a\nstatus: bezig\n", p()).unwrap();
+        let mut schema = Schema::new();
+        schema.insert(
+            "status".into(),
+            FieldSpec {
+                required: true,
+                values: Some(vec!["loopt".into(), "afgerond".into()]),
+                ..Default::default()
+            },
+        );
+        schema.insert(
+            "bron".into(),
+            FieldSpec {
+                required: true,
+                ..Default::default()
+            },
+        );
+        let errors = check_schema(&raw, &schema, p());
+        assert_eq!(errors.len(), 2);
+        assert!(errors.iter().any(|e| e.message.contains("'bron' ontbreekt")));
+        let bad = errors.iter().find(|e| e.message.starts_with("status")).unwrap();
+        assert_eq!(bad.line, Some(3));
+        assert!(bad.hint.as_ref().unwrap().contains("loopt"));
+    }
+
+    #[test]
+    fn key_line_ignores_nested_and_prefix_keys() {
+        let front = "titles: x\ntitle: y\nextra:\n  title: z\n";
+        assert_eq!(key_line(front, "title"), Some(1));
+    }
+}

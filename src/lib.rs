@@ -1,0 +1,21 @@
+//! Kennisbank: a static knowledge-base site generator.
+//!
+//! The pipeline, one module per stage: [`content`] loads files,
+//! [`parse`] reads front matter and Markdown ([`frontmatter`], [`markdown`]),
+//! [`links`] resolves and checks links and relations, [`render`] applies the
+//! Tera templates, [`search`] builds the Pagefind index and [`output`] writes
+//! the result. [`site`] runs them in order; [`model`] holds the data.
+
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod error;
+pub mod frontmatter;
+pub mod links;
+pub mod markdown;
+pub mod model;
+pub mod output;
+pub mod parse;
+pub mod render;
+pub mod search;
+pub mod site;

@@ -1,0 +1,463 @@
+//! Markdown to HTML (pulldown-cmark): heading ids and table of contents,
+//! internal links rewritten to final URLs, code highlighted with syntect
+//! classes. `render` is pure given a link resolver, so it is unit-testable.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+use crate::error::{line_of, Diagnostic};
+use crate::model::{InternalLink, Rendered, Target, TocEntry};
+
+/// What a link destination turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// Leave the destination as written (external, relative asset, …).
+    Keep,
+    /// A document of this site: write `url`, remember the edge for checks.
+    Internal {
+        url: String,
+        target: Target,
+        anchor: Option<String>,
+    },
+    /// `#anchor` on the page itself.
+    SelfAnchor(String),
+    /// A site path (generated page, static file) that needs the base path.
+    Rewrite(String),
+    Broken(String),
+}
+
+pub struct RenderOptions<'a> {
+    pub raw_html: bool,
+    /// Drop the first `# heading` (it became the page title).
+    pub strip_first_h1: bool,
+    /// Line of the body's first line in the file.
+    pub body_line: usize,
+    pub file: &'a Path,
+    pub resolve: &'a (dyn Fn(&str) -> Resolution + Sync),
+    /// The document being rendered, for same-page anchors.
+    pub this: Target,
+}
+
+pub fn parser_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders `body`; problems (broken links, images without alt) are returned
+/// as diagnostics beside the output, never as a panic.
+pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
+    let mut out = Rendered::default();
+    let mut diags = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
+    let mut ids = HashSet::new();
+    let mut headings: Vec<(u8, String, String)> = Vec::new();
+    let mut first_paragraph_end: Option<usize> = None;
+    let mut stripped_h1 = !opts.strip_first_h1;
+
+    // State for constructs that need their inner text first.
+    let mut heading: Option<(HeadingLevel, Option<String>, Vec<CowStr>, Vec<Event>, String)> = None;
+    let mut code: Option<(Option<String>, String)> = None;
+    let mut image: Option<(usize, String)> = None;
+
+    let line_at = |offset: usize| opts.body_line + line_of(body, offset) - 1;
+
+    for (event, range) in Parser::new_ext(body, parser_options()).into_offset_iter() {
+        // Code blocks: gather text, then highlight in one go.
+        if let Some((lang, text)) = code.as_mut() {
+            match event {
+                Event::Text(t) => text.push_str(&t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let html = highlight(text, lang.as_deref());
+                    events.push(Event::Html(html.into()));
+                    code = None;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if let Event::Text(t) | Event::Code(t) = &event {
+            out.word_count += t.split_whitespace().count();
+        }
+        if let Some((_, alt)) = image.as_mut() {
+            if let Event::Text(t) | Event::Code(t) = &event {
+                alt.push_str(t);
+            }
+        }
+        let event = match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(l) => l.split_whitespace().next().map(str::to_string),
+                    CodeBlockKind::Indented => None,
+                };
+                code = Some((lang, String::new()));
+                continue;
+            }
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs: _,
+            }) => {
+                heading = Some((level, id.map(|i| i.to_string()), classes, Vec::new(), String::new()));
+                continue;
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let Some((level, explicit, classes, inner, text)) = heading.take() else {
+                    continue;
+                };
+                if !stripped_h1 && level == HeadingLevel::H1 {
+                    stripped_h1 = true;
+                    continue;
+                }
+                let id = unique_id(explicit.unwrap_or_else(|| slugify(&text)), &mut ids);
+                headings.push((level as u8, id.clone(), text.trim().to_string()));
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id: Some(id.into()),
+                    classes,
+                    attrs: Vec::new(),
+                }));
+                events.extend(inner);
+                events.push(Event::End(TagEnd::Heading(level)));
+                continue;
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest = rewrite_link(&dest_url, opts, line_at(range.start), &mut out, &mut diags);
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: dest.map(Into::into).unwrap_or(dest_url),
+                    title,
+                    id,
+                })
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                image = Some((line_at(range.start), String::new()));
+                let dest = match (opts.resolve)(&dest_url) {
+                    Resolution::Rewrite(u) => Some(u),
+                    _ => None,
+                };
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: dest.map(Into::into).unwrap_or(dest_url),
+                    title,
+                    id,
+                })
+            }
+            Event::End(TagEnd::Image) => {
+                if let Some((line, alt)) = image.take() {
+                    if alt.trim().is_empty() {
+                        diags.push(
+                            Diagnostic::warning(opts.file, "afbeelding zonder alt-tekst")
+                                .at_line(Some(line))
+                                .hint("beschrijf de afbeelding: ![wat erop staat](bestand.png)"),
+                        );
+                    }
+                }
+                event
+            }
+            Event::Html(h) | Event::InlineHtml(h) if !opts.raw_html => Event::Text(h),
+            Event::End(TagEnd::Paragraph) => {
+                if first_paragraph_end.is_none() && heading.is_none() {
+                    first_paragraph_end = Some(events.len());
+                }
+                event
+            }
+            other => other,
+        };
+        match heading.as_mut() {
+            Some((_, _, _, inner, text)) => {
+                if let Event::Text(t) | Event::Code(t) = &event {
+                    text.push_str(t);
+                }
+                inner.push(event);
+            }
+            None => events.push(event),
+        }
+    }
+
+    if let Some(end) = first_paragraph_end {
+        let start = events[..end]
+            .iter()
+            .rposition(|e| matches!(e, Event::Start(Tag::Paragraph)))
+            .unwrap_or(0);
+        pulldown_cmark::html::push_html(&mut out.summary, events[start..=end].iter().cloned());
+    }
+    out.html.reserve(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
+    out.toc = build_toc(&headings);
+    (out, diags)
+}
+
+fn rewrite_link(
+    dest: &str,
+    opts: &RenderOptions,
+    line: usize,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match (opts.resolve)(dest) {
+        Resolution::Keep => None,
+        Resolution::Rewrite(url) => Some(url),
+        Resolution::SelfAnchor(anchor) => {
+            out.links.push(InternalLink {
+                target: opts.this,
+                anchor: Some(anchor),
+                line,
+            });
+            None
+        }
+        Resolution::Internal {
+            url,
+            target,
+            anchor,
+        } => {
+            out.links.push(InternalLink {
+                target,
+                anchor,
+                line,
+            });
+            Some(url)
+        }
+        Resolution::Broken(reason) => {
+            diags.push(
+                Diagnostic::error(opts.file, format!("kapotte link '{dest}': {reason}"))
+                    .at_line(Some(line))
+                    .hint("verwijs naar een bestaand bestand, bijvoorbeeld [tekst](@/pilots/studiekeuze-vmbo.md)"),
+            );
+            None
+        }
+    }
+}
+
+/// A URL- and id-safe slug: diacritics folded, lower case, `-` between words.
+/// "Overgang mbo – arbeidsmarkt" → `overgang-mbo-arbeidsmarkt`.
+pub fn slugify(text: &str) -> String {
+    let folded = deunicode::deunicode(text).to_lowercase();
+    let mut slug = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug
+}
+
+fn unique_id(base: String, seen: &mut HashSet<String>) -> String {
+    let base = if base.is_empty() { "kop".to_string() } else { base };
+    if seen.insert(base.clone()) {
+        return base;
+    }
+    (1..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|candidate| seen.insert(candidate.clone()))
+        .unwrap_or(base)
+}
+
+/// Nests h2…h6 entries under the nearest higher-level heading.
+fn build_toc(headings: &[(u8, String, String)]) -> Vec<TocEntry> {
+    fn insert(into: &mut Vec<TocEntry>, entry: TocEntry) {
+        match into.last_mut() {
+            Some(last) if last.level < entry.level => insert(&mut last.children, entry),
+            _ => into.push(entry),
+        }
+    }
+    let mut toc = Vec::new();
+    for (level, id, title) in headings.iter().filter(|h| h.0 >= 2) {
+        insert(
+            &mut toc,
+            TocEntry {
+                level: *level,
+                id: id.clone(),
+                title: title.clone(),
+                children: Vec::new(),
+            },
+        );
+    }
+    toc
+}
+
+/// The syntax definitions, loaded once and only when a page has code.
+fn syntaxes() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+/// Highlights with CSS classes (`hl-…`); unknown languages are escaped only.
+pub fn highlight(code: &str, lang: Option<&str>) -> String {
+    let lang_attr = lang
+        .map(|l| format!(" data-lang=\"{}\"", escape(l)))
+        .unwrap_or_default();
+    let inner = lang
+        .and_then(|l| {
+            let set = syntaxes();
+            let syntax = set
+                .find_syntax_by_token(l)
+                .or_else(|| set.find_syntax_by_extension(l))?;
+            let mut gen = ClassedHTMLGenerator::new_with_class_style(
+                syntax,
+                set,
+                ClassStyle::SpacedPrefixed { prefix: "hl-" },
+            );
+            for line in LinesWithEndings::from(code) {
+                gen.parse_html_for_line_which_includes_newline(line).ok()?;
+            }
+            Some(gen.finalize())
+        })
+        .unwrap_or_else(|| escape(code));
+    format!("<pre class=\"hl-code\"{lang_attr}><code>{inner}</code></pre>\n")
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_links(_: &str) -> Resolution {
+        Resolution::Keep
+    }
+
+    fn opts<'a>(resolve: &'a (dyn Fn(&str) -> Resolution + Sync)) -> RenderOptions<'a> {
+        RenderOptions {
+            raw_html: false,
+            strip_first_h1: false,
+            body_line: 1,
+            file: Path::new("content/a.md"),
+            resolve,
+            this: Target::Page(0),
+        }
+    }
+
+    #[test]
+    fn slugify_folds_diacritics_and_dashes() {
+        assert_eq!(slugify("Overgang mbo – arbeidsmarkt"), "overgang-mbo-arbeidsmarkt");
+        assert_eq!(slugify("Geïnformeerd & Coördinatie!"), "geinformeerd-coordinatie");
+        assert_eq!(slugify("  --  "), "");
+    }
+
+    #[test]
+    fn headings_get_stable_unique_ids_and_toc() {
+        let md = "## Aanpak\n\n### Stap één\n\n## Aanpak\n\n## Eigen {#mijn-id}\n";
+        let (r, d) = render(md, &opts(&no_links));
+        assert!(d.is_empty());
+        assert!(r.html.contains("<h2 id=\"aanpak\">"));
+        assert!(r.html.contains("<h3 id=\"stap-een\">"));
+        assert!(r.html.contains("<h2 id=\"aanpak-1\">"));
+        assert!(r.html.contains("<h2 id=\"mijn-id\">"));
+        assert_eq!(r.toc.len(), 3);
+        assert_eq!(r.toc[0].children[0].id, "stap-een");
+    }
+
+    #[test]
+    fn code_is_highlighted_with_classes_not_colours() {
+        let (r, _) = render("```yaml\ntitle: a\n```\n", &opts(&no_links));
+        assert!(r.html.contains("class=\"hl-code\" data-lang=\"yaml\""), "{}", r.html);
+        assert!(r.html.contains("<span class=\"hl-"), "{}", r.html);
+        assert!(!r.html.contains("style="));
+    }
+
+    #[test]
+    fn raw_html_is_escaped_unless_allowed() {
+        let (r, _) = render("<script>alert(1)</script>\n", &opts(&no_links));
+        assert!(!r.html.contains("<script>"));
+        let mut o = opts(&no_links);
+        o.raw_html = true;
+        let (r, _) = render("<b>vet</b>\n", &o);
+        assert!(r.html.contains("<b>vet</b>"));
+    }
+
+    #[test]
+    fn broken_link_reports_file_line() {
+        let broken = |_: &str| Resolution::Broken("bestaat niet".into());
+        let mut o = opts(&broken);
+        o.body_line = 5;
+        let (_, d) = render("tekst\n\nzie [hier](@/x.md)\n", &o);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, Some(7));
+        assert!(d[0].message.contains("@/x.md"));
+    }
+
+    #[test]
+    fn internal_links_are_rewritten_and_recorded() {
+        let resolve = |dest: &str| {
+            if dest == "@/b.md#kop" {
+                Resolution::Internal {
+                    url: "/kb/b/#kop".into(),
+                    target: Target::Page(1),
+                    anchor: Some("kop".into()),
+                }
+            } else {
+                Resolution::Keep
+            }
+        };
+        let (r, _) = render("[b](@/b.md#kop) en [c](https://example.org)\n", &opts(&resolve));
+        assert!(r.html.contains("href=\"/kb/b/#kop\""));
+        assert!(r.html.contains("href=\"https://example.org\""));
+        assert_eq!(r.links.len(), 1);
+        assert_eq!(r.links[0].target, Target::Page(1));
+    }
+
+    #[test]
+    fn gfm_extensions_are_on() {
+        let md = "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~weg~~\n\n- [x] klaar\n\nTekst[^1]\n\n[^1]: Voetnoot.\n";
+        let (r, _) = render(md, &opts(&no_links));
+        assert!(r.html.contains("<table>"));
+        assert!(r.html.contains("<del>weg</del>"));
+        assert!(r.html.contains("type=\"checkbox\""));
+        assert!(r.html.contains("footnote"));
+    }
+
+    #[test]
+    fn image_without_alt_warns() {
+        let (_, d) = render("![](foto.png)\n", &opts(&no_links));
+        assert_eq!(d.len(), 1);
+        assert!(!d[0].is_error());
+    }
+
+    #[test]
+    fn first_h1_can_be_stripped_and_summary_is_first_paragraph() {
+        let mut o = opts(&no_links);
+        o.strip_first_h1 = true;
+        let (r, _) = render("# Titel\n\nEerste alinea.\n\nTweede.\n", &o);
+        assert!(!r.html.contains("<h1"));
+        assert_eq!(r.summary.trim(), "<p>Eerste alinea.</p>");
+    }
+}

@@ -1,0 +1,227 @@
+//! The data model: plain structs, no I/O. Every stage of the pipeline reads or
+//! fills these; dependencies between pages (links, relations, sections,
+//! taxonomies) are data here so an incremental rebuild can follow them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde_yaml::{Mapping, Value};
+
+use crate::config::Config;
+use crate::frontmatter::{RawFront, Schema};
+
+pub type PageId = usize;
+pub type SectionId = usize;
+
+/// A Markdown file as read from disk.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to `content/`, with `/` separators (`pilots/a.md`).
+    pub rel: String,
+    /// Path for messages, relative to the site root (`content/pilots/a.md`).
+    pub display: PathBuf,
+    pub text: String,
+}
+
+/// A non-Markdown file: a page-bundle asset or a static file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub source: PathBuf,
+    /// Output path relative to the output root.
+    pub dest: String,
+}
+
+/// Front-matter fields shared by pages and sections.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub title: String,
+    pub description: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub updated: Option<NaiveDate>,
+    pub draft: bool,
+    pub weight: Option<i64>,
+    pub slug: Option<String>,
+    pub aliases: Vec<String>,
+    pub template: Option<String>,
+    pub bron: Option<String>,
+    pub soort: Option<String>,
+    pub extra: Mapping,
+    /// The whole front matter, for schema checks and custom fields.
+    pub raw: RawFront,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    #[default]
+    Weight,
+    Date,
+    Title,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SectionMeta {
+    pub sort_by: SortBy,
+    pub page_template: Option<String>,
+    /// Fields this section requires of its pages (own schema only).
+    pub schema: Schema,
+}
+
+/// Result of rendering one Markdown body.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub summary: String,
+    pub toc: Vec<TocEntry>,
+    /// Every heading id, for anchor checks.
+    pub anchors: Vec<String>,
+    pub links: Vec<InternalLink>,
+    pub word_count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    pub children: Vec<TocEntry>,
+}
+
+/// A link in Markdown to another document of the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalLink {
+    pub target: Target,
+    pub anchor: Option<String>,
+    /// 1-based line in the source file.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Page(PageId),
+    Section(SectionId),
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub file: SourceFile,
+    pub meta: Meta,
+    pub body_line: usize,
+    pub section: SectionId,
+    /// URL path relative to the base path, ending in `/` (`pilots/a/`).
+    pub path: String,
+    /// The page's slug (last URL segment).
+    pub slug: String,
+    /// Folder of a page bundle (`index.md` with assets beside it).
+    pub bundle_dir: Option<PathBuf>,
+    pub soort: Option<String>,
+    /// Taxonomy name → terms, in front-matter order.
+    pub taxonomies: BTreeMap<String, Vec<String>>,
+    /// Relation name → target pages, resolved in the link stage.
+    pub relations: BTreeMap<String, Vec<PageId>>,
+    /// Custom schema fields (neither builtin, taxonomy nor relation).
+    pub fields: BTreeMap<String, Value>,
+    /// The title came from the body's first `# heading` (dropped from the HTML).
+    pub title_from_body: bool,
+    pub rendered: Rendered,
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub file: SourceFile,
+    pub meta: Meta,
+    pub section: SectionMeta,
+    pub body_line: usize,
+    /// Folder relative to content/ (`""` for the root, `pilots`).
+    pub dir: String,
+    pub path: String,
+    pub parent: Option<SectionId>,
+    pub subsections: Vec<SectionId>,
+    /// Pages directly in this section, sorted.
+    pub pages: Vec<PageId>,
+    /// Schema merged down from the root: what pages here must have.
+    pub schema: Schema,
+    pub soort: Option<String>,
+    pub rendered: Rendered,
+}
+
+/// A taxonomy with its terms; term pages list pages sorted like sections.
+#[derive(Debug, Clone)]
+pub struct Taxonomy {
+    pub name: String,
+    pub title: String,
+    pub path: String,
+    pub terms: Vec<Term>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub name: String,
+    pub slug: String,
+    pub path: String,
+    pub pages: Vec<PageId>,
+}
+
+/// Incoming edges, computed in the link stage.
+#[derive(Debug, Clone, Default)]
+pub struct Backrefs {
+    /// Target page → relation name → source pages.
+    pub relations: HashMap<PageId, BTreeMap<String, Vec<PageId>>>,
+    /// Target page → pages whose Markdown links to it.
+    pub links: HashMap<PageId, Vec<PageId>>,
+}
+
+/// The whole site after parsing and linking.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub config: Config,
+    pub pages: Vec<Page>,
+    pub sections: Vec<Section>,
+    pub taxonomies: Vec<Taxonomy>,
+    pub backrefs: Backrefs,
+    /// Bundle assets and static files to copy.
+    pub assets: Vec<Asset>,
+    /// `pilots/a.md` (relative to content/) → document.
+    pub by_file: HashMap<String, Target>,
+    /// URL path (`pilots/a/`) → document, for root-relative links.
+    pub by_path: HashMap<String, Target>,
+}
+
+impl Site {
+    pub fn root_section(&self) -> SectionId {
+        0
+    }
+
+    pub fn title_of(&self, t: Target) -> &str {
+        match t {
+            Target::Page(p) => &self.pages[p].meta.title,
+            Target::Section(s) => &self.sections[s].meta.title,
+        }
+    }
+
+    pub fn path_of(&self, t: Target) -> &str {
+        match t {
+            Target::Page(p) => &self.pages[p].path,
+            Target::Section(s) => &self.sections[s].path,
+        }
+    }
+
+    pub fn anchors_of(&self, t: Target) -> &[String] {
+        match t {
+            Target::Page(p) => &self.pages[p].rendered.anchors,
+            Target::Section(s) => &self.sections[s].rendered.anchors,
+        }
+    }
+
+    /// Ancestor sections from the root down to (and including) `s`.
+    pub fn section_chain(&self, s: SectionId) -> Vec<SectionId> {
+        let mut chain = vec![s];
+        let mut cur = s;
+        while let Some(p) = self.sections[cur].parent {
+            chain.push(p);
+            cur = p;
+        }
+        chain.reverse();
+        chain
+    }
+}

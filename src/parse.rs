@@ -1,0 +1,574 @@
+//! Parse stage: front matter into the model, the section tree, URLs, schema
+//! checks, taxonomies, then Markdown bodies (after the link table exists, so
+//! links are rewritten in the same pass).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde_yaml::Value;
+
+use crate::config::Config;
+use crate::content::Loaded;
+use crate::error::Diagnostic;
+use crate::frontmatter::{self, RawFront, Reader, Schema};
+use crate::links::Resolver;
+use crate::markdown::{self, slugify, RenderOptions};
+use crate::model::*;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    pub drafts: bool,
+}
+
+/// A file after its front matter is read, before it is placed in the tree.
+struct Doc {
+    file: SourceFile,
+    meta: Meta,
+    body_line: usize,
+    title_from_body: bool,
+    is_section: bool,
+    section: SectionMeta,
+}
+
+/// Builds the site model from loaded files. Errors are collected, not fatal,
+/// so one build reports every problem.
+pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec<Diagnostic>) -> Site {
+    let results: Vec<Result<Doc, Vec<Diagnostic>>> =
+        loaded.files.into_par_iter().map(parse_doc).collect();
+    let mut docs = Vec::new();
+    for r in results {
+        match r {
+            Ok(d) => docs.push(d),
+            Err(mut e) => diags.append(&mut e),
+        }
+    }
+
+    // Sections first: one per folder with an `_index.md`; the root always exists.
+    let mut sections: Vec<Section> = Vec::new();
+    let mut section_of_dir: HashMap<String, SectionId> = HashMap::new();
+    let (mut section_docs, page_docs): (Vec<Doc>, Vec<Doc>) = docs.into_iter().partition(|d| d.is_section);
+    section_docs.sort_by_key(|d| d.file.rel.matches('/').count());
+    if !section_docs.iter().any(|d| d.file.rel == "_index.md") {
+        section_docs.insert(0, synthetic_root(&config));
+    }
+    for doc in section_docs {
+        let dir = parent_dir(&doc.file.rel).to_string();
+        let parent = nearest_section(&section_of_dir, &dir, true);
+        let id = sections.len();
+        let path = if dir.is_empty() {
+            String::new()
+        } else {
+            let own = doc.meta.slug.clone().unwrap_or_else(|| slugify(last_segment(&dir)));
+            let parent_path = parent.map(|p| sections[p].path.clone()).unwrap_or_default();
+            format!("{parent_path}{own}/")
+        };
+        let mut schema = parent.map(|p| sections[p].schema.clone()).unwrap_or_default();
+        schema.extend(doc.section.schema.clone());
+        let soort = doc
+            .meta
+            .soort
+            .clone()
+            .or_else(|| parent.and_then(|p| sections[p].soort.clone()));
+        if let Some(p) = parent {
+            sections[p].subsections.push(id);
+        }
+        section_of_dir.insert(dir.clone(), id);
+        sections.push(Section {
+            file: doc.file,
+            meta: doc.meta,
+            section: doc.section,
+            body_line: doc.body_line,
+            dir,
+            path,
+            parent,
+            subsections: Vec::new(),
+            pages: Vec::new(),
+            schema,
+            soort,
+            rendered: Rendered::default(),
+        });
+    }
+
+    // Pages: placed in the nearest section, checked against its schema.
+    let mut pages: Vec<Page> = Vec::new();
+    let mut drafts: HashSet<String> = HashSet::new();
+    for doc in page_docs {
+        if doc.meta.draft && !opts.drafts {
+            drafts.insert(doc.file.rel.clone());
+            continue;
+        }
+        let dir = parent_dir(&doc.file.rel);
+        let is_bundle = doc.file.rel.ends_with("/index.md") || doc.file.rel == "index.md";
+        let (folder, stem) = if is_bundle {
+            (parent_dir(dir), last_segment(dir))
+        } else {
+            (dir, file_stem(&doc.file.rel))
+        };
+        let section = nearest_section(&section_of_dir, dir, false).unwrap_or(0);
+        let slug = doc.meta.slug.clone().unwrap_or_else(|| slugify(stem));
+        let folder_path = folder_url(&section_of_dir, &sections, folder);
+        let path = format!("{folder_path}{slug}/");
+        diags.extend(check_page_keys(&doc, &config, &sections[section].schema));
+        diags.extend(frontmatter::check_schema(&doc.meta.raw, &sections[section].schema, &doc.file.display));
+        let (taxonomies, fields) = split_fields(&doc.meta.raw, &config);
+        let soort = doc.meta.soort.clone().or_else(|| sections[section].soort.clone());
+        let bundle_dir = is_bundle.then(|| Path::new(dir).to_path_buf());
+        pages.push(Page {
+            file: doc.file,
+            meta: doc.meta,
+            body_line: doc.body_line,
+            section,
+            path,
+            slug,
+            bundle_dir,
+            soort,
+            taxonomies,
+            relations: BTreeMap::new(),
+            fields,
+            title_from_body: doc.title_from_body,
+            rendered: Rendered::default(),
+        });
+    }
+    for (id, page) in pages.iter().enumerate() {
+        sections[page.section].pages.push(id);
+    }
+    for s in &mut sections {
+        let sort_by = s.section.sort_by;
+        s.pages.sort_by(|&a, &b| compare_pages(&pages[a], &pages[b], sort_by));
+    }
+    let mut order: Vec<SectionId> = (0..sections.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&sections[a].meta, &sections[b].meta);
+        weight_key(x.weight)
+            .cmp(&weight_key(y.weight))
+            .then_with(|| collation_key(&x.title).cmp(&collation_key(&y.title)))
+    });
+    let rank: HashMap<SectionId, usize> = order.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    for s in &mut sections {
+        s.subsections.sort_by_key(|id| rank[id]);
+    }
+
+    let taxonomies = build_taxonomies(&config, &pages);
+    let assets = place_assets(loaded.content_assets, &pages, &sections, &section_of_dir, loaded.static_files);
+
+    let mut by_file = HashMap::new();
+    let mut by_path = HashMap::new();
+    for (i, s) in sections.iter().enumerate() {
+        by_file.insert(s.file.rel.clone(), Target::Section(i));
+        by_path.insert(s.path.clone(), Target::Section(i));
+    }
+    for (i, p) in pages.iter().enumerate() {
+        by_file.insert(p.file.rel.clone(), Target::Page(i));
+        by_path.insert(p.path.clone(), Target::Page(i));
+    }
+
+    let mut site = Site {
+        config,
+        pages,
+        sections,
+        taxonomies,
+        backrefs: Backrefs::default(),
+        assets,
+        by_file,
+        by_path,
+    };
+    let resolver = Resolver::new(&site, drafts);
+    render_markdown(&mut site, &resolver, diags);
+    site
+}
+
+fn synthetic_root(config: &Config) -> Doc {
+    Doc {
+        file: SourceFile {
+            rel: "_index.md".into(),
+            display: "content/_index.md".into(),
+            text: String::new(),
+        },
+        meta: Meta {
+            title: config.title.clone(),
+            description: Some(config.description.clone()),
+            ..Meta::default()
+        },
+        body_line: 1,
+        title_from_body: false,
+        is_section: true,
+        section: SectionMeta::default(),
+    }
+}
+
+fn parse_doc(file: SourceFile) -> Result<Doc, Vec<Diagnostic>> {
+    let path = file.display.clone();
+    let split = frontmatter::split(&file.text, &path).map_err(|d| vec![d])?;
+    let raw = match split.front {
+        Some(front) => frontmatter::parse_yaml(front, &path).map_err(|d| vec![d])?,
+        None => RawFront::default(),
+    };
+    let body_line = split.body_line;
+    let is_section = file.rel == "_index.md" || file.rel.ends_with("/_index.md");
+    let mut r = Reader::new(&raw, &path);
+    let mut title = r.string("title");
+    let mut title_from_body = false;
+    if title.is_none() {
+        title = first_h1(split.body);
+        title_from_body = title.is_some();
+    }
+    let meta = Meta {
+        title: title.unwrap_or_default(),
+        description: r.string("description"),
+        date: r.date("date"),
+        updated: r.date("updated"),
+        draft: r.bool("draft"),
+        weight: r.int("weight"),
+        slug: r.string("slug").map(|s| slugify(&s)),
+        aliases: r.list("aliases"),
+        template: r.string("template"),
+        bron: r.string("bron"),
+        soort: r.string("soort"),
+        extra: r.mapping("extra"),
+        raw: raw.clone(),
+    };
+    let mut section = SectionMeta::default();
+    if is_section {
+        r.reject_unknown(frontmatter::SECTION_KEYS, "een sectie (_index.md)");
+        section.page_template = r.string("page_template");
+        section.sort_by = match r.string("sort_by").as_deref() {
+            None | Some("weight") => SortBy::Weight,
+            Some("date") => SortBy::Date,
+            Some("title") => SortBy::Title,
+            Some(other) => {
+                r.errors.push(
+                    Diagnostic::error(&path, format!("sort_by: onbekende volgorde '{other}'"))
+                        .at_line(raw.line("sort_by"))
+                        .hint("kies weight, date of title"),
+                );
+                SortBy::Weight
+            }
+        };
+        match frontmatter::parse_schema(&raw, &path) {
+            Ok(s) => section.schema = s,
+            Err(d) => r.errors.push(d),
+        }
+    }
+    let mut errors = r.errors;
+    if meta.title.trim().is_empty() && !(is_section && file.rel == "_index.md") {
+        errors.push(
+            Diagnostic::error(&path, "titel ontbreekt")
+                .at_line(Some(1))
+                .hint("zet 'title: …' in de front matter of begin de tekst met '# Titel'"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Doc {
+        body_line,
+        meta,
+        title_from_body,
+        is_section,
+        section,
+        file,
+    })
+}
+
+/// Body text after the front matter (the split is cheap to redo).
+pub fn body_of(file: &SourceFile) -> &str {
+    match frontmatter::split(&file.text, &file.display) {
+        Ok(s) => s.body,
+        Err(_) => "",
+    }
+}
+
+fn first_h1(body: &str) -> Option<String> {
+    body.lines()
+        .find_map(|l| l.strip_prefix("# "))
+        .map(|t| t.trim().trim_end_matches('#').trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Keys a page may use: builtin, taxonomies, relations, and schema fields.
+fn check_page_keys(doc: &Doc, config: &Config, schema: &Schema) -> Vec<Diagnostic> {
+    let mut allowed: Vec<&str> = frontmatter::PAGE_KEYS.to_vec();
+    allowed.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
+    allowed.extend(config.relations.keys().map(String::as_str));
+    allowed.extend(schema.keys().map(String::as_str));
+    let mut r = Reader::new(&doc.meta.raw, &doc.file.display);
+    r.reject_unknown(&allowed, "deze pagina");
+    for d in &mut r.errors {
+        d.hint = Some(format!(
+            "{} Eigen velden declareert u in het schema van de sectie (_index.md) of onder 'extra:'.",
+            d.hint.clone().unwrap_or_default()
+        ));
+    }
+    r.errors
+}
+
+/// Taxonomy terms and custom fields out of the raw front matter.
+fn split_fields(raw: &RawFront, config: &Config) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, Value>) {
+    let mut taxonomies = BTreeMap::new();
+    let mut fields = BTreeMap::new();
+    for (k, v) in &raw.map {
+        let Some(k) = k.as_str() else { continue };
+        if frontmatter::PAGE_KEYS.contains(&k) || config.relations.contains_key(k) {
+            continue;
+        }
+        if config.is_taxonomy(k) {
+            let terms = frontmatter::value_as_list(Some(v)).unwrap_or_default();
+            taxonomies.insert(k.to_string(), terms);
+        } else {
+            fields.insert(k.to_string(), v.clone());
+        }
+    }
+    (taxonomies, fields)
+}
+
+fn parent_dir(rel: &str) -> &str {
+    rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn file_stem(rel: &str) -> &str {
+    let name = last_segment(rel);
+    name.strip_suffix(".md").unwrap_or(name)
+}
+
+/// Nearest folder at or above `dir` that is a section.
+fn nearest_section(map: &HashMap<String, SectionId>, dir: &str, strictly_above: bool) -> Option<SectionId> {
+    let mut cur = if strictly_above {
+        if dir.is_empty() {
+            return None;
+        }
+        parent_dir(dir)
+    } else {
+        dir
+    };
+    loop {
+        if let Some(&id) = map.get(cur) {
+            return Some(id);
+        }
+        if cur.is_empty() {
+            return None;
+        }
+        cur = parent_dir(cur);
+    }
+}
+
+/// URL of a content folder: its section's path, plus slugified folders below it.
+fn folder_url(map: &HashMap<String, SectionId>, sections: &[Section], folder: &str) -> String {
+    if let Some(&id) = map.get(folder) {
+        return sections[id].path.clone();
+    }
+    if folder.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{}{}/",
+        folder_url(map, sections, parent_dir(folder)),
+        slugify(last_segment(folder))
+    )
+}
+
+fn weight_key(w: Option<i64>) -> (bool, i64) {
+    (w.is_none(), w.unwrap_or(0))
+}
+
+/// Sort key that orders Dutch titles as a reader expects: diacritics are
+/// folded for the primary comparison ("één" sorts with "een", before "f"),
+/// and the original breaks ties so the order is total and stable.
+pub fn collation_key(title: &str) -> (String, String) {
+    (deunicode::deunicode(title).to_lowercase(), title.to_string())
+}
+
+/// Weight, then date (newest first), then title; `sort_by` puts its key first.
+pub fn compare_pages(a: &Page, b: &Page, sort_by: SortBy) -> std::cmp::Ordering {
+    let by_weight = || weight_key(a.meta.weight).cmp(&weight_key(b.meta.weight));
+    let by_date = || b.meta.date.cmp(&a.meta.date);
+    let by_title = || collation_key(&a.meta.title).cmp(&collation_key(&b.meta.title));
+    let first = match sort_by {
+        SortBy::Weight => by_weight(),
+        SortBy::Date => by_date(),
+        SortBy::Title => by_title(),
+    };
+    first
+        .then_with(by_weight)
+        .then_with(by_date)
+        .then_with(by_title)
+        .then_with(|| a.file.rel.cmp(&b.file.rel))
+}
+
+fn build_taxonomies(config: &Config, pages: &[Page]) -> Vec<Taxonomy> {
+    config
+        .taxonomies
+        .iter()
+        .map(|tc| {
+            let path = format!("{}/", slugify(&tc.name));
+            let mut terms: BTreeMap<String, Term> = BTreeMap::new();
+            for (id, page) in pages.iter().enumerate() {
+                for name in page.taxonomies.get(&tc.name).into_iter().flatten() {
+                    let slug = slugify(name);
+                    let term = terms.entry(slug.clone()).or_insert_with(|| Term {
+                        name: name.clone(),
+                        path: format!("{path}{slug}/"),
+                        slug,
+                        pages: Vec::new(),
+                    });
+                    if term.pages.last() != Some(&id) {
+                        term.pages.push(id);
+                    }
+                }
+            }
+            let mut terms: Vec<Term> = terms.into_values().collect();
+            terms.sort_by(|a, b| collation_key(&a.name).cmp(&collation_key(&b.name)));
+            for t in &mut terms {
+                t.pages.sort_by(|&x, &y| compare_pages(&pages[x], &pages[y], SortBy::Weight));
+            }
+            Taxonomy {
+                name: tc.name.clone(),
+                title: tc.title().to_string(),
+                path,
+                terms,
+            }
+        })
+        .collect()
+}
+
+/// Bundle assets go beside their page's URL; other content files keep their
+/// folder's URL; static files keep their path.
+fn place_assets(
+    content_assets: Vec<(std::path::PathBuf, String)>,
+    pages: &[Page],
+    sections: &[Section],
+    section_of_dir: &HashMap<String, SectionId>,
+    static_files: Vec<Asset>,
+) -> Vec<Asset> {
+    let bundles: HashMap<&Path, &str> = pages
+        .iter()
+        .filter_map(|p| p.bundle_dir.as_deref().map(|d| (d, p.path.as_str())))
+        .collect();
+    let mut assets = static_files;
+    for (source, rel) in content_assets {
+        let dir = parent_dir(&rel);
+        let name = last_segment(&rel);
+        let dest = match bundles.get(Path::new(dir)) {
+            Some(page_path) => format!("{page_path}{name}"),
+            None => format!("{}{name}", folder_url(section_of_dir, sections, dir)),
+        };
+        assets.push(Asset { source, dest });
+    }
+    assets
+}
+
+/// Renders every body in parallel, links rewritten by `resolver`.
+fn render_markdown(site: &mut Site, resolver: &Resolver, diags: &mut Vec<Diagnostic>) {
+    let raw_html = site.config.markdown.raw_html;
+    let page_results: Vec<(Rendered, Vec<Diagnostic>)> = site
+        .pages
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let resolve = |dest: &str| resolver.resolve(&p.file.rel, dest);
+            markdown::render(
+                body_of(&p.file),
+                &RenderOptions {
+                    raw_html,
+                    strip_first_h1: p.title_from_body,
+                    body_line: p.body_line,
+                    file: &p.file.display,
+                    resolve: &resolve,
+                    this: Target::Page(i),
+                },
+            )
+        })
+        .collect();
+    for (page, (rendered, mut d)) in site.pages.iter_mut().zip(page_results) {
+        page.rendered = rendered;
+        diags.append(&mut d);
+    }
+    let section_results: Vec<(Rendered, Vec<Diagnostic>)> = site
+        .sections
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let resolve = |dest: &str| resolver.resolve(&s.file.rel, dest);
+            markdown::render(
+                body_of(&s.file),
+                &RenderOptions {
+                    raw_html,
+                    strip_first_h1: false,
+                    body_line: s.body_line,
+                    file: &s.file.display,
+                    resolve: &resolve,
+                    this: Target::Section(i),
+                },
+            )
+        })
+        .collect();
+    for (section, (rendered, mut d)) in site.sections.iter_mut().zip(section_results) {
+        section.rendered = rendered;
+        diags.append(&mut d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(title: &str, weight: Option<i64>, date: Option<&str>) -> Page {
+        Page {
+            file: SourceFile {
+                rel: format!("{title}.md"),
+                display: title.into(),
+                text: String::new(),
+            },
+            meta: Meta {
+                title: title.into(),
+                weight,
+                date: date.and_then(frontmatter::parse_date),
+                ..Meta::default()
+            },
+            body_line: 1,
+            section: 0,
+            path: String::new(),
+            slug: String::new(),
+            bundle_dir: None,
+            soort: None,
+            taxonomies: BTreeMap::new(),
+            relations: BTreeMap::new(),
+            fields: BTreeMap::new(),
+            title_from_body: false,
+            rendered: Rendered::default(),
+        }
+    }
+
+    fn sorted(mut pages: Vec<Page>) -> Vec<String> {
+        pages.sort_by(|a, b| compare_pages(a, b, SortBy::Weight));
+        pages.into_iter().map(|p| p.meta.title).collect()
+    }
+
+    #[test]
+    fn dutch_titles_with_diacritics_sort_in_reading_order() {
+        let titles = ["Zorg", "Één aanpak", "Eerste stap", "Émigratie", "Financiën", "Ëxtra"];
+        let got = sorted(titles.iter().map(|t| page(t, None, None)).collect());
+        assert_eq!(got, ["Één aanpak", "Eerste stap", "Émigratie", "Ëxtra", "Financiën", "Zorg"]);
+    }
+
+    #[test]
+    fn weight_beats_date_beats_title() {
+        let got = sorted(vec![
+            page("b", None, Some("2020-01-01")),
+            page("a", None, Some("2019-01-01")),
+            page("z", Some(1), None),
+            page("c", None, Some("2020-01-01")),
+        ]);
+        assert_eq!(got, ["z", "b", "c", "a"]);
+    }
+
+    #[test]
+    fn title_falls_back_to_first_h1() {
+        assert_eq!(first_h1("tekst\n# Mijn titel #\n"), Some("Mijn titel".into()));
+        assert_eq!(first_h1("## niet\n"), None);
+    }
+}

@@ -1,0 +1,817 @@
+//! Render stage: Tera templates turn the linked site into output files.
+//! Templates are parsed once; each page's context is built from summaries
+//! serialised once, so no page context holds a copy of the whole site.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use tera::Tera;
+
+use crate::error::Diagnostic;
+use crate::links::alias_path;
+use crate::model::*;
+
+/// One file of the built site, held in memory until written (or served).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Relative to the output root, `/`-separated (`pilots/a/index.html`).
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// The document it came from, for search indexing.
+    pub source: Option<Target>,
+}
+
+/// Templates, translations and asset fingerprints of the active theme.
+pub struct Theme {
+    pub tera: Tera,
+    /// Template name → file it came from, and its text (for error lines).
+    sources: HashMap<String, (PathBuf, String)>,
+    translations: Value,
+}
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("sitemap.xml", include_str!("builtin/sitemap.xml")),
+    ("atom.xml", include_str!("builtin/atom.xml")),
+    ("robots.txt", include_str!("builtin/robots.txt")),
+    ("__redirect.html", include_str!("builtin/redirect.html")),
+];
+
+pub fn theme_dir(root: &Path, theme: &str) -> PathBuf {
+    root.join("themes").join(theme)
+}
+
+/// Loads the theme's templates with the site's `templates/` overriding them
+/// file by file, then the interface strings of `language`.
+pub fn load_theme(
+    root: &Path,
+    theme: &str,
+    language: &str,
+    base_path: &str,
+    assets: &[Asset],
+) -> Result<Theme, Vec<Diagnostic>> {
+    let dir = theme_dir(root, theme);
+    if !dir.join("templates").is_dir() {
+        return Err(vec![Diagnostic::error(
+            crate::config::CONFIG_FILE,
+            format!("thema '{theme}' niet gevonden: {} ontbreekt", dir.join("templates").display()),
+        )
+        .hint("zet 'theme:' op een map in themes/ (bijvoorbeeld default)")]);
+    }
+    let mut sources: HashMap<String, (PathBuf, String)> = HashMap::new();
+    for (name, text) in BUILTIN {
+        sources.insert(name.to_string(), (PathBuf::from(format!("(ingebouwd) {name}")), text.to_string()));
+    }
+    let mut diags = Vec::new();
+    for tdir in [dir.join("templates"), root.join("templates")] {
+        if !tdir.is_dir() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&tdir).sort_by_file_name().into_iter().flatten() {
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path();
+            let Some(name) = path.strip_prefix(&tdir).ok().and_then(|p| p.to_str()) else {
+                continue;
+            };
+            if crate::content::is_ignored_name(name.rsplit('/').next().unwrap_or(name)) {
+                continue;
+            }
+            let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    sources.insert(name.replace('\\', "/"), (shown, text));
+                }
+                Err(e) => diags.push(Diagnostic::error(shown, format!("kan sjabloon niet lezen: {e}"))),
+            }
+        }
+    }
+    diags.extend(check_include_cycles(&sources));
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+    let raw: Vec<(String, String)> = sources.iter().map(|(n, (_, t))| (n.clone(), t.clone())).collect();
+    if let Err(e) = tera.add_raw_templates(raw) {
+        return Err(vec![template_error(&e, &sources, None)]);
+    }
+    register_functions(&mut tera, base_path, assets);
+    let translations = load_translations(root, &dir, language)?;
+    Ok(Theme {
+        tera,
+        sources,
+        translations,
+    })
+}
+
+fn load_translations(root: &Path, theme_dir: &Path, language: &str) -> Result<Value, Vec<Diagnostic>> {
+    let mut map = Map::new();
+    for dir in [theme_dir.join("i18n"), root.join("i18n")] {
+        let file = dir.join(format!("{language}.yaml"));
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+        let parsed: BTreeMap<String, serde_yaml::Value> =
+            serde_yaml::from_str(&text).map_err(|e| vec![crate::config::yaml_error(&e, &shown)])?;
+        for (k, v) in parsed {
+            let v = serde_json::to_value(v).unwrap_or(Value::Null);
+            map.insert(k, v);
+        }
+    }
+    Ok(Value::Object(map))
+}
+
+/// `{% include %}` / `{% extends %}` / `{% import %}` cycles would make Tera
+/// recurse forever; refuse them up front.
+fn check_include_cycles(sources: &HashMap<String, (PathBuf, String)>) -> Vec<Diagnostic> {
+    let edges: HashMap<&str, Vec<String>> = sources
+        .iter()
+        .map(|(name, (_, text))| (name.as_str(), referenced_templates(text)))
+        .collect();
+    let mut diags = Vec::new();
+    for start in edges.keys() {
+        // Depth-first search for a path back to `start`.
+        let mut stack: Vec<(String, usize)> = vec![(start.to_string(), 0)];
+        let mut seen = std::collections::HashSet::new();
+        while let Some((node, depth)) = stack.pop() {
+            for next in edges.get(node.as_str()).into_iter().flatten() {
+                if next == start {
+                    let (file, _) = &sources[*start];
+                    diags.push(
+                        Diagnostic::error(file, format!("sjabloon '{start}' neemt zichzelf (via '{node}') op: oneindige lus"))
+                            .hint("verwijder de include/extends die terugverwijst"),
+                    );
+                    stack.clear();
+                    break;
+                }
+                if seen.insert(next.clone()) && depth < 64 {
+                    stack.push((next.clone(), depth + 1));
+                }
+            }
+        }
+    }
+    diags.sort_by(|a, b| a.file.cmp(&b.file));
+    diags.dedup_by(|a, b| a.file == b.file);
+    diags
+}
+
+fn referenced_templates(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for keyword in ["include", "extends", "import"] {
+        let mut rest = text;
+        while let Some(i) = rest.find(keyword) {
+            rest = &rest[i + keyword.len()..];
+            let after = rest.trim_start();
+            if let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') {
+                if let Some(end) = after[1..].find(q) {
+                    out.push(after[1..1 + end].to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
+    let hashes: Arc<HashMap<String, String>> = Arc::new(
+        assets
+            .iter()
+            .filter(|a| !a.dest.contains("index.html"))
+            .filter_map(|a| std::fs::read(&a.source).ok().map(|b| (a.dest.clone(), short_hash(&b))))
+            .collect(),
+    );
+    let base = base_path.to_string();
+    tera.register_function("asset", move |args: &HashMap<String, Value>| {
+        let path = args
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| tera::Error::msg("asset() heeft path=\"…\" nodig"))?
+            .trim_start_matches('/');
+        match hashes.get(path) {
+            Some(h) => Ok(Value::String(format!("{base}{path}?h={h}"))),
+            None => Err(tera::Error::msg(format!(
+                "asset(path=\"{path}\"): bestand niet gevonden in static/ van thema of site"
+            ))),
+        }
+    });
+    let base = base_path.to_string();
+    tera.register_function("url", move |args: &HashMap<String, Value>| {
+        let path = args
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| tera::Error::msg("url() heeft path=\"…\" nodig"))?;
+        Ok(Value::String(format!("{base}{}", path.trim_start_matches('/'))))
+    });
+}
+
+/// FNV-1a, enough to bust caches when a stylesheet changes.
+pub fn short_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{:08x}", h as u32)
+}
+
+/// Turns a Tera error into "template:line: message", naming the missing
+/// variable when that is the cause.
+fn template_error(e: &tera::Error, sources: &HashMap<String, (PathBuf, String)>, rendering: Option<&str>) -> Diagnostic {
+    let mut chain = vec![e.to_string()];
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        chain.push(c.to_string());
+        cur = c.source();
+    }
+    let full = chain.join(": ");
+    // Which template: the innermost one named in the chain.
+    let named = chain
+        .iter()
+        .rev()
+        .find_map(|m| quoted_name(m).filter(|n| sources.contains_key(*n)))
+        .or(rendering)
+        .unwrap_or("?");
+    let (file, text) = sources
+        .get(named)
+        .map(|(f, t)| (f.clone(), t.as_str()))
+        .unwrap_or_else(|| (PathBuf::from(named), ""));
+    let mut d = Diagnostic::error(file, "");
+    if let Some(pos) = full.find("--> ") {
+        // Parse error: Tera prints "--> line:column".
+        let loc: String = full[pos + 4..].chars().take_while(|c| c.is_ascii_digit() || *c == ':').collect();
+        let mut nums = loc.split(':').filter_map(|n| n.parse::<usize>().ok());
+        if let (Some(l), Some(c)) = (nums.next(), nums.next()) {
+            d = d.at(l, c);
+        }
+        let detail = full.lines().filter(|l| l.trim_start().starts_with("= ")).map(|l| l.trim_start()[2..].to_string()).collect::<Vec<_>>().join("; ");
+        d.message = format!("sjabloon kan niet worden gelezen: {}", if detail.is_empty() { chain[0].clone() } else { detail });
+    } else if let Some(var) = backticked_after(&full, "Variable `") {
+        d.message = format!("variabele `{var}` bestaat niet in de context van '{}'", rendering.unwrap_or(named));
+        d.line = find_line(text, &var);
+        d = d.hint("zie docs/templates.md voor de beschikbare variabelen, of gebruik `| default(value=…)`");
+    } else {
+        d.message = chain.last().cloned().unwrap_or_default();
+        if let Some(f) = backticked_after(&full, "Filter `").or_else(|| backticked_after(&full, "Function `")) {
+            d.line = find_line(text, &f);
+        }
+    }
+    d
+}
+
+fn quoted_name(msg: &str) -> Option<&str> {
+    let start = msg.find(['\'', '"'])?;
+    let q = msg[start..].chars().next()?;
+    let rest = &msg[start + 1..];
+    let end = rest.find(q)?;
+    Some(&rest[..end])
+}
+
+fn backticked_after(msg: &str, prefix: &str) -> Option<String> {
+    let i = msg.find(prefix)?;
+    let rest = &msg[i + prefix.len()..];
+    rest.find('`').map(|end| rest[..end].to_string())
+}
+
+fn find_line(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+// ---------------------------------------------------------------------------
+// Contexts
+
+#[derive(Serialize)]
+struct TermRef<'a> {
+    name: &'a str,
+    slug: &'a str,
+    url: String,
+}
+
+pub struct Renderer<'a> {
+    site: &'a Site,
+    theme: &'a Theme,
+    base_path: String,
+    base_url: String,
+    globals: Map<String, Value>,
+    page_summaries: Vec<Value>,
+    section_summaries: Vec<Value>,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(site: &'a Site, theme: &'a Theme) -> Self {
+        let base_path = site.config.base_path();
+        let base_url = site.config.base_url.clone();
+        let mut r = Renderer {
+            site,
+            theme,
+            base_path,
+            base_url,
+            globals: Map::new(),
+            page_summaries: Vec::new(),
+            section_summaries: Vec::new(),
+        };
+        r.page_summaries = (0..site.pages.len()).into_par_iter().map(|i| r.page_summary(i)).collect();
+        r.section_summaries = (0..site.sections.len()).map(|i| r.section_summary(i)).collect();
+        r.globals = r.make_globals();
+        r
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_path)
+    }
+
+    fn permalink(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    fn make_globals(&self) -> Map<String, Value> {
+        let site = self.site;
+        let menu: Vec<Value> = site
+            .config
+            .menu
+            .iter()
+            .map(|m| {
+                let url = match m.url.strip_prefix("@/") {
+                    Some(file) => site
+                        .by_file
+                        .get(file)
+                        .map(|&t| self.url(site.path_of(t)))
+                        .unwrap_or_else(|| m.url.clone()),
+                    None if m.url.starts_with('/') => self.url(m.url.trim_start_matches('/')),
+                    None => m.url.clone(),
+                };
+                json!({"title": m.title, "url": url})
+            })
+            .collect();
+        let taxonomies: Vec<Value> = site
+            .taxonomies
+            .iter()
+            .map(|t| json!({"name": t.name, "title": t.title, "url": self.url(&t.path), "term_count": t.terms.len()}))
+            .collect();
+        let sections: Vec<Value> = tree_order(site)
+            .into_iter()
+            .map(|s| {
+                let sec = &site.sections[s];
+                let schema: Vec<Value> = sec
+                    .section
+                    .schema
+                    .iter()
+                    .map(|(name, spec)| {
+                        json!({"name": name, "type": spec.kind, "required": spec.required,
+                               "values": spec.values, "description": spec.description, "label": spec.label})
+                    })
+                    .collect();
+                json!({"title": sec.meta.title, "description": sec.meta.description, "url": self.url(&sec.path),
+                       "path": sec.path, "depth": site.section_chain(s).len() - 1, "page_count": sec.pages.len(),
+                       "soort": sec.soort, "schema": schema})
+            })
+            .collect();
+        let search_url = self.url("zoeken/");
+        let config = &site.config;
+        let site_value = json!({
+            "title": config.title,
+            "description": config.description,
+            "base_url": config.base_url,
+            "base_path": self.base_path,
+            "language": config.language,
+            "extra": config.extra,
+            "build_date": chrono::Local::now().date_naive().to_string(),
+            "menu": menu,
+            "taxonomies": taxonomies,
+            "sections": sections,
+            "search": {"enabled": config.search.enabled, "url": search_url, "filters": config.search.filters},
+            "feed_url": if config.feed { Some(self.url("atom.xml")) } else { None },
+        });
+        let mut g = Map::new();
+        g.insert("site".into(), site_value);
+        g.insert("t".into(), self.theme.translations.clone());
+        g.insert("lang".into(), Value::String(config.language.clone()));
+        g
+    }
+
+    fn terms_of(&self, page: &Page) -> BTreeMap<&str, Vec<TermRef<'_>>> {
+        let mut out = BTreeMap::new();
+        for tax in &self.site.taxonomies {
+            let Some(names) = page.taxonomies.get(&tax.name) else { continue };
+            let refs = names
+                .iter()
+                .filter_map(|n| {
+                    let slug = crate::markdown::slugify(n);
+                    tax.terms.iter().find(|t| t.slug == slug).map(|t| TermRef {
+                        name: &t.name,
+                        slug: &t.slug,
+                        url: self.url(&t.path),
+                    })
+                })
+                .collect();
+            out.insert(tax.name.as_str(), refs);
+        }
+        out
+    }
+
+    fn page_summary(&self, id: PageId) -> Value {
+        let p = &self.site.pages[id];
+        json!({
+            "title": p.meta.title,
+            "description": p.meta.description,
+            "url": self.url(&p.path),
+            "permalink": self.permalink(&p.path),
+            "path": p.path,
+            "slug": p.slug,
+            "date": p.meta.date.map(|d| d.to_string()),
+            "updated": p.meta.updated.map(|d| d.to_string()),
+            "weight": p.meta.weight,
+            "soort": p.soort,
+            "section_title": self.site.sections[p.section].meta.title,
+            "fields": p.fields,
+            "taxonomies": self.terms_of(p),
+            "word_count": p.rendered.word_count,
+            "draft": p.meta.draft,
+        })
+    }
+
+    fn section_summary(&self, id: SectionId) -> Value {
+        let s = &self.site.sections[id];
+        json!({
+            "title": s.meta.title,
+            "description": s.meta.description,
+            "url": self.url(&s.path),
+            "permalink": self.permalink(&s.path),
+            "path": s.path,
+            "soort": s.soort,
+            "page_count": s.pages.len(),
+            "depth": self.site.section_chain(id).len() - 1,
+            "extra": s.meta.extra,
+        })
+    }
+
+    fn ancestors(&self, section: SectionId) -> Vec<Value> {
+        self.site
+            .section_chain(section)
+            .into_iter()
+            .map(|s| json!({"title": self.site.sections[s].meta.title, "url": self.url(&self.site.sections[s].path)}))
+            .collect()
+    }
+
+    fn summaries(&self, ids: &[PageId]) -> Vec<Value> {
+        ids.iter().map(|&i| self.page_summaries[i].clone()).collect()
+    }
+
+    fn relation_title(&self, name: &str, inverse: bool) -> String {
+        let rel = self.site.config.relations.get(name);
+        let t = if inverse {
+            rel.and_then(|r| r.inverse_title.clone())
+        } else {
+            rel.and_then(|r| r.title.clone())
+        };
+        t.unwrap_or_else(|| name.to_string())
+    }
+
+    /// Pages sharing the most taxonomy terms. Each term contributes at most
+    /// its first 300 pages, so very common terms cannot make this quadratic.
+    fn related(&self, id: PageId) -> Vec<PageId> {
+        let page = &self.site.pages[id];
+        let mut score: HashMap<PageId, usize> = HashMap::new();
+        for tax in &self.site.taxonomies {
+            for name in page.taxonomies.get(&tax.name).into_iter().flatten() {
+                let slug = crate::markdown::slugify(name);
+                if let Some(term) = tax.terms.iter().find(|t| t.slug == slug) {
+                    for &other in term.pages.iter().take(300) {
+                        if other != id {
+                            *score.entry(other).or_default() += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let mut ranked: Vec<(PageId, usize)> = score.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.into_iter().take(5).map(|(p, _)| p).collect()
+    }
+
+    fn page_context(&self, id: PageId) -> Map<String, Value> {
+        let site = self.site;
+        let p = &site.pages[id];
+        let mut page = match self.page_summaries[id].clone() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let section = &site.sections[p.section];
+        let pos = section.pages.iter().position(|&x| x == id);
+        let neighbour = |offset: isize| {
+            pos.and_then(|i| i.checked_add_signed(offset))
+                .and_then(|i| section.pages.get(i))
+                .map(|&n| self.page_summaries[n].clone())
+        };
+        let relations: Vec<Value> = p
+            .relations
+            .iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(name, ids)| json!({"name": name, "title": self.relation_title(name, false), "pages": self.summaries(ids)}))
+            .collect();
+        let backrelations: Vec<Value> = site
+            .backrefs
+            .relations
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|(name, ids)| {
+                // Title the group by the sources' section ("Conclusies", "Praktijken").
+                let title = ids
+                    .first()
+                    .map(|&s| site.sections[site.pages[s].section].meta.title.clone())
+                    .unwrap_or_else(|| self.relation_title(name, true));
+                json!({"name": name, "title": title, "inverse_title": self.relation_title(name, true), "pages": self.summaries(ids)})
+            })
+            .collect();
+        let backlinks = site.backrefs.links.get(&id).map(|ids| self.summaries(ids)).unwrap_or_default();
+        let terms: Vec<Value> = site
+            .taxonomies
+            .iter()
+            .filter_map(|tax| {
+                let refs = page.get("taxonomies").and_then(|t| t.get(&tax.name)).cloned()?;
+                (refs.as_array().is_some_and(|a| !a.is_empty()))
+                    .then(|| json!({"taxonomy": tax.name, "title": tax.title, "terms": refs}))
+            })
+            .collect();
+        page.insert("content".into(), Value::String(p.rendered.html.clone()));
+        page.insert("summary".into(), Value::String(p.rendered.summary.clone()));
+        page.insert("toc".into(), serde_json::to_value(&p.rendered.toc).unwrap_or_default());
+        page.insert("reading_time".into(), json!(p.rendered.word_count.div_ceil(200).max(1)));
+        page.insert("bron".into(), json!(p.meta.bron));
+        page.insert("extra".into(), serde_json::to_value(&p.meta.extra).unwrap_or_default());
+        page.insert("ancestors".into(), Value::Array(self.ancestors(p.section)));
+        page.insert("relations".into(), Value::Array(relations));
+        page.insert("backrelations".into(), Value::Array(backrelations));
+        page.insert("backlinks".into(), Value::Array(backlinks));
+        page.insert("related".into(), Value::Array(self.summaries(&self.related(id))));
+        page.insert("prev".into(), neighbour(-1).unwrap_or(Value::Null));
+        page.insert("next".into(), neighbour(1).unwrap_or(Value::Null));
+        page.insert("terms".into(), Value::Array(terms));
+        page.insert("section".into(), self.section_summaries[p.section].clone());
+        let mut ctx = self.globals.clone();
+        ctx.insert("current_url".into(), Value::String(self.url(&p.path)));
+        ctx.insert("section".into(), self.section_summaries[p.section].clone());
+        ctx.insert("page".into(), Value::Object(page));
+        ctx
+    }
+
+    fn section_context(&self, id: SectionId) -> Map<String, Value> {
+        let s = &self.site.sections[id];
+        let mut section = match self.section_summaries[id].clone() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let subsections: Vec<Value> = s.subsections.iter().map(|&c| self.section_summaries[c].clone()).collect();
+        let (_, fields) = (0, serde_json::to_value(&s.meta.raw.map).unwrap_or_default());
+        section.insert("content".into(), Value::String(s.rendered.html.clone()));
+        section.insert("toc".into(), serde_json::to_value(&s.rendered.toc).unwrap_or_default());
+        section.insert("ancestors".into(), Value::Array(self.ancestors(id)));
+        section.insert("pages".into(), Value::Array(self.summaries(&s.pages)));
+        section.insert("subsections".into(), Value::Array(subsections));
+        section.insert("fields".into(), fields);
+        section.insert("bron".into(), json!(s.meta.bron));
+        let mut ctx = self.globals.clone();
+        ctx.insert("current_url".into(), Value::String(self.url(&s.path)));
+        ctx.insert("section".into(), Value::Object(section));
+        ctx
+    }
+
+    fn render(&self, template: &str, ctx: Map<String, Value>, out_path: String, source: Option<Target>) -> Result<OutputFile, Diagnostic> {
+        let context = tera::Context::from_value(Value::Object(ctx)).map_err(|e| Diagnostic::error(template, e.to_string()))?;
+        let html = self
+            .theme
+            .tera
+            .render(template, &context)
+            .map_err(|e| template_error(&e, &self.theme.sources, Some(template)))?;
+        Ok(OutputFile {
+            path: out_path,
+            bytes: html.into_bytes(),
+            source,
+        })
+    }
+
+    fn has_template(&self, name: &str) -> bool {
+        self.theme.sources.contains_key(name)
+    }
+
+    fn require(&self, name: &str, file: &Path) -> Result<(), Diagnostic> {
+        if self.has_template(name) {
+            Ok(())
+        } else {
+            Err(Diagnostic::error(file, format!("sjabloon '{name}' bestaat niet"))
+                .hint("maak het aan in templates/ van de site of het thema, of pas 'template:' aan"))
+        }
+    }
+
+    pub fn render_page(&self, id: PageId) -> Result<OutputFile, Diagnostic> {
+        let p = &self.site.pages[id];
+        let template = p
+            .meta
+            .template
+            .clone()
+            .or_else(|| self.site.sections[p.section].section.page_template.clone())
+            .unwrap_or_else(|| "page.html".into());
+        self.require(&template, &p.file.display)?;
+        self.render(&template, self.page_context(id), format!("{}index.html", p.path), Some(Target::Page(id)))
+            .map_err(|d| d.hint_for(&p.file.display))
+    }
+
+    pub fn render_section(&self, id: SectionId) -> Result<OutputFile, Diagnostic> {
+        let s = &self.site.sections[id];
+        let default = if id == self.site.root_section() { "index.html" } else { "section.html" };
+        let template = s.meta.template.clone().unwrap_or_else(|| default.into());
+        self.require(&template, &s.file.display)?;
+        self.render(&template, self.section_context(id), format!("{}index.html", s.path), Some(Target::Section(id)))
+            .map_err(|d| d.hint_for(&s.file.display))
+    }
+
+    fn render_taxonomies(&self) -> Vec<Result<OutputFile, Diagnostic>> {
+        let mut out = Vec::new();
+        for tax in &self.site.taxonomies {
+            let terms: Vec<Value> = tax
+                .terms
+                .iter()
+                .map(|t| json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len()}))
+                .collect();
+            let base = json!({"name": tax.name, "title": tax.title, "url": self.url(&tax.path)});
+            let mut list = base.clone();
+            list["terms"] = Value::Array(terms);
+            let mut ctx = self.globals.clone();
+            ctx.insert("current_url".into(), Value::String(self.url(&tax.path)));
+            ctx.insert("taxonomy".into(), list);
+            out.push(self.render("taxonomy_list.html", ctx, format!("{}index.html", tax.path), None));
+            for t in &tax.terms {
+                let mut ctx = self.globals.clone();
+                ctx.insert("current_url".into(), Value::String(self.url(&t.path)));
+                ctx.insert("taxonomy".into(), base.clone());
+                ctx.insert(
+                    "term".into(),
+                    json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len(), "pages": self.summaries(&t.pages)}),
+                );
+                out.push(self.render("taxonomy_term.html", ctx, format!("{}index.html", t.path), None));
+            }
+        }
+        out
+    }
+
+    fn render_special(&self) -> Vec<Result<OutputFile, Diagnostic>> {
+        let site = self.site;
+        let mut out = Vec::new();
+        let mut plain = |template: &str, path: &str, extra: Vec<(&str, Value)>| {
+            let mut ctx = self.globals.clone();
+            ctx.insert("current_url".into(), Value::String(self.url(path)));
+            for (k, v) in extra {
+                ctx.insert(k.into(), v);
+            }
+            out.push(self.render(template, ctx, path.into(), None));
+        };
+        plain("404.html", "404.html", vec![]);
+        if site.config.search.enabled {
+            plain("search.html", "zoeken/index.html", vec![]);
+        }
+        let newest = site.pages.iter().filter_map(|p| p.meta.updated.or(p.meta.date)).max();
+        let today = newest.unwrap_or_else(|| chrono::Local::now().date_naive()).to_string();
+        if site.config.feed {
+            let mut by_date: Vec<PageId> = (0..site.pages.len()).collect();
+            by_date.sort_by(|&a, &b| {
+                let (x, y) = (&site.pages[a].meta, &site.pages[b].meta);
+                y.updated.or(y.date).cmp(&x.updated.or(x.date)).then(a.cmp(&b))
+            });
+            by_date.truncate(30);
+            plain(
+                "atom.xml",
+                "atom.xml",
+                vec![
+                    ("pages", Value::Array(self.summaries(&by_date))),
+                    ("updated", Value::String(today.clone())),
+                    ("feed_url", Value::String(self.permalink("atom.xml"))),
+                ],
+            );
+        }
+        let mut entries: Vec<Value> = site
+            .sections
+            .iter()
+            .map(|s| json!({"permalink": self.permalink(&s.path), "updated": s.meta.updated.or(s.meta.date).map(|d| d.to_string())}))
+            .collect();
+        entries.extend(site.pages.iter().map(|p| {
+            json!({"permalink": self.permalink(&p.path), "updated": p.meta.updated.or(p.meta.date).map(|d| d.to_string())})
+        }));
+        for tax in &site.taxonomies {
+            entries.push(json!({"permalink": self.permalink(&tax.path)}));
+            entries.extend(tax.terms.iter().map(|t| json!({"permalink": self.permalink(&t.path)})));
+        }
+        plain("sitemap.xml", "sitemap.xml", vec![("entries", Value::Array(entries))]);
+        plain("robots.txt", "robots.txt", vec![("sitemap_url", Value::String(self.permalink("sitemap.xml")))]);
+        // Redirects for aliases.
+        let docs = site
+            .pages
+            .iter()
+            .map(|p| (&p.meta, &p.path))
+            .chain(site.sections.iter().map(|s| (&s.meta, &s.path)));
+        for (meta, path) in docs {
+            for alias in &meta.aliases {
+                let a = alias_path(alias);
+                let file = if a.ends_with(".html") { a } else { format!("{a}index.html") };
+                plain(
+                    "__redirect.html",
+                    &file,
+                    vec![("url", Value::String(self.url(path))), ("title", Value::String(meta.title.clone()))],
+                );
+            }
+        }
+        out
+    }
+
+    /// Renders everything in parallel; errors are collected, not fatal.
+    pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+        let pages: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.pages.len()).into_par_iter().map(|i| self.render_page(i)).collect();
+        let sections: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.sections.len()).into_par_iter().map(|i| self.render_section(i)).collect();
+        let mut files = Vec::with_capacity(pages.len() + sections.len() + 64);
+        let mut seen_template_errors = std::collections::HashSet::new();
+        for r in pages.into_iter().chain(sections).chain(self.render_taxonomies()).chain(self.render_special()) {
+            match r {
+                Ok(f) => files.push(f),
+                // One broken template fails every page: report it once.
+                Err(d) => {
+                    if seen_template_errors.insert((d.message.clone(), d.line)) {
+                        diags.push(d);
+                    }
+                }
+            }
+        }
+        files
+    }
+}
+
+/// Sections in depth-first order, children by weight then title.
+fn tree_order(site: &Site) -> Vec<SectionId> {
+    fn visit(site: &Site, s: SectionId, out: &mut Vec<SectionId>) {
+        out.push(s);
+        for &c in &site.sections[s].subsections {
+            visit(site, c, out);
+        }
+    }
+    let mut out = Vec::new();
+    if !site.sections.is_empty() {
+        visit(site, 0, &mut out);
+    }
+    out
+}
+
+impl Diagnostic {
+    /// Adds which content file was being rendered when a template failed.
+    fn hint_for(self, file: &Path) -> Diagnostic {
+        let hint = format!("bij het renderen van {}", file.display());
+        let combined = match &self.hint {
+            Some(h) => format!("{h} ({hint})"),
+            None => hint,
+        };
+        self.hint(combined)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_cycles_are_found() {
+        let mut s = HashMap::new();
+        s.insert("a.html".to_string(), (PathBuf::from("a.html"), "{% include \"b.html\" %}".to_string()));
+        s.insert("b.html".to_string(), (PathBuf::from("b.html"), "{% include 'a.html' %}".to_string()));
+        s.insert("c.html".to_string(), (PathBuf::from("c.html"), "{% extends \"a.html\" %}".to_string()));
+        let d = check_include_cycles(&s);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].message.contains("oneindige lus"));
+    }
+
+    #[test]
+    fn missing_variable_error_names_template_line_and_variable() {
+        let mut tera = Tera::default();
+        let src = "<h1>{{ page.title }}</h1>\n<p>{{ page.nope }}</p>\n";
+        tera.add_raw_template("page.html", src).unwrap();
+        let mut sources = HashMap::new();
+        sources.insert("page.html".to_string(), (PathBuf::from("themes/t/templates/page.html"), src.to_string()));
+        let ctx = tera::Context::from_value(json!({"page": {"title": "x"}})).unwrap();
+        let err = tera.render("page.html", &ctx).unwrap_err();
+        let d = template_error(&err, &sources, Some("page.html"));
+        assert_eq!(d.file, PathBuf::from("themes/t/templates/page.html"));
+        assert_eq!(d.line, Some(2));
+        assert!(d.message.contains("page.nope"), "{}", d.message);
+    }
+
+    #[test]
+    fn parse_error_has_line() {
+        let mut tera = Tera::default();
+        let src = "ok\n{{ page.title | }}\n";
+        let err = tera.add_raw_template("page.html", src).unwrap_err();
+        let mut sources = HashMap::new();
+        sources.insert("page.html".to_string(), (PathBuf::from("page.html"), src.to_string()));
+        let d = template_error(&err, &sources, None);
+        assert_eq!(d.line, Some(2), "{d}");
+    }
+}

@@ -1,0 +1,177 @@
+//! The pipeline in one place: load → parse → link → render → index → write,
+//! timing each phase. `build` writes to disk; `build_in_memory` stops before
+//! writing so the dev server can serve the result.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::error::{BuildFailure, Diagnostic};
+use crate::model::Site;
+use crate::parse::ParseOptions;
+use crate::render::{load_theme, theme_dir, OutputFile, Renderer};
+use crate::{content, links, output, parse, search};
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    pub output: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub drafts: bool,
+    /// Build the search index (off for `check` and some benchmarks).
+    pub search: bool,
+}
+
+impl BuildOptions {
+    pub fn output_dir(&self) -> PathBuf {
+        self.output.clone().unwrap_or_else(|| self.root.join("public"))
+    }
+}
+
+/// What a build did, for the summary line and the benchmark.
+#[derive(Debug, Default, Clone)]
+pub struct BuildReport {
+    pub pages: usize,
+    pub sections: usize,
+    pub files: usize,
+    pub bytes: u64,
+    pub phases: Vec<(&'static str, Duration)>,
+    pub warnings: Vec<Diagnostic>,
+    pub search: Option<search::SearchStats>,
+    pub total: Duration,
+}
+
+impl BuildReport {
+    pub fn summary_line(&self) -> String {
+        let phases: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(n, d)| format!("{n} {}", d.as_millis()))
+            .collect();
+        format!(
+            "{} pagina's, {} secties, {} bestanden in {} ms ({})",
+            self.pages,
+            self.sections,
+            self.files,
+            self.total.as_millis(),
+            phases.join(", ")
+        )
+    }
+}
+
+/// The built site held in memory.
+pub struct Built {
+    pub site: Site,
+    pub files: Vec<OutputFile>,
+    pub report: BuildReport,
+}
+
+struct Timer {
+    start: Instant,
+    last: Instant,
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl Timer {
+    fn new() -> Self {
+        let now = Instant::now();
+        Timer { start: now, last: now, phases: Vec::new() }
+    }
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+/// Fails when any diagnostic is an error; otherwise hands back the warnings.
+fn gate(diags: &mut Vec<Diagnostic>) -> Result<(), BuildFailure> {
+    if diags.iter().any(Diagnostic::is_error) {
+        diags.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        return Err(BuildFailure { diagnostics: std::mem::take(diags) });
+    }
+    Ok(())
+}
+
+pub fn load_config(opts: &BuildOptions) -> Result<Config, BuildFailure> {
+    let mut config = Config::load(&opts.root)?;
+    if let Some(url) = &opts.base_url {
+        config.base_url = crate::config::normalise_base_url(url);
+    }
+    Ok(config)
+}
+
+/// Runs every stage up to and including the search index, in memory.
+pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
+    let mut t = Timer::new();
+    let mut diags = Vec::new();
+    let config = load_config(opts)?;
+    let theme_path = theme_dir(&opts.root, &config.theme);
+    let loaded = content::load(&opts.root, &theme_path);
+    diags.extend(loaded.diagnostics.iter().cloned());
+    t.lap("load");
+
+    let mut site = parse::parse(config, loaded, ParseOptions { drafts: opts.drafts }, &mut diags);
+    t.lap("parse");
+    links::link(&mut site, &mut diags);
+    t.lap("link");
+    gate(&mut diags)?;
+
+    let theme = load_theme(
+        &opts.root,
+        &site.config.theme,
+        &site.config.language,
+        &site.config.base_path(),
+        &site.assets,
+    )
+    .map_err(|d| BuildFailure { diagnostics: d })?;
+    let mut files = Renderer::new(&site, &theme).render_all(&mut diags);
+    t.lap("render");
+    gate(&mut diags)?;
+
+    let mut search_stats = None;
+    if opts.search && site.config.search.enabled {
+        let (index_files, stats) = search::index(&site, &files)?;
+        files.extend(index_files);
+        search_stats = Some(stats);
+        t.lap("index");
+    }
+    let report = BuildReport {
+        pages: site.pages.len(),
+        sections: site.sections.len(),
+        files: files.len() + site.assets.len(),
+        bytes: 0,
+        phases: t.phases,
+        warnings: diags,
+        search: search_stats,
+        total: t.start.elapsed(),
+    };
+    Ok(Built { site, files, report })
+}
+
+/// A full build written to the output folder (swapped in atomically).
+pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
+    let start = Instant::now();
+    let out = opts.output_dir();
+    output::check_output_dir(&opts.root, &out)?;
+    let built = build_in_memory(opts)?;
+    let mut report = built.report;
+    let t = Instant::now();
+    let stats = output::write_site(&out, &built.files, &built.site.assets)?;
+    report.phases.push(("write", t.elapsed()));
+    report.files = stats.files;
+    report.bytes = stats.bytes;
+    report.total = start.elapsed();
+    Ok(report)
+}
+
+/// Everything `build` validates; writes nothing.
+pub fn check(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
+    let mut o = opts.clone();
+    o.search = false;
+    build_in_memory(&o).map(|b| b.report)
+}
+
+pub fn default_root() -> PathBuf {
+    Path::new(".").to_path_buf()
+}
