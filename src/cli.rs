@@ -21,6 +21,36 @@ pub enum Command {
     Build(BuildArgs),
     /// Controleer alles wat build controleert, zonder iets te schrijven
     Check(CommonArgs),
+    /// Start een lokale voorbeeldserver die bij elke wijziging herlaadt
+    Serve(ServeArgs),
+    /// Maak een nieuwe pagina in een sectie, met alle verplichte velden
+    New(NewArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Poort (standaard 1111, of de eerstvolgende vrije)
+    #[arg(long, short = 'p')]
+    pub port: Option<u16>,
+    /// Adres om op te luisteren (standaard 127.0.0.1; anders een waarschuwing)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Open de site in de browser
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NewArgs {
+    /// Map van de site
+    #[arg(long, short = 'r', default_value = ".")]
+    pub root: PathBuf,
+    /// Sectie (map onder content/), bijvoorbeeld praktijken
+    pub section: String,
+    /// Titel van de nieuwe pagina
+    pub title: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -49,7 +79,7 @@ pub struct BuildArgs {
 }
 
 impl CommonArgs {
-    fn options(&self) -> BuildOptions {
+    pub fn options(&self) -> BuildOptions {
         BuildOptions {
             root: self.root.clone(),
             output: None,
@@ -79,6 +109,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 line
             })
         }
+        Command::Serve(args) => crate::serve::run(args),
+        Command::New(args) => crate::new::run(args),
         Command::Check(args) => report(site::check(&args.options()), |r| {
             format!("geen fouten: {} pagina's, {} secties gecontroleerd", r.pages, r.sections)
         }),

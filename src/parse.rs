@@ -34,12 +34,18 @@ struct Doc {
 /// Builds the site model from loaded files. Errors are collected, not fatal,
 /// so one build reports every problem.
 pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec<Diagnostic>) -> Site {
-    let results: Vec<Result<Doc, Vec<Diagnostic>>> =
-        loaded.files.into_par_iter().map(parse_doc).collect();
+    let results: Vec<Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>>> = loaded
+        .files
+        .into_par_iter()
+        .map(|f| parse_doc(f, &config))
+        .collect();
     let mut docs = Vec::new();
     for r in results {
         match r {
-            Ok(d) => docs.push(d),
+            Ok((d, mut e)) => {
+                docs.push(d);
+                diags.append(&mut e);
+            }
             Err(mut e) => diags.append(&mut e),
         }
     }
@@ -197,7 +203,9 @@ fn synthetic_root(config: &Config) -> Doc {
     }
 }
 
-fn parse_doc(file: SourceFile) -> Result<Doc, Vec<Diagnostic>> {
+/// Fatal problems (unreadable front matter, no title) drop the document;
+/// the rest are reported beside it so one typo does not cascade.
+fn parse_doc(file: SourceFile, config: &Config) -> Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>> {
     let path = file.display.clone();
     let split = frontmatter::split(&file.text, &path).map_err(|d| vec![d])?;
     let raw = match split.front {
@@ -229,8 +237,14 @@ fn parse_doc(file: SourceFile) -> Result<Doc, Vec<Diagnostic>> {
         raw: raw.clone(),
     };
     let mut section = SectionMeta::default();
+    let mut soft = Vec::new();
     if is_section {
-        r.reject_unknown(frontmatter::SECTION_KEYS, "een sectie (_index.md)");
+        let mut allowed: Vec<&str> = frontmatter::SECTION_KEYS.to_vec();
+        allowed.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
+        allowed.extend(config.relations.keys().map(String::as_str));
+        let mut unknown = Reader::new(&raw, &path);
+        unknown.reject_unknown(&allowed, "een sectie (_index.md)");
+        soft.append(&mut unknown.errors);
         section.page_template = r.string("page_template");
         section.sort_by = match r.string("sort_by").as_deref() {
             None | Some("weight") => SortBy::Weight,
@@ -261,14 +275,17 @@ fn parse_doc(file: SourceFile) -> Result<Doc, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Doc {
-        body_line,
-        meta,
-        title_from_body,
-        is_section,
-        section,
-        file,
-    })
+    Ok((
+        Doc {
+            body_line,
+            meta,
+            title_from_body,
+            is_section,
+            section,
+            file,
+        },
+        soft,
+    ))
 }
 
 /// Body text after the front matter (the split is cheap to redo).
