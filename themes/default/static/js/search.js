@@ -1,0 +1,194 @@
+// Search page of the Kennisbank default theme: a small UI on Pagefind's JS API.
+// Results as you type, filter checkboxes with counts, query and filters kept in
+// the URL (?q=taal&soort=conclusie) so a search can be shared.
+const form = document.getElementById("search-form");
+const input = document.getElementById("search-q");
+const statusEl = document.getElementById("search-status");
+const list = document.getElementById("search-results");
+const filterBox = document.getElementById("search-filters");
+const groupsEl = document.getElementById("search-filter-groups");
+const clearBtn = document.getElementById("search-clear");
+const moreBtn = document.getElementById("search-more");
+const T = JSON.parse(document.getElementById("search-strings").textContent);
+const FILTERS = (form.dataset.filters || "").split(",").filter(Boolean);
+const PAGE = 10;
+
+let pagefind = null;
+let results = [];
+let shown = 0;
+let run = 0;
+
+const fmt = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
+const filterLabel = (name) => T["filter_" + name] || name;
+const valueLabel = (name, value) => (name === "soort" && T["soort_" + value]) || value;
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props || {});
+  for (const c of children) if (c != null) node.append(c);
+  return node;
+}
+
+// ---- URL state -------------------------------------------------------------
+function readUrl() {
+  const params = new URLSearchParams(location.search);
+  const selected = {};
+  for (const name of FILTERS) {
+    const values = params.getAll(name);
+    if (values.length) selected[name] = values;
+  }
+  return { q: params.get("q") || "", selected };
+}
+
+function selectedFilters() {
+  const selected = {};
+  for (const box of groupsEl.querySelectorAll("input[type=checkbox]:checked")) {
+    (selected[box.name] ||= []).push(box.value);
+  }
+  return selected;
+}
+
+function writeUrl(q, selected) {
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
+  for (const name of FILTERS) for (const v of selected[name] || []) params.append(name, v);
+  const qs = params.toString();
+  history.replaceState(null, "", location.pathname + (qs ? "?" + qs : "") + location.hash);
+}
+
+// ---- Filters ---------------------------------------------------------------
+function buildFilters(available, selected) {
+  groupsEl.textContent = "";
+  let any = false;
+  for (const name of FILTERS) {
+    const values = Object.keys(available[name] || {});
+    if (!values.length) continue;
+    any = true;
+    values.sort((a, b) => valueLabel(name, a).localeCompare(valueLabel(name, b), document.documentElement.lang));
+    const fs = el("fieldset", { className: "filter-group" }, el("legend", { textContent: filterLabel(name) }));
+    values.forEach((value, i) => {
+      const id = `f-${name}-${i}`;
+      const box = el("input", { type: "checkbox", id, name, value });
+      box.checked = (selected[name] || []).includes(value);
+      const count = el("span", { className: "count" });
+      count.dataset.filter = name;
+      count.dataset.value = value;
+      const label = el("label", { htmlFor: id }, valueLabel(name, value) + " ", count);
+      fs.append(el("div", { className: "filter-option" }, box, label));
+    });
+    groupsEl.append(fs);
+  }
+  filterBox.hidden = !any;
+}
+
+function updateCounts(counts) {
+  for (const span of groupsEl.querySelectorAll(".count")) {
+    const n = (counts[span.dataset.filter] || {})[span.dataset.value] || 0;
+    span.textContent = `(${n})`;
+    span.closest(".filter-option").classList.toggle("is-empty", n === 0);
+  }
+}
+
+// ---- Results ---------------------------------------------------------------
+async function renderMore() {
+  const slice = results.slice(shown, shown + PAGE);
+  const myRun = run;
+  const data = await Promise.all(slice.map((r) => r.data()));
+  if (myRun !== run) return;
+  for (const d of data) {
+    const title = (d.meta && d.meta.title) || d.url;
+    const link = el("a", { href: d.url, textContent: title });
+    const meta = el("p", { className: "result-meta" });
+    const soort = d.filters && d.filters.soort && d.filters.soort[0];
+    if (soort) meta.append(el("span", { className: "kind", textContent: valueLabel("soort", soort) }));
+    const status = d.filters && d.filters.status;
+    if (status && status.length) {
+      meta.append(" ", el("span", { className: "badge", textContent: `${T.status}: ${status.join(", ")}` }));
+    }
+    const excerpt = el("p", { className: "result-excerpt" });
+    excerpt.innerHTML = d.excerpt || ""; // Pagefind's excerpt: escaped text with <mark>
+    list.append(el("li", { className: "result" }, el("h2", { className: "result-title" }, link), meta.childNodes.length ? meta : null, excerpt));
+  }
+  shown += slice.length;
+  moreBtn.hidden = shown >= results.length;
+}
+
+function setStatus(text) {
+  statusEl.textContent = text;
+}
+
+async function search({ immediate = false } = {}) {
+  const q = input.value.trim();
+  const selected = selectedFilters();
+  writeUrl(q, selected);
+  clearBtn.hidden = Object.keys(selected).length === 0;
+  const myRun = ++run;
+  if (!pagefind) return;
+  if (!q && !Object.keys(selected).length) {
+    results = [];
+    shown = 0;
+    list.textContent = "";
+    moreBtn.hidden = true;
+    updateCounts(await pagefind.filters());
+    setStatus(T.zoek_leeg);
+    return;
+  }
+  const filters = {};
+  for (const [name, values] of Object.entries(selected)) filters[name] = { any: values };
+  const term = q || null; // null: list every page that matches the filters
+  const res = immediate || !q
+    ? await pagefind.search(term, { filters })
+    : await pagefind.debouncedSearch(term, { filters }, 250);
+  if (res === null || myRun !== run) return; // a newer search took over
+  results = res.results;
+  shown = 0;
+  list.textContent = "";
+  updateCounts(res.filters || {});
+  await renderMore();
+  if (myRun !== run) return;
+  const n = results.length;
+  if (n === 0) {
+    setStatus(q ? fmt(T.zoek_geen_resultaten, { q }) : T.zoek_geen_resultaten_filters);
+  } else {
+    const count = n === 1 ? T.zoek_resultaat_een : fmt(T.zoek_resultaten, { n });
+    setStatus(q ? `${count} ${fmt(T.zoek_resultaten_voor, { q })}` : count);
+  }
+}
+
+// ---- Wiring ----------------------------------------------------------------
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  search({ immediate: true });
+});
+input.addEventListener("input", () => search());
+groupsEl.addEventListener("change", () => search({ immediate: true }));
+clearBtn.addEventListener("click", () => {
+  for (const box of groupsEl.querySelectorAll("input:checked")) box.checked = false;
+  search({ immediate: true });
+  input.focus();
+});
+moreBtn.addEventListener("click", async () => {
+  const first = shown;
+  await renderMore();
+  const next = list.children[first];
+  if (next) next.querySelector("a").focus();
+});
+
+async function start() {
+  const state = readUrl();
+  input.value = state.q;
+  try {
+    pagefind = await import(form.dataset.pagefind);
+    await pagefind.options({ baseUrl: form.dataset.base || "/", highlightParam: "markeer" });
+    await pagefind.init();
+    buildFilters(await pagefind.filters(), state.selected);
+  } catch (err) {
+    pagefind = null;
+    setStatus(T.zoek_fout);
+    console.error(err);
+    return;
+  }
+  await search({ immediate: true });
+}
+
+start();

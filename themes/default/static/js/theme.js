@@ -1,0 +1,48 @@
+// Kennisbank default theme: small progressive enhancements. The site works without it.
+(function () {
+  "use strict";
+  var body = document.body;
+
+  // Wide tables in content scroll sideways on narrow screens: wrap each in a
+  // focusable, labelled region so keyboard users can scroll it too.
+  var tables = document.querySelectorAll(".content table");
+  for (var i = 0; i < tables.length; i++) {
+    var table = tables[i];
+    if (table.parentNode.classList.contains("table-wrap")) continue;
+    var wrap = document.createElement("div");
+    wrap.className = "table-wrap";
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("tabindex", "0");
+    var caption = table.querySelector("caption");
+    wrap.setAttribute("aria-label", caption ? caption.textContent : body.getAttribute("data-tabel") || "Tabel");
+    table.parentNode.insertBefore(wrap, table);
+    wrap.appendChild(table);
+  }
+
+  // Task lists: Markdown gives a bare disabled checkbox; make the item's text its label.
+  var boxes = document.querySelectorAll(".content li > input[type=checkbox]:first-child");
+  for (var j = 0; j < boxes.length; j++) {
+    var box = boxes[j];
+    var label = document.createElement("label");
+    box.parentNode.insertBefore(label, box);
+    while (label.nextSibling && !/^(UL|OL|P|DIV|PRE|TABLE|BLOCKQUOTE)$/.test(label.nextSibling.nodeName || "")) {
+      label.appendChild(label.nextSibling);
+    }
+  }
+
+  // Coming from a search result (?markeer=term): highlight the term in the text
+  // with Pagefind's highlighter, which ships with the search index.
+  var script = body.getAttribute("data-markeer-js");
+  if (script && /[?&]markeer=/.test(location.search) && document.querySelector("[data-pagefind-body]")) {
+    import(script).then(function () {
+      if (!window.PagefindHighlight) return;
+      new window.PagefindHighlight({
+        highlightParam: "markeer",
+        addStyles: false,
+        markOptions: { className: "markering", exclude: ["[data-pagefind-ignore]", "[data-pagefind-ignore] *"] }
+      });
+      var first = document.querySelector("mark.markering");
+      if (first && !location.hash) first.scrollIntoView({ block: "center" });
+    }).catch(function () { /* no search index: nothing to highlight */ });
+  }
+})();
