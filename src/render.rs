@@ -96,6 +96,8 @@ pub fn load_theme(
     }
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+    // Tera's default also escapes `/`, which turns every URL into `&#x2F;` noise.
+    tera.set_escape_fn(escape_html);
     let raw: Vec<(String, String)> = sources.iter().map(|(n, (_, t))| (n.clone(), t.clone())).collect();
     if let Err(e) = tera.add_raw_templates(raw) {
         return Err(vec![template_error(&e, &sources, None)]);
@@ -206,6 +208,10 @@ fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
             .ok_or_else(|| tera::Error::msg("url() heeft path=\"…\" nodig"))?;
         Ok(Value::String(format!("{base}{}", path.trim_start_matches('/'))))
     });
+}
+
+fn escape_html(s: &str) -> String {
+    crate::markdown::escape(s)
 }
 
 /// FNV-1a, enough to bust caches when a stylesheet changes.
