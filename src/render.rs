@@ -111,6 +111,33 @@ pub fn load_theme(
     })
 }
 
+impl Theme {
+    /// Names of the templates that use any of `changed` through include,
+    /// extends or import, directly or not (the changed ones included): what a
+    /// template edit forces to be re-rendered.
+    pub fn users_of(&self, changed: &[String]) -> std::collections::HashSet<String> {
+        let edges: Vec<(&str, Vec<String>)> =
+            self.sources.iter().map(|(n, (_, t))| (n.as_str(), referenced_templates(t))).collect();
+        let mut users: std::collections::HashSet<String> = changed.iter().cloned().collect();
+        loop {
+            let before = users.len();
+            for (name, refs) in &edges {
+                if !users.contains(*name) && refs.iter().any(|r| users.contains(r)) {
+                    users.insert(name.to_string());
+                }
+            }
+            if users.len() == before {
+                return users;
+            }
+        }
+    }
+
+    /// Whether the theme (or the site's templates/) has a template `name`.
+    pub fn has_template(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+}
+
 fn load_translations(root: &Path, theme_dir: &Path, language: &str) -> Result<Value, Vec<Diagnostic>> {
     let mut map = Map::new();
     for dir in [theme_dir.join("i18n"), root.join("i18n")] {
@@ -308,6 +335,14 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, theme: &'a Theme) -> Self {
+        Self::reusing(site, theme, Vec::new(), &[])
+    }
+
+    /// Like [`Renderer::new`], but takes the page summaries of an earlier
+    /// renderer of the same site (same page ids) and recomputes only the
+    /// pages in `refresh`; the dev server uses this after a body-only edit.
+    /// A summary list of the wrong length is recomputed whole.
+    pub fn reusing(site: &'a Site, theme: &'a Theme, previous: Vec<Value>, refresh: &[PageId]) -> Self {
         let base_path = site.config.base_path();
         let base_url = site.config.base_url.clone();
         let mut r = Renderer {
@@ -319,10 +354,27 @@ impl<'a> Renderer<'a> {
             page_summaries: Vec::new(),
             section_summaries: Vec::new(),
         };
-        r.page_summaries = (0..site.pages.len()).into_par_iter().map(|i| r.page_summary(i)).collect();
+        if previous.len() == site.pages.len() {
+            r.page_summaries = previous;
+            for &i in refresh {
+                r.page_summaries[i] = r.page_summary(i);
+            }
+        } else {
+            r.page_summaries = (0..site.pages.len()).into_par_iter().map(|i| r.page_summary(i)).collect();
+        }
         r.section_summaries = (0..site.sections.len()).map(|i| r.section_summary(i)).collect();
         r.globals = r.make_globals();
         r
+    }
+
+    /// Hands the page summaries back for [`Renderer::reusing`].
+    pub fn into_page_summaries(self) -> Vec<Value> {
+        self.page_summaries
+    }
+
+    /// The summary of one page, as list templates see it.
+    pub fn page_summary_of(&self, id: PageId) -> &Value {
+        &self.page_summaries[id]
     }
 
     fn url(&self, path: &str) -> String {
@@ -478,7 +530,7 @@ impl<'a> Renderer<'a> {
 
     /// Pages sharing the most taxonomy terms. Each term contributes at most
     /// its first 300 pages, so very common terms cannot make this quadratic.
-    fn related(&self, id: PageId) -> Vec<PageId> {
+    pub fn related(&self, id: PageId) -> Vec<PageId> {
         let page = &self.site.pages[id];
         let mut score: HashMap<PageId, usize> = HashMap::new();
         for tax in &self.site.taxonomies {
@@ -613,14 +665,25 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    pub fn render_page(&self, id: PageId) -> Result<OutputFile, Diagnostic> {
+    /// The template a page is rendered with.
+    pub fn page_template(&self, id: PageId) -> String {
         let p = &self.site.pages[id];
-        let template = p
-            .meta
+        p.meta
             .template
             .clone()
             .or_else(|| self.site.sections[p.section].section.page_template.clone())
-            .unwrap_or_else(|| "page.html".into());
+            .unwrap_or_else(|| "page.html".into())
+    }
+
+    /// The template a section is rendered with.
+    pub fn section_template(&self, id: SectionId) -> String {
+        let default = if id == self.site.root_section() { "index.html" } else { "section.html" };
+        self.site.sections[id].meta.template.clone().unwrap_or_else(|| default.into())
+    }
+
+    pub fn render_page(&self, id: PageId) -> Result<OutputFile, Diagnostic> {
+        let p = &self.site.pages[id];
+        let template = self.page_template(id);
         self.require(&template, &p.file.display)?;
         self.render(&template, self.page_context(id), format!("{}index.html", p.path), Some(Target::Page(id)))
             .map_err(|d| d.hint_for(&p.file.display))
@@ -628,8 +691,7 @@ impl<'a> Renderer<'a> {
 
     pub fn render_section(&self, id: SectionId) -> Result<OutputFile, Diagnostic> {
         let s = &self.site.sections[id];
-        let default = if id == self.site.root_section() { "index.html" } else { "section.html" };
-        let template = s.meta.template.clone().unwrap_or_else(|| default.into());
+        let template = self.section_template(id);
         self.require(&template, &s.file.display)?;
         self.render(&template, self.section_context(id), format!("{}index.html", s.path), Some(Target::Section(id)))
             .map_err(|d| d.hint_for(&s.file.display))
@@ -637,34 +699,49 @@ impl<'a> Renderer<'a> {
 
     fn render_taxonomies(&self) -> Vec<Result<OutputFile, Diagnostic>> {
         let mut out = Vec::new();
-        for tax in &self.site.taxonomies {
-            let terms: Vec<Value> = tax
-                .terms
-                .iter()
-                .map(|t| json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len()}))
-                .collect();
-            let base = json!({"name": tax.name, "title": tax.title, "url": self.url(&tax.path)});
-            let mut list = base.clone();
-            list["terms"] = Value::Array(terms);
-            let mut ctx = self.globals.clone();
-            ctx.insert("current_url".into(), Value::String(self.url(&tax.path)));
-            ctx.insert("taxonomy".into(), list);
-            out.push(self.render("taxonomy_list.html", ctx, format!("{}index.html", tax.path), None));
-            for t in &tax.terms {
-                let mut ctx = self.globals.clone();
-                ctx.insert("current_url".into(), Value::String(self.url(&t.path)));
-                ctx.insert("taxonomy".into(), base.clone());
-                ctx.insert(
-                    "term".into(),
-                    json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len(), "pages": self.summaries(&t.pages)}),
-                );
-                out.push(self.render("taxonomy_term.html", ctx, format!("{}index.html", t.path), None));
-            }
+        for (i, tax) in self.site.taxonomies.iter().enumerate() {
+            out.push(self.render_taxonomy_list(i));
+            out.extend((0..tax.terms.len()).map(|t| self.render_term(i, t)));
         }
         out
     }
 
-    fn render_special(&self) -> Vec<Result<OutputFile, Diagnostic>> {
+    fn taxonomy_base(&self, tax: &Taxonomy) -> Value {
+        json!({"name": tax.name, "title": tax.title, "url": self.url(&tax.path)})
+    }
+
+    /// The overview page of taxonomy `tax` (index in `site.taxonomies`).
+    pub fn render_taxonomy_list(&self, tax: usize) -> Result<OutputFile, Diagnostic> {
+        let tax = &self.site.taxonomies[tax];
+        let terms: Vec<Value> = tax
+            .terms
+            .iter()
+            .map(|t| json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len()}))
+            .collect();
+        let mut list = self.taxonomy_base(tax);
+        list["terms"] = Value::Array(terms);
+        let mut ctx = self.globals.clone();
+        ctx.insert("current_url".into(), Value::String(self.url(&tax.path)));
+        ctx.insert("taxonomy".into(), list);
+        self.render("taxonomy_list.html", ctx, format!("{}index.html", tax.path), None)
+    }
+
+    /// The page of one term: `term` indexes `site.taxonomies[tax].terms`.
+    pub fn render_term(&self, tax: usize, term: usize) -> Result<OutputFile, Diagnostic> {
+        let tax = &self.site.taxonomies[tax];
+        let t = &tax.terms[term];
+        let mut ctx = self.globals.clone();
+        ctx.insert("current_url".into(), Value::String(self.url(&t.path)));
+        ctx.insert("taxonomy".into(), self.taxonomy_base(tax));
+        ctx.insert(
+            "term".into(),
+            json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len(), "pages": self.summaries(&t.pages)}),
+        );
+        self.render("taxonomy_term.html", ctx, format!("{}index.html", t.path), None)
+    }
+
+    /// 404, search page, feed, sitemap, robots.txt and alias redirects.
+    pub fn render_special(&self) -> Vec<Result<OutputFile, Diagnostic>> {
         let site = self.site;
         let mut out = Vec::new();
         let mut plain = |template: &str, path: &str, extra: Vec<(&str, Value)>| {
