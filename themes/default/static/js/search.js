@@ -79,6 +79,9 @@ function buildFilters(available, selected) {
     groupsEl.append(fs);
   }
   filterBox.hidden = !any;
+  // Open on wide screens, or when the URL already filters; folded on phones so
+  // the results come first.
+  filterBox.open = Object.keys(selected).length > 0 || matchMedia("(min-width: 56rem)").matches;
 }
 
 function updateCounts(counts) {
@@ -97,7 +100,7 @@ async function renderMore() {
   if (myRun !== run) return;
   for (const d of data) {
     const title = (d.meta && d.meta.title) || d.url;
-    const link = el("a", { href: d.url, textContent: title });
+    const link = el("a", { href: d.url.replace(/[?&]markeer=(?=&|#|$)/, ""), textContent: title });
     const meta = el("p", { className: "result-meta" });
     const soort = d.filters && d.filters.soort && d.filters.soort[0];
     if (soort) meta.append(el("span", { className: "kind", textContent: valueLabel("soort", soort) }));
