@@ -9,7 +9,7 @@ import { launch, readPaths, join, sameOriginOnly } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+const TAGS = (process.env.AXE_TAGS || "wcag2a,wcag2aa,wcag21a,wcag21aa").split(",");
 const SCHEMES = (process.env.AXE_SCHEMES || "light,dark").split(",");
 
 const [site, ...rest] = process.argv.slice(2);

@@ -13,8 +13,18 @@
     wrap.className = "table-wrap";
     wrap.setAttribute("role", "region");
     wrap.setAttribute("tabindex", "0");
+    // Name the region after the caption, else after the heading above it; numbered
+    // when a page has several tables, so each region has its own name.
     var caption = table.querySelector("caption");
-    wrap.setAttribute("aria-label", caption ? caption.textContent : body.getAttribute("data-tabel") || "Tabel");
+    var name = caption ? caption.textContent : "";
+    if (!name) {
+      for (var h = table.previousElementSibling; h; h = h.previousElementSibling) {
+        if (/^H[2-6]$/.test(h.nodeName)) { name = h.textContent; break; }
+      }
+    }
+    var word = body.getAttribute("data-tabel") || "Tabel";
+    if (tables.length > 1) word += " " + (i + 1);
+    wrap.setAttribute("aria-label", name ? word + ": " + name.trim() : word);
     table.parentNode.insertBefore(wrap, table);
     wrap.appendChild(table);
   }
