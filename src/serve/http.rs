@@ -1,0 +1,821 @@
+//! HTTP for the dev server: serves the published snapshot from memory (and
+//! assets from their source files), the live-reload script and the event
+//! stream. Paths are checked before any lookup: no `..`, encoded slashes,
+//! backslashes or NUL; assets must resolve inside the site root.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::error::Diagnostic;
+
+use super::live;
+
+/// One served output file (HTML with the live-reload script already in).
+#[derive(Debug)]
+pub struct Served {
+    pub bytes: Bytes,
+    /// Publish generation of this version: the ETag and missed-event check.
+    pub gen: u64,
+    pub modified: SystemTime,
+}
+
+/// What the server shows; replaced whole on every publish.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub base_path: String,
+    pub files: HashMap<String, Arc<Served>>,
+    /// Output path → source file, read on request.
+    pub assets: HashMap<String, PathBuf>,
+    pub errors: Arc<Vec<Diagnostic>>,
+    /// Changes with every change of `errors` (part of HTML ETags).
+    pub error_gen: u64,
+    pub gen: u64,
+    /// A build has succeeded at least once.
+    pub built: bool,
+}
+
+/// State shared by the request handlers and the rebuild thread.
+pub struct Shared {
+    snapshot: RwLock<Arc<Snapshot>>,
+    events: broadcast::Sender<Arc<str>>,
+    /// Output paths open in a browser (with an event stream), with a count.
+    open: Mutex<HashMap<String, usize>>,
+    /// Canonical site root: assets must stay inside it.
+    root: PathBuf,
+    pub instance: String,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    pub fn new(root: PathBuf, shutdown: watch::Receiver<bool>) -> Arc<Shared> {
+        let (events, _) = broadcast::channel(256);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        Arc::new(Shared {
+            snapshot: RwLock::new(Arc::new(Snapshot {
+                base_path: "/".into(),
+                ..Snapshot::default()
+            })),
+            events,
+            open: Mutex::new(HashMap::new()),
+            root,
+            instance: format!("{:x}{:x}", nanos as u64, std::process::id()),
+            shutdown,
+        })
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn replace(&self, snap: Snapshot) {
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snap);
+    }
+
+    /// Sends one SSE frame to every connected browser.
+    pub fn send(&self, frame: String) {
+        let _ = self.events.send(Arc::from(frame));
+    }
+
+    /// Output paths currently open in a browser.
+    pub fn open_paths(&self) -> Vec<String> {
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.events.subscribe()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Paths
+
+/// Why a request path is refused before any lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a valid path at all (no leading slash, bad UTF-8).
+    BadRequest,
+    /// An attempt to leave the site: `..`, encoded separators, NUL, `\`.
+    Forbidden,
+}
+
+/// Decodes a request path (without query) and refuses anything that could
+/// escape the site. The result starts with `/`.
+pub fn clean_path(raw: &str) -> Result<String, Refusal> {
+    if !raw.starts_with('/') {
+        return Err(Refusal::BadRequest);
+    }
+    let lower = raw.to_ascii_lowercase();
+    if raw.contains('\\') || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%00")
+    {
+        return Err(Refusal::Forbidden);
+    }
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| Refusal::BadRequest)?;
+    if decoded.contains('\0') || decoded.contains('\\') {
+        return Err(Refusal::Forbidden);
+    }
+    if decoded.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Err(Refusal::Forbidden);
+    }
+    Ok(decoded.into_owned())
+}
+
+/// What a clean path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// An output or asset path relative to the output root.
+    File(String),
+    /// Redirect to this URL path (folder without slash, root to base path).
+    Redirect(String),
+    NotFound,
+}
+
+/// Maps a clean URL path onto the snapshot: the base path is stripped,
+/// folders get `index.html`, `/pilots` redirects to `/pilots/`.
+pub fn lookup(snap: &Snapshot, path: &str) -> Lookup {
+    let base = snap.base_path.as_str();
+    let Some(rest) = path.strip_prefix(base) else {
+        if path == base.trim_end_matches('/') || path == "/" {
+            return Lookup::Redirect(base.to_string());
+        }
+        return Lookup::NotFound;
+    };
+    let key = if rest.is_empty() || rest.ends_with('/') {
+        format!("{rest}index.html")
+    } else {
+        rest.to_string()
+    };
+    if snap.files.contains_key(&key) || snap.assets.contains_key(&key) {
+        return Lookup::File(key);
+    }
+    if !rest.is_empty()
+        && !rest.ends_with('/')
+        && snap.files.contains_key(&format!("{rest}/index.html"))
+    {
+        return Lookup::Redirect(format!("{path}/"));
+    }
+    Lookup::NotFound
+}
+
+// ---------------------------------------------------------------------------
+// Serving
+
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+const MAX_CONNECTIONS: usize = 512;
+
+/// Accepts connections until `shutdown` turns true, then lets open
+/// requests finish (event streams end at once), for at most two seconds.
+/// Resolves once `rx` says stop (or its sender is gone).
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                while conns.try_join_next().is_some() {}
+                if conns.len() >= MAX_CONNECTIONS {
+                    continue; // dropped: too many open connections
+                }
+                let shared = shared.clone();
+                let stop = shutdown.clone();
+                conns.spawn(async move {
+                    let svc = service_fn(move |req| handle(req, shared.clone()));
+                    let conn = http1::Builder::new()
+                        .max_buf_size(MAX_HEADER_BYTES)
+                        .max_headers(64)
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(10))
+                        .serve_connection(TokioIo::new(stream), svc);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stopped(stop) => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
+                        }
+                    }
+                });
+            }
+            _ = stopped(shutdown.clone()) => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<Body>, Infallible> {
+    Ok(respond(&req, &shared).await)
+}
+
+async fn respond(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
+    let head = req.method() == Method::HEAD;
+    if req.method() != Method::GET && !head {
+        let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "alleen GET en HEAD\n");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    if has_body(req.headers()) {
+        let mut r = plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "verzoeken met inhoud worden niet aangenomen\n",
+        );
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
+    let path = match clean_path(req.uri().path()) {
+        Ok(p) => p,
+        Err(Refusal::BadRequest) => return plain(StatusCode::BAD_REQUEST, "ongeldig pad\n"),
+        Err(Refusal::Forbidden) => return plain(StatusCode::FORBIDDEN, "verboden pad\n"),
+    };
+    if path == live::SCRIPT_PATH {
+        return finish(
+            req,
+            head,
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            Bytes::from_static(live::LIVE_JS.as_bytes()),
+            Some(format!("\"live-{}\"", shared.instance)),
+            None,
+        );
+    }
+    if path == live::EVENTS_PATH {
+        return events(req, shared);
+    }
+    let snap = shared.snapshot();
+    if !snap.built {
+        let page = live::no_build_page(&snap.errors, &live::script_tag(snap.gen, &shared.instance));
+        let mut r = finish(
+            req,
+            head,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/html; charset=utf-8",
+            Bytes::from(page),
+            None,
+            None,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    }
+    match lookup(&snap, &path) {
+        Lookup::Redirect(to) => {
+            let location = match req.uri().query() {
+                Some(q) => format!("{to}?{q}"),
+                None => to,
+            };
+            let mut r = plain(StatusCode::MOVED_PERMANENTLY, "");
+            if let Ok(v) = HeaderValue::from_str(&encode_path(&location)) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        }
+        Lookup::File(key) => {
+            if let Some(f) = snap.files.get(&key) {
+                return output(req, head, shared, &snap, &key, f, StatusCode::OK);
+            }
+            match snap.assets.get(&key) {
+                Some(src) => asset(req, head, &shared.root, src, &key).await,
+                None => not_found(req, head, shared, &snap),
+            }
+        }
+        Lookup::NotFound => not_found(req, head, shared, &snap),
+    }
+}
+
+fn has_body(h: &HeaderMap) -> bool {
+    h.contains_key(header::TRANSFER_ENCODING)
+        || h.get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
+}
+
+fn not_found(
+    req: &Request<Incoming>,
+    head: bool,
+    shared: &Shared,
+    snap: &Snapshot,
+) -> Response<Body> {
+    match snap.files.get("404.html") {
+        Some(f) => output(
+            req,
+            head,
+            shared,
+            snap,
+            "404.html",
+            f,
+            StatusCode::NOT_FOUND,
+        ),
+        None => plain(StatusCode::NOT_FOUND, "niet gevonden\n"),
+    }
+}
+
+fn output(
+    req: &Request<Incoming>,
+    head: bool,
+    shared: &Shared,
+    snap: &Snapshot,
+    key: &str,
+    f: &Served,
+    status: StatusCode,
+) -> Response<Body> {
+    let html = key.ends_with(".html");
+    let errors = html && !snap.errors.is_empty();
+    let bytes = if errors {
+        Bytes::from(live::insert_before_body_end(
+            &f.bytes,
+            &live::overlay_html(&snap.errors),
+        ))
+    } else {
+        f.bytes.clone()
+    };
+    let etag = if errors {
+        format!("\"{}-{}-e{}\"", shared.instance, f.gen, snap.error_gen)
+    } else {
+        format!("\"{}-{}\"", shared.instance, f.gen)
+    };
+    finish(
+        req,
+        head,
+        status,
+        &content_type(key),
+        bytes,
+        Some(etag),
+        Some(f.modified),
+    )
+}
+
+async fn asset(
+    req: &Request<Incoming>,
+    head: bool,
+    root: &Path,
+    src: &Path,
+    key: &str,
+) -> Response<Body> {
+    // Symlinks (or a replaced file) must not lead outside the site.
+    let real = match tokio::fs::canonicalize(src).await {
+        Ok(r) if r.starts_with(root) => r,
+        _ => return plain(StatusCode::NOT_FOUND, "niet gevonden\n"),
+    };
+    let meta = match tokio::fs::metadata(&real).await {
+        Ok(m) if m.is_file() => m,
+        _ => return plain(StatusCode::NOT_FOUND, "niet gevonden\n"),
+    };
+    let modified = meta.modified().ok();
+    let stamp = modified
+        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let etag = format!("\"a-{:x}-{:x}\"", meta.len(), stamp);
+    if fresh(req.headers(), &etag, modified) {
+        return not_modified(&etag, modified);
+    }
+    let bytes = if head {
+        Bytes::new()
+    } else {
+        match tokio::fs::read(&real).await {
+            Ok(b) => Bytes::from(b),
+            Err(_) => return plain(StatusCode::NOT_FOUND, "niet gevonden\n"),
+        }
+    };
+    let mut r = response(
+        StatusCode::OK,
+        &content_type(key),
+        if head { Bytes::new() } else { bytes },
+        Some(&etag),
+        modified,
+    );
+    if head {
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(meta.len()));
+    }
+    r
+}
+
+/// Conditional request handling, then the response (headers only for HEAD).
+fn finish(
+    req: &Request<Incoming>,
+    head: bool,
+    status: StatusCode,
+    mime: &str,
+    bytes: Bytes,
+    etag: Option<String>,
+    modified: Option<SystemTime>,
+) -> Response<Body> {
+    if status == StatusCode::OK {
+        if let Some(tag) = &etag {
+            if fresh(req.headers(), tag, modified) {
+                return not_modified(tag, modified);
+            }
+        }
+    }
+    let len = bytes.len();
+    let mut r = response(
+        status,
+        mime,
+        if head { Bytes::new() } else { bytes },
+        etag.as_deref(),
+        modified,
+    );
+    if head {
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    r
+}
+
+/// If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2). Times are
+/// compared strictly, since Last-Modified has whole seconds and a file can
+/// change twice in one second.
+pub fn fresh(h: &HeaderMap, etag: &str, modified: Option<SystemTime>) -> bool {
+    if let Some(inm) = h.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag));
+    }
+    if let (Some(ims), Some(m)) = (
+        h.get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok()),
+        modified,
+    ) {
+        let secs = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        };
+        return secs(m) < secs(ims);
+    }
+    false
+}
+
+fn not_modified(etag: &str, modified: Option<SystemTime>) -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NOT_MODIFIED;
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(m) = modified {
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(m)) {
+            h.insert(header::LAST_MODIFIED, v);
+        }
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+fn response(
+    status: StatusCode,
+    mime: &str,
+    bytes: Bytes,
+    etag: Option<&str>,
+    modified: Option<SystemTime>,
+) -> Response<Body> {
+    let mut r = Response::new(Body::from(bytes));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(t).ok()) {
+        h.insert(header::ETAG, tag);
+    }
+    if let Some(m) = modified {
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(m)) {
+            h.insert(header::LAST_MODIFIED, v);
+        }
+    }
+    r
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    response(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(text.as_bytes()),
+        None,
+        None,
+    )
+}
+
+/// MIME type by extension; text types get a charset.
+pub fn content_type(path: &str) -> String {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let s = mime.essence_str();
+    let texty = mime.type_() == "text"
+        || matches!(
+            s,
+            "application/javascript"
+                | "application/json"
+                | "application/xml"
+                | "image/svg+xml"
+                | "application/atom+xml"
+        );
+    if texty {
+        format!("{s}; charset=utf-8")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Percent-encodes what may not stand in a Location header as is.
+fn encode_path(p: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>')
+        .add(b'`')
+        .add(b'#');
+    let mut out = String::new();
+    for ch in p.chars() {
+        if ch.is_ascii() {
+            out.push_str(
+                &percent_encoding::utf8_percent_encode(ch.encode_utf8(&mut [0; 4]), SET)
+                    .to_string(),
+            );
+        } else {
+            out.push_str(
+                &percent_encoding::utf8_percent_encode(
+                    ch.encode_utf8(&mut [0; 4]),
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .to_string(),
+            );
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Event stream
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+/// `/__kennisbank/events?path=/pilots/a/&gen=12&inst=…`: the page's path
+/// (to render it first after a change), the generation it was served at
+/// and the server run (to reload at once when it missed a change).
+fn events(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
+    let query = req.uri().query().unwrap_or("");
+    let page_gen: u64 = query_param(query, "gen")
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(0);
+    let inst = query_param(query, "inst");
+    let mut sub = shared.subscribe();
+    let snap = shared.snapshot();
+    let open = query_param(query, "path")
+        .and_then(|p| clean_path(&p).ok())
+        .and_then(|p| {
+            p.strip_prefix(snap.base_path.as_str())
+                .map(super::engine::Engine::output_path_of)
+        });
+    let mut first = String::from("retry: 1000\n\n");
+    first.push_str(&live::frame(
+        "hello",
+        &serde_json::json!({"gen": snap.gen, "instance": shared.instance}),
+    ));
+    first.push_str(&live::status_frame(&snap.errors));
+    let missed = match (&open, inst.as_deref()) {
+        (_, Some(i)) if !i.is_empty() && i != shared.instance => true,
+        (Some(p), Some(_)) => snap.files.get(p).is_some_and(|f| f.gen > page_gen),
+        _ => false,
+    };
+    if missed {
+        first.push_str(&live::reload_all_frame());
+    }
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let shared = shared.clone();
+    let stop = shared.shutdown.clone();
+    tokio::spawn(async move {
+        let stop = stopped(stop);
+        tokio::pin!(stop);
+        if let Some(p) = &open {
+            *shared
+                .open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(p.clone())
+                .or_default() += 1;
+        }
+        let mut ping = tokio::time::interval(Duration::from_secs(15));
+        ping.tick().await;
+        if tx.send(Bytes::from(first)).await.is_ok() {
+            loop {
+                let frame: Bytes = tokio::select! {
+                    m = sub.recv() => match m {
+                        Ok(f) => Bytes::copy_from_slice(f.as_bytes()),
+                        Err(broadcast::error::RecvError::Lagged(_)) => Bytes::from(live::reload_all_frame()),
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
+                    _ = ping.tick() => Bytes::from_static(b": ping\n\n"),
+                    _ = &mut stop => break,
+                    _ = tx.closed() => break,
+                };
+                if tx.send(frame).await.is_err() {
+                    break;
+                }
+            }
+        }
+        if let Some(p) = &open {
+            let mut map = shared.open.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = map.get_mut(p) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(p);
+                }
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<Bytes, Infallible>(b), rx))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    r
+}
+
+/// Binds `addr`; when `exact` is false and the port is taken, tries the next
+/// 50 ports.
+pub async fn bind(addr: SocketAddr, exact: bool) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    let tries = if exact { 1 } else { 50 };
+    for i in 0..tries {
+        let mut a = addr;
+        a.set_port(addr.port().saturating_add(i));
+        match TcpListener::bind(a).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("geen vrije poort")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_and_encoded_separators_are_refused() {
+        for p in [
+            "/../kennisbank.yaml",
+            "/%2e%2e/kennisbank.yaml",
+            "/%2E%2E/",
+            "/..%2fkennisbank.yaml",
+            "/a/..%2F..%2Fetc/passwd",
+            "/a%5c..%5cb",
+            "/a\\b",
+            "/a%00.html",
+            "/./index.html",
+            "/pilots/../../x",
+        ] {
+            assert_eq!(clean_path(p), Err(Refusal::Forbidden), "{p}");
+        }
+        assert_eq!(clean_path("relative"), Err(Refusal::BadRequest));
+        assert_eq!(clean_path("/%ff"), Err(Refusal::BadRequest));
+        assert_eq!(clean_path("/caf%C3%A9/a..b/"), Ok("/café/a..b/".into()));
+    }
+
+    fn snap(base: &str) -> Snapshot {
+        let mut s = Snapshot {
+            base_path: base.into(),
+            built: true,
+            ..Snapshot::default()
+        };
+        for f in [
+            "index.html",
+            "pilots/index.html",
+            "pilots/a/index.html",
+            "404.html",
+        ] {
+            s.files.insert(
+                f.into(),
+                Arc::new(Served {
+                    bytes: Bytes::new(),
+                    gen: 1,
+                    modified: SystemTime::now(),
+                }),
+            );
+        }
+        s.assets
+            .insert("css/site.css".into(), PathBuf::from("/x/site.css"));
+        s
+    }
+
+    #[test]
+    fn folders_get_index_and_a_slash_redirect() {
+        let s = snap("/");
+        assert_eq!(lookup(&s, "/"), Lookup::File("index.html".into()));
+        assert_eq!(
+            lookup(&s, "/pilots/"),
+            Lookup::File("pilots/index.html".into())
+        );
+        assert_eq!(lookup(&s, "/pilots"), Lookup::Redirect("/pilots/".into()));
+        assert_eq!(
+            lookup(&s, "/css/site.css"),
+            Lookup::File("css/site.css".into())
+        );
+        assert_eq!(lookup(&s, "/nergens/"), Lookup::NotFound);
+    }
+
+    #[test]
+    fn sub_path_sites_are_served_under_their_base_path() {
+        let s = snap("/kennisbank/");
+        assert_eq!(lookup(&s, "/"), Lookup::Redirect("/kennisbank/".into()));
+        assert_eq!(
+            lookup(&s, "/kennisbank"),
+            Lookup::Redirect("/kennisbank/".into())
+        );
+        assert_eq!(
+            lookup(&s, "/kennisbank/pilots/a/"),
+            Lookup::File("pilots/a/index.html".into())
+        );
+        assert_eq!(lookup(&s, "/pilots/a/"), Lookup::NotFound);
+    }
+
+    #[test]
+    fn etag_beats_last_modified_and_times_compare_strictly() {
+        let now = SystemTime::now();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", \"y\""),
+        );
+        assert!(fresh(&h, "\"y\"", Some(now)));
+        assert!(!fresh(&h, "\"z\"", Some(now)));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::IF_MODIFIED_SINCE,
+            HeaderValue::from_str(&httpdate::fmt_http_date(now)).unwrap(),
+        );
+        assert!(!fresh(&h, "\"z\"", Some(now)), "same second is not fresh");
+        assert!(fresh(&h, "\"z\"", Some(now - Duration::from_secs(5))));
+    }
+
+    #[test]
+    fn mime_types_have_charsets_for_text() {
+        assert_eq!(content_type("a/index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("css/site.css"), "text/css; charset=utf-8");
+        assert_eq!(
+            content_type("js/theme.js"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(content_type("img/a.png"), "image/png");
+        assert_eq!(content_type("atom.xml"), "text/xml; charset=utf-8");
+        assert_eq!(content_type("bestand.onbekend"), "application/octet-stream");
+    }
+}

@@ -1,0 +1,156 @@
+//! Save-to-reload latency, measured the way a browser sees it: the real
+//! watcher, debounce, rebuild thread and publisher run in-process; a page's
+//! Markdown gets a line appended and the clock stops when the reload event
+//! naming that page is sent. Used by `examples/serve_latency.rs` and callable
+//! from the benchmark binary.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::site::BuildOptions;
+
+use super::engine::Engine;
+use super::http::Shared;
+use super::watch::{Msg, Watcher};
+use super::Publisher;
+
+#[derive(Debug, Clone)]
+pub struct LatencyReport {
+    pub pages: usize,
+    /// The first build (load to everything rendered).
+    pub startup: Duration,
+    /// Save → reload event, one per edit, in order.
+    pub samples: Vec<Duration>,
+    /// The edited file, relative to the root.
+    pub file: PathBuf,
+}
+
+impl LatencyReport {
+    pub fn percentile(&self, p: f64) -> Duration {
+        let mut v = self.samples.clone();
+        v.sort();
+        if v.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
+        v[i.min(v.len() - 1)]
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} pagina's: opstart {:.1} s, opslaan→herlaadbericht p50 {} ms, p95 {} ms, max {} ms over {} bewerkingen ({})",
+            self.pages,
+            self.startup.as_secs_f64(),
+            self.percentile(50.0).as_millis(),
+            self.percentile(95.0).as_millis(),
+            self.samples.iter().max().copied().unwrap_or_default().as_millis(),
+            self.samples.len(),
+            self.file.display()
+        )
+    }
+}
+
+/// Runs serve's rebuild machinery on the site at `root` and times `edits`
+/// body edits of one page (waiting `pause` between them). The page's text is
+/// restored afterwards.
+pub fn measure(root: &Path, edits: usize, pause: Duration) -> Result<LatencyReport, String> {
+    let opts = BuildOptions {
+        root: root.to_path_buf(),
+        search: false,
+        ..BuildOptions::default()
+    };
+    let mut engine = Engine::new(opts, None);
+    let start = Instant::now();
+    let first = engine.initial();
+    let startup = start.elapsed();
+    if !engine.errors().is_empty() {
+        let msgs: Vec<String> = engine.errors().iter().map(ToString::to_string).collect();
+        return Err(msgs.join("\n"));
+    }
+    let site = engine.good_site().ok_or("geen site")?;
+    let pages = site.pages.len();
+    // Like the peers' benchmark: the second page of pilots/, else the first page.
+    let mut candidates: Vec<&crate::model::Page> = site
+        .pages
+        .iter()
+        .filter(|p| p.file.rel.starts_with("pilots/"))
+        .collect();
+    if candidates.len() < 2 {
+        candidates = site.pages.iter().collect();
+    }
+    candidates.sort_by(|a, b| a.file.rel.cmp(&b.file.rel));
+    let page = candidates
+        .get(1)
+        .or(candidates.first())
+        .ok_or("de site heeft geen pagina's")?;
+    let file = engine.root().join("content").join(&page.file.rel);
+    let url = format!("{}{}index.html", site.config.base_path(), page.path);
+    let original = std::fs::read(&file).map_err(|e| e.to_string())?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let shared = Shared::new(engine.root().to_path_buf(), stop_rx);
+    let mut publisher = Publisher::new(shared.clone());
+    publisher.publish(&engine, &first);
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let watcher = Watcher::new(engine.root(), tx.clone()).map_err(|e| e.to_string())?;
+    let mut sub = shared.subscribe();
+    let loop_shared = shared.clone();
+    let loop_tx = tx.clone();
+    let thread = std::thread::spawn(move || {
+        super::rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    let needle = format!("\"{url}\"");
+    let mut samples = Vec::new();
+    let mut result = Ok(());
+    for i in 0..edits {
+        while sub.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(format!("\nMarkering {i} voor de meting.\n").as_bytes()));
+        if let Err(e) = appended {
+            result = Err(e.to_string());
+            break;
+        }
+        let deadline = t0 + Duration::from_secs(60);
+        let got = loop {
+            match sub.try_recv() {
+                Ok(frame) if frame.starts_with("event: reload") && frame.contains(&needle) => {
+                    break true
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::TryRecvError::Empty) => {
+                    if Instant::now() > deadline {
+                        break false;
+                    }
+                    std::thread::sleep(Duration::from_micros(500));
+                }
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::TryRecvError::Closed) => break false,
+            }
+        };
+        if !got {
+            result = Err(format!("geen herlaadbericht voor {url} binnen 60 s"));
+            break;
+        }
+        samples.push(t0.elapsed());
+        std::thread::sleep(pause);
+    }
+    let _ = std::fs::write(&file, &original);
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = tx.send(Msg::Stop);
+    let _ = stop_tx.send(true);
+    let _ = thread.join();
+    result?;
+    Ok(LatencyReport {
+        pages,
+        startup,
+        samples,
+        file: file.strip_prefix(root).unwrap_or(&file).to_path_buf(),
+    })
+}

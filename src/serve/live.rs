@@ -1,0 +1,145 @@
+//! What serve adds to pages: the live-reload script tag (before `</body>`,
+//! only in serve, never in `build` output), the error overlay drawn on top of
+//! the last good page, and the Server-Sent Event frames.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::error::Diagnostic;
+use crate::markdown::escape;
+
+pub const EVENTS_PATH: &str = "/__kennisbank/events";
+pub const SCRIPT_PATH: &str = "/__kennisbank/live.js";
+pub const LIVE_JS: &str = include_str!("live.js");
+
+/// Inserts `snippet` before the last `</body>` (any case), or appends it.
+pub fn insert_before_body_end(html: &[u8], snippet: &str) -> Vec<u8> {
+    let at = rfind_ascii_ci(html, b"</body").unwrap_or(html.len());
+    let mut out = Vec::with_capacity(html.len() + snippet.len());
+    out.extend_from_slice(&html[..at]);
+    out.extend_from_slice(snippet.as_bytes());
+    out.extend_from_slice(&html[at..]);
+    out
+}
+
+fn rfind_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if hay.len() < needle.len() {
+        return None;
+    }
+    (0..=hay.len() - needle.len())
+        .rev()
+        .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+}
+
+/// The script tag; `gen` is the publish generation the page was served at
+/// and `instance` the server run, so a page that missed an event while
+/// loading reloads as soon as it connects.
+pub fn script_tag(gen: u64, instance: &str) -> String {
+    format!("<script src=\"{SCRIPT_PATH}\" data-gen=\"{gen}\" data-inst=\"{instance}\"></script>")
+}
+
+/// The overlay as HTML, every text escaped (titles and messages can contain
+/// `<script>`). Same look as the one `live.js` draws from a status event.
+pub fn overlay_html(errors: &[Diagnostic]) -> String {
+    let n = errors.len();
+    let mut s = String::from(
+        "<div id=\"kennisbank-overlay\" role=\"alert\" style=\"position:fixed;inset:auto 0 0 0;max-height:60vh;\
+         overflow:auto;z-index:2147483647;background:#2b0b0b;color:#fff;font:14px/1.45 ui-monospace,monospace;\
+         padding:1em 1.25em;border-top:4px solid #e5484d;box-shadow:0 -4px 16px rgba(0,0,0,.4)\">",
+    );
+    let _ = write!(
+        s,
+        "<strong>Kennisbank: de laatste wijziging bevat {n} {} (u ziet de laatste goede versie)</strong>",
+        if n == 1 { "fout" } else { "fouten" }
+    );
+    for d in errors {
+        let mut text = format!("{}: {}", d.location(), d.message);
+        if let Some(h) = &d.hint {
+            text.push_str(&format!("\n  = hint: {h}"));
+        }
+        let _ = write!(
+            s,
+            "<pre style=\"white-space:pre-wrap;margin:.6em 0 0;font:inherit\">{}</pre>",
+            escape(&text)
+        );
+    }
+    s.push_str("</div>");
+    s
+}
+
+/// A page shown while no build has succeeded yet.
+pub fn no_build_page(errors: &[Diagnostic], script: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Kennisbank: build mislukt</title></head>\
+         <body><p>De site kon nog niet worden gebouwd. Herstel de fout; deze pagina herlaadt vanzelf.</p>{}{script}</body></html>\n",
+        overlay_html(errors)
+    )
+}
+
+/// One Server-Sent Event frame.
+pub fn frame(event: &str, data: &serde_json::Value) -> String {
+    format!("event: {event}\ndata: {data}\n\n")
+}
+
+pub fn reload_frame(paths: &[String]) -> String {
+    frame("reload", &json!({ "paths": paths }))
+}
+
+pub fn reload_all_frame() -> String {
+    frame("reload", &json!({ "all": true }))
+}
+
+pub fn css_frame(paths: &[String]) -> String {
+    frame("css", &json!({ "paths": paths }))
+}
+
+pub fn status_frame(errors: &[Diagnostic]) -> String {
+    let list: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|d| {
+            json!({"file": d.file.display().to_string(), "line": d.line, "column": d.column,
+                   "message": d.message, "hint": d.hint})
+        })
+        .collect();
+    frame("status", &json!({ "errors": list }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_goes_before_the_last_body_end_tag() {
+        let html = b"<html><body><p>&lt;/body&gt;</p></BODY></html>";
+        let out = String::from_utf8(insert_before_body_end(html, "<s>")).unwrap();
+        assert_eq!(out, "<html><body><p>&lt;/body&gt;</p><s></BODY></html>");
+        let out = String::from_utf8(insert_before_body_end(b"<p>kaal", "<s>")).unwrap();
+        assert_eq!(out, "<p>kaal<s>");
+    }
+
+    #[test]
+    fn overlay_escapes_titles_and_messages() {
+        let d = Diagnostic::error("content/<script>.md", "titel <script>alert(1)</script>")
+            .at(3, 1)
+            .hint("a & b");
+        let html = overlay_html(&[d]);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("content/&lt;script&gt;.md:3:1"), "{html}");
+        assert!(html.contains("a &amp; b"), "{html}");
+    }
+
+    #[test]
+    fn frames_are_single_data_lines() {
+        let d = Diagnostic::error("a.md", "regel 1\nregel 2");
+        let f = status_frame(&[d]);
+        assert_eq!(f.matches("\ndata: ").count(), 1, "{f}");
+        assert!(f.ends_with("\n\n"));
+        assert!(reload_frame(&["/a/index.html".into()])
+            .starts_with("event: reload\ndata: {\"paths\":[\"/a/index.html\"]}"));
+    }
+}

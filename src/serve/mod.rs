@@ -1,0 +1,534 @@
+//! `kennisbank serve`: the live preview. Builds the site in memory, serves it
+//! over HTTP on loopback and rebuilds on every save, incrementally; the open
+//! page reloads (or swaps its stylesheet) over Server-Sent Events. Nothing is
+//! written to `public/`: previewing never touches the published output.
+//!
+//! The site is served under the base path of `base_url` (`/kennisbank/` for
+//! `https://example.org/kennisbank/`, `/` redirects there), with the host of
+//! `base_url` replaced by the dev server's, so links and permalinks stay on
+//! the preview and sub-path mistakes show up as they would in production.
+//!
+//! Threads: tokio serves HTTP; one rebuild thread owns the [`engine::Engine`]
+//! and the file watcher and publishes snapshots into [`http::Shared`]; the
+//! search index is built in the background on a low-priority pool when the
+//! site is idle (see [`search_bg`]), so it never delays a reload.
+
+pub mod classify;
+pub mod engine;
+pub mod http;
+pub mod latency;
+pub mod live;
+pub mod watch;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Bytes;
+
+use crate::cli::ServeArgs;
+use crate::error::Diagnostic;
+
+use self::engine::{Engine, Outcome};
+use self::http::{Served, Shared, Snapshot};
+use self::watch::{Msg, Watcher};
+
+pub const DEFAULT_PORT: u16 = 1111;
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    let mut opts = args.common.options();
+    opts.search = true;
+    if !opts.root.join(crate::config::CONFIG_FILE).is_file() {
+        eprintln!(
+            "fout: {} niet gevonden in {}\n  = hint: start serve in de map van de site, of geef --root",
+            crate::config::CONFIG_FILE,
+            opts.root.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let ip: IpAddr = match args.bind.as_str() {
+        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        s => match s.parse() {
+            Ok(ip) => ip,
+            Err(_) => {
+                eprintln!("fout: --bind {s} is geen IP-adres\n  = hint: bijvoorbeeld 127.0.0.1 of 0.0.0.0");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    if !ip.is_loopback() {
+        eprintln!(
+            "waarschuwing: serve luistert op {ip}: iedereen die deze computer kan bereiken, ziet de voorbeeldsite \
+             (ook concepten met --drafts). Gebruik dit alleen op een vertrouwd netwerk."
+        );
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("fout: kan de server niet starten: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve_main(opts, ip, args.port, args.open))
+}
+
+async fn serve_main(
+    opts: crate::site::BuildOptions,
+    ip: IpAddr,
+    port: Option<u16>,
+    open: bool,
+) -> ExitCode {
+    let listener = match http::bind(
+        SocketAddr::new(ip, port.unwrap_or(DEFAULT_PORT)),
+        port.is_some(),
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "fout: kan niet luisteren op {ip}:{}: {e}\n  = hint: kies een andere poort met --port",
+                port.unwrap_or(DEFAULT_PORT)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::new(ip, port.unwrap_or(DEFAULT_PORT)));
+    let host = match addr.ip() {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".to_string(),
+        v4 => v4.to_string(),
+    };
+    let origin = format!("http://{host}:{}", addr.port());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut engine = Engine::new(opts, Some(origin.clone()));
+    let shared = Shared::new(engine.root().to_path_buf(), stop_rx.clone());
+
+    // The first build, before the URL is announced.
+    let start = Instant::now();
+    let first = engine.initial();
+    let mut publisher = Publisher::new(shared.clone());
+    report(&first, start.elapsed(), true);
+    publisher.publish(&engine, &first);
+    let url = format!("{origin}{}", engine.base_path());
+    println!("Kennisbank draait op {url}  (Ctrl-C stopt)");
+    if open {
+        open_browser(&url);
+    }
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let watcher = match Watcher::new(engine.root(), tx.clone()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("fout: kan de bestanden niet volgen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rebuild_shared = shared.clone();
+    let stop_rebuild = tx.clone();
+    let rebuild = std::thread::Builder::new()
+        .name("kennisbank-rebuild".into())
+        .spawn(move || rebuild_loop(engine, watcher, rx, tx, publisher, rebuild_shared));
+    let rebuild = match rebuild {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("fout: kan de herbouw-thread niet starten: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = tokio::spawn(http::serve(listener, shared.clone(), stop_rx));
+    wait_for_signal().await;
+    println!("\nstoppen…");
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(4), server).await;
+    // The rebuild thread ends on Stop (after the rebuild it may be in).
+    let _ = stop_rebuild.send(Msg::Stop);
+    let _ = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !rebuild.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
+    .await;
+    println!("gestopt");
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn open_browser(url: &str) {
+    let cmd = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(cmd)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("waarschuwing: kan de browser niet openen ({cmd}: {e}); open {url} zelf");
+    }
+}
+
+/// Debounce window: a save's burst of events (temp file, rename, chmod)
+/// arrives within a few milliseconds; 25 ms of quiet ends the burst.
+pub const QUIET: Duration = Duration::from_millis(25);
+/// A burst that never goes quiet is still applied after this long.
+pub const MAX_WAIT: Duration = Duration::from_millis(500);
+/// Idle time before the search index is refreshed.
+const SEARCH_IDLE: Duration = Duration::from_secs(3);
+
+pub(crate) fn rebuild_loop(
+    mut engine: Engine,
+    mut watcher: Watcher,
+    rx: mpsc::Receiver<Msg>,
+    tx: mpsc::Sender<Msg>,
+    mut publisher: Publisher,
+    shared: Arc<Shared>,
+) {
+    let mut search =
+        search_bg::SearchState::new(engine.good_site().is_some_and(|s| s.config.search.enabled));
+    search.maybe_start(&engine, &tx, true);
+    loop {
+        let timeout = if engine.has_queue() {
+            Some(Duration::ZERO)
+        } else if search.wants_idle() {
+            Some(SEARCH_IDLE)
+        } else {
+            None
+        };
+        let next = watcher.next_batch(&rx, engine.theme_name(), timeout, QUIET, MAX_WAIT);
+        match next {
+            watch::Next::Stop => return,
+            watch::Next::Search(files, ok) => {
+                publisher.add_search(&engine, files, ok);
+                search.finished();
+            }
+            watch::Next::Batch(batch) => {
+                let start = Instant::now();
+                let out = engine.apply(&batch, &shared.open_paths());
+                report(&out, start.elapsed(), false);
+                publisher.publish(&engine, &out);
+                if out.kind == "full" || out.kind == "body" || out.kind == "template" {
+                    search.stale();
+                }
+            }
+            watch::Next::Idle => {
+                if engine.has_queue() {
+                    let start = Instant::now();
+                    let counter = watcher.counter();
+                    let seen = counter.load(std::sync::atomic::Ordering::Relaxed);
+                    let out = engine.step(&shared.open_paths(), &|| {
+                        counter.load(std::sync::atomic::Ordering::Relaxed) != seen
+                    });
+                    if out.is_visible() {
+                        report(&out, start.elapsed(), false);
+                    }
+                    publisher.publish(&engine, &out);
+                } else {
+                    search.maybe_start(&engine, &tx, false);
+                }
+            }
+        }
+    }
+}
+
+/// One line per rebuild; errors in full, as the overlay shows them.
+fn report(out: &Outcome, elapsed: Duration, first: bool) {
+    for w in &out.warnings {
+        eprintln!("{w}");
+    }
+    if let Some(errors) = &out.errors {
+        if errors.is_empty() {
+            println!("fouten opgelost");
+        } else {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            let n = errors.len();
+            eprintln!(
+                "build mislukt: {n} {}; de browser toont de laatste goede versie",
+                if n == 1 { "fout" } else { "fouten" }
+            );
+        }
+    }
+    if out.kind.is_empty() && !out.is_visible() {
+        return;
+    }
+    let what = match out.kind {
+        "full" if first => "gebouwd",
+        "full" => "volledig herbouwd",
+        "body" => "tekst herbouwd",
+        "template" => "sjabloon herbouwd",
+        "static" => "statisch bestand gewijzigd",
+        "queued" => "afhankelijke pagina's bijgewerkt",
+        _ => "bijgewerkt",
+    };
+    let queued = if out.queued > 0 {
+        format!(", {} in de wachtrij", out.queued)
+    } else {
+        String::new()
+    };
+    println!(
+        "{what} in {} ms: {} gerenderd, {} gewijzigd{queued}",
+        elapsed.as_millis(),
+        out.rendered,
+        out.updates.len()
+    );
+}
+
+/// Turns engine outcomes into snapshots and browser events.
+pub struct Publisher {
+    shared: Arc<Shared>,
+    snap: Snapshot,
+}
+
+impl Publisher {
+    pub fn new(shared: Arc<Shared>) -> Publisher {
+        let snap = (*shared.snapshot()).clone();
+        Publisher { shared, snap }
+    }
+
+    pub fn publish(&mut self, engine: &Engine, out: &Outcome) {
+        if !out.is_visible() && out.assets.is_none() && self.snap.base_path == engine.base_path() {
+            return;
+        }
+        let gen = self.snap.gen + 1;
+        self.snap.gen = gen;
+        self.snap.base_path = engine.base_path().to_string();
+        let now = SystemTime::now();
+        let mut changed = Vec::new();
+        for (path, o) in &out.updates {
+            match o {
+                Some(o) => {
+                    let bytes = if path.ends_with(".html") {
+                        Bytes::from(live::insert_before_body_end(
+                            &o.bytes,
+                            &live::script_tag(gen, &self.shared.instance),
+                        ))
+                    } else {
+                        o.bytes.clone()
+                    };
+                    self.snap.files.insert(
+                        path.clone(),
+                        Arc::new(Served {
+                            bytes,
+                            gen,
+                            modified: now,
+                        }),
+                    );
+                }
+                None => {
+                    self.snap.files.remove(path);
+                }
+            }
+            changed.push(format!("{}{path}", self.snap.base_path));
+        }
+        if let Some(assets) = &out.assets {
+            self.snap.assets = assets
+                .iter()
+                .map(|a| (a.dest.clone(), a.source.clone()))
+                .collect();
+        } else if self.snap.assets.is_empty() {
+            self.snap.assets = engine
+                .assets()
+                .iter()
+                .map(|a| (a.dest.clone(), a.source.clone()))
+                .collect();
+        }
+        if let Some(errors) = &out.errors {
+            self.snap.errors = Arc::new(errors.clone());
+            self.snap.error_gen += 1;
+        }
+        if engine.errors().is_empty() && !self.snap.files.is_empty() {
+            self.snap.built = true;
+        }
+        self.shared.replace(self.snap.clone());
+        // Events after the snapshot: a reloading browser gets the new page.
+        if let Some(errors) = &out.errors {
+            self.shared.send(live::status_frame(errors));
+        }
+        if out.reload_all {
+            self.shared.send(live::reload_all_frame());
+        } else if !changed.is_empty() {
+            changed.sort();
+            self.shared.send(live::reload_frame(&changed));
+        }
+        if !out.styles.is_empty() {
+            let paths: Vec<String> = out
+                .styles
+                .iter()
+                .map(|p| format!("{}{p}", self.snap.base_path))
+                .collect();
+            self.shared.send(live::css_frame(&paths));
+        }
+    }
+
+    /// Search index files arrived from the background: served, no reload.
+    fn add_search(
+        &mut self,
+        engine: &Engine,
+        files: Vec<crate::render::OutputFile>,
+        ok: Result<(), Diagnostic>,
+    ) {
+        if let Err(d) = ok {
+            eprintln!("zoekindex: {d}");
+            return;
+        }
+        let gen = self.snap.gen + 1;
+        self.snap.gen = gen;
+        let now = SystemTime::now();
+        self.snap.files.retain(|p, _| !p.starts_with("pagefind/"));
+        for f in files {
+            self.snap.files.insert(
+                f.path,
+                Arc::new(Served {
+                    bytes: Bytes::from(f.bytes),
+                    gen,
+                    modified: now,
+                }),
+            );
+        }
+        let _ = engine;
+        self.shared.replace(self.snap.clone());
+    }
+}
+
+/// The search index in serve: built from a copy of the last good site on a
+/// separate low-priority thread pool, once after the first build and again
+/// after changes once the site has been idle for a few seconds. Copying a
+/// very large site takes long enough to delay a save that arrives meanwhile,
+/// so when the copy took more than 50 ms the index is not refreshed after
+/// changes (the terminal says so once).
+mod search_bg {
+    use super::*;
+
+    pub struct SearchState {
+        enabled: bool,
+        running: bool,
+        stale: bool,
+        copy_ms: u128,
+        told: bool,
+    }
+
+    impl SearchState {
+        pub fn new(enabled: bool) -> Self {
+            SearchState {
+                enabled,
+                running: false,
+                stale: false,
+                copy_ms: 0,
+                told: false,
+            }
+        }
+
+        pub fn stale(&mut self) {
+            self.stale = true;
+        }
+
+        pub fn finished(&mut self) {
+            self.running = false;
+        }
+
+        pub fn wants_idle(&self) -> bool {
+            self.enabled && self.stale && !self.running && self.copy_ms <= 50
+        }
+
+        pub fn maybe_start(&mut self, engine: &Engine, tx: &mpsc::Sender<Msg>, first: bool) {
+            if !self.enabled || self.running || !(first || self.stale) {
+                return;
+            }
+            if !first && self.copy_ms > 50 {
+                if !self.told {
+                    println!("zoekindex: niet bijgewerkt tijdens serve (site te groot om ongemerkt te kopiëren); herstart serve voor een verse index");
+                    self.told = true;
+                }
+                return;
+            }
+            let Some(site) = engine.good_site() else {
+                return;
+            };
+            let t = Instant::now();
+            let site = site.clone();
+            let files: Vec<crate::render::OutputFile> = engine
+                .outputs()
+                .iter()
+                .filter(|(p, _)| p.ends_with(".html"))
+                .map(|(p, o)| crate::render::OutputFile {
+                    path: p.clone(),
+                    bytes: o.bytes.to_vec(),
+                    source: o.source,
+                })
+                .collect();
+            self.copy_ms = t.elapsed().as_millis();
+            self.running = true;
+            self.stale = false;
+            let tx = tx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("kennisbank-search".into())
+                .spawn(move || {
+                    lower_priority();
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(1)
+                        .start_handler(|_| lower_priority())
+                        .build();
+                    let result = match pool {
+                        Ok(pool) => pool.install(|| crate::search::index(&site, &files)),
+                        Err(_) => crate::search::index(&site, &files),
+                    };
+                    let msg = match result {
+                        Ok((files, _)) => Msg::Search(files, Ok(())),
+                        Err(d) => Msg::Search(Vec::new(), Err(d)),
+                    };
+                    let _ = tx.send(msg);
+                });
+            if spawned.is_err() {
+                self.running = false;
+            }
+        }
+    }
+
+    /// Nice the calling thread (Linux: per thread), so indexing yields to
+    /// rebuilds and the HTTP server.
+    fn lower_priority() {
+        #[cfg(target_os = "linux")]
+        // SAFETY: setpriority on the calling thread (tid from gettid) has no
+        // memory effects; failure is ignored.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! File watching for serve: `notify` events from `content/`, `themes/`,
+//! `templates/`, `static/`, `i18n/` and `kennisbank.yaml`, debounced into one
+//! [`Batch`] per save: the batch ends after [`super::QUIET`] without events
+//! (or [`super::MAX_WAIT`] at most), so a save is one rebuild however many
+//! events the editor's way of saving produces.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
+
+use crate::error::Diagnostic;
+use crate::render::OutputFile;
+
+use super::classify::Batch;
+
+/// Folders watched recursively (when present; created later, they are added).
+pub const WATCHED: &[&str] = &["content", "themes", "templates", "static", "i18n"];
+
+/// What the rebuild thread receives.
+pub enum Msg {
+    Fs(notify::Event),
+    /// The background search index is done.
+    Search(Vec<OutputFile>, Result<(), Diagnostic>),
+    Stop,
+}
+
+pub enum Next {
+    Batch(Batch),
+    Search(Vec<OutputFile>, Result<(), Diagnostic>),
+    /// Nothing arrived within the timeout.
+    Idle,
+    Stop,
+}
+
+pub struct Watcher {
+    inner: RecommendedWatcher,
+    root: PathBuf,
+    /// Counts relevant events as they arrive (read to interrupt long work).
+    counter: Arc<AtomicU64>,
+}
+
+impl Watcher {
+    /// `root` must be canonical (event paths are compared with it).
+    pub fn new(root: &Path, tx: Sender<Msg>) -> notify::Result<Watcher> {
+        let counter = Arc::new(AtomicU64::new(0));
+        let c = counter.clone();
+        let mut inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            let Ok(ev) = res else { return };
+            if !relevant(&ev.kind) {
+                return;
+            }
+            c.fetch_add(1, Ordering::Relaxed);
+            let _ = tx.send(Msg::Fs(ev));
+        })?;
+        inner.watch(root, RecursiveMode::NonRecursive)?;
+        for d in WATCHED {
+            let p = root.join(d);
+            if p.is_dir() {
+                inner.watch(&p, RecursiveMode::Recursive)?;
+            }
+        }
+        Ok(Watcher {
+            inner,
+            root: root.to_path_buf(),
+            counter,
+        })
+    }
+
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.counter.clone()
+    }
+
+    /// Waits for the next burst of events (up to `timeout`, or forever when
+    /// `None`) and returns it once it has been quiet for `quiet`.
+    pub fn next_batch(
+        &mut self,
+        rx: &Receiver<Msg>,
+        theme: &str,
+        timeout: Option<Duration>,
+        quiet: Duration,
+        max: Duration,
+    ) -> Next {
+        let first = match timeout {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(t) => rx.recv_timeout(t),
+        };
+        let mut batch = Batch::default();
+        match first {
+            Err(RecvTimeoutError::Timeout) => return Next::Idle,
+            Err(RecvTimeoutError::Disconnected) | Ok(Msg::Stop) => return Next::Stop,
+            Ok(Msg::Search(f, r)) => return Next::Search(f, r),
+            Ok(Msg::Fs(ev)) => self.add(&mut batch, ev, theme),
+        }
+        let start = Instant::now();
+        loop {
+            let left = max.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            match rx.recv_timeout(quiet.min(left)) {
+                Ok(Msg::Fs(ev)) => self.add(&mut batch, ev, theme),
+                Ok(Msg::Search(f, r)) => {
+                    // Rare: hand it back after this batch.
+                    if batch.is_empty() {
+                        return Next::Search(f, r);
+                    }
+                }
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return Next::Stop,
+                Err(RecvTimeoutError::Timeout) => break,
+            }
+        }
+        if batch.is_empty() {
+            Next::Idle
+        } else {
+            Next::Batch(batch)
+        }
+    }
+
+    fn add(&mut self, batch: &mut Batch, ev: notify::Event, theme: &str) {
+        for p in &ev.paths {
+            // A watched folder created after start: watch it too.
+            if p.parent() == Some(self.root.as_path())
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| WATCHED.contains(&n))
+                && p.is_dir()
+            {
+                let _ = self.inner.watch(p, RecursiveMode::Recursive);
+            }
+            batch.add(&self.root, p, theme);
+        }
+    }
+}
+
+/// Opening and reading files (the rebuild itself does that) is no change;
+/// closing a file written to is.
+fn relevant(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, ModifyKind};
+
+    #[test]
+    fn reads_are_not_changes() {
+        assert!(!relevant(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!relevant(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(relevant(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(relevant(&EventKind::Create(CreateKind::File)));
+        assert!(relevant(&EventKind::Modify(ModifyKind::Any)));
+    }
+}
