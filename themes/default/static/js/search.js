@@ -84,11 +84,18 @@ function buildFilters(available, selected) {
   filterBox.open = Object.keys(selected).length > 0 || matchMedia("(min-width: 56rem)").matches;
 }
 
+// Show each option's count in the current results; options that would give
+// nothing are hidden (unless checked or focused), and so are emptied groups.
 function updateCounts(counts) {
   for (const span of groupsEl.querySelectorAll(".count")) {
     const n = (counts[span.dataset.filter] || {})[span.dataset.value] || 0;
     span.textContent = `(${n})`;
-    span.closest(".filter-option").classList.toggle("is-empty", n === 0);
+    const option = span.closest(".filter-option");
+    const box = option.querySelector("input");
+    option.hidden = n === 0 && !box.checked && document.activeElement !== box;
+  }
+  for (const fs of groupsEl.querySelectorAll("fieldset")) {
+    fs.hidden = !fs.querySelector(".filter-option:not([hidden])");
   }
 }
 
