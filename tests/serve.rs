@@ -1,0 +1,739 @@
+//! `kennisbank serve`: the real binary on a temp copy of
+//! `tests/fixtures/serve-site`, driven over real HTTP (std TcpStream), plus
+//! engine tests that check incremental rebuilds against a full build.
+//! Every wait is bounded; the server is killed when a test ends.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use kennisbank::serve::classify::Batch;
+use kennisbank::serve::engine::Engine;
+use kennisbank::site::{build_in_memory, BuildOptions};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/serve-site");
+const WAIT: Duration = Duration::from_secs(20);
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn site_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(FIXTURE), dir.path());
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The running binary; killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    out: Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kennisbank"))
+            .args(["serve", "--port", &port.to_string(), "--root"])
+            .arg(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start kennisbank serve");
+        let (tx, out) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let mut s = Server {
+            child,
+            port,
+            out,
+            log: Vec::new(),
+        };
+        s.wait_line("draait op");
+        s
+    }
+
+    fn wait_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Ok(line) = self.out.recv_timeout(Duration::from_millis(100)) {
+                self.log.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "server stopped ({status}); output:\n{}",
+                    self.log.join("\n")
+                );
+            }
+        }
+        panic!(
+            "no line with {needle:?} within {WAIT:?}; output:\n{}",
+            self.log.join("\n")
+        );
+    }
+
+    fn get(&self, path: &str) -> Response {
+        request(
+            self.port,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        )
+    }
+
+    fn events(&self) -> Events {
+        Events::connect(self.port, "/__kennisbank/events")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+fn request(port: u16, raw: &str) -> Response {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// An event-stream subscription over HTTP/1.0 (no chunking), read by a thread.
+struct Events {
+    rx: Receiver<(String, String)>,
+}
+
+impl Events {
+    fn connect(port: u16, path: &str) -> Events {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(s);
+            let (mut event, mut data) = (String::new(), String::new());
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                let l = line.trim_end_matches(['\r', '\n']);
+                if l.is_empty() {
+                    if !event.is_empty()
+                        && tx
+                            .send((std::mem::take(&mut event), std::mem::take(&mut data)))
+                            .is_err()
+                    {
+                        return;
+                    }
+                } else if let Some(e) = l.strip_prefix("event: ") {
+                    event = e.to_string();
+                } else if let Some(d) = l.strip_prefix("data: ") {
+                    data = d.to_string();
+                }
+                line.clear();
+            }
+        });
+        let ev = Events { rx };
+        ev.wait("hello", |_| true);
+        ev
+    }
+
+    /// The data of the first `event` whose data satisfies `ok`.
+    fn wait(&self, event: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok((e, d)) = self.rx.recv_timeout(Duration::from_millis(50)) {
+                if e == event && ok(&d) {
+                    return d;
+                }
+                seen.push(format!("{e}: {d}"));
+            }
+        }
+        panic!("no {event} event within {WAIT:?}; saw: {seen:#?}");
+    }
+
+    /// Everything that arrives within `d`.
+    fn drain(&self, d: Duration) -> Vec<(String, String)> {
+        let deadline = Instant::now() + d;
+        let mut out = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Ok(x) = self.rx.recv_timeout(left) {
+                out.push(x);
+            }
+        }
+        out
+    }
+}
+
+fn names(data: &str, path: &str) -> bool {
+    data.contains(&format!("\"{path}\""))
+}
+
+// ---------------------------------------------------------------------------
+// The real binary
+
+#[test]
+fn edits_in_place_and_by_rename_reload_the_page_once_each() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    let page = "/pilots/alfa/";
+    let page_file = "/pilots/alfa/index.html";
+    let before = server.get(page);
+    assert_eq!(before.status, 200);
+    assert!(
+        before.body.contains("Eerste versie van de alfatekst"),
+        "{}",
+        before.body
+    );
+    assert!(
+        before.body.contains("/__kennisbank/live.js"),
+        "serve injects the reload script"
+    );
+    let events = server.events();
+    let md = site.path().join("content/pilots/alfa.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+
+    // 1. Write in place.
+    std::fs::write(&md, text.replace("Eerste versie", "Tweede versie")).unwrap();
+    events.wait("reload", |d| names(d, page_file));
+    assert!(server
+        .get(page)
+        .body
+        .contains("Tweede versie van de alfatekst"));
+    let more = events.drain(Duration::from_millis(400));
+    assert!(
+        !more
+            .iter()
+            .any(|(e, d)| e == "reload" && names(d, page_file)),
+        "one save, one reload of the page: {more:?}"
+    );
+
+    // 2. Write a temp file and rename it over (vim, VS Code, JetBrains).
+    let tmp = site.path().join("content/pilots/.alfa.md.tmp");
+    std::fs::write(&tmp, text.replace("Eerste versie", "Derde versie")).unwrap();
+    std::fs::rename(&tmp, &md).unwrap();
+    events.wait("reload", |d| names(d, page_file));
+    assert!(server
+        .get(page)
+        .body
+        .contains("Derde versie van de alfatekst"));
+    let more = events.drain(Duration::from_millis(400));
+    assert!(
+        !more
+            .iter()
+            .any(|(e, d)| e == "reload" && names(d, page_file)),
+        "{more:?}"
+    );
+
+    // 3. A burst of writes is one rebuild showing the last one.
+    for i in 0..5 {
+        std::fs::write(&md, text.replace("Eerste versie", &format!("Versie {i}"))).unwrap();
+    }
+    events.wait("reload", |d| names(d, page_file));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(server.get(page).body.contains("Versie 4 van de alfatekst"));
+
+    // 4. The section list shows the new word count (a dependent output).
+    let section = server.get("/pilots/");
+    assert!(section.body.contains("Pilot Alfa"), "{}", section.body);
+}
+
+#[test]
+fn bad_yaml_shows_the_error_over_the_last_good_page_until_fixed() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    let events = server.events();
+    let md = site.path().join("content/pilots/alfa.md");
+    let good = std::fs::read_to_string(&md).unwrap();
+
+    let bad = good.replace(
+        "title: \"Pilot Alfa\"",
+        "title: \"Pilot <script>alert(1)</script>\n  tags: [kapot",
+    );
+    std::fs::write(&md, &bad).unwrap();
+    let status = events.wait("status", |d| d.contains("content/pilots/alfa.md"));
+    assert!(status.contains("\"line\":"), "{status}");
+    let page = server.get("/pilots/alfa/");
+    assert_eq!(page.status, 200, "the last good page is still served");
+    assert!(page.body.contains("Eerste versie van de alfatekst"));
+    assert!(
+        page.body.contains("id=\"kennisbank-overlay\""),
+        "overlay in the HTML"
+    );
+    assert!(
+        page.body.contains("content/pilots/alfa.md:"),
+        "overlay names file and line"
+    );
+    assert!(
+        !page.body.contains("<script>alert(1)"),
+        "overlay text is escaped"
+    );
+    server_still_answers(&server);
+
+    std::fs::write(&md, good.replace("Eerste versie", "Herstelde versie")).unwrap();
+    events.wait("status", |d| d.contains("\"errors\":[]"));
+    events.wait("reload", |d| names(d, "/pilots/alfa/index.html"));
+    let page = server.get("/pilots/alfa/");
+    assert!(page.body.contains("Herstelde versie"));
+    assert!(!page.body.contains("kennisbank-overlay"));
+}
+
+fn server_still_answers(server: &Server) {
+    assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn broken_link_and_template_errors_are_reported_and_recovered() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    let events = server.events();
+    let md = site.path().join("content/pilots/bravo.md");
+    let good = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(&md, good.replace("alfa.md#aanpak", "bestaat-niet.md")).unwrap();
+    events.wait("status", |d| d.contains("bestaat-niet.md"));
+    assert!(server
+        .get("/pilots/bravo/")
+        .body
+        .contains("kennisbank-overlay"));
+    std::fs::write(&md, &good).unwrap();
+    events.wait("status", |d| d.contains("\"errors\":[]"));
+
+    let tpl = site.path().join("themes/mini/templates/page.html");
+    let good_tpl = std::fs::read_to_string(&tpl).unwrap();
+    std::fs::write(
+        &tpl,
+        good_tpl.replace("{{ page.title }}</h1>", "{{ page.title }</h1>"),
+    )
+    .unwrap();
+    events.wait("status", |d| d.contains("page.html"));
+    let page = server.get("/pilots/alfa/");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("kennisbank-overlay"));
+    std::fs::write(
+        &tpl,
+        good_tpl.replace(
+            "<h1>{{ page.title }}</h1>",
+            "<h1 class=\"nieuw\">{{ page.title }}</h1>",
+        ),
+    )
+    .unwrap();
+    events.wait("status", |d| d.contains("\"errors\":[]"));
+    events.wait("reload", |d| names(d, "/pilots/alfa/index.html"));
+    assert!(server
+        .get("/pilots/alfa/")
+        .body
+        .contains("<h1 class=\"nieuw\">Pilot Alfa</h1>"));
+}
+
+#[test]
+fn files_and_folders_can_be_added_renamed_and_deleted() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    let events = server.events();
+    let content = site.path().join("content");
+    std::fs::write(
+        content.join("pilots/charlie.md"),
+        "---\ntitle: \"Pilot Charlie\"\n---\n\nNieuw.\n",
+    )
+    .unwrap();
+    events.wait("reload", |d| names(d, "/pilots/charlie/index.html"));
+    assert!(server.get("/pilots/charlie/").body.contains("Nieuw."));
+    assert!(server.get("/pilots/").body.contains("Pilot Charlie"));
+
+    std::fs::rename(
+        content.join("pilots/charlie.md"),
+        content.join("pilots/delta.md"),
+    )
+    .unwrap();
+    events.wait("reload", |d| names(d, "/pilots/delta/index.html"));
+    assert_eq!(server.get("/pilots/charlie/").status, 404);
+    assert_eq!(server.get("/pilots/delta/").status, 200);
+
+    std::fs::rename(content.join("begrippen"), content.join("woorden")).unwrap();
+    events.wait("reload", |d| names(d, "/woorden/mentor/index.html"));
+    assert_eq!(server.get("/begrippen/mentor/").status, 404);
+    assert!(server
+        .get("/woorden/mentor/")
+        .body
+        .contains("Een mentor begeleidt."));
+
+    std::fs::remove_file(content.join("pilots/delta.md")).unwrap();
+    events.wait("reload", |d| names(d, "/pilots/delta/index.html"));
+    assert_eq!(server.get("/pilots/delta/").status, 404);
+}
+
+#[test]
+fn stylesheet_change_swaps_css_without_a_reload() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    let events = server.events();
+    let css = site.path().join("themes/mini/static/css/site.css");
+    std::fs::write(&css, "body { color: rebeccapurple; }\n").unwrap();
+    let d = events.wait("css", |_| true);
+    assert!(d.contains("/css/site.css"), "{d}");
+    let after = events.drain(Duration::from_millis(300));
+    assert!(!after.iter().any(|(e, _)| e == "reload"), "{after:?}");
+    assert!(server.get("/css/site.css").body.contains("rebeccapurple"));
+}
+
+#[test]
+fn paths_that_leave_the_site_are_refused() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    for p in [
+        "/../kennisbank.yaml",
+        "/%2e%2e/kennisbank.yaml",
+        "/..%2fkennisbank.yaml",
+        "/%2e%2e%2fkennisbank.yaml",
+        "/css/..%5c..%5ckennisbank.yaml",
+        "/..\\kennisbank.yaml",
+        "/index.html%00.css",
+        "/../../../../etc/passwd",
+    ] {
+        let r = request(
+            server.port,
+            &format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        );
+        assert!(matches!(r.status, 400 | 403 | 404), "{p}: {}", r.status);
+        assert!(
+            !r.body.contains("Servetest\"\ndescription"),
+            "{p} leaked the config"
+        );
+        assert!(!r.body.contains("root:"), "{p}");
+    }
+    // A symlink in static/ pointing out of the site is not followed.
+    #[cfg(unix)]
+    {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("geheim.css"), "geheim").unwrap();
+        let _ = std::os::unix::fs::symlink(
+            outside.path().join("geheim.css"),
+            site.path().join("themes/mini/static/css/geheim.css"),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let r = server.get("/css/geheim.css");
+        assert_ne!(r.status, 200);
+        assert!(!r.body.contains("geheim\n") && r.body != "geheim");
+    }
+}
+
+#[test]
+fn http_is_done_properly() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    let missing = server.get("/bestaat/niet/");
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("Pagina niet gevonden"),
+        "the site's 404 page"
+    );
+
+    let redirect = server.get("/pilots");
+    assert_eq!(redirect.status, 301);
+    assert_eq!(
+        redirect.headers.get("location").map(String::as_str),
+        Some("/pilots/")
+    );
+
+    let page = server.get("/pilots/alfa/");
+    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers["cache-control"], "no-cache");
+    let etag = page.headers["etag"].clone();
+    let cached = request(
+        server.port,
+        &format!("GET /pilots/alfa/ HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+    let lm = page.headers["last-modified"].clone();
+    let since = request(
+        server.port,
+        &format!("GET /css/site.css HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: {lm}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(matches!(since.status, 200 | 304));
+
+    let head = request(
+        server.port,
+        "HEAD /pilots/alfa/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.headers["content-length"], page.body.len().to_string());
+
+    let css = server.get("/css/site.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+
+    let post = request(
+        server.port,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+    );
+    assert_eq!(post.status, 405);
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Groot: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let r = request(server.port, &big_header);
+    assert_ne!(r.status, 200, "oversized headers are refused");
+    assert_eq!(server.get("/").status, 200, "and the server lives on");
+
+    // Preview never writes the published output.
+    assert!(!site.path().join("public").exists());
+}
+
+#[test]
+fn build_output_has_no_live_reload_script() {
+    let site = site_copy();
+    let out = site.path().join("uit");
+    let status = Command::new(env!("CARGO_BIN_EXE_kennisbank"))
+        .args(["build", "--root"])
+        .arg(site.path())
+        .arg("--output")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let html = std::fs::read_to_string(out.join("pilots/alfa/index.html")).unwrap();
+    assert!(!html.contains("__kennisbank"), "{html}");
+}
+
+#[test]
+fn ctrl_c_stops_cleanly() {
+    let site = site_copy();
+    let mut server = Server::start(site.path());
+    let _events = server.events();
+    #[cfg(unix)]
+    {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGINT) };
+        server.wait_line("gestopt");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                assert!(status.success(), "{status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "serve did not exit after SIGINT");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Engine: incremental equals full
+
+fn full_outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let built = build_in_memory(&BuildOptions {
+        root: root.to_path_buf(),
+        ..BuildOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    built.files.into_iter().map(|f| (f.path, f.bytes)).collect()
+}
+
+fn engine_outputs(e: &Engine) -> BTreeMap<String, Vec<u8>> {
+    e.outputs()
+        .iter()
+        .map(|(p, o)| (p.clone(), o.bytes.to_vec()))
+        .collect()
+}
+
+fn apply(e: &mut Engine, root: &Path, rel: &[&str]) -> kennisbank::serve::engine::Outcome {
+    let mut b = Batch::default();
+    for r in rel {
+        b.add(root, &root.join(r), e.theme_name());
+    }
+    let out = e.apply(&b, &[]);
+    while e.has_queue() {
+        e.step(&[], &|| false);
+    }
+    out
+}
+
+fn assert_same(e: &Engine, root: &Path, step: &str) {
+    assert!(e.errors().is_empty(), "{step}: {:?}", e.errors());
+    let full = full_outputs(root);
+    let inc = engine_outputs(e);
+    let a: Vec<&String> = full.keys().collect();
+    let b: Vec<&String> = inc.keys().collect();
+    assert_eq!(a, b, "{step}: same files");
+    for (p, bytes) in &full {
+        assert!(inc[p] == *bytes, "{step}: {p} differs from a full build");
+    }
+}
+
+#[test]
+fn incremental_rebuilds_equal_a_full_build() {
+    let site = site_copy();
+    let root = site.path().canonicalize().unwrap();
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.clone(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    e.initial();
+    assert_same(&e, &root, "initial");
+
+    let w = |rel: &str, f: &dyn Fn(String) -> String| {
+        let p = root.join(rel);
+        std::fs::write(&p, f(std::fs::read_to_string(&p).unwrap())).unwrap();
+    };
+    // Body edit adding a link: a backlink appears on the target.
+    w("content/pilots/alfa.md", &|t| {
+        t + "\nEn [de mentor](../begrippen/mentor.md).\n"
+    });
+    let out = apply(&mut e, &root, &["content/pilots/alfa.md"]);
+    assert_eq!(out.kind, "body");
+    assert_same(&e, &root, "body edit with new link");
+    // Body edit of a section.
+    w("content/pilots/_index.md", &|t| {
+        t.replace("Alle pilots.", "Alle pilots, bijgewerkt.")
+    });
+    assert_eq!(
+        apply(&mut e, &root, &["content/pilots/_index.md"]).kind,
+        "body"
+    );
+    assert_same(&e, &root, "section body");
+    // Front matter: title and tags change lists, terms and relations.
+    w("content/pilots/alfa.md", &|t| {
+        t.replace("Pilot Alfa", "Pilot Alfa Nieuw")
+            .replace("mentoraat, stages", "coaching")
+    });
+    assert_eq!(
+        apply(&mut e, &root, &["content/pilots/alfa.md"]).kind,
+        "full"
+    );
+    assert_same(&e, &root, "front matter");
+    // A template used only by sections.
+    w("themes/mini/templates/section.html", &|t| {
+        t.replace("woorden)", "woorden, bijgewerkt)")
+    });
+    assert_eq!(
+        apply(&mut e, &root, &["themes/mini/templates/section.html"]).kind,
+        "template"
+    );
+    assert_same(&e, &root, "section template");
+    // Added and removed pages.
+    std::fs::write(
+        root.join("content/pilots/echo.md"),
+        "---\ntitle: Echo\ntags: [stages]\n---\nEcho.\n",
+    )
+    .unwrap();
+    apply(&mut e, &root, &["content/pilots/echo.md"]);
+    assert_same(&e, &root, "added page");
+    std::fs::remove_file(root.join("content/pilots/bravo.md")).unwrap();
+    // alfa links to bravo: fix that too, or the build fails (as it should).
+    w("content/pilots/alfa.md", &|t| {
+        t.replace("(bravo.md)", "(echo.md)")
+    });
+    apply(
+        &mut e,
+        &root,
+        &["content/pilots/bravo.md", "content/pilots/alfa.md"],
+    );
+    assert_same(&e, &root, "removed page");
+    // Saving without a change does nothing.
+    w("content/pilots/alfa.md", &|t| t);
+    let out = apply(&mut e, &root, &["content/pilots/alfa.md"]);
+    assert!(
+        out.updates.is_empty(),
+        "{:?}",
+        out.updates.iter().map(|u| &u.0).collect::<Vec<_>>()
+    );
+    // Config change: everything.
+    w("kennisbank.yaml", &|t| {
+        t.replace("Servetest\"", "Servetest twee\"")
+    });
+    assert_eq!(apply(&mut e, &root, &["kennisbank.yaml"]).kind, "full");
+    assert_same(&e, &root, "config");
+}
+
+#[test]
+fn a_failed_body_edit_keeps_the_last_good_outputs() {
+    let site = site_copy();
+    let root = site.path().canonicalize().unwrap();
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.clone(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    e.initial();
+    let before = engine_outputs(&e);
+    let md = root.join("content/pilots/bravo.md");
+    let good = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(&md, good.replace("alfa.md#aanpak", "alfa.md#bestaat-niet")).unwrap();
+    let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
+    let errors = out.errors.expect("errors reported");
+    assert!(
+        errors[0].to_string().contains("#bestaat-niet"),
+        "{errors:?}"
+    );
+    assert_eq!(engine_outputs(&e), before, "nothing published");
+    std::fs::write(&md, good.replace("terug naar", "weer terug naar")).unwrap();
+    let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
+    assert_eq!(out.errors, Some(Vec::new()));
+    assert_same(&e, &root, "after the fix");
+}
