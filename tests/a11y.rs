@@ -4,6 +4,9 @@
 //! 127.0.0.1 with a tiny static server, and runs:
 //! - axe-core (WCAG 2.0/2.1 A + AA, light and dark scheme) on every HTML page
 //!   and on the search page with results (`tests/browser/axe.mjs`),
+//! - the search page itself: results for `?q=taal`, filters kept in the URL,
+//!   "nothing found", highlighting on the result page, `<noscript>`
+//!   (`tests/browser/search.mjs`),
 //! - the Nu HTML Checker (vnu) over the whole output, errors only,
 //! - a scan that no page, stylesheet or script loads anything from another
 //!   origin (only `<a href>` may point elsewhere).
@@ -256,6 +259,30 @@ fn axe_finds_no_violations_on_any_page() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     assert!(out.status.success(), "axe found violations (or could not run):\n{stdout}\n{stderr}");
+}
+
+// ---- Search page -----------------------------------------------------------------
+
+#[test]
+fn search_page_finds_filters_and_highlights() {
+    require_node_modules();
+    let site = built();
+    assert!(
+        site.public.join("pagefind/pagefind.js").is_file(),
+        "the build wrote no pagefind/pagefind.js: the search page cannot work"
+    );
+    let server = Server::start(site.public.clone());
+    let out = Command::new("node")
+        .current_dir(browser_dir())
+        .arg("search.mjs")
+        .arg(server.url())
+        .arg("taal")
+        .output()
+        .expect("run node (is Node.js installed?)");
+    drop(server);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(out.status.success(), "search page checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
 // ---- vnu --------------------------------------------------------------------------
