@@ -64,6 +64,9 @@ pub struct CommonArgs {
     /// Neem pagina's met draft: true mee
     #[arg(long)]
     pub drafts: bool,
+    /// Gebruik een ander thema dan kennisbank.yaml noemt
+    #[arg(long)]
+    pub theme: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -85,6 +88,7 @@ impl CommonArgs {
             output: None,
             base_url: self.base_url.clone(),
             drafts: self.drafts,
+            theme: self.theme.clone(),
             search: true,
         }
     }
@@ -112,7 +116,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => crate::serve::run(args),
         Command::New(args) => crate::new::run(args),
         Command::Check(args) => report(site::check(&args.options()), |r| {
-            format!("geen fouten: {} pagina's, {} secties gecontroleerd", r.pages, r.sections)
+            format!(
+                "geen fouten: {} pagina's, {} secties gecontroleerd",
+                r.pages, r.sections
+            )
         }),
     }
 }

@@ -209,7 +209,10 @@ pub fn yaml_error(e: &serde_yaml::Error, file: &Path) -> Diagnostic {
     }
     if let Some((unknown, expected)) = parse_unknown_field(&msg) {
         let hint = match closest(&unknown, expected.iter().map(String::as_str)) {
-            Some(best) => format!("bedoelt u '{best}'? Geldige sleutels: {}", expected.join(", ")),
+            Some(best) => format!(
+                "bedoelt u '{best}'? Geldige sleutels: {}",
+                expected.join(", ")
+            ),
             None => format!("geldige sleutels: {}", expected.join(", ")),
         };
         d.message = format!("onbekende sleutel '{unknown}'");
@@ -258,7 +261,10 @@ mod tests {
 
     #[test]
     fn base_path_from_full_url_and_path() {
-        assert_eq!(base_path_of("https://example.org/kennisbank/"), "/kennisbank/");
+        assert_eq!(
+            base_path_of("https://example.org/kennisbank/"),
+            "/kennisbank/"
+        );
         assert_eq!(base_path_of("https://example.org"), "/");
         assert_eq!(base_path_of("/"), "/");
         assert_eq!(base_path_of("/docs"), "/docs/");

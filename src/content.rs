@@ -43,13 +43,19 @@ pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut md_paths = Vec::new();
-    walk(&content, &canonical_root, root, &mut loaded.diagnostics, |path, rel| {
-        if rel.ends_with(".md") {
-            md_paths.push((path, rel));
-        } else {
-            loaded.content_assets.push((path, rel));
-        }
-    });
+    walk(
+        &content,
+        &canonical_root,
+        root,
+        &mut loaded.diagnostics,
+        |path, rel| {
+            if rel.ends_with(".md") {
+                md_paths.push((path, rel));
+            } else {
+                loaded.content_assets.push((path, rel));
+            }
+        },
+    );
 
     let results: Vec<Result<SourceFile, Diagnostic>> = md_paths
         .into_par_iter()
@@ -67,9 +73,15 @@ pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
     let mut statics = std::collections::BTreeMap::new();
     for dir in [theme_dir.join("static"), root.join("static")] {
         if dir.is_dir() {
-            walk(&dir, &canonical_root, root, &mut loaded.diagnostics, |path, rel| {
-                statics.insert(rel, path);
-            });
+            walk(
+                &dir,
+                &canonical_root,
+                root,
+                &mut loaded.diagnostics,
+                |path, rel| {
+                    statics.insert(rel, path);
+                },
+            );
         }
     }
     loaded.static_files = statics
@@ -92,9 +104,7 @@ fn walk(
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0 || !e.file_name().to_str().is_some_and(is_ignored_name)
-        });
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(is_ignored_name));
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -105,11 +115,16 @@ fn walk(
             }
         };
         let path = entry.path();
-        let Ok(rel) = path.strip_prefix(dir) else { continue };
+        let Ok(rel) = path.strip_prefix(dir) else {
+            continue;
+        };
         let Some(rel) = rel.to_str().map(|s| s.replace('\\', "/")) else {
             diags.push(
-                Diagnostic::error(display_path(root)(path), "bestandsnaam is geen geldige UTF-8")
-                    .hint("geef het bestand een naam met gewone tekens"),
+                Diagnostic::error(
+                    display_path(root)(path),
+                    "bestandsnaam is geen geldige UTF-8",
+                )
+                .hint("geef het bestand een naam met gewone tekens"),
             );
             continue;
         };
@@ -159,12 +174,9 @@ pub fn read_source(path: &Path, rel: String, root: &Path) -> Result<SourceFile, 
     let bytes = std::fs::read(path)
         .map_err(|e| Diagnostic::error(&display, format!("kan niet lezen: {e}")))?;
     let text = decode(bytes).map_err(|(offset, line)| {
-        Diagnostic::error(
-            &display,
-            format!("geen geldige UTF-8 bij byte {offset}"),
-        )
-        .at_line(Some(line))
-        .hint("sla het bestand op als UTF-8")
+        Diagnostic::error(&display, format!("geen geldige UTF-8 bij byte {offset}"))
+            .at_line(Some(line))
+            .hint("sla het bestand op als UTF-8")
     })?;
     Ok(SourceFile { rel, display, text })
 }
@@ -177,7 +189,11 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, usize)> {
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         (offset, line)
     })?;
     Ok(if text.contains('\r') {

@@ -158,11 +158,10 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
                 }
             }
             None => {
-                return Err(Diagnostic::error(
-                    file,
-                    "front-matter sleutels moeten tekst zijn",
+                return Err(
+                    Diagnostic::error(file, "front-matter sleutels moeten tekst zijn")
+                        .at_line(Some(2)),
                 )
-                .at_line(Some(2)))
             }
         }
     }
@@ -281,11 +280,9 @@ impl<'a> Reader<'a> {
     pub fn reject_unknown(&mut self, allowed: &[&str], what: &str) {
         for key in self.raw.map.keys().filter_map(Value::as_str) {
             if !allowed.contains(&key) {
-                let mut d = Diagnostic::error(
-                    self.file,
-                    format!("onbekend veld '{key}' in {what}"),
-                )
-                .at_line(self.raw.line(key));
+                let mut d =
+                    Diagnostic::error(self.file, format!("onbekend veld '{key}' in {what}"))
+                        .at_line(self.raw.line(key));
                 d = match closest(key, allowed.iter().copied()) {
                     Some(best) => d.hint(format!("bedoelt u '{best}'?")),
                     None => d.hint(format!("toegestane velden: {}", allowed.join(", "))),
@@ -424,16 +421,15 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
             for v in value_as_list(Some(value)).unwrap_or_default() {
                 if !allowed.iter().any(|a| a == &v) {
                     let hint = match closest(&v, allowed.iter().map(String::as_str)) {
-                        Some(best) => format!("bedoelt u '{best}'? Kies uit: {}", allowed.join(", ")),
+                        Some(best) => {
+                            format!("bedoelt u '{best}'? Kies uit: {}", allowed.join(", "))
+                        }
                         None => format!("kies uit: {}", allowed.join(", ")),
                     };
                     errors.push(
-                        Diagnostic::error(
-                            file,
-                            format!("{name}: '{v}' is geen toegestane waarde"),
-                        )
-                        .at_line(line)
-                        .hint(hint),
+                        Diagnostic::error(file, format!("{name}: '{v}' is geen toegestane waarde"))
+                            .at_line(line)
+                            .hint(hint),
                     );
                 }
             }
@@ -537,8 +533,13 @@ mod tests {
         );
         let errors = check_schema(&raw, &schema, p());
         assert_eq!(errors.len(), 2);
-        assert!(errors.iter().any(|e| e.message.contains("'bron' ontbreekt")));
-        let bad = errors.iter().find(|e| e.message.starts_with("status")).unwrap();
+        assert!(errors
+            .iter()
+            .any(|e| e.message.contains("'bron' ontbreekt")));
+        let bad = errors
+            .iter()
+            .find(|e| e.message.starts_with("status"))
+            .unwrap();
         assert_eq!(bad.line, Some(3));
         assert!(bad.hint.as_ref().unwrap().contains("loopt"));
     }

@@ -67,7 +67,9 @@ impl Resolver {
         };
         let path = path.split('?').next().unwrap_or(path);
         if path.is_empty() {
-            return anchor.map(Resolution::SelfAnchor).unwrap_or(Resolution::Keep);
+            return anchor
+                .map(Resolution::SelfAnchor)
+                .unwrap_or(Resolution::Keep);
         }
         if let Some(file) = path.strip_prefix("@/") {
             return self.file(file, anchor);
@@ -232,7 +234,13 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
         for &p in &site.sections[section].pages {
             let page = &site.pages[p];
             slugs.insert(page.slug.as_str(), p);
-            if let Some(stem) = page.file.rel.rsplit('/').next().and_then(|n| n.strip_suffix(".md")) {
+            if let Some(stem) = page
+                .file
+                .rel
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.strip_suffix(".md"))
+            {
                 slugs.entry(stem).or_insert(p);
             }
         }
@@ -241,17 +249,24 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
     let mut resolved: Vec<BTreeMap<String, Vec<PageId>>> = vec![BTreeMap::new(); site.pages.len()];
     for (id, page) in site.pages.iter().enumerate() {
         for name in site.config.relations.keys() {
-            let Some(value) = page.meta.raw.get(name) else { continue };
+            let Some(value) = page.meta.raw.get(name) else {
+                continue;
+            };
             let line = page.meta.raw.line(name);
             let Some(slugs) = value_as_list(Some(value)) else {
                 diags.push(
-                    Diagnostic::error(&page.file.display, format!("{name}: verwacht een lijst met paginanamen"))
-                        .at_line(line)
-                        .hint(format!("bijvoorbeeld: {name}: [naam-van-pagina]")),
+                    Diagnostic::error(
+                        &page.file.display,
+                        format!("{name}: verwacht een lijst met paginanamen"),
+                    )
+                    .at_line(line)
+                    .hint(format!("bijvoorbeeld: {name}: [naam-van-pagina]")),
                 );
                 continue;
             };
-            let Some(table) = targets.get(name.as_str()) else { continue };
+            let Some(table) = targets.get(name.as_str()) else {
+                continue;
+            };
             let mut ids = Vec::new();
             for slug in slugs {
                 match table.get(slug.as_str()) {
@@ -262,6 +277,18 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
                     }
                     None => {
                         let section = &site.config.relations[name].section;
+                        let draft = format!("{}/{slug}.md", section.trim_matches('/'));
+                        if site.drafts.contains(&draft) {
+                            diags.push(
+                                Diagnostic::error(
+                                    &page.file.display,
+                                    format!("{name}: '{slug}' is een concept (draft: true) en wordt niet gepubliceerd"),
+                                )
+                                .at_line(line)
+                                .hint("haal de relatie weg of publiceer de pagina; 'build --drafts' toont concepten"),
+                            );
+                            continue;
+                        }
                         let hint = match closest(&slug, table.keys().copied()) {
                             Some(c) => format!("bedoelt u '{c}'?"),
                             None => format!("gebruik de bestandsnaam (zonder .md) van een pagina in content/{section}/"),
@@ -310,10 +337,12 @@ fn compute_backrefs(site: &mut Site) {
     site.backrefs = back;
 }
 
-/// Normalises an alias (`/oud/pad`, `oud/pad/`, `oud.html`) to an output path.
+/// Normalises an alias (`/oud/pad`, `oud/pad/`, `oud.html`) to an output
+/// path: a last segment with an extension is a file, anything else a folder.
 pub fn alias_path(alias: &str) -> String {
     let a = alias.trim().trim_start_matches('/');
-    if a.is_empty() || a.ends_with('/') || a.ends_with(".html") {
+    let last = a.rsplit('/').next().unwrap_or(a);
+    if a.is_empty() || a.ends_with('/') || last.contains('.') {
         a.to_string()
     } else {
         format!("{a}/")
@@ -329,37 +358,68 @@ fn check_collisions(site: &Site, diags: &mut Vec<Diagnostic>) {
         claims.insert(r.to_lowercase(), (r.to_string(), generated.clone()));
     }
     for t in &site.taxonomies {
-        claims.insert(t.path.to_lowercase(), (t.path.clone(), PathBuf::from(format!("(taxonomie {})", t.name))));
+        claims.insert(
+            t.path.to_lowercase(),
+            (
+                t.path.clone(),
+                PathBuf::from(format!("(taxonomie {})", t.name)),
+            ),
+        );
     }
-    let mut claim = |path: String, file: &PathBuf, line: Option<usize>, diags: &mut Vec<Diagnostic>| {
-        let key = path.to_lowercase();
-        match claims.get(&key) {
-            Some((_, other)) if other != file => {
-                diags.push(
-                    Diagnostic::error(
-                        file,
-                        format!("URL /{path} is al in gebruik door {}", other.display()),
-                    )
-                    .at_line(line)
-                    .hint("geef een van beide een andere 'slug' of bestandsnaam"),
-                );
+    let mut claim =
+        |path: String, file: &PathBuf, line: Option<usize>, diags: &mut Vec<Diagnostic>| {
+            let key = path.to_lowercase();
+            match claims.get(&key) {
+                Some((_, other)) if other != file => {
+                    diags.push(
+                        Diagnostic::error(
+                            file,
+                            format!("URL /{path} is al in gebruik door {}", other.display()),
+                        )
+                        .at_line(line)
+                        .hint("geef een van beide een andere 'slug' of bestandsnaam"),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    claims.insert(key, (path, file.clone()));
+                }
             }
-            Some(_) => {}
-            None => {
-                claims.insert(key, (path, file.clone()));
-            }
-        }
-    };
+        };
     for s in &site.sections {
         claim(s.path.clone(), &s.file.display, None, diags);
     }
     for p in &site.pages {
-        claim(p.path.clone(), &p.file.display, p.meta.raw.line("slug"), diags);
+        claim(
+            p.path.clone(),
+            &p.file.display,
+            p.meta.raw.line("slug"),
+            diags,
+        );
     }
-    for doc in site.pages.iter().map(|p| (&p.meta, &p.file)).chain(site.sections.iter().map(|s| (&s.meta, &s.file))) {
+    for doc in site
+        .pages
+        .iter()
+        .map(|p| (&p.meta, &p.file))
+        .chain(site.sections.iter().map(|s| (&s.meta, &s.file)))
+    {
         for alias in &doc.0.aliases {
-            claim(alias_path(alias), &doc.1.display, doc.0.raw.line("aliases"), diags);
+            claim(
+                alias_path(alias),
+                &doc.1.display,
+                doc.0.raw.line("aliases"),
+                diags,
+            );
         }
+    }
+    // Static and bundle files: `x/index.html` takes the URL `x/`.
+    for asset in &site.assets {
+        let path = asset
+            .dest
+            .strip_suffix("index.html")
+            .unwrap_or(&asset.dest)
+            .to_string();
+        claim(path, &asset.source, None, diags);
     }
 }
 
@@ -369,7 +429,10 @@ mod tests {
 
     #[test]
     fn normalise_resolves_dots_and_refuses_escape() {
-        assert_eq!(normalise("pilots/../conclusies/taal.md").as_deref(), Some("conclusies/taal.md"));
+        assert_eq!(
+            normalise("pilots/../conclusies/taal.md").as_deref(),
+            Some("conclusies/taal.md")
+        );
         assert_eq!(normalise("./a.md").as_deref(), Some("a.md"));
         assert_eq!(normalise("../a.md"), None);
     }

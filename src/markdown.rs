@@ -2,7 +2,7 @@
 //! internal links rewritten to final URLs, code highlighted with syntect
 //! classes. `render` is pure given a link resolver, so it is unit-testable.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -11,7 +11,7 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
-use crate::error::{line_of, Diagnostic};
+use crate::error::Diagnostic;
 use crate::model::{InternalLink, Rendered, Target, TocEntry};
 
 /// What a link destination turned out to be.
@@ -58,17 +58,27 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     let mut out = Rendered::default();
     let mut diags = Vec::new();
     let mut events: Vec<Event> = Vec::new();
-    let mut ids = HashSet::new();
+    let mut ids = Ids::default();
     let mut headings: Vec<(u8, String, String)> = Vec::new();
     let mut first_paragraph_end: Option<usize> = None;
     let mut stripped_h1 = !opts.strip_first_h1;
 
     // State for constructs that need their inner text first.
-    let mut heading: Option<(HeadingLevel, Option<String>, Vec<CowStr>, Vec<Event>, String)> = None;
+    let mut heading: Option<(
+        HeadingLevel,
+        Option<String>,
+        Vec<CowStr>,
+        Vec<Event>,
+        String,
+    )> = None;
     let mut code: Option<(Option<String>, String)> = None;
     let mut image: Option<(usize, String)> = None;
 
-    let line_at = |offset: usize| opts.body_line + line_of(body, offset) - 1;
+    let mut lines = Lines {
+        text: body,
+        starts: None,
+    };
+    let mut line_at = |offset: usize| opts.body_line + lines.line(offset) - 1;
 
     for (event, range) in Parser::new_ext(body, parser_options()).into_offset_iter() {
         // Code blocks: gather text, then highlight in one go.
@@ -107,7 +117,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 classes,
                 attrs: _,
             }) => {
-                heading = Some((level, id.map(|i| i.to_string()), classes, Vec::new(), String::new()));
+                heading = Some((
+                    level,
+                    id.map(|i| i.to_string()),
+                    classes,
+                    Vec::new(),
+                    String::new(),
+                ));
                 continue;
             }
             Event::End(TagEnd::Heading(_)) => {
@@ -136,7 +152,8 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 title,
                 id,
             }) => {
-                let dest = rewrite_link(&dest_url, opts, line_at(range.start), &mut out, &mut diags);
+                let dest =
+                    rewrite_link(&dest_url, opts, line_at(range.start), &mut out, &mut diags);
                 Event::Start(Tag::Link {
                     link_type,
                     dest_url: dest.map(Into::into).unwrap_or(dest_url),
@@ -267,15 +284,48 @@ pub fn slugify(text: &str) -> String {
     slug
 }
 
-fn unique_id(base: String, seen: &mut HashSet<String>) -> String {
-    let base = if base.is_empty() { "kop".to_string() } else { base };
-    if seen.insert(base.clone()) {
+/// Ids already used on a page, with the next suffix to try per base, so a
+/// page with thousands of equal headings stays linear.
+#[derive(Default)]
+struct Ids {
+    used: HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+fn unique_id(base: String, ids: &mut Ids) -> String {
+    let base = if base.is_empty() {
+        "kop".to_string()
+    } else {
+        base
+    };
+    if ids.used.insert(base.clone()) {
         return base;
     }
-    (1..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|candidate| seen.insert(candidate.clone()))
-        .unwrap_or(base)
+    let n = ids.next.entry(base.clone()).or_insert(1);
+    loop {
+        let candidate = format!("{base}-{n}");
+        *n += 1;
+        if ids.used.insert(candidate.clone()) {
+            return candidate;
+        }
+    }
+}
+
+/// Byte offset → line, by binary search over newline positions computed on
+/// first use (most bodies never need a line number).
+struct Lines<'a> {
+    text: &'a str,
+    starts: Option<Vec<usize>>,
+}
+
+impl Lines<'_> {
+    fn line(&mut self, offset: usize) -> usize {
+        let text = self.text;
+        let starts = self
+            .starts
+            .get_or_insert_with(|| text.match_indices('\n').map(|(i, _)| i).collect());
+        starts.partition_point(|&nl| nl < offset) + 1
+    }
 }
 
 /// Nests h2…h6 entries under the nearest higher-level heading.
@@ -368,8 +418,14 @@ mod tests {
 
     #[test]
     fn slugify_folds_diacritics_and_dashes() {
-        assert_eq!(slugify("Overgang mbo – arbeidsmarkt"), "overgang-mbo-arbeidsmarkt");
-        assert_eq!(slugify("Geïnformeerd & Coördinatie!"), "geinformeerd-coordinatie");
+        assert_eq!(
+            slugify("Overgang mbo – arbeidsmarkt"),
+            "overgang-mbo-arbeidsmarkt"
+        );
+        assert_eq!(
+            slugify("Geïnformeerd & Coördinatie!"),
+            "geinformeerd-coordinatie"
+        );
         assert_eq!(slugify("  --  "), "");
     }
 
@@ -389,7 +445,11 @@ mod tests {
     #[test]
     fn code_is_highlighted_with_classes_not_colours() {
         let (r, _) = render("```yaml\ntitle: a\n```\n", &opts(&no_links));
-        assert!(r.html.contains("class=\"hl-code\" data-lang=\"yaml\""), "{}", r.html);
+        assert!(
+            r.html.contains("class=\"hl-code\" data-lang=\"yaml\""),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("<span class=\"hl-"), "{}", r.html);
         assert!(!r.html.contains("style="));
     }
@@ -428,7 +488,10 @@ mod tests {
                 Resolution::Keep
             }
         };
-        let (r, _) = render("[b](@/b.md#kop) en [c](https://example.org)\n", &opts(&resolve));
+        let (r, _) = render(
+            "[b](@/b.md#kop) en [c](https://example.org)\n",
+            &opts(&resolve),
+        );
         assert!(r.html.contains("href=\"/kb/b/#kop\""));
         assert!(r.html.contains("href=\"https://example.org\""));
         assert_eq!(r.links.len(), 1);

@@ -185,6 +185,8 @@ pub struct Site {
     pub by_file: HashMap<String, Target>,
     /// URL path (`pilots/a/`) → document, for root-relative links.
     pub by_path: HashMap<String, Target>,
+    /// Files (relative to content/) left out because they are drafts.
+    pub drafts: Vec<String>,
 }
 
 impl Site {

@@ -19,8 +19,11 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     let root = absolute(root);
     let out = absolute(out);
     let refuse = |why: &str| {
-        Err(Diagnostic::error(out.clone(), format!("deze map kan niet de uitvoermap zijn: {why}"))
-            .hint("kies een aparte map, bijvoorbeeld public/ (de standaard)"))
+        Err(Diagnostic::error(
+            out.clone(),
+            format!("deze map kan niet de uitvoermap zijn: {why}"),
+        )
+        .hint("kies een aparte map, bijvoorbeeld public/ (de standaard)"))
     };
     if out == root {
         return refuse("het is de sitemap zelf");
@@ -34,7 +37,9 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
         }
     }
     if out.is_dir() && !out.join(MARKER).exists() {
-        let non_empty = std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(false);
+        let non_empty = std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
         if non_empty {
             return Err(Diagnostic::error(
                 out.clone(),
@@ -77,14 +82,21 @@ fn staging_prefix(out: &Path) -> String {
 pub fn remove_stale_staging(out: &Path) {
     let Some(parent) = out.parent() else { return };
     let prefix = staging_prefix(out);
-    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(pid) = name.strip_prefix(&prefix).and_then(|r| r.rsplit('-').next()) else {
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.rsplit('-').next())
+        else {
             continue;
         };
-        let alive = pid.parse::<u32>().is_ok_and(|pid| pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists());
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists()
+        });
         if !alive {
             let _ = std::fs::remove_dir_all(e.path());
         }
@@ -92,12 +104,23 @@ pub fn remove_stale_staging(out: &Path) {
 }
 
 /// Writes `files` and `assets` into a staging folder and swaps it in.
-pub fn write_site(out: &Path, files: &[OutputFile], assets: &[Asset]) -> Result<WriteStats, Diagnostic> {
+pub fn write_site(
+    out: &Path,
+    files: &[OutputFile],
+    assets: &[Asset],
+) -> Result<WriteStats, Diagnostic> {
     let out = absolute(out);
-    let parent = out.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let parent = out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
     remove_stale_staging(&out);
-    let staging = parent.join(format!("{}tmp-{}", staging_prefix(&out), std::process::id()));
+    let staging = parent.join(format!(
+        "{}tmp-{}",
+        staging_prefix(&out),
+        std::process::id()
+    ));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| io_error(&staging, e))?;
     }
@@ -114,12 +137,20 @@ pub fn write_site(out: &Path, files: &[OutputFile], assets: &[Asset]) -> Result<
 }
 
 /// Writes everything under `dir` (which must not exist yet).
-pub fn write_tree(dir: &Path, files: &[OutputFile], assets: &[Asset]) -> Result<WriteStats, Diagnostic> {
+pub fn write_tree(
+    dir: &Path,
+    files: &[OutputFile],
+    assets: &[Asset],
+) -> Result<WriteStats, Diagnostic> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     std::fs::write(dir.join(MARKER), b"").map_err(|e| io_error(dir, e))?;
     // Create folders once, up front, so the parallel writes need no checks.
     let mut dirs = BTreeSet::new();
-    for p in files.iter().map(|f| f.path.as_str()).chain(assets.iter().map(|a| a.dest.as_str())) {
+    for p in files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(assets.iter().map(|a| a.dest.as_str()))
+    {
         if let Some(i) = p.rfind('/') {
             dirs.insert(&p[..i]);
         }
@@ -175,7 +206,15 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     let ca = CString::new(a.as_os_str().as_bytes())?;
     let cb = CString::new(b.as_os_str().as_bytes())?;
     // SAFETY: both pointers are valid NUL-terminated paths for the call.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
     if rc == 0 {
         Ok(())
     } else {
@@ -185,11 +224,15 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 
 #[cfg(not(target_os = "linux"))]
 fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no atomic exchange"))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "no atomic exchange",
+    ))
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
-    Diagnostic::error(path, format!("schrijven mislukt: {e}")).hint("controleer rechten en vrije schijfruimte")
+    Diagnostic::error(path, format!("schrijven mislukt: {e}"))
+        .hint("controleer rechten en vrije schijfruimte")
 }
 
 #[cfg(test)]
@@ -220,12 +263,27 @@ mod tests {
     fn swap_replaces_old_output_and_leaves_no_staging() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("public");
-        let file = |p: &str, b: &str| OutputFile { path: p.into(), bytes: b.into(), source: None };
-        write_site(&out, &[file("index.html", "een"), file("a/index.html", "a")], &[]).unwrap();
+        let file = |p: &str, b: &str| OutputFile {
+            path: p.into(),
+            bytes: b.into(),
+            source: None,
+        };
+        write_site(
+            &out,
+            &[file("index.html", "een"), file("a/index.html", "a")],
+            &[],
+        )
+        .unwrap();
         write_site(&out, &[file("index.html", "twee")], &[]).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "twee");
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "twee"
+        );
         assert!(!out.join("a").exists());
-        let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("public")]);
     }
 }

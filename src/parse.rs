@@ -33,7 +33,12 @@ struct Doc {
 
 /// Builds the site model from loaded files. Errors are collected, not fatal,
 /// so one build reports every problem.
-pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec<Diagnostic>) -> Site {
+pub fn parse(
+    config: Config,
+    loaded: Loaded,
+    opts: ParseOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Site {
     let results: Vec<Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>>> = loaded
         .files
         .into_par_iter()
@@ -53,7 +58,8 @@ pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec
     // Sections first: one per folder with an `_index.md`; the root always exists.
     let mut sections: Vec<Section> = Vec::new();
     let mut section_of_dir: HashMap<String, SectionId> = HashMap::new();
-    let (mut section_docs, page_docs): (Vec<Doc>, Vec<Doc>) = docs.into_iter().partition(|d| d.is_section);
+    let (mut section_docs, page_docs): (Vec<Doc>, Vec<Doc>) =
+        docs.into_iter().partition(|d| d.is_section);
     section_docs.sort_by_key(|d| d.file.rel.matches('/').count());
     if !section_docs.iter().any(|d| d.file.rel == "_index.md") {
         section_docs.insert(0, synthetic_root(&config));
@@ -65,11 +71,17 @@ pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec
         let path = if dir.is_empty() {
             String::new()
         } else {
-            let own = doc.meta.slug.clone().unwrap_or_else(|| slugify(last_segment(&dir)));
+            let own = doc
+                .meta
+                .slug
+                .clone()
+                .unwrap_or_else(|| slugify(last_segment(&dir)));
             let parent_path = parent.map(|p| sections[p].path.clone()).unwrap_or_default();
             format!("{parent_path}{own}/")
         };
-        let mut schema = parent.map(|p| sections[p].schema.clone()).unwrap_or_default();
+        let mut schema = parent
+            .map(|p| sections[p].schema.clone())
+            .unwrap_or_default();
         schema.extend(doc.section.schema.clone());
         let soort = doc
             .meta
@@ -116,9 +128,17 @@ pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec
         let folder_path = folder_url(&section_of_dir, &sections, folder);
         let path = format!("{folder_path}{slug}/");
         diags.extend(check_page_keys(&doc, &config, &sections[section].schema));
-        diags.extend(frontmatter::check_schema(&doc.meta.raw, &sections[section].schema, &doc.file.display));
+        diags.extend(frontmatter::check_schema(
+            &doc.meta.raw,
+            &sections[section].schema,
+            &doc.file.display,
+        ));
         let (taxonomies, fields) = split_fields(&doc.meta.raw, &config);
-        let soort = doc.meta.soort.clone().or_else(|| sections[section].soort.clone());
+        let soort = doc
+            .meta
+            .soort
+            .clone()
+            .or_else(|| sections[section].soort.clone());
         let bundle_dir = is_bundle.then(|| Path::new(dir).to_path_buf());
         pages.push(Page {
             file: doc.file,
@@ -141,7 +161,8 @@ pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec
     }
     for s in &mut sections {
         let sort_by = s.section.sort_by;
-        s.pages.sort_by(|&a, &b| compare_pages(&pages[a], &pages[b], sort_by));
+        s.pages
+            .sort_by(|&a, &b| compare_pages(&pages[a], &pages[b], sort_by));
     }
     let mut order: Vec<SectionId> = (0..sections.len()).collect();
     order.sort_by(|&a, &b| {
@@ -156,7 +177,13 @@ pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec
     }
 
     let taxonomies = build_taxonomies(&config, &pages);
-    let assets = place_assets(loaded.content_assets, &pages, &sections, &section_of_dir, loaded.static_files);
+    let assets = place_assets(
+        loaded.content_assets,
+        &pages,
+        &sections,
+        &section_of_dir,
+        loaded.static_files,
+    );
 
     let mut by_file = HashMap::new();
     let mut by_path = HashMap::new();
@@ -178,6 +205,7 @@ pub fn parse(config: Config, loaded: Loaded, opts: ParseOptions, diags: &mut Vec
         assets,
         by_file,
         by_path,
+        drafts: drafts.iter().cloned().collect(),
     };
     let resolver = Resolver::new(&site, drafts);
     render_markdown(&mut site, &resolver, diags);
@@ -321,7 +349,10 @@ fn check_page_keys(doc: &Doc, config: &Config, schema: &Schema) -> Vec<Diagnosti
 }
 
 /// Taxonomy terms and custom fields out of the raw front matter.
-fn split_fields(raw: &RawFront, config: &Config) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, Value>) {
+fn split_fields(
+    raw: &RawFront,
+    config: &Config,
+) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, Value>) {
     let mut taxonomies = BTreeMap::new();
     let mut fields = BTreeMap::new();
     for (k, v) in &raw.map {
@@ -353,7 +384,11 @@ fn file_stem(rel: &str) -> &str {
 }
 
 /// Nearest folder at or above `dir` that is a section.
-fn nearest_section(map: &HashMap<String, SectionId>, dir: &str, strictly_above: bool) -> Option<SectionId> {
+fn nearest_section(
+    map: &HashMap<String, SectionId>,
+    dir: &str,
+    strictly_above: bool,
+) -> Option<SectionId> {
     let mut cur = if strictly_above {
         if dir.is_empty() {
             return None;
@@ -396,7 +431,10 @@ fn weight_key(w: Option<i64>) -> (bool, i64) {
 /// folded for the primary comparison ("één" sorts with "een", before "f"),
 /// and the original breaks ties so the order is total and stable.
 pub fn collation_key(title: &str) -> (String, String) {
-    (deunicode::deunicode(title).to_lowercase(), title.to_string())
+    (
+        deunicode::deunicode(title).to_lowercase(),
+        title.to_string(),
+    )
 }
 
 /// Weight, then date (newest first), then title; `sort_by` puts its key first.
@@ -440,7 +478,8 @@ fn build_taxonomies(config: &Config, pages: &[Page]) -> Vec<Taxonomy> {
             let mut terms: Vec<Term> = terms.into_values().collect();
             terms.sort_by(|a, b| collation_key(&a.name).cmp(&collation_key(&b.name)));
             for t in &mut terms {
-                t.pages.sort_by(|&x, &y| compare_pages(&pages[x], &pages[y], SortBy::Weight));
+                t.pages
+                    .sort_by(|&x, &y| compare_pages(&pages[x], &pages[y], SortBy::Weight));
             }
             Taxonomy {
                 name: tc.name.clone(),
@@ -567,9 +606,26 @@ mod tests {
 
     #[test]
     fn dutch_titles_with_diacritics_sort_in_reading_order() {
-        let titles = ["Zorg", "Één aanpak", "Eerste stap", "Émigratie", "Financiën", "Ëxtra"];
+        let titles = [
+            "Zorg",
+            "Één aanpak",
+            "Eerste stap",
+            "Émigratie",
+            "Financiën",
+            "Ëxtra",
+        ];
         let got = sorted(titles.iter().map(|t| page(t, None, None)).collect());
-        assert_eq!(got, ["Één aanpak", "Eerste stap", "Émigratie", "Ëxtra", "Financiën", "Zorg"]);
+        assert_eq!(
+            got,
+            [
+                "Één aanpak",
+                "Eerste stap",
+                "Émigratie",
+                "Ëxtra",
+                "Financiën",
+                "Zorg"
+            ]
+        );
     }
 
     #[test]
@@ -585,7 +641,10 @@ mod tests {
 
     #[test]
     fn title_falls_back_to_first_h1() {
-        assert_eq!(first_h1("tekst\n# Mijn titel #\n"), Some("Mijn titel".into()));
+        assert_eq!(
+            first_h1("tekst\n# Mijn titel #\n"),
+            Some("Mijn titel".into())
+        );
         assert_eq!(first_h1("## niet\n"), None);
     }
 }

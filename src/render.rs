@@ -57,20 +57,33 @@ pub fn load_theme(
     if !dir.join("templates").is_dir() {
         return Err(vec![Diagnostic::error(
             crate::config::CONFIG_FILE,
-            format!("thema '{theme}' niet gevonden: {} ontbreekt", dir.join("templates").display()),
+            format!(
+                "thema '{theme}' niet gevonden: {} ontbreekt",
+                dir.join("templates").display()
+            ),
         )
         .hint("zet 'theme:' op een map in themes/ (bijvoorbeeld default)")]);
     }
     let mut sources: HashMap<String, (PathBuf, String)> = HashMap::new();
     for (name, text) in BUILTIN {
-        sources.insert(name.to_string(), (PathBuf::from(format!("(ingebouwd) {name}")), text.to_string()));
+        sources.insert(
+            name.to_string(),
+            (
+                PathBuf::from(format!("(ingebouwd) {name}")),
+                text.to_string(),
+            ),
+        );
     }
     let mut diags = Vec::new();
     for tdir in [dir.join("templates"), root.join("templates")] {
         if !tdir.is_dir() {
             continue;
         }
-        for entry in walkdir::WalkDir::new(&tdir).sort_by_file_name().into_iter().flatten() {
+        for entry in walkdir::WalkDir::new(&tdir)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -86,7 +99,10 @@ pub fn load_theme(
                 Ok(text) => {
                     sources.insert(name.replace('\\', "/"), (shown, text));
                 }
-                Err(e) => diags.push(Diagnostic::error(shown, format!("kan sjabloon niet lezen: {e}"))),
+                Err(e) => diags.push(Diagnostic::error(
+                    shown,
+                    format!("kan sjabloon niet lezen: {e}"),
+                )),
             }
         }
     }
@@ -98,7 +114,10 @@ pub fn load_theme(
     tera.autoescape_on(vec![".html", ".htm", ".xml"]);
     // Tera's default also escapes `/`, which turns every URL into `&#x2F;` noise.
     tera.set_escape_fn(escape_html);
-    let raw: Vec<(String, String)> = sources.iter().map(|(n, (_, t))| (n.clone(), t.clone())).collect();
+    let raw: Vec<(String, String)> = sources
+        .iter()
+        .map(|(n, (_, t))| (n.clone(), t.clone()))
+        .collect();
     if let Err(e) = tera.add_raw_templates(raw) {
         return Err(vec![template_error(&e, &sources, None)]);
     }
@@ -116,8 +135,11 @@ impl Theme {
     /// extends or import, directly or not (the changed ones included): what a
     /// template edit forces to be re-rendered.
     pub fn users_of(&self, changed: &[String]) -> std::collections::HashSet<String> {
-        let edges: Vec<(&str, Vec<String>)> =
-            self.sources.iter().map(|(n, (_, t))| (n.as_str(), referenced_templates(t))).collect();
+        let edges: Vec<(&str, Vec<String>)> = self
+            .sources
+            .iter()
+            .map(|(n, (_, t))| (n.as_str(), referenced_templates(t)))
+            .collect();
         let mut users: std::collections::HashSet<String> = changed.iter().cloned().collect();
         loop {
             let before = users.len();
@@ -138,11 +160,17 @@ impl Theme {
     }
 }
 
-fn load_translations(root: &Path, theme_dir: &Path, language: &str) -> Result<Value, Vec<Diagnostic>> {
+fn load_translations(
+    root: &Path,
+    theme_dir: &Path,
+    language: &str,
+) -> Result<Value, Vec<Diagnostic>> {
     let mut map = Map::new();
     for dir in [theme_dir.join("i18n"), root.join("i18n")] {
         let file = dir.join(format!("{language}.yaml"));
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
         let parsed: BTreeMap<String, serde_yaml::Value> =
             serde_yaml::from_str(&text).map_err(|e| vec![crate::config::yaml_error(&e, &shown)])?;
@@ -210,7 +238,11 @@ fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
         assets
             .iter()
             .filter(|a| !a.dest.contains("index.html"))
-            .filter_map(|a| std::fs::read(&a.source).ok().map(|b| (a.dest.clone(), short_hash(&b))))
+            .filter_map(|a| {
+                std::fs::read(&a.source)
+                    .ok()
+                    .map(|b| (a.dest.clone(), short_hash(&b)))
+            })
             .collect(),
     );
     let base = base_path.to_string();
@@ -233,7 +265,10 @@ fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
             .get("path")
             .and_then(Value::as_str)
             .ok_or_else(|| tera::Error::msg("url() heeft path=\"…\" nodig"))?;
-        Ok(Value::String(format!("{base}{}", path.trim_start_matches('/'))))
+        Ok(Value::String(format!(
+            "{base}{}",
+            path.trim_start_matches('/')
+        )))
     });
 }
 
@@ -253,7 +288,11 @@ pub fn short_hash(bytes: &[u8]) -> String {
 
 /// Turns a Tera error into "template:line: message", naming the missing
 /// variable when that is the cause.
-fn template_error(e: &tera::Error, sources: &HashMap<String, (PathBuf, String)>, rendering: Option<&str>) -> Diagnostic {
+fn template_error(
+    e: &tera::Error,
+    sources: &HashMap<String, (PathBuf, String)>,
+    rendering: Option<&str>,
+) -> Diagnostic {
     let mut chain = vec![e.to_string()];
     let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(c) = cur {
@@ -275,20 +314,42 @@ fn template_error(e: &tera::Error, sources: &HashMap<String, (PathBuf, String)>,
     let mut d = Diagnostic::error(file, "");
     if let Some(pos) = full.find("--> ") {
         // Parse error: Tera prints "--> line:column".
-        let loc: String = full[pos + 4..].chars().take_while(|c| c.is_ascii_digit() || *c == ':').collect();
+        let loc: String = full[pos + 4..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ':')
+            .collect();
         let mut nums = loc.split(':').filter_map(|n| n.parse::<usize>().ok());
         if let (Some(l), Some(c)) = (nums.next(), nums.next()) {
             d = d.at(l, c);
         }
-        let detail = full.lines().filter(|l| l.trim_start().starts_with("= ")).map(|l| l.trim_start()[2..].to_string()).collect::<Vec<_>>().join("; ");
-        d.message = format!("sjabloon kan niet worden gelezen: {}", if detail.is_empty() { chain[0].clone() } else { detail });
+        let detail = full
+            .lines()
+            .filter(|l| l.trim_start().starts_with("= "))
+            .map(|l| l.trim_start()[2..].to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        d.message = format!(
+            "sjabloon kan niet worden gelezen: {}",
+            if detail.is_empty() {
+                chain[0].clone()
+            } else {
+                detail
+            }
+        );
     } else if let Some(var) = backticked_after(&full, "Variable `") {
-        d.message = format!("variabele `{var}` bestaat niet in de context van '{}'", rendering.unwrap_or(named));
+        d.message = format!(
+            "variabele `{var}` bestaat niet in de context van '{}'",
+            rendering.unwrap_or(named)
+        );
         d.line = find_line(text, &var);
-        d = d.hint("zie docs/templates.md voor de beschikbare variabelen, of gebruik `| default(value=…)`");
+        d = d.hint(
+            "zie docs/templates.md voor de beschikbare variabelen, of gebruik `| default(value=…)`",
+        );
     } else {
         d.message = chain.last().cloned().unwrap_or_default();
-        if let Some(f) = backticked_after(&full, "Filter `").or_else(|| backticked_after(&full, "Function `")) {
+        if let Some(f) =
+            backticked_after(&full, "Filter `").or_else(|| backticked_after(&full, "Function `"))
+        {
             d.line = find_line(text, &f);
         }
     }
@@ -342,7 +403,12 @@ impl<'a> Renderer<'a> {
     /// renderer of the same site (same page ids) and recomputes only the
     /// pages in `refresh`; the dev server uses this after a body-only edit.
     /// A summary list of the wrong length is recomputed whole.
-    pub fn reusing(site: &'a Site, theme: &'a Theme, previous: Vec<Value>, refresh: &[PageId]) -> Self {
+    pub fn reusing(
+        site: &'a Site,
+        theme: &'a Theme,
+        previous: Vec<Value>,
+        refresh: &[PageId],
+    ) -> Self {
         let base_path = site.config.base_path();
         let base_url = site.config.base_url.clone();
         let mut r = Renderer {
@@ -360,9 +426,14 @@ impl<'a> Renderer<'a> {
                 r.page_summaries[i] = r.page_summary(i);
             }
         } else {
-            r.page_summaries = (0..site.pages.len()).into_par_iter().map(|i| r.page_summary(i)).collect();
+            r.page_summaries = (0..site.pages.len())
+                .into_par_iter()
+                .map(|i| r.page_summary(i))
+                .collect();
         }
-        r.section_summaries = (0..site.sections.len()).map(|i| r.section_summary(i)).collect();
+        r.section_summaries = (0..site.sections.len())
+            .map(|i| r.section_summary(i))
+            .collect();
         r.globals = r.make_globals();
         r
     }
@@ -453,7 +524,9 @@ impl<'a> Renderer<'a> {
     fn terms_of(&self, page: &Page) -> BTreeMap<&str, Vec<TermRef<'_>>> {
         let mut out = BTreeMap::new();
         for tax in &self.site.taxonomies {
-            let Some(names) = page.taxonomies.get(&tax.name) else { continue };
+            let Some(names) = page.taxonomies.get(&tax.name) else {
+                continue;
+            };
             let refs = names
                 .iter()
                 .filter_map(|n| {
@@ -515,7 +588,9 @@ impl<'a> Renderer<'a> {
     }
 
     fn summaries(&self, ids: &[PageId]) -> Vec<Value> {
-        ids.iter().map(|&i| self.page_summaries[i].clone()).collect()
+        ids.iter()
+            .map(|&i| self.page_summaries[i].clone())
+            .collect()
     }
 
     fn relation_title(&self, name: &str, inverse: bool) -> String {
@@ -529,15 +604,16 @@ impl<'a> Renderer<'a> {
     }
 
     /// Pages sharing the most taxonomy terms. Each term contributes at most
-    /// its first 300 pages, so very common terms cannot make this quadratic.
+    /// its first 100 pages, so very common terms cannot make this quadratic;
+    /// only the top five are ordered.
     pub fn related(&self, id: PageId) -> Vec<PageId> {
         let page = &self.site.pages[id];
-        let mut score: HashMap<PageId, usize> = HashMap::new();
+        let mut score: HashMap<PageId, u32> = HashMap::with_capacity(512);
         for tax in &self.site.taxonomies {
             for name in page.taxonomies.get(&tax.name).into_iter().flatten() {
                 let slug = crate::markdown::slugify(name);
                 if let Some(term) = tax.terms.iter().find(|t| t.slug == slug) {
-                    for &other in term.pages.iter().take(300) {
+                    for &other in term.pages.iter().take(100) {
                         if other != id {
                             *score.entry(other).or_default() += 1;
                         }
@@ -545,9 +621,14 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        let mut ranked: Vec<(PageId, usize)> = score.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.into_iter().take(5).map(|(p, _)| p).collect()
+        let mut ranked: Vec<(PageId, u32)> = score.into_iter().collect();
+        let order = |a: &(PageId, u32), b: &(PageId, u32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > 5 {
+            ranked.select_nth_unstable_by(4, order);
+            ranked.truncate(5);
+        }
+        ranked.sort_by(order);
+        ranked.into_iter().map(|(p, _)| p).collect()
     }
 
     fn page_context(&self, id: PageId) -> Map<String, Value> {
@@ -585,27 +666,47 @@ impl<'a> Renderer<'a> {
                 json!({"name": name, "title": title, "inverse_title": self.relation_title(name, true), "pages": self.summaries(ids)})
             })
             .collect();
-        let backlinks = site.backrefs.links.get(&id).map(|ids| self.summaries(ids)).unwrap_or_default();
+        let backlinks = site
+            .backrefs
+            .links
+            .get(&id)
+            .map(|ids| self.summaries(ids))
+            .unwrap_or_default();
         let terms: Vec<Value> = site
             .taxonomies
             .iter()
             .filter_map(|tax| {
-                let refs = page.get("taxonomies").and_then(|t| t.get(&tax.name)).cloned()?;
+                let refs = page
+                    .get("taxonomies")
+                    .and_then(|t| t.get(&tax.name))
+                    .cloned()?;
                 (refs.as_array().is_some_and(|a| !a.is_empty()))
                     .then(|| json!({"taxonomy": tax.name, "title": tax.title, "terms": refs}))
             })
             .collect();
         page.insert("content".into(), Value::String(p.rendered.html.clone()));
         page.insert("summary".into(), Value::String(p.rendered.summary.clone()));
-        page.insert("toc".into(), serde_json::to_value(&p.rendered.toc).unwrap_or_default());
-        page.insert("reading_time".into(), json!(p.rendered.word_count.div_ceil(200).max(1)));
+        page.insert(
+            "toc".into(),
+            serde_json::to_value(&p.rendered.toc).unwrap_or_default(),
+        );
+        page.insert(
+            "reading_time".into(),
+            json!(p.rendered.word_count.div_ceil(200).max(1)),
+        );
         page.insert("bron".into(), json!(p.meta.bron));
-        page.insert("extra".into(), serde_json::to_value(&p.meta.extra).unwrap_or_default());
+        page.insert(
+            "extra".into(),
+            serde_json::to_value(&p.meta.extra).unwrap_or_default(),
+        );
         page.insert("ancestors".into(), Value::Array(self.ancestors(p.section)));
         page.insert("relations".into(), Value::Array(relations));
         page.insert("backrelations".into(), Value::Array(backrelations));
         page.insert("backlinks".into(), Value::Array(backlinks));
-        page.insert("related".into(), Value::Array(self.summaries(&self.related(id))));
+        page.insert(
+            "related".into(),
+            Value::Array(self.summaries(&self.related(id))),
+        );
         page.insert("prev".into(), neighbour(-1).unwrap_or(Value::Null));
         page.insert("next".into(), neighbour(1).unwrap_or(Value::Null));
         page.insert("terms".into(), Value::Array(terms));
@@ -623,10 +724,17 @@ impl<'a> Renderer<'a> {
             Value::Object(m) => m,
             _ => Map::new(),
         };
-        let subsections: Vec<Value> = s.subsections.iter().map(|&c| self.section_summaries[c].clone()).collect();
+        let subsections: Vec<Value> = s
+            .subsections
+            .iter()
+            .map(|&c| self.section_summaries[c].clone())
+            .collect();
         let (_, fields) = (0, serde_json::to_value(&s.meta.raw.map).unwrap_or_default());
         section.insert("content".into(), Value::String(s.rendered.html.clone()));
-        section.insert("toc".into(), serde_json::to_value(&s.rendered.toc).unwrap_or_default());
+        section.insert(
+            "toc".into(),
+            serde_json::to_value(&s.rendered.toc).unwrap_or_default(),
+        );
         section.insert("ancestors".into(), Value::Array(self.ancestors(id)));
         section.insert("pages".into(), Value::Array(self.summaries(&s.pages)));
         section.insert("subsections".into(), Value::Array(subsections));
@@ -638,8 +746,15 @@ impl<'a> Renderer<'a> {
         ctx
     }
 
-    fn render(&self, template: &str, ctx: Map<String, Value>, out_path: String, source: Option<Target>) -> Result<OutputFile, Diagnostic> {
-        let context = tera::Context::from_value(Value::Object(ctx)).map_err(|e| Diagnostic::error(template, e.to_string()))?;
+    fn render(
+        &self,
+        template: &str,
+        ctx: Map<String, Value>,
+        out_path: String,
+        source: Option<Target>,
+    ) -> Result<OutputFile, Diagnostic> {
+        let context = tera::Context::from_value(Value::Object(ctx))
+            .map_err(|e| Diagnostic::error(template, e.to_string()))?;
         let html = self
             .theme
             .tera
@@ -660,8 +775,11 @@ impl<'a> Renderer<'a> {
         if self.has_template(name) {
             Ok(())
         } else {
-            Err(Diagnostic::error(file, format!("sjabloon '{name}' bestaat niet"))
-                .hint("maak het aan in templates/ van de site of het thema, of pas 'template:' aan"))
+            Err(
+                Diagnostic::error(file, format!("sjabloon '{name}' bestaat niet")).hint(
+                    "maak het aan in templates/ van de site of het thema, of pas 'template:' aan",
+                ),
+            )
         }
     }
 
@@ -677,32 +795,56 @@ impl<'a> Renderer<'a> {
 
     /// The template a section is rendered with.
     pub fn section_template(&self, id: SectionId) -> String {
-        let default = if id == self.site.root_section() { "index.html" } else { "section.html" };
-        self.site.sections[id].meta.template.clone().unwrap_or_else(|| default.into())
+        let default = if id == self.site.root_section() {
+            "index.html"
+        } else {
+            "section.html"
+        };
+        self.site.sections[id]
+            .meta
+            .template
+            .clone()
+            .unwrap_or_else(|| default.into())
     }
 
     pub fn render_page(&self, id: PageId) -> Result<OutputFile, Diagnostic> {
         let p = &self.site.pages[id];
         let template = self.page_template(id);
         self.require(&template, &p.file.display)?;
-        self.render(&template, self.page_context(id), format!("{}index.html", p.path), Some(Target::Page(id)))
-            .map_err(|d| d.hint_for(&p.file.display))
+        self.render(
+            &template,
+            self.page_context(id),
+            format!("{}index.html", p.path),
+            Some(Target::Page(id)),
+        )
+        .map_err(|d| d.hint_for(&p.file.display))
     }
 
     pub fn render_section(&self, id: SectionId) -> Result<OutputFile, Diagnostic> {
         let s = &self.site.sections[id];
         let template = self.section_template(id);
         self.require(&template, &s.file.display)?;
-        self.render(&template, self.section_context(id), format!("{}index.html", s.path), Some(Target::Section(id)))
-            .map_err(|d| d.hint_for(&s.file.display))
+        self.render(
+            &template,
+            self.section_context(id),
+            format!("{}index.html", s.path),
+            Some(Target::Section(id)),
+        )
+        .map_err(|d| d.hint_for(&s.file.display))
     }
 
     fn render_taxonomies(&self) -> Vec<Result<OutputFile, Diagnostic>> {
-        let mut out = Vec::new();
-        for (i, tax) in self.site.taxonomies.iter().enumerate() {
-            out.push(self.render_taxonomy_list(i));
-            out.extend((0..tax.terms.len()).map(|t| self.render_term(i, t)));
-        }
+        let mut out: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.taxonomies.len())
+            .map(|i| self.render_taxonomy_list(i))
+            .collect();
+        let terms: Vec<(usize, usize)> = self
+            .site
+            .taxonomies
+            .iter()
+            .enumerate()
+            .flat_map(|(i, tax)| (0..tax.terms.len()).map(move |t| (i, t)))
+            .collect();
+        out.par_extend(terms.into_par_iter().map(|(i, t)| self.render_term(i, t)));
         out
     }
 
@@ -723,7 +865,12 @@ impl<'a> Renderer<'a> {
         let mut ctx = self.globals.clone();
         ctx.insert("current_url".into(), Value::String(self.url(&tax.path)));
         ctx.insert("taxonomy".into(), list);
-        self.render("taxonomy_list.html", ctx, format!("{}index.html", tax.path), None)
+        self.render(
+            "taxonomy_list.html",
+            ctx,
+            format!("{}index.html", tax.path),
+            None,
+        )
     }
 
     /// The page of one term: `term` indexes `site.taxonomies[tax].terms`.
@@ -737,7 +884,12 @@ impl<'a> Renderer<'a> {
             "term".into(),
             json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len(), "pages": self.summaries(&t.pages)}),
         );
-        self.render("taxonomy_term.html", ctx, format!("{}index.html", t.path), None)
+        self.render(
+            "taxonomy_term.html",
+            ctx,
+            format!("{}index.html", t.path),
+            None,
+        )
     }
 
     /// 404, search page, feed, sitemap, robots.txt and alias redirects.
@@ -756,13 +908,22 @@ impl<'a> Renderer<'a> {
         if site.config.search.enabled {
             plain("search.html", "zoeken/index.html", vec![]);
         }
-        let newest = site.pages.iter().filter_map(|p| p.meta.updated.or(p.meta.date)).max();
-        let today = newest.unwrap_or_else(|| chrono::Local::now().date_naive()).to_string();
+        let newest = site
+            .pages
+            .iter()
+            .filter_map(|p| p.meta.updated.or(p.meta.date))
+            .max();
+        let today = newest
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
+            .to_string();
         if site.config.feed {
             let mut by_date: Vec<PageId> = (0..site.pages.len()).collect();
             by_date.sort_by(|&a, &b| {
                 let (x, y) = (&site.pages[a].meta, &site.pages[b].meta);
-                y.updated.or(y.date).cmp(&x.updated.or(x.date)).then(a.cmp(&b))
+                y.updated
+                    .or(y.date)
+                    .cmp(&x.updated.or(x.date))
+                    .then(a.cmp(&b))
             });
             by_date.truncate(30);
             plain(
@@ -785,10 +946,22 @@ impl<'a> Renderer<'a> {
         }));
         for tax in &site.taxonomies {
             entries.push(json!({"permalink": self.permalink(&tax.path)}));
-            entries.extend(tax.terms.iter().map(|t| json!({"permalink": self.permalink(&t.path)})));
+            entries.extend(
+                tax.terms
+                    .iter()
+                    .map(|t| json!({"permalink": self.permalink(&t.path)})),
+            );
         }
-        plain("sitemap.xml", "sitemap.xml", vec![("entries", Value::Array(entries))]);
-        plain("robots.txt", "robots.txt", vec![("sitemap_url", Value::String(self.permalink("sitemap.xml")))]);
+        plain(
+            "sitemap.xml",
+            "sitemap.xml",
+            vec![("entries", Value::Array(entries))],
+        );
+        plain(
+            "robots.txt",
+            "robots.txt",
+            vec![("sitemap_url", Value::String(self.permalink("sitemap.xml")))],
+        );
         // Redirects for aliases.
         let docs = site
             .pages
@@ -798,11 +971,18 @@ impl<'a> Renderer<'a> {
         for (meta, path) in docs {
             for alias in &meta.aliases {
                 let a = alias_path(alias);
-                let file = if a.ends_with(".html") { a } else { format!("{a}index.html") };
+                let file = if a.ends_with(".html") {
+                    a
+                } else {
+                    format!("{a}index.html")
+                };
                 plain(
                     "__redirect.html",
                     &file,
-                    vec![("url", Value::String(self.url(path))), ("title", Value::String(meta.title.clone()))],
+                    vec![
+                        ("url", Value::String(self.url(path))),
+                        ("title", Value::String(meta.title.clone())),
+                    ],
                 );
             }
         }
@@ -811,11 +991,22 @@ impl<'a> Renderer<'a> {
 
     /// Renders everything in parallel; errors are collected, not fatal.
     pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-        let pages: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.pages.len()).into_par_iter().map(|i| self.render_page(i)).collect();
-        let sections: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.sections.len()).into_par_iter().map(|i| self.render_section(i)).collect();
+        let pages: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.pages.len())
+            .into_par_iter()
+            .map(|i| self.render_page(i))
+            .collect();
+        let sections: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.sections.len())
+            .into_par_iter()
+            .map(|i| self.render_section(i))
+            .collect();
         let mut files = Vec::with_capacity(pages.len() + sections.len() + 64);
         let mut seen_template_errors = std::collections::HashSet::new();
-        for r in pages.into_iter().chain(sections).chain(self.render_taxonomies()).chain(self.render_special()) {
+        for r in pages
+            .into_iter()
+            .chain(sections)
+            .chain(self.render_taxonomies())
+            .chain(self.render_special())
+        {
             match r {
                 Ok(f) => files.push(f),
                 // One broken template fails every page: report it once.
@@ -864,9 +1055,27 @@ mod tests {
     #[test]
     fn include_cycles_are_found() {
         let mut s = HashMap::new();
-        s.insert("a.html".to_string(), (PathBuf::from("a.html"), "{% include \"b.html\" %}".to_string()));
-        s.insert("b.html".to_string(), (PathBuf::from("b.html"), "{% include 'a.html' %}".to_string()));
-        s.insert("c.html".to_string(), (PathBuf::from("c.html"), "{% extends \"a.html\" %}".to_string()));
+        s.insert(
+            "a.html".to_string(),
+            (
+                PathBuf::from("a.html"),
+                "{% include \"b.html\" %}".to_string(),
+            ),
+        );
+        s.insert(
+            "b.html".to_string(),
+            (
+                PathBuf::from("b.html"),
+                "{% include 'a.html' %}".to_string(),
+            ),
+        );
+        s.insert(
+            "c.html".to_string(),
+            (
+                PathBuf::from("c.html"),
+                "{% extends \"a.html\" %}".to_string(),
+            ),
+        );
         let d = check_include_cycles(&s);
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].message.contains("oneindige lus"));
@@ -878,7 +1087,13 @@ mod tests {
         let src = "<h1>{{ page.title }}</h1>\n<p>{{ page.nope }}</p>\n";
         tera.add_raw_template("page.html", src).unwrap();
         let mut sources = HashMap::new();
-        sources.insert("page.html".to_string(), (PathBuf::from("themes/t/templates/page.html"), src.to_string()));
+        sources.insert(
+            "page.html".to_string(),
+            (
+                PathBuf::from("themes/t/templates/page.html"),
+                src.to_string(),
+            ),
+        );
         let ctx = tera::Context::from_value(json!({"page": {"title": "x"}})).unwrap();
         let err = tera.render("page.html", &ctx).unwrap_err();
         let d = template_error(&err, &sources, Some("page.html"));
@@ -893,7 +1108,10 @@ mod tests {
         let src = "ok\n{{ page.title | }}\n";
         let err = tera.add_raw_template("page.html", src).unwrap_err();
         let mut sources = HashMap::new();
-        sources.insert("page.html".to_string(), (PathBuf::from("page.html"), src.to_string()));
+        sources.insert(
+            "page.html".to_string(),
+            (PathBuf::from("page.html"), src.to_string()),
+        );
         let d = template_error(&err, &sources, None);
         assert_eq!(d.line, Some(2), "{d}");
     }

@@ -18,13 +18,17 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     pub base_url: Option<String>,
     pub drafts: bool,
+    /// Overrides the config's theme.
+    pub theme: Option<String>,
     /// Build the search index (off for `check` and some benchmarks).
     pub search: bool,
 }
 
 impl BuildOptions {
     pub fn output_dir(&self) -> PathBuf {
-        self.output.clone().unwrap_or_else(|| self.root.join("public"))
+        self.output
+            .clone()
+            .unwrap_or_else(|| self.root.join("public"))
     }
 }
 
@@ -75,7 +79,11 @@ struct Timer {
 impl Timer {
     fn new() -> Self {
         let now = Instant::now();
-        Timer { start: now, last: now, phases: Vec::new() }
+        Timer {
+            start: now,
+            last: now,
+            phases: Vec::new(),
+        }
     }
     fn lap(&mut self, name: &'static str) {
         let now = Instant::now();
@@ -85,10 +93,19 @@ impl Timer {
 }
 
 /// Fails when any diagnostic is an error; otherwise hands back the warnings.
-fn gate(diags: &mut Vec<Diagnostic>) -> Result<(), BuildFailure> {
+/// Paths are shown relative to the site root.
+fn gate(diags: &mut Vec<Diagnostic>, root: &Path) -> Result<(), BuildFailure> {
+    let root = crate::output::absolute(root);
+    for d in diags.iter_mut() {
+        if d.file.is_absolute() {
+            *d = std::mem::replace(d, Diagnostic::error("", "")).relative_to(&root);
+        }
+    }
     if diags.iter().any(Diagnostic::is_error) {
         diags.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        return Err(BuildFailure { diagnostics: std::mem::take(diags) });
+        return Err(BuildFailure {
+            diagnostics: std::mem::take(diags),
+        });
     }
     Ok(())
 }
@@ -97,6 +114,9 @@ pub fn load_config(opts: &BuildOptions) -> Result<Config, BuildFailure> {
     let mut config = Config::load(&opts.root)?;
     if let Some(url) = &opts.base_url {
         config.base_url = crate::config::normalise_base_url(url);
+    }
+    if let Some(theme) = &opts.theme {
+        config.theme = theme.clone();
     }
     Ok(config)
 }
@@ -111,11 +131,18 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
     diags.extend(loaded.diagnostics.iter().cloned());
     t.lap("load");
 
-    let mut site = parse::parse(config, loaded, ParseOptions { drafts: opts.drafts }, &mut diags);
+    let mut site = parse::parse(
+        config,
+        loaded,
+        ParseOptions {
+            drafts: opts.drafts,
+        },
+        &mut diags,
+    );
     t.lap("parse");
     links::link(&mut site, &mut diags);
     t.lap("link");
-    gate(&mut diags)?;
+    gate(&mut diags, &opts.root)?;
 
     let theme = load_theme(
         &opts.root,
@@ -127,7 +154,7 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
     .map_err(|d| BuildFailure { diagnostics: d })?;
     let mut files = Renderer::new(&site, &theme).render_all(&mut diags);
     t.lap("render");
-    gate(&mut diags)?;
+    gate(&mut diags, &opts.root)?;
 
     let mut search_stats = None;
     if opts.search && site.config.search.enabled {
@@ -146,7 +173,11 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
         search: search_stats,
         total: t.start.elapsed(),
     };
-    Ok(Built { site, files, report })
+    Ok(Built {
+        site,
+        files,
+        report,
+    })
 }
 
 /// A full build written to the output folder (swapped in atomically).

@@ -27,7 +27,10 @@ fn every_non_draft_markdown_file_becomes_a_page() {
     let site = built();
     let fixture = common::fixture_dir("basic").join("content");
     let mut expected = 0;
-    for e in walkdir::WalkDir::new(&fixture).into_iter().filter_map(Result::ok) {
+    for e in walkdir::WalkDir::new(&fixture)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "md") {
             let text = std::fs::read_to_string(p).unwrap();
@@ -38,11 +41,19 @@ fn every_non_draft_markdown_file_becomes_a_page() {
     }
     let html_pages = snapshot_tree(&site.path("public"))
         .iter()
-        .filter(|(p, b)| p.ends_with("index.html") && !String::from_utf8_lossy(b).contains("http-equiv=\"refresh\""))
-        .filter(|(p, _)| !p.starts_with("thema/") && !p.starts_with("status/") && !p.starts_with("zoeken/"))
+        .filter(|(p, b)| {
+            p.ends_with("index.html")
+                && !String::from_utf8_lossy(b).contains("http-equiv=\"refresh\"")
+        })
+        .filter(|(p, _)| {
+            !p.starts_with("thema/") && !p.starts_with("status/") && !p.starts_with("zoeken/")
+        })
         .count();
     assert_eq!(html_pages, expected);
-    assert!(!site.path("public/pilots/concept").exists(), "draft was published");
+    assert!(
+        !site.path("public/pilots/concept").exists(),
+        "draft was published"
+    );
 }
 
 #[test]
@@ -86,23 +97,39 @@ fn diacritics_do_not_misorder_section_lists() {
 fn links_to_md_files_and_site_paths_are_rewritten() {
     let site = built();
     let over = site.public("over/index.html");
-    assert!(over.contains("href=\"/pilots/eerste-pilot/#aanpak\""), "{over}");
+    assert!(
+        over.contains("href=\"/pilots/eerste-pilot/#aanpak\""),
+        "{over}"
+    );
     assert!(over.contains("href=\"/conclusies/taal/\""), "{over}");
     // The page had no front matter: its title came from the first heading.
     assert!(over.contains("<h1>Over deze site</h1>"));
-    assert_eq!(over.matches("<h1").count(), 1, "the heading became the title, not a second h1");
+    assert_eq!(
+        over.matches("<h1").count(),
+        1,
+        "the heading became the title, not a second h1"
+    );
 }
 
 #[test]
 fn relations_are_shown_on_both_ends() {
     let site = built();
     let conclusion = site.public("conclusies/taal/index.html");
-    assert!(conclusion.contains("class=\"rel\"><h2>Pilots</h2>"), "{conclusion}");
+    assert!(
+        conclusion.contains("class=\"rel\"><h2>Pilots</h2>"),
+        "{conclusion}"
+    );
     assert!(conclusion.contains("/pilots/eerste-pilot/"));
     let pilot = site.public("pilots/tweede-pilot/index.html");
-    assert!(pilot.contains("class=\"backrel\"><h2>Conclusies</h2>"), "{pilot}");
+    assert!(
+        pilot.contains("class=\"backrel\"><h2>Conclusies</h2>"),
+        "{pilot}"
+    );
     let conclusion_back = conclusion.contains("class=\"backrel\"><h2>Praktijken</h2>");
-    assert!(conclusion_back, "practice → conclusion relation missing on the conclusion:\n{conclusion}");
+    assert!(
+        conclusion_back,
+        "practice → conclusion relation missing on the conclusion:\n{conclusion}"
+    );
 }
 
 #[test]
@@ -110,13 +137,21 @@ fn bundle_assets_and_static_files_are_copied() {
     let site = built();
     assert_eq!(site.public("praktijken/stage-buddy/foto.png"), "PNG");
     assert_eq!(site.public("extra.css"), "body{}\n");
-    assert!(site.public("pilots/eerste-pilot/index.html").contains("/css/site.css?h="));
+    assert!(site
+        .public("pilots/eerste-pilot/index.html")
+        .contains("/css/site.css?h="));
 }
 
 #[test]
 fn sub_path_deployment_never_escapes_the_base_path() {
     let site = TestSite::fixture("basic");
-    site.run(&["build", "--no-search", "--base-url", "https://example.org/kennisbank/"]).assert_ok();
+    site.run(&[
+        "build",
+        "--no-search",
+        "--base-url",
+        "https://example.org/kennisbank/",
+    ])
+    .assert_ok();
     for (path, bytes) in snapshot_tree(&site.path("public")) {
         if !path.ends_with(".html") {
             continue;
@@ -126,12 +161,18 @@ fn sub_path_deployment_never_escapes_the_base_path() {
             for (i, _) in html.match_indices(attr) {
                 let value = &html[i + attr.len()..];
                 if value.starts_with('/') {
-                    assert!(value.starts_with("/kennisbank/"), "{path}: link escapes the sub-path: {}", &value[..40.min(value.len())]);
+                    assert!(
+                        value.starts_with("/kennisbank/"),
+                        "{path}: link escapes the sub-path: {}",
+                        &value[..40.min(value.len())]
+                    );
                 }
             }
         }
     }
-    assert!(site.public("sitemap.xml").contains("<loc>https://example.org/kennisbank/pilots/eerste-pilot/</loc>"));
+    assert!(site
+        .public("sitemap.xml")
+        .contains("<loc>https://example.org/kennisbank/pilots/eerste-pilot/</loc>"));
 }
 
 // ---------------------------------------------------------------------------
@@ -140,8 +181,12 @@ fn sub_path_deployment_never_escapes_the_base_path() {
 #[test]
 fn malformed_yaml_reports_file_and_line_counted_from_top() {
     let site = TestSite::fixture("basic");
-    site.write("content/pilots/kapot.md", "---\ntitle: Kapot\nstatus: [loopt\nverwacht_resultaat: x\n---\nTekst\n");
-    site.build().assert_fails_with(&["content/pilots/kapot.md:"]);
+    site.write(
+        "content/pilots/kapot.md",
+        "---\ntitle: Kapot\nstatus: [loopt\nverwacht_resultaat: x\n---\nTekst\n",
+    );
+    site.build()
+        .assert_fails_with(&["content/pilots/kapot.md:"]);
     let err = site.build().stderr();
     let line: usize = err
         .split("content/pilots/kapot.md:")
@@ -149,20 +194,30 @@ fn malformed_yaml_reports_file_and_line_counted_from_top() {
         .and_then(|r| r.split(':').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no line number in:\n{err}"));
-    assert!((3..=5).contains(&line), "line {line} is not within the front matter of the file:\n{err}");
+    assert!(
+        (3..=5).contains(&line),
+        "line {line} is not within the front matter of the file:\n{err}"
+    );
 }
 
 #[test]
 fn missing_title_is_an_error() {
     let site = TestSite::fixture("basic");
-    site.write("content/pilots/naamloos.md", "---\nstatus: loopt\nverwacht_resultaat: x\n---\nGeen kop.\n");
-    site.build().assert_fails_with(&["content/pilots/naamloos.md:1", "titel ontbreekt"]);
+    site.write(
+        "content/pilots/naamloos.md",
+        "---\nstatus: loopt\nverwacht_resultaat: x\n---\nGeen kop.\n",
+    );
+    site.build()
+        .assert_fails_with(&["content/pilots/naamloos.md:1", "titel ontbreekt"]);
 }
 
 #[test]
 fn schema_violation_names_file_field_and_allowed_values() {
     let site = TestSite::fixture("basic");
-    site.write("content/pilots/fout.md", "---\ntitle: Fout\nstatus: bezig\n---\n");
+    site.write(
+        "content/pilots/fout.md",
+        "---\ntitle: Fout\nstatus: bezig\n---\n",
+    );
     site.build().assert_fails_with(&[
         "content/pilots/fout.md:3",
         "status: 'bezig' is geen toegestane waarde",
@@ -175,15 +230,25 @@ fn schema_violation_names_file_field_and_allowed_values() {
 #[test]
 fn wrong_types_are_reported_per_field() {
     let site = TestSite::fixture("basic");
-    site.write("content/a.md", "---\ntitle: A\ndate: morgen\nweight: veel\n---\n");
-    site.build().assert_fails_with(&["content/a.md:3: fout: date:", "content/a.md:4: fout: weight:"]);
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: morgen\nweight: veel\n---\n",
+    );
+    site.build().assert_fails_with(&[
+        "content/a.md:3: fout: date:",
+        "content/a.md:4: fout: weight:",
+    ]);
 }
 
 #[test]
 fn unknown_front_matter_field_suggests_the_closest() {
     let site = TestSite::fixture("basic");
     site.write("content/a.md", "---\ntitle: A\ndescriptoin: x\n---\n");
-    site.build().assert_fails_with(&["content/a.md:3", "onbekend veld 'descriptoin'", "bedoelt u 'description'"]);
+    site.build().assert_fails_with(&[
+        "content/a.md:3",
+        "onbekend veld 'descriptoin'",
+        "bedoelt u 'description'",
+    ]);
 }
 
 #[test]
@@ -205,15 +270,22 @@ fn every_broken_link_and_anchor_is_reported_at_once() {
 #[test]
 fn link_to_a_draft_fails_in_a_normal_build() {
     let site = TestSite::fixture("basic");
-    site.write("content/a.md", "---\ntitle: A\n---\n[concept](@/pilots/concept.md)\n");
-    site.build().assert_fails_with(&["content/a.md:4", "concept (draft: true)"]);
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\n[concept](@/pilots/concept.md)\n",
+    );
+    site.build()
+        .assert_fails_with(&["content/a.md:4", "concept (draft: true)"]);
     site.run(&["build", "--no-search", "--drafts"]).assert_ok();
 }
 
 #[test]
 fn unknown_relation_target_names_file_and_name() {
     let site = TestSite::fixture("basic");
-    site.write("content/conclusies/b.md", "---\ntitle: B\npilots: [eerste-pilott]\n---\n");
+    site.write(
+        "content/conclusies/b.md",
+        "---\ntitle: B\npilots: [eerste-pilott]\n---\n",
+    );
     site.build().assert_fails_with(&[
         "content/conclusies/b.md:3",
         "pilots: onbekende pagina 'eerste-pilott'",
@@ -227,15 +299,22 @@ fn template_error_names_template_line_and_variable() {
     let page = site.read("themes/mini/templates/page.html");
     site.write(
         "themes/mini/templates/page.html",
-        &page.replace("<h1>{{ page.title }}</h1>", "<h1>{{ page.title }}</h1>\n<p>{{ page.bestaat_niet }}</p>"),
+        &page.replace(
+            "<h1>{{ page.title }}</h1>",
+            "<h1>{{ page.title }}</h1>\n<p>{{ page.bestaat_niet }}</p>",
+        ),
     );
-    site.build().assert_fails_with(&["themes/mini/templates/page.html:7", "page.bestaat_niet"]);
+    site.build()
+        .assert_fails_with(&["themes/mini/templates/page.html:7", "page.bestaat_niet"]);
 }
 
 #[test]
 fn site_templates_override_the_theme() {
     let site = TestSite::fixture("basic");
-    site.write("templates/404.html", "{% extends \"base.html\" %}{% block main %}Eigen 404{% endblock %}");
+    site.write(
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block main %}Eigen 404{% endblock %}",
+    );
     site.build().assert_ok();
     assert!(site.public("404.html").contains("Eigen 404"));
 }
@@ -251,38 +330,56 @@ fn template_include_loop_is_an_error_not_a_hang() {
 #[test]
 fn missing_theme_is_reported() {
     let site = TestSite::fixture("basic");
-    let cfg = site.read("kennisbank.yaml").replace("theme: mini", "theme: weg");
+    let cfg = site
+        .read("kennisbank.yaml")
+        .replace("theme: mini", "theme: weg");
     site.write("kennisbank.yaml", &cfg);
-    site.build().assert_fails_with(&["thema 'weg' niet gevonden"]);
+    site.build()
+        .assert_fails_with(&["thema 'weg' niet gevonden"]);
 }
 
 #[test]
 fn unknown_config_key_names_key_and_closest_valid_one() {
     let site = TestSite::fixture("basic");
-    let cfg = site.read("kennisbank.yaml").replace("language: nl", "langauge: nl");
+    let cfg = site
+        .read("kennisbank.yaml")
+        .replace("language: nl", "langauge: nl");
     site.write("kennisbank.yaml", &cfg);
-    site.build().assert_fails_with(&["kennisbank.yaml:4", "onbekende sleutel 'langauge'", "bedoelt u 'language'"]);
+    site.build().assert_fails_with(&[
+        "kennisbank.yaml:4",
+        "onbekende sleutel 'langauge'",
+        "bedoelt u 'language'",
+    ]);
 }
 
 #[test]
 fn two_pages_at_one_url_are_an_error() {
     let site = TestSite::fixture("basic");
-    site.write("content/pilots/derde.md", "---\ntitle: Derde\nslug: Eerste-Pilot\nstatus: loopt\nverwacht_resultaat: x\n---\n");
-    site.build().assert_fails_with(&["URL /pilots/eerste-pilot/ is al in gebruik"]);
+    site.write(
+        "content/pilots/derde.md",
+        "---\ntitle: Derde\nslug: Eerste-Pilot\nstatus: loopt\nverwacht_resultaat: x\n---\n",
+    );
+    site.build()
+        .assert_fails_with(&["URL /pilots/eerste-pilot/ is al in gebruik"]);
 }
 
 #[test]
 fn page_cannot_take_a_generated_path() {
     let site = TestSite::fixture("basic");
     site.write("content/zoeken.md", "---\ntitle: Zoeken\n---\n");
-    site.build().assert_fails_with(&["URL /zoeken/ is al in gebruik door (gegenereerd)"]);
+    site.build()
+        .assert_fails_with(&["URL /zoeken/ is al in gebruik door (gegenereerd)"]);
 }
 
 #[test]
 fn output_folder_guard_refuses_root_content_and_parents() {
     let site = TestSite::fixture("basic");
     let root = site.root().to_str().unwrap().to_string();
-    for out in [root.clone(), format!("{root}/content"), site.root().parent().unwrap().to_str().unwrap().to_string()] {
+    for out in [
+        root.clone(),
+        format!("{root}/content"),
+        site.root().parent().unwrap().to_str().unwrap().to_string(),
+    ] {
         site.run(&["build", "--no-search", "--output", &out])
             .assert_fails_with(&["kan niet de uitvoermap zijn"]);
     }
@@ -293,7 +390,10 @@ fn output_folder_guard_refuses_root_content_and_parents() {
 fn failed_build_leaves_previous_public_byte_for_byte() {
     let site = built();
     let before = snapshot_tree(&site.path("public"));
-    site.write("content/pilots/fout.md", "---\ntitle: Fout\nstatus: bezig\n---\n");
+    site.write(
+        "content/pilots/fout.md",
+        "---\ntitle: Fout\nstatus: bezig\n---\n",
+    );
     site.write("content/over.md", "# Over deze site\n\nNieuwe tekst.\n");
     site.build().assert_fails_with(&["bezig"]);
     assert_eq!(before, snapshot_tree(&site.path("public")));
@@ -312,19 +412,31 @@ fn check_validates_without_writing() {
     let ok = site.run(&["check"]);
     ok.assert_ok();
     assert!(!site.path("public").exists());
-    site.write("content/pilots/fout.md", "---\ntitle: Fout\nstatus: bezig\nverwacht_resultaat: x\n---\n");
+    site.write(
+        "content/pilots/fout.md",
+        "---\ntitle: Fout\nstatus: bezig\nverwacht_resultaat: x\n---\n",
+    );
     site.run(&["check"]).assert_fails_with(&["bezig"]);
     assert!(!site.path("public").exists());
 }
 
 #[test]
 fn cli_has_help_and_version() {
-    let out = std::process::Command::new(common::bin()).arg("--version").output().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("kennisbank "));
     for cmd in ["build", "check", "serve", "new"] {
-        let out = std::process::Command::new(common::bin()).args([cmd, "--help"]).output().unwrap();
+        let out = std::process::Command::new(common::bin())
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{cmd} --help");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{cmd}"
+        );
     }
 }
 

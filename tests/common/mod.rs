@@ -14,7 +14,9 @@ pub fn bin() -> &'static str {
 }
 
 pub fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -96,8 +98,17 @@ impl Run {
     /// Asserts failure and that stderr mentions every `needle`.
     #[track_caller]
     pub fn assert_fails_with(&self, needles: &[&str]) -> &Self {
-        assert!(!self.ok(), "expected failure, got success:\n{}", self.stdout());
-        assert_eq!(self.0.status.code(), Some(1), "exit code; stderr:\n{}", self.stderr());
+        assert!(
+            !self.ok(),
+            "expected failure, got success:\n{}",
+            self.stdout()
+        );
+        assert_eq!(
+            self.0.status.code(),
+            Some(1),
+            "exit code; stderr:\n{}",
+            self.stderr()
+        );
         let err = self.stderr();
         assert!(!err.contains("panicked"), "panic:\n{err}");
         for n in needles {

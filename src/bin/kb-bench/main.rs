@@ -1,0 +1,404 @@
+//! `kb-bench`: generates a Dutch corpus and measures Kennisbank on it,
+//! printing one table. Builds run the real `kennisbank` binary as a child
+//! process so wall time and peak memory are those a user sees.
+//!
+//!   kb-bench run --pages 1000 --pages 10000   # the table
+//!   kb-bench gen --pages 500 --out DIR         # just the corpus
+//!   kb-bench adapt DIR                         # make a gen_corpus.py corpus buildable
+
+mod corpus;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use rayon::prelude::*;
+
+#[derive(Parser)]
+#[command(
+    name = "kb-bench",
+    about = "Benchmark van Kennisbank op een gegenereerd corpus"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Measure builds, search index and the I/O floor; print a table
+    Run {
+        /// Corpus sizes (repeatable)
+        #[arg(long = "pages", default_values_t = vec![1000, 10000])]
+        pages: Vec<usize>,
+        /// Timed runs per row (median reported), after one warm-up
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Work folder for corpora and outputs
+        #[arg(long, default_value = "target/kb-bench")]
+        work: PathBuf,
+        /// Use ../shared/bench/gen_corpus.py instead of the built-in generator
+        #[arg(long)]
+        shared_corpus: Option<PathBuf>,
+        /// Skip the rows with the search index
+        #[arg(long)]
+        no_search: bool,
+    },
+    /// Write a corpus
+    Gen {
+        #[arg(long)]
+        pages: usize,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Add kennisbank.yaml and themes to an existing corpus folder
+    Adapt { dir: PathBuf },
+}
+
+fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn adapt(dir: &Path) -> std::io::Result<()> {
+    corpus::adapt(dir, &repo_dir().join("themes"))?;
+    corpus::adapt(dir, &repo_dir().join("bench/themes"))
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Cmd::Gen { pages, out, seed } => {
+            corpus::generate(&out, pages, seed)?;
+            adapt(&out)?;
+            println!("{pages} pagina's geschreven naar {}", out.display());
+        }
+        Cmd::Adapt { dir } => {
+            adapt(&dir)?;
+            println!("{}", corpus::site_dir(&dir).display());
+        }
+        Cmd::Run {
+            pages,
+            runs,
+            work,
+            shared_corpus,
+            no_search,
+        } => run(&pages, runs, &work, shared_corpus.as_deref(), no_search)?,
+    }
+    Ok(())
+}
+
+/// One child-process build: wall time, peak RSS, and the phases it printed.
+struct Measured {
+    wall: Duration,
+    rss_kib: i64,
+    stdout: String,
+}
+
+fn kennisbank_bin() -> PathBuf {
+    let me = std::env::current_exe().expect("current exe");
+    me.with_file_name("kennisbank")
+}
+
+/// Runs `cmd`, waiting with `wait4` so its own peak RSS is known.
+fn measure(cmd: &mut Command) -> anyhow::Result<Measured> {
+    let start = Instant::now();
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let output = {
+        // Read output on threads, then reap with wait4 for the rusage.
+        let mut child = child;
+        let mut so = child.stdout.take().expect("stdout");
+        let mut se = child.stderr.take().expect("stderr");
+        let t1 = std::thread::spawn(move || {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut so, &mut s).ok();
+            s
+        });
+        let t2 = std::thread::spawn(move || {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut se, &mut s).ok();
+            s
+        });
+        let mut status = 0;
+        // SAFETY: plain FFI call on a child we own; rusage is zero-initialised.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let wall = start.elapsed();
+        let stdout = t1.join().unwrap_or_default();
+        let stderr = t2.join().unwrap_or_default();
+        anyhow::ensure!(rc == pid, "wait4 failed");
+        anyhow::ensure!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "build failed:\n{stderr}"
+        );
+        std::mem::forget(child);
+        Measured {
+            wall,
+            rss_kib: usage.ru_maxrss,
+            stdout,
+        }
+    };
+    Ok(output)
+}
+
+/// "(load 12, parse 340, …)" → [("load", 12), …]
+fn phases(stdout: &str) -> Vec<(String, u64)> {
+    let Some(start) = stdout.find(" ms (") else {
+        return Vec::new();
+    };
+    let rest = &stdout[start + 5..];
+    let end = rest.find(')').unwrap_or(rest.len());
+    rest[..end]
+        .split(", ")
+        .filter_map(|p| {
+            let (name, ms) = p.rsplit_once(' ')?;
+            Some((name.to_string(), ms.parse().ok()?))
+        })
+        .collect()
+}
+
+struct Row {
+    label: String,
+    n: usize,
+    walls: Vec<Duration>,
+    rss_kib: i64,
+    phases: Vec<(String, u64)>,
+    note: String,
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    s[s.len() / 2]
+}
+
+fn build_row(
+    label: &str,
+    n: usize,
+    corpus: &Path,
+    work: &Path,
+    runs: usize,
+    extra: &[&str],
+    seq: &mut usize,
+) -> anyhow::Result<(Row, PathBuf)> {
+    let mut walls = Vec::new();
+    let mut rss = 0;
+    let mut last = String::new();
+    let mut out = PathBuf::new();
+    for i in 0..=runs {
+        *seq += 1;
+        // A fresh output folder per run: deleting a big tree slows the writes after it.
+        out = work.join("runs").join(seq.to_string());
+        let mut cmd = Command::new(kennisbank_bin());
+        cmd.arg("build")
+            .arg("--root")
+            .arg(corpus)
+            .arg("--output")
+            .arg(&out)
+            .args(extra);
+        let m = measure(&mut cmd)?;
+        if i == 0 {
+            continue; // warm-up
+        }
+        walls.push(m.wall);
+        rss = rss.max(m.rss_kib);
+        last = m.stdout;
+    }
+    Ok((
+        Row {
+            label: label.into(),
+            n,
+            walls,
+            rss_kib: rss,
+            phases: phases(&last),
+            note: last.lines().nth(1).unwrap_or("").to_string(),
+        },
+        out,
+    ))
+}
+
+/// The floor: read every input file and write as many bytes, in as many
+/// files, as the build wrote; both in parallel like the build does.
+fn floor(corpus: &Path, built: &Path, work: &Path) -> anyhow::Result<Duration> {
+    let inputs: Vec<PathBuf> = walkdir::WalkDir::new(corpus.join("content"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    let outputs: Vec<(String, u64)> = walkdir::WalkDir::new(built)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(built)
+                    .unwrap_or(e.path())
+                    .display()
+                    .to_string(),
+                e.metadata().map(|m| m.len()).unwrap_or(0),
+            )
+        })
+        .collect();
+    let dest = work
+        .join("runs")
+        .join(format!("floor-{}", std::process::id()));
+    let start = Instant::now();
+    let read: usize = inputs
+        .par_iter()
+        .map(|p| std::fs::read(p).map(|b| b.len()).unwrap_or(0))
+        .sum();
+    let mut dirs: Vec<PathBuf> = outputs
+        .iter()
+        .filter_map(|(p, _)| Path::new(p).parent().map(|d| dest.join(d)))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in &dirs {
+        std::fs::create_dir_all(d)?;
+    }
+    outputs
+        .par_iter()
+        .try_for_each(|(p, len)| std::fs::write(dest.join(p), vec![b'x'; *len as usize]))?;
+    let elapsed = start.elapsed();
+    let _ = read;
+    Ok(elapsed)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.metadata().ok().map(|m| m.len()))
+        .sum()
+}
+
+fn run(
+    sizes: &[usize],
+    runs: usize,
+    work: &Path,
+    shared: Option<&Path>,
+    no_search: bool,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(work)?;
+    let work = work.canonicalize()?;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut extras: Vec<String> = Vec::new();
+    let mut seq = 0;
+    for &n in sizes {
+        let corpus = work.join(format!("corpus-{n}"));
+        if !corpus.join("kennisbank.yaml").exists() {
+            let _ = std::fs::remove_dir_all(&corpus);
+            match shared {
+                Some(script) => {
+                    let status = Command::new("python3")
+                        .arg(script)
+                        .arg("--pages")
+                        .arg(n.to_string())
+                        .arg("--out")
+                        .arg(&corpus)
+                        .status()?;
+                    anyhow::ensure!(status.success(), "gen_corpus.py failed");
+                }
+                None => {
+                    corpus::generate(&corpus, n, 42)?;
+                }
+            }
+        }
+        adapt(&corpus)?;
+        let corpus = corpus::site_dir(&corpus);
+        eprintln!("N={n}: peer-like theme …");
+        let (peer, _) = build_row(
+            "build, peer-like theme, no search",
+            n,
+            &corpus,
+            &work,
+            runs,
+            &["--no-search", "--theme", "peer"],
+            &mut seq,
+        )?;
+        eprintln!("N={n}: default theme …");
+        let (full, out) = build_row(
+            "build, default theme, no search",
+            n,
+            &corpus,
+            &work,
+            runs,
+            &["--no-search"],
+            &mut seq,
+        )?;
+        let fl = floor(&corpus, &out, &work)?;
+        let full_median = median(&full.walls);
+        rows.push(peer);
+        rows.push(full);
+        rows.push(Row {
+            label: "floor: read inputs + write same bytes".into(),
+            n,
+            walls: vec![fl],
+            rss_kib: 0,
+            phases: Vec::new(),
+            note: format!(
+                "default build = {:.1}× floor",
+                full_median.as_secs_f64() / fl.as_secs_f64()
+            ),
+        });
+        if !no_search {
+            eprintln!("N={n}: default theme with search …");
+            let (mut search, out) = build_row(
+                "build, default theme, with search",
+                n,
+                &corpus,
+                &work,
+                runs.min(1).max(1),
+                &[],
+                &mut seq,
+            )?;
+            let index_size = dir_size(&out.join("pagefind"));
+            search.note = format!(
+                "{} · index on disk {:.1} MiB",
+                search.note.trim(),
+                index_size as f64 / 1048576.0
+            );
+            rows.push(search);
+        }
+        let _ = std::fs::remove_dir_all(work.join("runs"));
+        extras.push(format!(
+            "N={n}: corpus {:.1} MiB of Markdown",
+            dir_size(&corpus.join("content")) as f64 / 1048576.0
+        ));
+    }
+    println!("| step | N | wall s (median) | runs | pages/s | peak RSS MiB | phases ms | note |");
+    println!("|---|---:|---:|---|---:|---:|---|---|");
+    for r in &rows {
+        let m = median(&r.walls);
+        let runs: Vec<String> = r
+            .walls
+            .iter()
+            .map(|w| format!("{:.2}", w.as_secs_f64()))
+            .collect();
+        let phases: Vec<String> = r.phases.iter().map(|(n, ms)| format!("{n} {ms}")).collect();
+        println!(
+            "| {} | {} | {:.2} | {} | {:.0} | {} | {} | {} |",
+            r.label,
+            r.n,
+            m.as_secs_f64(),
+            runs.join("/"),
+            r.n as f64 / m.as_secs_f64(),
+            if r.rss_kib > 0 {
+                (r.rss_kib / 1024).to_string()
+            } else {
+                "–".into()
+            },
+            phases.join(", "),
+            r.note
+        );
+    }
+    for e in extras {
+        println!("\n{e}");
+    }
+    Ok(())
+}
