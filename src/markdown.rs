@@ -509,6 +509,14 @@ mod tests {
     }
 
     #[test]
+    fn h1_in_body_warns_when_the_title_is_in_front_matter() {
+        let (r, d) = render("tekst\n\n# Tweede titel\n", &opts(&no_links));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].line, Some(3));
+        assert!(r.html.contains("<h1"));
+    }
+
+    #[test]
     fn image_without_alt_warns() {
         let (_, d) = render("![](foto.png)\n", &opts(&no_links));
         assert_eq!(d.len(), 1);

@@ -651,21 +651,35 @@ impl<'a> Renderer<'a> {
             .filter(|(_, ids)| !ids.is_empty())
             .map(|(name, ids)| json!({"name": name, "title": self.relation_title(name, false), "pages": self.summaries(ids)}))
             .collect();
-        let backrelations: Vec<Value> = site
-            .backrefs
-            .relations
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .map(|(name, ids)| {
-                // Title the group by the sources' section ("Conclusies", "Praktijken").
-                let title = ids
-                    .first()
-                    .map(|&s| site.sections[site.pages[s].section].meta.title.clone())
-                    .unwrap_or_else(|| self.relation_title(name, true));
-                json!({"name": name, "title": title, "inverse_title": self.relation_title(name, true), "pages": self.summaries(ids)})
-            })
-            .collect();
+        // Incoming relations, one group per relation and source section
+        // (a pilot is cited by conclusions and by practices: two groups).
+        let mut backrelations: Vec<Value> = Vec::new();
+        for (name, ids) in site.backrefs.relations.get(&id).into_iter().flatten() {
+            let mut by_section: Vec<(SectionId, Vec<PageId>)> = Vec::new();
+            for &src in ids {
+                let sec = site.pages[src].section;
+                match by_section.iter_mut().find(|(s, _)| *s == sec) {
+                    Some((_, v)) => v.push(src),
+                    None => by_section.push((sec, vec![src])),
+                }
+            }
+            for (sec, mut srcs) in by_section {
+                srcs.sort_by(|&a, &b| {
+                    crate::parse::compare_pages(
+                        &site.pages[a],
+                        &site.pages[b],
+                        site.sections[sec].section.sort_by,
+                    )
+                });
+                backrelations.push(json!({
+                    "name": name,
+                    "title": site.sections[sec].meta.title,
+                    "section_url": self.url(&site.sections[sec].path),
+                    "inverse_title": self.relation_title(name, true),
+                    "pages": self.summaries(&srcs),
+                }));
+            }
+        }
         let backlinks = site
             .backrefs
             .links
@@ -735,7 +749,10 @@ impl<'a> Renderer<'a> {
             "toc".into(),
             serde_json::to_value(&s.rendered.toc).unwrap_or_default(),
         );
-        section.insert("ancestors".into(), Value::Array(self.ancestors(id)));
+        // Breadcrumbs of a section end at its parent.
+        let mut ancestors = self.ancestors(id);
+        ancestors.pop();
+        section.insert("ancestors".into(), Value::Array(ancestors));
         section.insert("pages".into(), Value::Array(self.summaries(&s.pages)));
         section.insert("subsections".into(), Value::Array(subsections));
         section.insert("fields".into(), fields);
