@@ -117,6 +117,16 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 classes,
                 attrs: _,
             }) => {
+                if level == HeadingLevel::H1 && stripped_h1 {
+                    diags.push(
+                        Diagnostic::warning(
+                            opts.file,
+                            "kop van niveau 1 in de tekst: de paginatitel is al de hoofdkop",
+                        )
+                        .at_line(Some(line_at(range.start)))
+                        .hint("gebruik ## voor kopjes in de tekst, zodat de pagina één h1 houdt"),
+                    );
+                }
                 heading = Some((
                     level,
                     id.map(|i| i.to_string()),
