@@ -53,9 +53,14 @@ impl LatencyReport {
 }
 
 /// Runs serve's rebuild machinery on the site at `root` and times `edits`
-/// body edits of one page (waiting `pause` between them). The page's text is
-/// restored afterwards.
-pub fn measure(root: &Path, edits: usize, pause: Duration) -> Result<LatencyReport, String> {
+/// body edits of one page (waiting `pause` between them), with or without
+/// the background search index. The page's text is restored afterwards.
+pub fn measure(
+    root: &Path,
+    edits: usize,
+    pause: Duration,
+    search: bool,
+) -> Result<LatencyReport, String> {
     let opts = BuildOptions {
         root: root.to_path_buf(),
         search: false,
@@ -99,7 +104,7 @@ pub fn measure(root: &Path, edits: usize, pause: Duration) -> Result<LatencyRepo
     let loop_shared = shared.clone();
     let loop_tx = tx.clone();
     let thread = std::thread::spawn(move || {
-        super::rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared)
+        super::rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared, search)
     });
     std::thread::sleep(Duration::from_millis(300));
 

@@ -136,7 +136,7 @@ async fn serve_main(
     let stop_rebuild = tx.clone();
     let rebuild = std::thread::Builder::new()
         .name("kennisbank-rebuild".into())
-        .spawn(move || rebuild_loop(engine, watcher, rx, tx, publisher, rebuild_shared));
+        .spawn(move || rebuild_loop(engine, watcher, rx, tx, publisher, rebuild_shared, true));
     let rebuild = match rebuild {
         Ok(h) => h,
         Err(e) => {
@@ -217,9 +217,10 @@ pub(crate) fn rebuild_loop(
     tx: mpsc::Sender<Msg>,
     mut publisher: Publisher,
     shared: Arc<Shared>,
+    search: bool,
 ) {
-    let mut search =
-        search_bg::SearchState::new(engine.good_site().is_some_and(|s| s.config.search.enabled));
+    let enabled = search && engine.good_site().is_some_and(|s| s.config.search.enabled);
+    let mut search = search_bg::SearchState::new(enabled);
     search.maybe_start(&engine, &tx, true);
     loop {
         let timeout = if engine.has_queue() {
