@@ -66,9 +66,10 @@ pub fn measure(
         search: false,
         ..BuildOptions::default()
     };
+    let pool = super::render_pool().map_err(|e| e.to_string())?;
     let mut engine = Engine::new(opts, None);
     let start = Instant::now();
-    let first = engine.initial();
+    let first = pool.install(|| engine.initial());
     let startup = start.elapsed();
     if !engine.errors().is_empty() {
         let msgs: Vec<String> = engine.errors().iter().map(ToString::to_string).collect();
@@ -104,7 +105,9 @@ pub fn measure(
     let loop_shared = shared.clone();
     let loop_tx = tx.clone();
     let thread = std::thread::spawn(move || {
-        super::rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared, search)
+        pool.install(|| {
+            super::rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared, search)
+        })
     });
     std::thread::sleep(Duration::from_millis(300));
 

@@ -112,9 +112,18 @@ async fn serve_main(
     let mut engine = Engine::new(opts, Some(origin.clone()));
     let shared = Shared::new(engine.root().to_path_buf(), stop_rx.clone());
 
+    // Rebuilds get a rayon pool of their own: the search index (Pagefind)
+    // runs on the global pool and must not hold up a reload.
+    let pool = match render_pool() {
+        Ok(p) => Arc::new(p),
+        Err(e) => {
+            eprintln!("fout: kan geen threads starten: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // The first build, before the URL is announced.
     let start = Instant::now();
-    let first = engine.initial();
+    let first = pool.install(|| engine.initial());
     let mut publisher = Publisher::new(shared.clone());
     report(&first, start.elapsed(), true);
     publisher.publish(&engine, &first);
@@ -136,7 +145,9 @@ async fn serve_main(
     let stop_rebuild = tx.clone();
     let rebuild = std::thread::Builder::new()
         .name("kennisbank-rebuild".into())
-        .spawn(move || rebuild_loop(engine, watcher, rx, tx, publisher, rebuild_shared, true));
+        .spawn(move || {
+            pool.install(|| rebuild_loop(engine, watcher, rx, tx, publisher, rebuild_shared, true))
+        });
     let rebuild = match rebuild {
         Ok(h) => h,
         Err(e) => {
@@ -160,6 +171,17 @@ async fn serve_main(
     .await;
     println!("gestopt");
     ExitCode::SUCCESS
+}
+
+/// The rayon pool rebuilds run on (one thread per core).
+pub(crate) fn render_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("kennisbank-render-{i}"))
+        .build()
 }
 
 async fn wait_for_signal() {

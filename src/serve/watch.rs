@@ -42,6 +42,8 @@ pub struct Watcher {
     root: PathBuf,
     /// Counts relevant events as they arrive (read to interrupt long work).
     counter: Arc<AtomicU64>,
+    /// A search result that arrived in the middle of a burst.
+    held: Option<(Vec<OutputFile>, Result<(), Diagnostic>)>,
 }
 
 impl Watcher {
@@ -68,6 +70,7 @@ impl Watcher {
             inner,
             root: root.to_path_buf(),
             counter,
+            held: None,
         })
     }
 
@@ -85,6 +88,9 @@ impl Watcher {
         quiet: Duration,
         max: Duration,
     ) -> Next {
+        if let Some((f, r)) = self.held.take() {
+            return Next::Search(f, r);
+        }
         let first = match timeout {
             None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(t) => rx.recv_timeout(t),
@@ -104,12 +110,7 @@ impl Watcher {
             }
             match rx.recv_timeout(quiet.min(left)) {
                 Ok(Msg::Fs(ev)) => self.add(&mut batch, ev, theme),
-                Ok(Msg::Search(f, r)) => {
-                    // Rare: hand it back after this batch.
-                    if batch.is_empty() {
-                        return Next::Search(f, r);
-                    }
-                }
+                Ok(Msg::Search(f, r)) => self.held = Some((f, r)),
                 Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return Next::Stop,
                 Err(RecvTimeoutError::Timeout) => break,
             }
