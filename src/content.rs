@@ -29,6 +29,7 @@ pub fn is_ignored_name(name: &str) -> bool {
         || name.ends_with(".tmp")
         || (name.starts_with('#') && name.ends_with('#'))
         || name == "4913" // vim's write test file
+        || name == "_archetype.md" // template for `kennisbank new`, never a page
 }
 
 pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
