@@ -737,3 +737,58 @@ fn a_failed_body_edit_keeps_the_last_good_outputs() {
     assert_eq!(out.errors, Some(Vec::new()));
     assert_same(&e, &root, "after the fix");
 }
+
+// ---------------------------------------------------------------------------
+// A real browser: Debian's Chromium through playwright-core
+// (`npm ci --prefix tests/browser`, `apt-get install chromium`).
+
+#[test]
+fn browser_reloads_the_open_page_keeps_scroll_and_swaps_css() {
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir(),
+        "playwright-core missing: run `npm ci --prefix tests/browser`"
+    );
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} missing: run `apt-get install -y chromium`"
+    );
+    let site = site_copy();
+    // A long page, so there is a scroll position to keep.
+    let md = site.path().join("content/pilots/alfa.md");
+    let mut text = std::fs::read_to_string(&md).unwrap();
+    for i in 0..120 {
+        text.push_str(&format!(
+            "\nAlinea {i} om de pagina lang genoeg te maken om te scrollen.\n"
+        ));
+    }
+    std::fs::write(&md, text).unwrap();
+    let server = Server::start(site.path());
+    let mut child = Command::new("node")
+        .current_dir(&browser)
+        .arg("reload.mjs")
+        .arg(format!("http://127.0.0.1:{}/", server.port))
+        .arg("/pilots/alfa/")
+        .arg(&md)
+        .arg(site.path().join("themes/mini/static/css/site.css"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("reload.mjs did not finish within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ok"),
+        "reload.mjs failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
