@@ -850,21 +850,6 @@ impl<'a> Renderer<'a> {
         .map_err(|d| d.hint_for(&s.file.display))
     }
 
-    fn render_taxonomies(&self) -> Vec<Result<OutputFile, Diagnostic>> {
-        let mut out: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.taxonomies.len())
-            .map(|i| self.render_taxonomy_list(i))
-            .collect();
-        let terms: Vec<(usize, usize)> = self
-            .site
-            .taxonomies
-            .iter()
-            .enumerate()
-            .flat_map(|(i, tax)| (0..tax.terms.len()).map(move |t| (i, t)))
-            .collect();
-        out.par_extend(terms.into_par_iter().map(|(i, t)| self.render_term(i, t)));
-        out
-    }
-
     fn taxonomy_base(&self, tax: &Taxonomy) -> Value {
         json!({"name": tax.name, "title": tax.title, "url": self.url(&tax.path)})
     }
@@ -1008,22 +993,44 @@ impl<'a> Renderer<'a> {
 
     /// Renders everything in parallel; errors are collected, not fatal.
     pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
-        let pages: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.pages.len())
+        // One queue of jobs, biggest lists first, so the two cores stay busy
+        // to the end instead of waiting on the one huge section or term page.
+        #[derive(Clone, Copy)]
+        enum Job {
+            Page(PageId),
+            Section(SectionId),
+            Taxonomy(usize),
+            Term(usize, usize),
+        }
+        let site = self.site;
+        let mut jobs: Vec<(usize, Job)> =
+            Vec::with_capacity(site.pages.len() + site.sections.len() + 256);
+        jobs.extend((0..site.pages.len()).map(|i| (1, Job::Page(i))));
+        jobs.extend(
+            (0..site.sections.len()).map(|i| (site.sections[i].pages.len(), Job::Section(i))),
+        );
+        for (i, tax) in site.taxonomies.iter().enumerate() {
+            jobs.push((tax.terms.len(), Job::Taxonomy(i)));
+            jobs.extend(
+                tax.terms
+                    .iter()
+                    .enumerate()
+                    .map(|(t, term)| (term.pages.len(), Job::Term(i, t))),
+            );
+        }
+        jobs.sort_by_key(|(cost, _)| std::cmp::Reverse(*cost));
+        let rendered: Vec<Result<OutputFile, Diagnostic>> = jobs
             .into_par_iter()
-            .map(|i| self.render_page(i))
+            .map(|(_, job)| match job {
+                Job::Page(i) => self.render_page(i),
+                Job::Section(i) => self.render_section(i),
+                Job::Taxonomy(i) => self.render_taxonomy_list(i),
+                Job::Term(i, t) => self.render_term(i, t),
+            })
             .collect();
-        let sections: Vec<Result<OutputFile, Diagnostic>> = (0..self.site.sections.len())
-            .into_par_iter()
-            .map(|i| self.render_section(i))
-            .collect();
-        let mut files = Vec::with_capacity(pages.len() + sections.len() + 64);
+        let mut files = Vec::with_capacity(rendered.len() + 64);
         let mut seen_template_errors = std::collections::HashSet::new();
-        for r in pages
-            .into_iter()
-            .chain(sections)
-            .chain(self.render_taxonomies())
-            .chain(self.render_special())
-        {
+        for r in rendered.into_iter().chain(self.render_special()) {
             match r {
                 Ok(f) => files.push(f),
                 // One broken template fails every page: report it once.
