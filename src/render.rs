@@ -443,6 +443,17 @@ impl<'a> Renderer<'a> {
         self.page_summaries
     }
 
+    /// What every template sees (`site`, `t`, `lang`): when it changes,
+    /// every output may change.
+    pub fn globals(&self) -> &Map<String, Value> {
+        &self.globals
+    }
+
+    /// The summary of one section, as templates see it.
+    pub fn section_summary_of(&self, id: SectionId) -> &Value {
+        &self.section_summaries[id]
+    }
+
     /// The summary of one page, as list templates see it.
     pub fn page_summary_of(&self, id: PageId) -> &Value {
         &self.page_summaries[id]
