@@ -1,13 +1,14 @@
 //! Save-to-reload latency of `kennisbank serve` on generated corpora.
 //!
-//!     cargo run --release --example serve_latency -- [N ...] [--edits 20] [--pause-ms 1000] [--search]
+//!     cargo run --release --example serve_latency -- [N ...] [--edits 20] [--pause-ms 1000] [--search] [--title]
 //!
 //! For each N (default 1000 and 10000): generates a corpus with
 //! `gen_corpus.py` (path from $KB_GEN_CORPUS, else ../shared/bench/ beside
 //! the repository or /work/shared/bench/), adds a kennisbank.yaml and the
 //! default theme, then times EDITS appends to one page's Markdown until the
 //! reload event for that page is sent (watcher, debounce, rebuild, publish).
-//! `--search` also runs serve's background search index meanwhile.
+//! `--search` also runs serve's background search index meanwhile; `--title`
+//! edits the title in the front matter instead of the body.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,11 +43,13 @@ fn main() {
     let mut edits = 20;
     let mut pause = 1000;
     let mut search = false;
+    let mut edit = kennisbank::serve::latency::Edit::Body;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--edits" => edits = args.next().and_then(|v| v.parse().ok()).unwrap_or(edits),
             "--search" => search = true,
+            "--title" => edit = kennisbank::serve::latency::Edit::Title,
             "--pause-ms" => pause = args.next().and_then(|v| v.parse().ok()).unwrap_or(pause),
             n => sizes.push(n.parse::<usize>().expect("aantal pagina's")),
         }
@@ -75,8 +78,13 @@ fn main() {
         )
         .expect("config");
         copy_dir(&theme, &root.join("themes/default")).expect("thema kopiëren");
-        match kennisbank::serve::latency::measure(root, edits, Duration::from_millis(pause), search)
-        {
+        match kennisbank::serve::latency::measure_edit(
+            root,
+            edits,
+            Duration::from_millis(pause),
+            search,
+            edit,
+        ) {
             Ok(r) => {
                 println!(
                     "| {} | {:.1} | {} | {} | {} | {} |",

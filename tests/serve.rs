@@ -602,9 +602,9 @@ fn apply(e: &mut Engine, root: &Path, rel: &[&str]) -> kennisbank::serve::engine
     for r in rel {
         b.add(root, &root.join(r), e.theme_name());
     }
-    let out = e.apply(&b, &[]);
+    let mut out = e.apply(&b, &[]);
     while e.has_queue() {
-        e.step(&[], &|| false);
+        out.rendered += e.step(&[], &|| false).rendered;
     }
     out
 }
@@ -665,6 +665,37 @@ fn incremental_rebuilds_equal_a_full_build() {
         "full"
     );
     assert_same(&e, &root, "front matter");
+    // Front matter: a date that reorders the list (neighbours, feed).
+    w("content/pilots/bravo.md", &|t| {
+        t.replace("date: 2024-02-01", "date: 2023-02-01")
+    });
+    assert_eq!(
+        apply(&mut e, &root, &["content/pilots/bravo.md"]).kind,
+        "full"
+    );
+    assert_same(&e, &root, "date reorder");
+    // Front matter: a relation moves (backrelations on both targets).
+    w("content/begrippen/mentor.md", &|t| {
+        t.replace("pilots: [alfa]", "pilots: [bravo]")
+    });
+    assert_eq!(
+        apply(&mut e, &root, &["content/begrippen/mentor.md"]).kind,
+        "full"
+    );
+    assert_same(&e, &root, "relation moved");
+    let out = apply(&mut e, &root, &["content/begrippen/mentor.md"]);
+    assert_eq!(out.rendered, 0, "nothing changed, nothing rendered");
+    w("content/begrippen/mentor.md", &|t| {
+        t.replace("title: \"Mentor\"", "title: \"De mentor\"")
+    });
+    let out = apply(&mut e, &root, &["content/begrippen/mentor.md"]);
+    let total = e.outputs().len();
+    assert!(
+        out.rendered < total,
+        "a title edit re-renders only what shows it: {} of {total}",
+        out.rendered
+    );
+    assert_same(&e, &root, "title edit");
     // A template used only by sections.
     w("themes/mini/templates/section.html", &|t| {
         t.replace("woorden)", "woorden, bijgewerkt)")
@@ -687,10 +718,17 @@ fn incremental_rebuilds_equal_a_full_build() {
     w("content/pilots/alfa.md", &|t| {
         t.replace("(bravo.md)", "(echo.md)")
     });
+    w("content/begrippen/mentor.md", &|t| {
+        t.replace("pilots: [bravo]", "pilots: [echo]")
+    });
     apply(
         &mut e,
         &root,
-        &["content/pilots/bravo.md", "content/pilots/alfa.md"],
+        &[
+            "content/pilots/bravo.md",
+            "content/pilots/alfa.md",
+            "content/begrippen/mentor.md",
+        ],
     );
     assert_same(&e, &root, "removed page");
     // Saving without a change does nothing.

@@ -113,6 +113,13 @@ struct State {
     link_diags: Vec<Diagnostic>,
     /// Page → pages whose "related" list shows it.
     related_back: HashMap<PageId, Vec<PageId>>,
+    /// Page → its "related" list.
+    related: Vec<Vec<PageId>>,
+    /// What every template sees; a change re-renders everything.
+    globals: serde_json::Map<String, Value>,
+    section_summaries: Vec<Value>,
+    /// Asset output path → (size, modified): `asset()` fingerprints.
+    asset_stamps: HashMap<String, (u64, Option<std::time::SystemTime>)>,
     item_of_path: HashMap<String, Item>,
     /// Asset sources relative to the root.
     asset_sources: HashSet<PathBuf>,
@@ -226,7 +233,7 @@ impl Engine {
 
     /// The first build: everything. Renders all outputs before returning.
     pub fn initial(&mut self) -> Outcome {
-        let mut out = self.full();
+        let mut out = self.full(true);
         while self.has_queue() {
             let more = self.step(&[], &|| false);
             merge(&mut out, more);
@@ -246,7 +253,7 @@ impl Engine {
 
     fn apply_inner(&mut self, batch: &Batch, open: &[String]) -> Outcome {
         if self.st.is_none() || self.needs_full {
-            return self.full_then_open(open);
+            return self.full_then_open(open, true);
         }
         let changed_config = batch.of_kind(ChangeKind::Config).any(|p| self.reprint(p));
         let theme_files: Vec<PathBuf> = batch
@@ -256,7 +263,7 @@ impl Engine {
             .map(Path::to_path_buf)
             .collect();
         if changed_config || self.structural(batch) {
-            return self.full_then_open(open);
+            return self.full_then_open(open, changed_config || !theme_files.is_empty());
         }
         let mut out = Outcome::new("");
         // Static files that only changed: no rebuild, tell the browser.
@@ -283,7 +290,7 @@ impl Engine {
         if !md.is_empty() {
             match self.body_edit(&md, open) {
                 Some(o) => merge(&mut out, o),
-                None => return self.full_then_open(open),
+                None => return self.full_then_open(open, !theme_files.is_empty()),
             }
         }
         if !theme_files.is_empty() {
@@ -328,8 +335,8 @@ impl Engine {
     // -----------------------------------------------------------------------
     // Full rebuild
 
-    fn full_then_open(&mut self, open: &[String]) -> Outcome {
-        let mut out = self.full();
+    fn full_then_open(&mut self, open: &[String], everything: bool) -> Outcome {
+        let mut out = self.full(everything);
         if self.errors.is_empty() {
             let first = self.open_items(open);
             if !first.is_empty() {
@@ -343,8 +350,11 @@ impl Engine {
 
     /// Load, parse and link everything; queue every output. Publishes only
     /// removals of outputs that no longer exist (and only when good).
-    fn full(&mut self) -> Outcome {
+    fn full(&mut self, everything: bool) -> Outcome {
         let mut out = Outcome::new("full");
+        // Templates or translations changed, or a theme error hid one: the
+        // model diff below cannot see that.
+        let everything = everything || !self.theme_errors.is_empty();
         self.needs_full = true;
         match self.load_all() {
             Ok((st, warnings)) => {
@@ -367,7 +377,11 @@ impl Engine {
                 if self.st.as_ref().map(|o| &o.site.assets) != Some(&st.site.assets) {
                     out.assets = Some(st.site.assets.clone());
                 }
-                self.queue = all_items(&st.site);
+                let diff = match &self.st {
+                    Some(old) if !everything => changed_items(old, &st, &self.queue),
+                    _ => None,
+                };
+                self.queue = diff.unwrap_or_else(|| all_items(&st.site));
                 self.st = Some(st);
                 self.needs_full = false;
                 self.theme_errors.clear();
@@ -414,20 +428,36 @@ impl Engine {
             &site.assets,
         )
         .map_err(|d| BuildFailure { diagnostics: d })?;
-        let (summaries, related_back) = {
+        let (summaries, related, related_back, globals, section_summaries) = {
             let r = Renderer::new(&site, &theme);
             let related: Vec<Vec<PageId>> = (0..site.pages.len())
                 .into_par_iter()
                 .map(|i| r.related(i))
                 .collect();
             let mut back: HashMap<PageId, Vec<PageId>> = HashMap::new();
-            for (from, list) in related.into_iter().enumerate() {
-                for to in list {
+            for (from, list) in related.iter().enumerate() {
+                for &to in list {
                     back.entry(to).or_default().push(from);
                 }
             }
-            (r.into_page_summaries(), back)
+            let globals = r.globals().clone();
+            let sections = (0..site.sections.len())
+                .map(|i| r.section_summary_of(i).clone())
+                .collect();
+            (r.into_page_summaries(), related, back, globals, sections)
         };
+        let asset_stamps = site
+            .assets
+            .iter()
+            .map(|a| {
+                let m = std::fs::metadata(&a.source).ok();
+                let stamp = (
+                    m.as_ref().map(|m| m.len()).unwrap_or(0),
+                    m.and_then(|m| m.modified().ok()),
+                );
+                (a.dest.clone(), stamp)
+            })
+            .collect();
         let drafts: HashSet<String> = md_files
             .iter()
             .filter(|f| !site.by_file.contains_key(*f))
@@ -455,6 +485,10 @@ impl Engine {
                 parse_diags,
                 link_diags,
                 related_back,
+                related,
+                globals,
+                section_summaries,
+                asset_stamps,
                 item_of_path,
                 asset_sources,
             },
@@ -983,6 +1017,121 @@ fn dependents_of_summary(
     );
     out.insert(Item::Special);
     out.remove(&Item::Page(p));
+}
+
+/// After a re-parse: the outputs that can differ from what is served, when
+/// the document ids are the same as before (no file added, removed or made
+/// a draft). `None`: render everything. `pending` are items of `old` still
+/// queued. Compares what the renderer reads: globals, section and page
+/// summaries, own text, relations both ways, backlinks, related lists,
+/// neighbours, list orders and term pages.
+fn changed_items(old: &State, new: &State, pending: &BTreeSet<Item>) -> Option<BTreeSet<Item>> {
+    let (o, n) = (&old.site, &new.site);
+    let same_docs = o.pages.len() == n.pages.len()
+        && o.sections.len() == n.sections.len()
+        && o.pages
+            .iter()
+            .zip(&n.pages)
+            .all(|(a, b)| a.file.rel == b.file.rel)
+        && o.sections
+            .iter()
+            .zip(&n.sections)
+            .all(|(a, b)| a.file.rel == b.file.rel)
+        && o.taxonomies.len() == n.taxonomies.len();
+    if !same_docs
+        || old.globals != new.globals
+        || old.section_summaries != new.section_summaries
+        || old.asset_stamps != new.asset_stamps
+    {
+        return None;
+    }
+    let old_path: HashMap<Item, &String> = old.item_of_path.iter().map(|(p, i)| (*i, p)).collect();
+    let mut paths: HashSet<String> = HashSet::new();
+    let mut by_old = |items: &mut dyn Iterator<Item = Item>| {
+        for i in items {
+            if let Some(p) = old_path.get(&i) {
+                paths.insert((*p).clone());
+            }
+        }
+    };
+    by_old(&mut pending.iter().copied());
+    let mut items: BTreeSet<Item> = BTreeSet::new();
+    for (s, (a, b)) in o.sections.iter().zip(&n.sections).enumerate() {
+        if a.file.text != b.file.text || a.pages != b.pages || a.subsections != b.subsections {
+            items.insert(Item::Section(s));
+        }
+        if a.pages != b.pages {
+            // Pages whose previous or next page changed.
+            let neighbours =
+                |list: &[PageId]| -> HashMap<PageId, (Option<PageId>, Option<PageId>)> {
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, &p)| {
+                            (
+                                p,
+                                (i.checked_sub(1).map(|j| list[j]), list.get(i + 1).copied()),
+                            )
+                        })
+                        .collect()
+                };
+            let (na, nb) = (neighbours(&a.pages), neighbours(&b.pages));
+            items.extend(
+                nb.iter()
+                    .filter(|(p, v)| na.get(p) != Some(v))
+                    .map(|(&p, _)| Item::Page(p)),
+            );
+        }
+    }
+    let mut old_deps = BTreeSet::new();
+    for i in 0..n.pages.len() {
+        let (a, b) = (&o.pages[i], &n.pages[i]);
+        let summary = old.summaries.get(i) != new.summaries.get(i);
+        if summary {
+            dependents_of_summary(o, &old.related_back, i, &mut old_deps);
+            dependents_of_summary(n, &new.related_back, i, &mut items);
+        }
+        if summary
+            || a.file.text != b.file.text
+            || a.relations != b.relations
+            || o.backrefs.relations.get(&i) != n.backrefs.relations.get(&i)
+            || o.backrefs.links.get(&i) != n.backrefs.links.get(&i)
+            || old.related.get(i) != new.related.get(i)
+        {
+            items.insert(Item::Page(i));
+        }
+    }
+    by_old(&mut old_deps.into_iter());
+    for (t, (ta, tb)) in o.taxonomies.iter().zip(&n.taxonomies).enumerate() {
+        let before: HashMap<&str, (&str, &Vec<PageId>)> = ta
+            .terms
+            .iter()
+            .map(|x| (x.path.as_str(), (x.name.as_str(), &x.pages)))
+            .collect();
+        let mut list_changed = ta.terms.len() != tb.terms.len();
+        for (i, term) in tb.terms.iter().enumerate() {
+            match before.get(term.path.as_str()) {
+                Some((name, pages)) if **pages == term.pages && *name == term.name => {}
+                Some((_, pages)) => {
+                    list_changed |= pages.len() != term.pages.len();
+                    items.insert(Item::Term(t, i));
+                }
+                None => {
+                    list_changed = true;
+                    items.insert(Item::Term(t, i));
+                }
+            }
+        }
+        if list_changed {
+            items.insert(Item::TaxonomyList(t));
+        }
+    }
+    items.extend(
+        paths
+            .iter()
+            .filter_map(|p| new.item_of_path.get(p).copied()),
+    );
+    items.insert(Item::Special);
+    Some(items)
 }
 
 fn all_items(site: &Site) -> BTreeSet<Item> {

@@ -61,6 +61,27 @@ pub fn measure(
     pause: Duration,
     search: bool,
 ) -> Result<LatencyReport, String> {
+    measure_edit(root, edits, pause, search, Edit::Body)
+}
+
+/// What each timed edit changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Append a line to the body (front matter unchanged).
+    Body,
+    /// Change the title in the front matter (lists, feed and term pages
+    /// show it).
+    Title,
+}
+
+/// Like [`measure`], for either kind of edit.
+pub fn measure_edit(
+    root: &Path,
+    edits: usize,
+    pause: Duration,
+    search: bool,
+    edit: Edit,
+) -> Result<LatencyReport, String> {
     let opts = BuildOptions {
         root: root.to_path_buf(),
         search: false,
@@ -117,10 +138,22 @@ pub fn measure(
     for i in 0..edits {
         while sub.try_recv().is_ok() {}
         let t0 = Instant::now();
-        let appended = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&file)
-            .and_then(|mut f| f.write_all(format!("\nMarkering {i} voor de meting.\n").as_bytes()));
+        let appended = match edit {
+            Edit::Body => std::fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .and_then(|mut f| {
+                    f.write_all(format!("\nMarkering {i} voor de meting.\n").as_bytes())
+                }),
+            Edit::Title => {
+                let text = String::from_utf8_lossy(&original).replacen(
+                    "title: \"",
+                    &format!("title: \"({i}) "),
+                    1,
+                );
+                std::fs::write(&file, text)
+            }
+        };
         if let Err(e) = appended {
             result = Err(e.to_string());
             break;
