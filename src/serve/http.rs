@@ -23,7 +23,8 @@ use crate::error::Diagnostic;
 
 use super::live;
 
-/// One served output file (HTML with the live-reload script already in).
+/// One served output file, as rendered (the live-reload script and the
+/// error overlay are added to HTML when it is sent).
 #[derive(Debug)]
 pub struct Served {
     pub bytes: Bytes,
@@ -354,11 +355,15 @@ fn output(
 ) -> Response<Body> {
     let html = key.ends_with(".html");
     let errors = html && !snap.errors.is_empty();
-    let bytes = if errors {
-        Bytes::from(live::insert_before_body_end(
-            &f.bytes,
-            &live::overlay_html(&snap.errors),
-        ))
+    // Injected per request, so the served bytes are the engine's own (one
+    // copy of a large site in memory, not two).
+    let bytes = if html {
+        let mut extra = String::new();
+        if errors {
+            extra.push_str(&live::overlay_html(&snap.errors));
+        }
+        extra.push_str(&live::script_tag(f.gen, &shared.instance));
+        Bytes::from(live::insert_before_body_end(&f.bytes, &extra))
     } else {
         f.bytes.clone()
     };

@@ -356,14 +356,7 @@ impl Publisher {
         for (path, o) in &out.updates {
             match o {
                 Some(o) => {
-                    let bytes = if path.ends_with(".html") {
-                        Bytes::from(live::insert_before_body_end(
-                            &o.bytes,
-                            &live::script_tag(gen, &self.shared.instance),
-                        ))
-                    } else {
-                        o.bytes.clone()
-                    };
+                    let bytes = o.bytes.clone();
                     self.snap.files.insert(
                         path.clone(),
                         Arc::new(Served {
