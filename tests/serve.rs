@@ -830,3 +830,64 @@ fn browser_reloads_the_open_page_keeps_scroll_and_swaps_css() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn sub_path_sites_are_served_under_their_base_path() {
+    let site = site_copy();
+    let cfg = site.path().join("kennisbank.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "base_url: \"/\"",
+            "base_url: \"https://example.org/kennisbank/\"",
+        ),
+    )
+    .unwrap();
+    let mut server = Server::start(site.path());
+    assert!(
+        server
+            .log
+            .iter()
+            .any(|l| l.contains(&format!("http://127.0.0.1:{}/kennisbank/", server.port))),
+        "{:?}",
+        server.log
+    );
+    let root = server.get("/");
+    assert_eq!(root.status, 301);
+    assert_eq!(root.headers["location"], "/kennisbank/");
+    let page = server.get("/kennisbank/pilots/alfa/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("href=\"/kennisbank/pilots/bravo/\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("/kennisbank/css/site.css"),
+        "{}",
+        page.body
+    );
+    assert_eq!(server.get("/kennisbank/css/site.css").status, 200);
+    assert_eq!(server.get("/pilots/alfa/").status, 404);
+    let events = Events::connect(
+        server.port,
+        "/__kennisbank/events?path=%2Fkennisbank%2Fpilots%2Falfa%2F&gen=0&inst=x",
+    );
+    // A page from an earlier server run (another instance) reloads at once.
+    events.wait("reload", |d| d.contains("\"all\":true"));
+    let md = site.path().join("content/pilots/alfa.md");
+    std::fs::write(
+        &md,
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .replace("Eerste versie", "Subpadversie"),
+    )
+    .unwrap();
+    events.wait("reload", |d| names(d, "/kennisbank/pilots/alfa/index.html"));
+    assert!(server
+        .get("/kennisbank/pilots/alfa/")
+        .body
+        .contains("Subpadversie"));
+    let _ = server.wait_line("herbouwd");
+}

@@ -253,7 +253,7 @@ impl Engine {
 
     fn apply_inner(&mut self, batch: &Batch, open: &[String]) -> Outcome {
         if self.st.is_none() || self.needs_full {
-            return self.full_then_open(open, true);
+            return self.full_then_open(batch, open, true);
         }
         let changed_config = batch.of_kind(ChangeKind::Config).any(|p| self.reprint(p));
         let theme_files: Vec<PathBuf> = batch
@@ -263,7 +263,7 @@ impl Engine {
             .map(Path::to_path_buf)
             .collect();
         if changed_config || self.structural(batch) {
-            return self.full_then_open(open, changed_config || !theme_files.is_empty());
+            return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
         }
         let mut out = Outcome::new("");
         // Static files that only changed: no rebuild, tell the browser.
@@ -290,7 +290,7 @@ impl Engine {
         if !md.is_empty() {
             match self.body_edit(&md, open) {
                 Some(o) => merge(&mut out, o),
-                None => return self.full_then_open(open, !theme_files.is_empty()),
+                None => return self.full_then_open(batch, open, !theme_files.is_empty()),
             }
         }
         if !theme_files.is_empty() {
@@ -335,10 +335,22 @@ impl Engine {
     // -----------------------------------------------------------------------
     // Full rebuild
 
-    fn full_then_open(&mut self, open: &[String], everything: bool) -> Outcome {
+    fn full_then_open(&mut self, batch: &Batch, open: &[String], everything: bool) -> Outcome {
         let mut out = self.full(everything);
         if self.errors.is_empty() {
-            let first = self.open_items(open);
+            // The open pages and the documents just saved come first.
+            let mut first = self.open_items(open);
+            if let Some(st) = &self.st {
+                for p in batch.of_kind(ChangeKind::Content) {
+                    let rel = p.strip_prefix("content").ok().and_then(Path::to_str);
+                    if let Some(t) = rel.and_then(|r| st.site.by_file.get(&r.replace('\\', "/"))) {
+                        first.push(match *t {
+                            Target::Page(p) => Item::Page(p),
+                            Target::Section(s) => Item::Section(s),
+                        });
+                    }
+                }
+            }
             if !first.is_empty() {
                 if let Err(errs) = self.render_items(&first, &mut out) {
                     self.fail(&mut out, errs);
