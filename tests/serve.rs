@@ -696,6 +696,19 @@ fn incremental_rebuilds_equal_a_full_build() {
         out.rendered
     );
     assert_same(&e, &root, "title edit");
+    // One batch: a body edit and a front-matter edit (the body edit must not
+    // be lost when the batch falls back to a re-parse).
+    w("content/_index.md", &|t| t.replace("testsite", "proefsite"));
+    w("content/pilots/bravo.md", &|t| {
+        t.replace("Pilot Bravo", "Pilot Bravo Twee")
+    });
+    let out = apply(
+        &mut e,
+        &root,
+        &["content/_index.md", "content/pilots/bravo.md"],
+    );
+    assert_eq!(out.kind, "full");
+    assert_same(&e, &root, "mixed batch");
     // A template used only by sections.
     w("themes/mini/templates/section.html", &|t| {
         t.replace("woorden)", "woorden, bijgewerkt)")

@@ -553,19 +553,17 @@ impl Engine {
         let raw_html = st.site.config.markdown.raw_html;
         let mut changed: Vec<Target> = Vec::new();
         let mut later: BTreeSet<Item> = BTreeSet::new();
+        // Read and check every file first: the model is changed only when all
+        // of them are body edits, so a fallback to a full rebuild starts from
+        // the model as it was.
+        let mut files = Vec::new();
         for rel in rels {
             let target = *st.site.by_file.get(rel)?;
             let path = root.join("content").join(rel);
             let file = content::read_source(&path, rel.clone(), &root).ok()?;
-            let (old_file, body_line, title_from_body, this) = match target {
-                Target::Page(p) => {
-                    let pg = &st.site.pages[p];
-                    (&pg.file, pg.body_line, pg.title_from_body, target)
-                }
-                Target::Section(s) => {
-                    let sc = &st.site.sections[s];
-                    (&sc.file, sc.body_line, false, target)
-                }
+            let (old_file, title_from_body) = match target {
+                Target::Page(p) => (&st.site.pages[p].file, st.site.pages[p].title_from_body),
+                Target::Section(s) => (&st.site.sections[s].file, false),
             };
             if old_file.text == file.text {
                 continue;
@@ -578,6 +576,21 @@ impl Engine {
             if title_from_body && first_h1_line(old.body) != first_h1_line(new.body) {
                 return None;
             }
+            files.push((rel, target, file));
+        }
+        for (rel, target, file) in files {
+            let (old_file, body_line, title_from_body, this) = match target {
+                Target::Page(p) => {
+                    let pg = &st.site.pages[p];
+                    (&pg.file, pg.body_line, pg.title_from_body, target)
+                }
+                Target::Section(s) => {
+                    let sc = &st.site.sections[s];
+                    (&sc.file, sc.body_line, false, target)
+                }
+            };
+            let old = frontmatter::split(&old_file.text, &old_file.display).ok()?;
+            let new = frontmatter::split(&file.text, &file.display).ok()?;
             let resolver = &st.resolver;
             let from = rel.as_str();
             let resolve = |dest: &str| resolver.resolve(from, dest);
