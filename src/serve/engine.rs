@@ -80,6 +80,8 @@ pub struct Outcome {
     /// Outputs still queued afterwards.
     pub queued: usize,
     pub elapsed: Duration,
+    /// Time per stage of a re-parse (load, parse, link, summaries).
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 impl Outcome {
@@ -368,7 +370,8 @@ impl Engine {
         // model diff below cannot see that.
         let everything = everything || !self.theme_errors.is_empty();
         self.needs_full = true;
-        match self.load_all() {
+        let loaded = self.load_all(&mut out.phases);
+        match loaded {
             Ok((st, warnings)) => {
                 out.warnings = warnings;
                 self.theme_name = st.site.config.theme.clone();
@@ -394,7 +397,12 @@ impl Engine {
                     _ => None,
                 };
                 self.queue = diff.unwrap_or_else(|| all_items(&st.site));
-                self.st = Some(st);
+                // Freeing a large model takes a while: not on the reload path.
+                if let Some(old) = self.st.replace(st) {
+                    let _ = std::thread::Builder::new()
+                        .name("kennisbank-free".into())
+                        .spawn(move || drop(old));
+                }
                 self.needs_full = false;
                 self.theme_errors.clear();
                 self.set_errors(&mut out, Vec::new());
@@ -406,7 +414,16 @@ impl Engine {
         out
     }
 
-    fn load_all(&mut self) -> Result<(State, Vec<Diagnostic>), BuildFailure> {
+    fn load_all(
+        &mut self,
+        phases: &mut Vec<(&'static str, Duration)>,
+    ) -> Result<(State, Vec<Diagnostic>), BuildFailure> {
+        let mut t = Instant::now();
+        let mut lap = |name: &'static str| {
+            let now = Instant::now();
+            phases.push((name, now - t));
+            t = now;
+        };
         self.fingerprint_all();
         let mut config = crate::site::load_config(&self.opts)?;
         if let Some(origin) = &self.origin {
@@ -417,6 +434,7 @@ impl Engine {
         let loaded = content::load(&self.root, &theme_path);
         let mut parse_diags: Vec<Diagnostic> = loaded.diagnostics.clone();
         let md_files: HashSet<String> = loaded.files.iter().map(|f| f.rel.clone()).collect();
+        lap("load");
         let mut site = parse::parse(
             config,
             loaded,
@@ -425,8 +443,10 @@ impl Engine {
             },
             &mut parse_diags,
         );
+        lap("parse");
         let mut link_diags = Vec::new();
         links::link(&mut site, &mut link_diags);
+        lap("link");
         let mut all: Vec<Diagnostic> = parse_diags.iter().chain(&link_diags).cloned().collect();
         if all.iter().any(Diagnostic::is_error) {
             all.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -440,8 +460,10 @@ impl Engine {
             &site.assets,
         )
         .map_err(|d| BuildFailure { diagnostics: d })?;
+        lap("theme");
         let (summaries, related, related_back, globals, section_summaries) = {
             let r = Renderer::new(&site, &theme);
+            lap("summaries");
             let related: Vec<Vec<PageId>> = (0..site.pages.len())
                 .into_par_iter()
                 .map(|i| r.related(i))
@@ -458,6 +480,7 @@ impl Engine {
                 .collect();
             (r.into_page_summaries(), related, back, globals, sections)
         };
+        lap("related");
         let asset_stamps = site
             .assets
             .iter()
@@ -477,6 +500,7 @@ impl Engine {
             .collect();
         let resolver = Resolver::new(&site, drafts);
         let item_of_path = item_paths(&site);
+        lap("index");
         let asset_sources = site
             .assets
             .iter()

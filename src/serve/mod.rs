@@ -324,8 +324,18 @@ fn report(out: &Outcome, elapsed: Duration, first: bool) {
     } else {
         String::new()
     };
+    let phases = if out.phases.is_empty() {
+        String::new()
+    } else {
+        let p: Vec<String> = out
+            .phases
+            .iter()
+            .map(|(n, d)| format!("{n} {}", d.as_millis()))
+            .collect();
+        format!(" ({})", p.join(", "))
+    };
     println!(
-        "{what} in {} ms: {} gerenderd, {} gewijzigd{queued}",
+        "{what} in {} ms{phases}: {} gerenderd, {} gewijzigd{queued}",
         elapsed.as_millis(),
         out.rendered,
         out.updates.len()
