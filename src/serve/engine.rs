@@ -301,6 +301,16 @@ impl Engine {
         out
     }
 
+    /// After a panic in a rebuild: forget the queue, show `error`, rebuild
+    /// fully on the next change. The served outputs stay as they were.
+    pub fn crashed(&mut self, error: Diagnostic) -> Outcome {
+        let mut out = Outcome::new("full");
+        self.queue.clear();
+        self.needs_full = true;
+        self.fail(&mut out, vec![error]);
+        out
+    }
+
     /// Renders queued outputs, the open pages first, in chunks, until the
     /// queue is empty or `interrupted()` says new changes are waiting.
     pub fn step(&mut self, open: &[String], interrupted: &dyn Fn() -> bool) -> Outcome {

@@ -261,7 +261,8 @@ pub(crate) fn rebuild_loop(
             }
             watch::Next::Batch(batch) => {
                 let start = Instant::now();
-                let out = engine.apply(&batch, &shared.open_paths());
+                let open = shared.open_paths();
+                let out = guarded(&mut engine, |e| e.apply(&batch, &open));
                 report(&out, start.elapsed(), false);
                 publisher.publish(&engine, &out);
                 if out.kind == "full" || out.kind == "body" || out.kind == "template" {
@@ -273,8 +274,11 @@ pub(crate) fn rebuild_loop(
                     let start = Instant::now();
                     let counter = watcher.counter();
                     let seen = counter.load(std::sync::atomic::Ordering::Relaxed);
-                    let out = engine.step(&shared.open_paths(), &|| {
-                        counter.load(std::sync::atomic::Ordering::Relaxed) != seen
+                    let open = shared.open_paths();
+                    let out = guarded(&mut engine, |e| {
+                        e.step(&open, &|| {
+                            counter.load(std::sync::atomic::Ordering::Relaxed) != seen
+                        })
                     });
                     if out.is_visible() {
                         report(&out, start.elapsed(), false);
@@ -284,6 +288,27 @@ pub(crate) fn rebuild_loop(
                     search.maybe_start(&engine, &tx, false);
                 }
             }
+        }
+    }
+}
+
+/// Runs one rebuild step; a panic (a bug, or a template that overflows
+/// Tera) is reported like an error instead of ending the rebuild thread,
+/// and the next change rebuilds from scratch.
+fn guarded(engine: &mut Engine, f: impl FnOnce(&mut Engine) -> Outcome) -> Outcome {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(engine))) {
+        Ok(out) => out,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "onbekende fout".into());
+            engine.crashed(Diagnostic::error(
+                crate::config::CONFIG_FILE,
+                format!("interne fout bij het herbouwen: {what}"),
+            )
+            .hint("sla een bestand opnieuw op om volledig te herbouwen; meld dit als het blijft gebeuren"))
         }
     }
 }
