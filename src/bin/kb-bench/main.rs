@@ -44,6 +44,9 @@ enum Cmd {
         /// Skip the rows with the search index
         #[arg(long)]
         no_search: bool,
+        /// Edits per dev-server latency row (0 skips them)
+        #[arg(long, default_value_t = 20)]
+        edits: usize,
     },
     /// Write a corpus
     Gen {
@@ -84,7 +87,15 @@ fn main() -> anyhow::Result<()> {
             work,
             shared_corpus,
             no_search,
-        } => run(&pages, runs, &work, shared_corpus.as_deref(), no_search)?,
+            edits,
+        } => run(
+            &pages,
+            runs,
+            &work,
+            shared_corpus.as_deref(),
+            no_search,
+            edits,
+        )?,
     }
     Ok(())
 }
@@ -277,12 +288,44 @@ fn dir_size(dir: &Path) -> u64 {
         .sum()
 }
 
+/// Save-to-reload-event latency of the dev server's rebuild machinery.
+fn latency_row(
+    label: &str,
+    n: usize,
+    corpus: &Path,
+    edits: usize,
+    edit: kennisbank::serve::latency::Edit,
+) -> anyhow::Result<Row> {
+    let report = kennisbank::serve::latency::measure_edit(
+        corpus,
+        edits,
+        Duration::from_millis(300),
+        false,
+        edit,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Row {
+        label: label.into(),
+        n,
+        walls: vec![report.percentile(50.0)],
+        rss_kib: 0,
+        phases: Vec::new(),
+        note: format!(
+            "p50 {} ms, p95 {} ms over {} edits (wall column = p50)",
+            report.percentile(50.0).as_millis(),
+            report.percentile(95.0).as_millis(),
+            report.samples.len()
+        ),
+    })
+}
+
 fn run(
     sizes: &[usize],
     runs: usize,
     work: &Path,
     shared: Option<&Path>,
     no_search: bool,
+    edits: usize,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(work)?;
     let work = work.canonicalize()?;
@@ -364,6 +407,24 @@ fn run(
                 index_size as f64 / 1048576.0
             );
             rows.push(search);
+        }
+        if edits > 0 {
+            use kennisbank::serve::latency::Edit;
+            eprintln!("N={n}: dev-server latency …");
+            rows.push(latency_row(
+                "serve: save → reload event, body edit",
+                n,
+                &corpus,
+                edits,
+                Edit::Body,
+            )?);
+            rows.push(latency_row(
+                "serve: save → reload event, title edit",
+                n,
+                &corpus,
+                edits,
+                Edit::Title,
+            )?);
         }
         let _ = std::fs::remove_dir_all(work.join("runs"));
         extras.push(format!(
