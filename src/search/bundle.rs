@@ -1,0 +1,349 @@
+//! Reading a built Pagefind bundle (`<output>/pagefind/`) back: its size on
+//! disk and what a browser downloads to answer one query. The benchmark and
+//! the tests use this; the build itself never does.
+//!
+//! The files are Pagefind 1.6's: `pagefind-entry.json` names the language's
+//! metadata file `pagefind.<hash>.pf_meta`; that, the word index chunks
+//! (`index/*.pf_index`), filter chunks (`filter/*.pf_filter`) and the
+//! per-page fragments (`fragment/*.pf_fragment`) are gzipped, begin with the
+//! signature `pagefind_dcd`, and (except the fragments, which are JSON) hold
+//! CBOR.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::Path;
+
+use minicbor::Decode;
+
+/// The signature Pagefind writes at the start of every compressed file.
+const SIGNATURE: &[u8] = b"pagefind_dcd";
+
+/// Bytes on disk of one bundle, by kind of file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BundleSize {
+    pub files: usize,
+    pub bytes: u64,
+    /// One per page: its text, metadata and filters (JSON).
+    pub fragments: u64,
+    /// Word index chunks.
+    pub index: u64,
+    /// Filter chunks.
+    pub filters: u64,
+    /// `pagefind-entry.json` and the `.pf_meta` file.
+    pub meta: u64,
+    /// JavaScript, CSS and WebAssembly that do not depend on the content.
+    pub code: u64,
+}
+
+/// Sizes of everything under `dir` (the `pagefind/` folder of a build).
+pub fn bundle_size(dir: &Path) -> io::Result<BundleSize> {
+    let mut size = BundleSize::default();
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.map_err(io::Error::other)?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let len = entry.metadata().map_err(io::Error::other)?.len();
+        let name = entry.file_name().to_string_lossy();
+        size.files += 1;
+        size.bytes += len;
+        if name.ends_with(".pf_fragment") {
+            size.fragments += len;
+        } else if name.ends_with(".pf_index") {
+            size.index += len;
+        } else if name.ends_with(".pf_filter") {
+            size.filters += len;
+        } else if name.ends_with(".pf_meta") || name == "pagefind-entry.json" {
+            size.meta += len;
+        } else {
+            size.code += len;
+        }
+    }
+    Ok(size)
+}
+
+/// What a browser fetches for one query on the search page.
+#[derive(Debug, Clone, Default)]
+pub struct QueryCost {
+    /// Pages that contain a word starting with the (stemmed) query words.
+    pub matches: usize,
+    /// Each file fetched (path inside the bundle) and its size in bytes.
+    pub files: Vec<(String, u64)>,
+    pub bytes: u64,
+}
+
+/// The bytes a browser downloads (compressed, as served) to run `query` on
+/// the search page and show the first `shown` results: `pagefind.js` and
+/// `pagefind-worker.js`, `pagefind-entry.json`, the language's WebAssembly
+/// and `.pf_meta`, every
+/// filter chunk (the search page lists the filters with counts), the word
+/// index chunks that cover the query's words, and the fragments of `shown`
+/// result pages.
+///
+/// Which pages come first is approximated by the number of occurrences of
+/// the query words (Pagefind ranks with BM25 and word weights); fragments
+/// are of similar size, so the total hardly depends on it. The browser test
+/// checks this figure against what Chromium actually downloads.
+pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost> {
+    let mut cost = QueryCost::default();
+    let fetch = |cost: &mut QueryCost, rel: &str| -> io::Result<()> {
+        let len = std::fs::metadata(dir.join(rel))?.len();
+        cost.files.push((rel.to_string(), len));
+        cost.bytes += len;
+        Ok(())
+    };
+    fetch(&mut cost, "pagefind.js")?;
+    // Pagefind runs its WebAssembly in a worker where the browser has them.
+    fetch(&mut cost, "pagefind-worker.js")?;
+    fetch(&mut cost, "pagefind-entry.json")?;
+    let entry: Entry = serde_json::from_slice(&std::fs::read(dir.join("pagefind-entry.json"))?)
+        .map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("pagefind-entry.json: {e}"),
+            )
+        })?;
+    let (lang, language) = entry
+        .languages
+        .iter()
+        .max_by_key(|(_, l)| l.page_count)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "pagefind-entry.json: geen talen",
+            )
+        })?;
+    match &language.wasm {
+        Some(w) => fetch(&mut cost, &format!("wasm.{w}.pagefind"))?,
+        None => fetch(&mut cost, "wasm.unknown.pagefind")?,
+    }
+    let meta_rel = format!("pagefind.{}.pf_meta", language.hash);
+    fetch(&mut cost, &meta_rel)?;
+    let meta: MetaIndex = decode(&read_compressed(&dir.join(&meta_rel))?)?;
+    for f in &meta.filters {
+        fetch(&mut cost, &format!("filter/{}.pf_filter", f.hash))?;
+    }
+
+    // Pages and occurrences of every word that starts with a query term.
+    let mut hits: BTreeMap<usize, usize> = BTreeMap::new();
+    for term in query_terms(query, lang) {
+        for chunk in meta.index_chunks.iter().filter(|c| chunk_covers(c, &term)) {
+            let rel = format!("index/{}.pf_index", chunk.hash);
+            if !cost.files.iter().any(|(f, _)| *f == rel) {
+                fetch(&mut cost, &rel)?;
+            }
+            let index: WordIndex = decode(&read_compressed(&dir.join(&rel))?)?;
+            for word in index.words.iter().filter(|w| w.word.starts_with(&term)) {
+                let lists = std::iter::once(&word.pages)
+                    .chain(word.additional_variants.iter().map(|v| &v.pages));
+                for pages in lists {
+                    let mut page = 0;
+                    for p in pages {
+                        page += p.page_number; // delta-encoded
+                        *hits.entry(page).or_default() += p.locs.len() + p.meta_locs.len();
+                    }
+                }
+            }
+        }
+    }
+    cost.matches = hits.len();
+    let mut ranked: Vec<(usize, usize)> = hits.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut groups_seen = Vec::new();
+    for (page, _) in ranked.into_iter().take(shown) {
+        let Some(p) = meta.pages.get(page) else {
+            continue;
+        };
+        // With `max_fragments`, pages share group files: fetched once.
+        let rel = if p.group_hash.is_empty() {
+            format!("fragment/{}.pf_fragment", p.hash)
+        } else if groups_seen.contains(&p.group_hash) {
+            continue;
+        } else {
+            groups_seen.push(p.group_hash.clone());
+            format!("fragment/{}.pf_fragment", p.group_hash)
+        };
+        fetch(&mut cost, &rel)?;
+    }
+    Ok(cost)
+}
+
+/// The query words as Pagefind looks them up: lower case, letters and digits
+/// only, diacritics folded, stemmed for the index language.
+pub fn query_terms(query: &str, lang: &str) -> Vec<String> {
+    let stemmer = stemmer_for(lang);
+    query
+        .split_whitespace()
+        .map(|w| {
+            let folded: String = deunicode::deunicode(&w.to_lowercase())
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            match &stemmer {
+                Some(s) => s.stem(&folded).into_owned(),
+                None => folded,
+            }
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn stemmer_for(lang: &str) -> Option<pagefind_stem::Stemmer> {
+    use pagefind_stem::{Algorithm, Stemmer};
+    let algorithm = match lang.split('-').next().unwrap_or("") {
+        "nl" => Algorithm::Dutch,
+        "en" => Algorithm::English,
+        "de" => Algorithm::German,
+        "fr" => Algorithm::French,
+        _ => return None,
+    };
+    Some(Stemmer::create(algorithm))
+}
+
+/// Chunk boundaries are shortened to the shortest distinguishing prefix, so
+/// a term is covered when it sorts between them or extends one of them.
+fn chunk_covers(chunk: &MetaChunk, term: &str) -> bool {
+    let after_from = term >= chunk.from.as_str() || chunk.from.starts_with(term);
+    let before_to = term <= chunk.to.as_str() || term.starts_with(chunk.to.as_str());
+    after_from && before_to
+}
+
+/// Reads a compressed bundle file and strips the signature.
+pub fn read_compressed(path: &Path) -> io::Result<Vec<u8>> {
+    decompress(&std::fs::read(path)?)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+/// Unzips the contents of a compressed bundle file and strips the signature.
+pub fn decompress(bytes: &[u8]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+    match out.strip_prefix(SIGNATURE) {
+        Some(rest) => Ok(rest.to_vec()),
+        None => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "geen Pagefind-bestand",
+        )),
+    }
+}
+
+/// The JSON of one page's fragment (`url`, `content`, `meta`, `filters`, ...)
+/// from the bytes of its `.pf_fragment` file.
+pub fn fragment(bytes: &[u8]) -> io::Result<serde_json::Value> {
+    serde_json::from_slice(&decompress(bytes)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+fn decode<'b, T: Decode<'b, ()>>(bytes: &'b [u8]) -> io::Result<T> {
+    minicbor::decode(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+}
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    languages: BTreeMap<String, EntryLanguage>,
+}
+
+#[derive(serde::Deserialize)]
+struct EntryLanguage {
+    hash: String,
+    wasm: Option<String>,
+    page_count: usize,
+}
+
+// The CBOR structures, as Pagefind 1.6 encodes them (fields by index; the
+// ones not needed here are skipped by the decoder).
+
+#[derive(Decode)]
+struct MetaIndex {
+    #[n(1)]
+    pages: Vec<MetaPage>,
+    #[n(2)]
+    index_chunks: Vec<MetaChunk>,
+    #[n(3)]
+    filters: Vec<MetaFilter>,
+}
+
+#[derive(Decode)]
+struct MetaPage {
+    #[n(0)]
+    hash: String,
+    #[n(2)]
+    group_hash: String,
+}
+
+#[derive(Decode)]
+struct MetaChunk {
+    #[n(0)]
+    from: String,
+    #[n(1)]
+    to: String,
+    #[n(2)]
+    hash: String,
+}
+
+#[derive(Decode)]
+struct MetaFilter {
+    #[n(1)]
+    hash: String,
+}
+
+#[derive(Decode)]
+struct WordIndex {
+    #[n(0)]
+    words: Vec<PackedWord>,
+}
+
+#[derive(Decode)]
+struct PackedWord {
+    #[n(0)]
+    word: String,
+    #[n(1)]
+    pages: Vec<PackedPage>,
+    #[n(2)]
+    additional_variants: Vec<PackedVariant>,
+}
+
+#[derive(Decode)]
+struct PackedVariant {
+    #[n(1)]
+    pages: Vec<PackedPage>,
+}
+
+#[derive(Decode)]
+struct PackedPage {
+    #[n(0)]
+    page_number: usize,
+    #[n(1)]
+    locs: Vec<i32>,
+    #[n(2)]
+    meta_locs: Vec<i32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_terms_are_folded_and_stemmed_like_the_index() {
+        assert_eq!(query_terms("Werkgevers", "nl"), vec!["werkgever"]);
+        assert_eq!(
+            query_terms("geïnformeerd", "nl"),
+            query_terms("geinformeerd", "nl")
+        );
+        assert_eq!(query_terms("  taal, ", "nl"), vec!["taal"]);
+    }
+
+    #[test]
+    fn chunk_bounds_are_prefixes() {
+        let chunk = MetaChunk {
+            from: "apr".into(),
+            to: "b".into(),
+            hash: String::new(),
+        };
+        assert!(chunk_covers(&chunk, "apricot"));
+        assert!(chunk_covers(&chunk, "banana"));
+        assert!(chunk_covers(&chunk, "ap"));
+        assert!(!chunk_covers(&chunk, "cherry"));
+        assert!(!chunk_covers(&chunk, "apple"));
+    }
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// The search index in Chromium, as a reader's browser uses it.
+//
+//   node search-index.mjs <site-url> <plan.json>
+//     Runs the plan's queries through Pagefind's JS API (the bundle the build
+//     wrote, at <site-url>pagefind/pagefind.js, with its default settings) and
+//     opens the plan's search-page URLs, then prints what it saw as JSON on
+//     stdout. tests/search.rs makes the assertions.
+//     plan: {"queries": [{"term": "taal" | null, "filters": {...}}],
+//            "ui": ["zoeken/?q=taal", ...]}
+//
+//   node search-index.mjs <site-url> --measure <query> [shown=5]
+//     Prints the bytes Chromium downloads from pagefind/ to load the search,
+//     list the filters, run <query> and show the first <shown> results.
+//
+// Requests to other origins are blocked and reported ("foreign").
+import { readFileSync } from "node:fs";
+import { launch, join, sameOriginOnly } from "./lib.mjs";
+
+const [site, mode, arg, shownArg] = process.argv.slice(2);
+if (!site || !mode) {
+  console.error("usage: node search-index.mjs <site-url> <plan.json> | --measure <query> [shown]");
+  process.exit(2);
+}
+
+// Runs in the page: Pagefind from the bundle, default options (so the result
+// URLs show which base path Pagefind derives from where pagefind.js lives).
+async function engine({ bundle, queries }) {
+  const pf = await import(bundle);
+  await pf.init();
+  const out = [];
+  for (const q of queries) {
+    const r = await pf.search(q.term, q.filters ? { filters: q.filters } : {});
+    const data = await Promise.all(r.results.map((x) => x.data()));
+    out.push({
+      term: q.term,
+      filters: q.filters || null,
+      results: data.map((d) => ({
+        url: d.url,
+        title: d.meta && d.meta.title,
+        meta: d.meta,
+        filters: d.filters,
+        excerpt: d.excerpt.replace(/<[^>]+>/g, ""),
+      })),
+    });
+  }
+  return out;
+}
+
+const browser = await launch();
+const foreign = [];
+let exitCode = 0;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await sameOriginOnly(context, site, foreign);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  const bundle = join(site, "pagefind/pagefind.js");
+
+  if (mode === "--measure") {
+    const query = arg || "begeleiding";
+    const shown = Number(shownArg || 5);
+    const fetched = [];
+    context.on("requestfinished", async (req) => {
+      if (!req.url().includes("/pagefind/")) return;
+      const sizes = await req.sizes().catch(() => null);
+      fetched.push({ url: req.url(), bytes: sizes ? sizes.responseBodySize : 0 });
+    });
+    await page.goto(join(site, "404.html"));
+    const matches = await page.evaluate(
+      async ({ bundle, query, shown }) => {
+        const pf = await import(bundle);
+        await pf.init();
+        await pf.filters();
+        const r = await pf.search(query);
+        await Promise.all(r.results.slice(0, shown).map((x) => x.data()));
+        return r.results.length;
+      },
+      { bundle, query, shown },
+    );
+    await page.waitForTimeout(500); // let requestfinished handlers settle
+    const files = fetched.map((f) => ({ path: new URL(f.url).pathname.replace(/^.*\/pagefind\//, ""), bytes: f.bytes }));
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    console.log(JSON.stringify({ query, shown, matches, bytes, files, foreign, errors }, null, 1));
+  } else {
+    const plan = JSON.parse(readFileSync(mode, "utf8"));
+    // Any page of the site will do as the origin for the API calls.
+    await page.goto(join(site, "404.html"));
+    const engineResults = await page.evaluate(engine, { bundle, queries: plan.queries || [] });
+
+    const ui = [];
+    for (const path of plan.ui || []) {
+      const resp = await page.goto(join(site, path));
+      const shown = await page
+        .waitForSelector("#search-results li", { timeout: 15000 })
+        .then(() => true, () => false);
+      const status = ((await page.textContent("#search-status").catch(() => "")) || "").trim();
+      const links = await page.$$eval("#search-results li h2 a", (as) => as.map((a) => a.getAttribute("href")));
+      const checked = await page.$$eval("#search-filter-groups input:checked", (bs) => bs.map((b) => `${b.name}=${b.value}`));
+      const item = { path, http: resp ? resp.status() : 0, shown, status, links, checked };
+      if (links.length) {
+        const target = await page.goto(new URL(links[0], page.url()).href);
+        item.first = {
+          url: page.url(),
+          http: target ? target.status() : 0,
+          h1: ((await page.textContent("h1").catch(() => "")) || "").trim(),
+        };
+      }
+      ui.push(item);
+    }
+    console.log(JSON.stringify({ engine: engineResults, ui, foreign, errors }, null, 1));
+  }
+  await context.close();
+} catch (e) {
+  console.error(e && e.stack ? e.stack : String(e));
+  exitCode = 1;
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);

@@ -1,0 +1,736 @@
+//! Search, end to end: the index `kennisbank build` writes, used the way a
+//! reader's browser uses it.
+//!
+//! - The repository's own site is built with the real binary, served over
+//!   HTTP on 127.0.0.1 by a tiny static server, and searched in headless
+//!   Chromium (`tests/browser/search-index.mjs`, through Pagefind's JS API and
+//!   the search page), at the root and under a sub-path (`/kennisbank/`).
+//! - A small generated site checks Dutch stemming and diacritic folding
+//!   (`werkgevers` finds a page that only says `werkgever`; `geinformeerd`
+//!   finds `geïnformeerd`) and that menus, footers and related-links lists are
+//!   not indexed.
+//!
+//! Expected results are derived from the site model, not hard-coded.
+//! The browser tests need `npm ci --prefix tests/browser` (playwright-core)
+//! and Debian's `/usr/bin/chromium`; without them they fail saying so.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use kennisbank::model::Site;
+use kennisbank::search::{bundle, indexed_pages};
+use kennisbank::site::{build_in_memory, BuildOptions, Built};
+use serde_json::{json, Value};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn browser_dir() -> PathBuf {
+    repo().join("tests/browser")
+}
+
+fn require_browser_tools() {
+    let dep = browser_dir().join("node_modules/playwright-core");
+    assert!(
+        dep.is_dir(),
+        "{} is missing: run `npm ci --prefix tests/browser` first",
+        dep.display()
+    );
+}
+
+/// Builds `root` with the real binary into `out`.
+fn build_with_binary(root: &Path, out: &Path, base_url: Option<&str>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kennisbank"));
+    cmd.arg("build")
+        .arg("--root")
+        .arg(root)
+        .arg("--output")
+        .arg(out);
+    if let Some(url) = base_url {
+        cmd.arg("--base-url").arg(url);
+    }
+    let run = cmd.output().expect("run kennisbank build");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "kennisbank build failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The build reports the index (src/cli.rs prints SearchStats).
+    assert!(
+        stdout.contains("zoekindex:"),
+        "no search index line in the build output:\n{stdout}"
+    );
+}
+
+/// The site model (no index), for deriving what searches must find.
+fn model(root: &Path) -> Built {
+    let opts = BuildOptions {
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
+    match build_in_memory(&opts) {
+        Ok(b) => b,
+        Err(e) => panic!(
+            "{} kan niet gebouwd worden: {:?}",
+            root.display(),
+            e.diagnostics
+        ),
+    }
+}
+
+fn url_of(site: &Site, rel: &str) -> String {
+    let page = site
+        .pages
+        .iter()
+        .find(|p| p.file.rel == rel)
+        .unwrap_or_else(|| panic!("no page content/{rel}"));
+    format!("/{}", page.path)
+}
+
+// ---- Chromium ---------------------------------------------------------------------
+
+/// Runs `search-index.mjs` with a plan and returns what it saw.
+fn browse(site_url: &str, plan: &Value) -> Value {
+    require_browser_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("plan.json");
+    std::fs::write(&plan_file, plan.to_string()).unwrap();
+    let out = run_node(&[site_url, plan_file.to_str().unwrap()]);
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("search-index.mjs printed no JSON ({e}):\n{out}"))
+}
+
+/// `node tests/browser/search-index.mjs <args>`, killed after two minutes.
+fn run_node(args: &[&str]) -> String {
+    let mut child = Command::new("node")
+        .current_dir(browser_dir())
+        .arg("search-index.mjs")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node (is Node.js installed?)");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("search-index.mjs took more than two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "search-index.mjs failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn urls(results: &Value) -> Vec<String> {
+    results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn engine<'a>(seen: &'a Value, term: &str) -> &'a Value {
+    seen["engine"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["term"].as_str() == Some(term) || (term.is_empty() && e["term"].is_null()))
+        .unwrap_or_else(|| panic!("no engine result for {term:?}"))
+}
+
+fn assert_clean(seen: &Value) {
+    assert_eq!(seen["foreign"], json!([]), "requests to another origin");
+    assert_eq!(seen["errors"], json!([]), "JavaScript errors in the page");
+}
+
+/// The bundled site at `prefix` ("/" or "/kennisbank/"): engine and search page.
+fn check_bundled_site(prefix: &str) {
+    let built = model(&repo());
+    let site = &built.site;
+    let indexed: BTreeSet<usize> = indexed_pages(&built.files).into_iter().collect();
+    let begeleiding = url_of(site, "pilots/intensieve-begeleiding.md");
+    let conclusies: BTreeSet<String> = indexed
+        .iter()
+        .filter(|&&id| site.pages[id].soort.as_deref() == Some("conclusie"))
+        .map(|&id| format!("/{}", site.pages[id].path))
+        .collect();
+    assert!(
+        !conclusies.is_empty(),
+        "the bundled site has no pages with soort conclusie"
+    );
+    // Pages whose body says "werkgever" (singular) must be found by the plural.
+    let singular: BTreeSet<String> = indexed
+        .iter()
+        .filter(|&&id| {
+            has_word(
+                kennisbank::parse::body_of(&site.pages[id].file),
+                "werkgever",
+            )
+        })
+        .map(|&id| format!("/{}", site.pages[id].path))
+        .collect();
+    assert!(
+        !singular.is_empty(),
+        "no page of the bundled site says 'werkgever'"
+    );
+
+    let server = Server::start(prefix);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    let base_url = (prefix != "/").then(|| format!("{}{}", server.origin(), prefix));
+    build_with_binary(&repo(), &out, base_url.as_deref());
+    server.serve(&out);
+    let site_url = format!("{}{}", server.origin(), prefix);
+
+    let seen = browse(
+        &site_url,
+        &json!({
+            "queries": [
+                {"term": "begeleiding"},
+                {"term": "werkgevers"},
+                {"term": null, "filters": {"soort": "conclusie"}},
+            ],
+            "ui": ["zoeken/?q=taal", "zoeken/?q=begeleiding&soort=pilot"],
+        }),
+    );
+    assert_clean(&seen);
+    let with_prefix = |u: &str| format!("{}{}", prefix.trim_end_matches('/'), u);
+
+    // `begeleiding` finds the Intensieve Begeleiding pilot, near the top.
+    let found = urls(engine(&seen, "begeleiding"));
+    let rank = found.iter().position(|u| *u == with_prefix(&begeleiding));
+    assert!(
+        rank.is_some_and(|r| r < 5),
+        "begeleiding: {begeleiding} not among the first 5 results: {found:?}"
+    );
+    // Every result URL carries the deployment's base path.
+    assert!(
+        found.iter().all(|u| u.starts_with(prefix)),
+        "result URLs without {prefix}: {found:?}"
+    );
+
+    let found: BTreeSet<String> = urls(engine(&seen, "werkgevers")).into_iter().collect();
+    let missing: Vec<&String> = singular
+        .iter()
+        .filter(|u| !found.contains(&with_prefix(u)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "werkgevers misses pages that say werkgever: {missing:?}"
+    );
+
+    // Filtering on soort = conclusie leaves exactly the conclusions.
+    let filtered = engine(&seen, "");
+    let got: BTreeSet<String> = urls(filtered).into_iter().collect();
+    let want: BTreeSet<String> = conclusies.iter().map(|u| with_prefix(u)).collect();
+    assert_eq!(got, want, "soort = conclusie");
+    for r in filtered["results"].as_array().unwrap() {
+        assert_eq!(r["filters"]["soort"], json!(["conclusie"]), "{}", r["url"]);
+        assert!(
+            r["meta"]["title"].is_string(),
+            "result without a title: {r}"
+        );
+    }
+
+    // The search page opened with ?q=taal shows results that lead to pages.
+    for ui in seen["ui"].as_array().unwrap() {
+        let path = ui["path"].as_str().unwrap();
+        assert_eq!(ui["http"], 200, "{path}");
+        assert_eq!(ui["shown"], true, "{path} shows no results: {ui}");
+        let links = ui["links"].as_array().unwrap();
+        assert!(
+            links
+                .iter()
+                .all(|l| l.as_str().unwrap().starts_with(prefix)),
+            "{path}: result links without {prefix}: {links:?}"
+        );
+        let first = &ui["first"];
+        assert_eq!(
+            first["http"], 200,
+            "{path}: the first result does not open: {first}"
+        );
+        assert!(
+            !first["h1"].as_str().unwrap().is_empty(),
+            "{path}: the first result has no <h1>"
+        );
+    }
+    let pilots = &seen["ui"][1];
+    assert_eq!(
+        pilots["checked"],
+        json!(["soort=pilot"]),
+        "the soort filter from the URL is checked"
+    );
+    assert!(
+        pilots["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().starts_with(&with_prefix(&begeleiding))),
+        "begeleiding&soort=pilot does not list {begeleiding}: {pilots}"
+    );
+}
+
+#[test]
+fn search_in_chromium_at_the_root() {
+    check_bundled_site("/");
+}
+
+#[test]
+fn search_in_chromium_under_a_sub_path() {
+    check_bundled_site("/kennisbank/");
+}
+
+#[test]
+fn dutch_stemming_and_diacritics_in_chromium() {
+    let site = TestSite::new();
+    let server = Server::start("/");
+    let out = site.dir.path().join("public");
+    build_with_binary(site.root(), &out, None);
+    server.serve(&out);
+    let seen = browse(
+        &format!("{}/", server.origin()),
+        &json!({"queries": [{"term": "werkgevers"}, {"term": "geinformeerd"}, {"term": "Inhoudswoordalfa"}]}),
+    );
+    assert_clean(&seen);
+    let alfa = "/notities/alfa/".to_string();
+    assert!(!site.read("content/notities/alfa.md").contains("werkgevers"));
+    assert_eq!(
+        urls(engine(&seen, "werkgevers")),
+        vec![alfa.clone()],
+        "werkgevers finds the page saying werkgever"
+    );
+    assert_eq!(
+        urls(engine(&seen, "geinformeerd")),
+        vec![alfa.clone()],
+        "geinformeerd finds geïnformeerd"
+    );
+    let hit = &engine(&seen, "geinformeerd")["results"][0];
+    assert!(
+        hit["excerpt"].as_str().unwrap().contains("geïnformeerd"),
+        "excerpt keeps the diaeresis: {hit}"
+    );
+    assert_eq!(hit["meta"]["title"], "Werkgever in de regio");
+}
+
+// ---- The index itself (no browser) -----------------------------------------------
+
+#[test]
+fn chrome_is_not_indexed_and_metadata_and_filters_are() {
+    let site = TestSite::new();
+    let built = model_with_search(site.root());
+    let page = built
+        .files
+        .iter()
+        .find(|f| f.path == "notities/alfa/index.html")
+        .expect("alfa rendered");
+    let html = String::from_utf8_lossy(&page.bytes);
+    // The themed page does carry the chrome ...
+    for chrome in [
+        "Menuwoordje",
+        "Sitetitelwoord",
+        "Betapaginatitel",
+        "Thuispaginawoord",
+    ] {
+        assert!(
+            html.contains(chrome),
+            "the rendered page lacks {chrome}: the test proves nothing"
+        );
+    }
+    // ... but the page's index record holds only its content.
+    let fragments = fragments(&built);
+    let alfa = fragments
+        .iter()
+        .find(|f| f["url"] == "/notities/alfa/")
+        .expect("alfa indexed");
+    let content = alfa["content"].as_str().unwrap();
+    assert!(
+        content.contains("Inhoudswoordalfa") && content.contains("geïnformeerd"),
+        "{content}"
+    );
+    assert!(
+        content.contains("Bemiddelaars"),
+        "field values are indexed: {content}"
+    );
+    for chrome in [
+        "Menuwoordje",
+        "Sitetitelwoord",
+        "Betapaginatitel",
+        "Thuispaginawoord",
+    ] {
+        assert!(
+            !content.contains(chrome),
+            "chrome text {chrome:?} was indexed: {content}"
+        );
+    }
+    assert_eq!(alfa["meta"]["title"], "Werkgever in de regio");
+    assert_eq!(
+        alfa["meta"]["description"],
+        "Een pagina over één werkgever."
+    );
+    assert_eq!(alfa["meta"]["section"], "Notities");
+    assert_eq!(alfa["meta"]["date"], "2024-03-01");
+    assert_eq!(alfa["filters"]["soort"], json!(["notitie"]));
+    assert_eq!(alfa["filters"]["thema"], json!(["arbeidsmarkt", "regio"]));
+    // Only content pages: not the home page, sections or term lists.
+    let indexed: BTreeSet<&str> = fragments
+        .iter()
+        .map(|f| f["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        indexed,
+        BTreeSet::from(["/notities/alfa/", "/notities/beta/"])
+    );
+
+    let stats = built.report.search.expect("search stats");
+    assert_eq!(stats.pages, 2);
+    assert!(stats.words > 20, "{stats:?}");
+}
+
+#[test]
+fn the_bundle_has_the_dutch_browser_files() {
+    let site = TestSite::new();
+    let built = model_with_search(site.root());
+    let names: BTreeSet<&str> = built
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| p.starts_with("pagefind/"))
+        .collect();
+    for want in [
+        "pagefind/pagefind.js",
+        "pagefind/pagefind-worker.js",
+        "pagefind/pagefind-highlight.js",
+        "pagefind/pagefind-entry.json",
+        "pagefind/wasm.nl.pagefind",
+    ] {
+        assert!(names.contains(want), "{want} missing from {names:?}");
+    }
+    let entry = built
+        .files
+        .iter()
+        .find(|f| f.path == "pagefind/pagefind-entry.json")
+        .unwrap();
+    let entry: Value = serde_json::from_slice(&entry.bytes).unwrap();
+    assert_eq!(entry["languages"]["nl"]["wasm"], "nl", "{entry}");
+    assert_eq!(entry["languages"]["nl"]["page_count"], 2, "{entry}");
+}
+
+#[test]
+fn query_cost_counts_what_the_browser_fetches() {
+    let site = TestSite::new();
+    let dir = tempfile::tempdir().unwrap();
+    build_with_binary(site.root(), dir.path(), None);
+    let bundle_dir = dir.path().join("pagefind");
+    let cost = bundle::query_cost(&bundle_dir, "werkgevers", 5).unwrap();
+    let files: Vec<&str> = cost.files.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(cost.matches, 1, "{files:?}");
+    assert!(
+        files.contains(&"pagefind.js") && files.contains(&"wasm.nl.pagefind"),
+        "{files:?}"
+    );
+    assert_eq!(
+        files.iter().filter(|f| f.starts_with("fragment/")).count(),
+        1,
+        "{files:?}"
+    );
+    assert!(files.iter().any(|f| f.starts_with("index/")), "{files:?}");
+    assert_eq!(cost.bytes, cost.files.iter().map(|(_, n)| n).sum::<u64>());
+    let size = bundle::bundle_size(&bundle_dir).unwrap();
+    assert!(
+        size.bytes > cost.bytes && size.fragments > 0 && size.index > 0,
+        "{size:?}"
+    );
+}
+
+/// Prints the cost of a query on any built site, for benchmarks:
+/// `KB_BUNDLE=<output>/pagefind KB_QUERY=begeleiding cargo test --test search -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn print_query_cost() {
+    let dir =
+        PathBuf::from(std::env::var("KB_BUNDLE").expect("set KB_BUNDLE to a pagefind/ folder"));
+    let query = std::env::var("KB_QUERY").unwrap_or_else(|_| "begeleiding".into());
+    let cost = bundle::query_cost(&dir, &query, 5).unwrap();
+    for (f, n) in &cost.files {
+        println!("{n:>9}  {f}");
+    }
+    println!(
+        "{:>9}  total for {query:?} ({} matching pages)",
+        cost.bytes, cost.matches
+    );
+    println!("{:?}", bundle::bundle_size(&dir).unwrap());
+}
+
+fn model_with_search(root: &Path) -> Built {
+    let opts = BuildOptions {
+        root: root.to_path_buf(),
+        search: true,
+        ..Default::default()
+    };
+    match build_in_memory(&opts) {
+        Ok(b) => b,
+        Err(e) => panic!("build failed: {:?}", e.diagnostics),
+    }
+}
+
+fn fragments(built: &Built) -> Vec<Value> {
+    built
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("pagefind/fragment/"))
+        .map(|f| bundle::fragment(&f.bytes).unwrap())
+        .collect()
+}
+
+fn has_word(text: &str, word: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+// ---- A small site with the default theme -------------------------------------------
+
+/// Two pages in one section, sharing a theme term (so each page lists the
+/// other as related), with words that occur only in the chrome: the site
+/// title, a menu item, the home page title.
+struct TestSite {
+    dir: tempfile::TempDir,
+}
+
+impl TestSite {
+    fn new() -> TestSite {
+        let dir = tempfile::tempdir().unwrap();
+        let site = TestSite { dir };
+        copy_dir(
+            &repo().join("themes/default"),
+            &site.root().join("themes/default"),
+        );
+        site.write(
+            "kennisbank.yaml",
+            r#"title: "Sitetitelwoord"
+description: "Een testsite."
+language: nl
+taxonomies:
+  - name: thema
+    title: Thema
+menu:
+  - title: Menuwoordje
+    url: "@/notities/_index.md"
+search:
+  filters: [soort, thema]
+"#,
+        );
+        site.write(
+            "content/_index.md",
+            "---\ntitle: Thuispaginawoord\n---\n\nWelkom.\n",
+        );
+        site.write(
+            "content/notities/_index.md",
+            "---\ntitle: Notities\nsoort: notitie\nschema:\n  betrokkenen: {type: list}\n---\n\nAlle notities.\n",
+        );
+        site.write(
+            "content/notities/alfa.md",
+            "---\ntitle: Werkgever in de regio\ndescription: Een pagina over één werkgever.\ndate: 2024-03-01\n\
+             thema: [arbeidsmarkt, regio]\nbetrokkenen: [Bemiddelaars]\nweight: 1\n---\n\n\
+             De werkgever is goed geïnformeerd over de regeling. Inhoudswoordalfa.\n\n\
+             ## Tweede kop\n\nMeer tekst over de aanpak.\n",
+        );
+        site.write(
+            "content/notities/beta.md",
+            "---\ntitle: Betapaginatitel\nthema: [arbeidsmarkt]\nweight: 2\n---\n\n\
+             Over studenten. Zie [alfa](@/notities/alfa.md).\n",
+        );
+        site
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+// ---- A tiny static file server (127.0.0.1 only, stops when dropped) --------------
+
+/// Serves a folder under a path prefix; anything outside the prefix is a 404,
+/// so a URL that forgets the base path fails like it would on a real host.
+/// The port is known before the folder exists (the sub-path build needs it).
+struct Server {
+    port: u16,
+    root: Arc<std::sync::Mutex<Option<PathBuf>>>,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(prefix: &str) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let root: Arc<std::sync::Mutex<Option<PathBuf>>> = Arc::default();
+        let (flag, served, prefix) = (stop.clone(), root.clone(), prefix.to_string());
+        let handle = std::thread::spawn(move || {
+            // Bounded: never outlives the test run by more than this.
+            let deadline = Instant::now() + Duration::from_secs(10 * 60);
+            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let root = served.lock().unwrap().clone();
+                        let prefix = prefix.clone();
+                        std::thread::spawn(move || {
+                            if let Some(root) = root {
+                                let _ = respond(stream, &root, &prefix);
+                            }
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server {
+            port,
+            root,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn serve(&self, dir: &Path) {
+        *self.root.lock().unwrap() = Some(dir.to_path_buf());
+    }
+
+    fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn respond(mut stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
+            break;
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("");
+    let target = parts.next().unwrap_or("/");
+    let path = percent_decode(target.split(['?', '#']).next().unwrap_or("/"));
+    let file = path.strip_prefix(prefix).and_then(|rest| {
+        let mut file = root.to_path_buf();
+        for seg in rest.split('/').filter(|s| !s.is_empty()) {
+            if seg == ".." || seg.contains('\\') {
+                return None;
+            }
+            file.push(seg);
+        }
+        if file.is_dir() {
+            file.push("index.html");
+        }
+        Some(file)
+    });
+    let body = file
+        .as_ref()
+        .filter(|_| method == "GET" || method == "HEAD")
+        .and_then(|f| std::fs::read(f).ok());
+    let (status, ctype, body) = match (body, &file) {
+        (Some(bytes), Some(f)) => ("200 OK", content_type(f), bytes),
+        _ => (
+            "404 Not Found",
+            "text/html; charset=utf-8",
+            std::fs::read(root.join("404.html")).unwrap_or_default(),
+        ),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    if method != "HEAD" {
+        stream.write_all(&body)?;
+    }
+    stream.flush()
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        "xml" => "application/xml",
+        _ => "application/octet-stream",
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) =
+                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or(""), 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
