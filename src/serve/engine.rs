@@ -11,8 +11,10 @@
 //!   related to them or linking to them, the feed);
 //! - **template edit**: reload the theme, queue the outputs whose template
 //!   uses the changed one;
-//! - **full**: config, front matter, added/removed/renamed files and folders:
-//!   load, parse and link everything again, queue every output.
+//! - **re-parse**: front matter, added/removed/renamed files and folders,
+//!   config: load, parse and link everything again; when the documents are
+//!   the same as before (a front-matter edit), queue only the outputs whose
+//!   inputs changed (see `changed_items`), else every output.
 //!
 //! Queued outputs are rendered in small chunks by [`Engine::step`], the pages
 //! open in a browser first, and each chunk is published as soon as it is
@@ -1219,11 +1221,4 @@ fn item_paths(site: &Site) -> HashMap<String, Item> {
         }
     }
     m
-}
-
-/// Everything rendered for `site`, as `build` would write it (for tests).
-pub fn paths_sorted(outputs: &HashMap<String, Out>) -> Vec<&str> {
-    let mut v: Vec<&str> = outputs.keys().map(String::as_str).collect();
-    v.sort_unstable();
-    v
 }
