@@ -922,3 +922,36 @@ fn sub_path_sites_are_served_under_their_base_path() {
         .contains("Subpadversie"));
     let _ = server.wait_line("herbouwd");
 }
+
+#[test]
+fn safe_write_with_the_file_briefly_gone_is_one_rebuild_without_errors() {
+    let site = site_copy();
+    let server = Server::start(site.path());
+    let events = server.events();
+    let dir = site.path().join("content/pilots");
+    let md = dir.join("alfa.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    // JetBrains: write a temp file, move the old file away, (pause), move the
+    // temp file into place, delete the old one.
+    std::fs::write(
+        dir.join("alfa.md___jb_tmp___"),
+        text.replace("Eerste versie", "Veilige versie"),
+    )
+    .unwrap();
+    std::fs::rename(&md, dir.join("alfa.md___jb_old___")).unwrap();
+    std::thread::sleep(Duration::from_millis(70));
+    std::fs::rename(dir.join("alfa.md___jb_tmp___"), &md).unwrap();
+    std::fs::remove_file(dir.join("alfa.md___jb_old___")).unwrap();
+    let seen = events.drain(Duration::from_millis(800));
+    let reloads = seen
+        .iter()
+        .filter(|(e, d)| e == "reload" && names(d, "/pilots/alfa/index.html"));
+    assert_eq!(reloads.count(), 1, "{seen:?}");
+    assert!(
+        !seen
+            .iter()
+            .any(|(e, d)| e == "status" && !d.contains("\"errors\":[]")),
+        "no error while the file was briefly gone: {seen:?}"
+    );
+    assert!(server.get("/pilots/alfa/").body.contains("Veilige versie"));
+}

@@ -259,6 +259,7 @@ impl Engine {
         if self.st.is_none() || self.needs_full {
             return self.full_then_open(batch, open, true);
         }
+        self.settle_missing(batch);
         let changed_config = batch.of_kind(ChangeKind::Config).any(|p| self.reprint(p));
         let theme_files: Vec<PathBuf> = batch
             .of_kind(ChangeKind::Template)
@@ -542,6 +543,25 @@ impl Engine {
             },
             all,
         ))
+    }
+
+    /// Safe-write editors (JetBrains) move the old file away before the new
+    /// one is renamed into place. When a known document is missing, give it
+    /// up to 100 ms to come back before treating it as deleted.
+    fn settle_missing(&self, batch: &Batch) {
+        let Some(st) = &self.st else { return };
+        let missing = |p: &Path| {
+            let rel = p
+                .strip_prefix("content")
+                .ok()
+                .and_then(Path::to_str)
+                .unwrap_or("");
+            st.md_files.contains(rel) && !self.root.join(p).exists()
+        };
+        let deadline = Instant::now() + Duration::from_millis(100);
+        while batch.of_kind(ChangeKind::Content).any(missing) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Does the batch change which files make up the site?
