@@ -229,6 +229,23 @@ impl Events {
         }
     }
 
+    /// Every event up to and including the first `event` whose data
+    /// satisfies `ok` (bounded by the usual wait).
+    fn until(&self, event: &str, ok: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok((e, d)) = self.rx.recv_timeout(Duration::from_millis(50)) {
+                let done = e == event && ok(&d);
+                seen.push((e, d));
+                if done {
+                    return seen;
+                }
+            }
+        }
+        panic!("no {event} event within {WAIT:?}; saw: {seen:#?}");
+    }
+
     /// Everything that arrives within `d`.
     fn drain(&self, d: Duration) -> Vec<(String, String)> {
         let deadline = Instant::now() + d;
@@ -942,7 +959,8 @@ fn safe_write_with_the_file_briefly_gone_is_one_rebuild_without_errors() {
     std::thread::sleep(Duration::from_millis(70));
     std::fs::rename(dir.join("alfa.md___jb_tmp___"), &md).unwrap();
     std::fs::remove_file(dir.join("alfa.md___jb_old___")).unwrap();
-    let seen = events.drain(Duration::from_millis(800));
+    let mut seen = events.until("reload", |d| names(d, "/pilots/alfa/index.html"));
+    seen.extend(events.drain(Duration::from_millis(500)));
     let reloads = seen
         .iter()
         .filter(|(e, d)| e == "reload" && names(d, "/pilots/alfa/index.html"));
