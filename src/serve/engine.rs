@@ -250,6 +250,12 @@ impl Engine {
     pub fn apply(&mut self, batch: &Batch, open: &[String]) -> Outcome {
         let start = Instant::now();
         let mut out = self.apply_inner(batch, open);
+        // The files just saved first: the cause before its consequences
+        // (a front-matter error before the broken links to that page).
+        if let Some(errors) = &mut out.errors {
+            errors.sort_by_key(|d| !batch.paths.contains_key(&d.file));
+            self.errors.clone_from(errors);
+        }
         out.queued = self.queue.len();
         out.elapsed = start.elapsed();
         out

@@ -268,7 +268,7 @@ async fn respond(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body
             head,
             StatusCode::OK,
             "text/javascript; charset=utf-8",
-            Bytes::from_static(live::LIVE_JS.as_bytes()),
+            Bytes::from(live::live_js()),
             Some(format!("\"live-{}\"", shared.instance)),
             None,
         );

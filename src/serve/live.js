@@ -37,6 +37,7 @@
       l.parentNode.insertBefore(n, l.nextSibling);
     });
   }
+  var BOX = "__BOX_STYLE__", TITLE = "__TITLE_STYLE__", ITEM = "__ITEM_STYLE__";
   function overlay(errors) {
     var old = document.getElementById("kennisbank-overlay");
     if (old) old.remove();
@@ -44,16 +45,15 @@
     var box = document.createElement("div");
     box.id = "kennisbank-overlay";
     box.setAttribute("role", "alert");
-    box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:2147483647;" +
-      "background:#2b0b0b;color:#fff;font:14px/1.45 ui-monospace,monospace;padding:1em 1.25em;" +
-      "border-top:4px solid #e5484d;box-shadow:0 -4px 16px rgba(0,0,0,.4)";
-    var h = document.createElement("strong");
+    box.style.cssText = BOX;
+    var h = document.createElement("div");
+    h.style.cssText = TITLE;
     h.textContent = "Kennisbank: de laatste wijziging bevat " + errors.length + (errors.length === 1 ? " fout" : " fouten") +
       " (u ziet de laatste goede versie)";
     box.appendChild(h);
     errors.forEach(function (d) {
-      var p = document.createElement("pre");
-      p.style.cssText = "white-space:pre-wrap;margin:.6em 0 0;font:inherit";
+      var p = document.createElement("div");
+      p.style.cssText = ITEM;
       var loc = d.file + (d.line ? ":" + d.line + (d.column ? ":" + d.column : "") : "");
       p.textContent = loc + ": " + d.message + (d.hint ? "\n  = hint: " + d.hint : "");
       box.appendChild(p);
@@ -62,7 +62,7 @@
     close.type = "button";
     close.textContent = "×";
     close.setAttribute("aria-label", "Sluiten");
-    close.style.cssText = "position:absolute;top:.4em;right:.6em;background:none;border:0;color:#fff;font-size:1.4em;cursor:pointer";
+    close.style.cssText = "all:initial;position:absolute;top:.4em;right:.6em;color:#fff;font:20px/1 sans-serif;cursor:pointer";
     close.onclick = function () { box.remove(); };
     box.appendChild(close);
     document.body.appendChild(box);

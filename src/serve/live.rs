@@ -11,7 +11,15 @@ use crate::markdown::escape;
 
 pub const EVENTS_PATH: &str = "/__kennisbank/events";
 pub const SCRIPT_PATH: &str = "/__kennisbank/live.js";
-pub const LIVE_JS: &str = include_str!("live.js");
+const LIVE_JS: &str = include_str!("live.js");
+
+/// The live-reload script, with the overlay's styles filled in.
+pub fn live_js() -> String {
+    LIVE_JS
+        .replace("__BOX_STYLE__", BOX_STYLE)
+        .replace("__TITLE_STYLE__", TITLE_STYLE)
+        .replace("__ITEM_STYLE__", ITEM_STYLE)
+}
 
 /// Inserts `snippet` before the last `</body>` (any case), or appends it.
 pub fn insert_before_body_end(html: &[u8], snippet: &str) -> Vec<u8> {
@@ -39,18 +47,26 @@ pub fn script_tag(gen: u64, instance: &str) -> String {
     format!("<script src=\"{SCRIPT_PATH}\" data-gen=\"{gen}\" data-inst=\"{instance}\"></script>")
 }
 
+/// Inline styles of the overlay, shared with `live.js` (which reads them
+/// from the server-drawn overlay when there is one). `all:initial` first,
+/// so the site's own CSS (a theme's `pre` or `strong`) cannot restyle it.
+pub const BOX_STYLE: &str = "all:initial;position:fixed;left:0;right:0;bottom:0;max-height:60vh;overflow:auto;\
+    z-index:2147483647;background:#2b0b0b;color:#fff;font:14px/1.45 ui-monospace,Menlo,Consolas,monospace;\
+    padding:1em 1.25em;border-top:4px solid #e5484d;box-shadow:0 -4px 16px rgba(0,0,0,.4);box-sizing:border-box";
+pub const TITLE_STYLE: &str =
+    "all:initial;display:block;color:#fff;font:inherit;font-weight:bold;padding-right:2em";
+pub const ITEM_STYLE: &str =
+    "all:initial;display:block;white-space:pre-wrap;overflow-wrap:anywhere;margin:.6em 0 0;\
+    color:#fff;font:inherit";
+
 /// The overlay as HTML, every text escaped (titles and messages can contain
 /// `<script>`). Same look as the one `live.js` draws from a status event.
 pub fn overlay_html(errors: &[Diagnostic]) -> String {
     let n = errors.len();
-    let mut s = String::from(
-        "<div id=\"kennisbank-overlay\" role=\"alert\" style=\"position:fixed;inset:auto 0 0 0;max-height:60vh;\
-         overflow:auto;z-index:2147483647;background:#2b0b0b;color:#fff;font:14px/1.45 ui-monospace,monospace;\
-         padding:1em 1.25em;border-top:4px solid #e5484d;box-shadow:0 -4px 16px rgba(0,0,0,.4)\">",
-    );
+    let mut s = format!("<div id=\"kennisbank-overlay\" role=\"alert\" style=\"{BOX_STYLE}\">");
     let _ = write!(
         s,
-        "<strong>Kennisbank: de laatste wijziging bevat {n} {} (u ziet de laatste goede versie)</strong>",
+        "<div style=\"{TITLE_STYLE}\">Kennisbank: de laatste wijziging bevat {n} {} (u ziet de laatste goede versie)</div>",
         if n == 1 { "fout" } else { "fouten" }
     );
     for d in errors {
@@ -58,11 +74,7 @@ pub fn overlay_html(errors: &[Diagnostic]) -> String {
         if let Some(h) = &d.hint {
             text.push_str(&format!("\n  = hint: {h}"));
         }
-        let _ = write!(
-            s,
-            "<pre style=\"white-space:pre-wrap;margin:.6em 0 0;font:inherit\">{}</pre>",
-            escape(&text)
-        );
+        let _ = write!(s, "<div style=\"{ITEM_STYLE}\">{}</div>", escape(&text));
     }
     s.push_str("</div>");
     s
@@ -131,6 +143,13 @@ mod tests {
         );
         assert!(html.contains("content/&lt;script&gt;.md:3:1"), "{html}");
         assert!(html.contains("a &amp; b"), "{html}");
+    }
+
+    #[test]
+    fn script_has_its_styles_filled_in() {
+        let js = live_js();
+        assert!(!js.contains("_STYLE__"), "placeholder left");
+        assert!(js.contains("all:initial;position:fixed"));
     }
 
     #[test]
