@@ -973,3 +973,65 @@ fn safe_write_with_the_file_briefly_gone_is_one_rebuild_without_errors() {
     );
     assert!(server.get("/pilots/alfa/").body.contains("Veilige versie"));
 }
+
+/// The repository's own site with the default theme: incremental rebuilds
+/// still equal a full build when the theme shows more of other pages
+/// (guards the dependency rules in `serve::engine` against new template
+/// variables).
+#[test]
+fn incremental_rebuilds_of_the_bundled_site_equal_a_full_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for d in ["content", "themes"] {
+        copy_dir(&repo.join(d), &dir.path().join(d));
+    }
+    std::fs::copy(
+        repo.join("kennisbank.yaml"),
+        dir.path().join("kennisbank.yaml"),
+    )
+    .unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.clone(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    e.initial();
+    assert_same(&e, &root, "initial");
+    let mut pages: Vec<String> = Vec::new();
+    for section in ["pilots", "conclusies", "praktijken"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join("content").join(section))
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".md") && n != "_index.md")
+            .collect();
+        files.sort();
+        pages.push(format!("content/{section}/{}", files[0]));
+    }
+    // Body edits: more words, and a new link to the first pilot.
+    for (i, p) in pages.iter().enumerate() {
+        let path = root.join(p);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!(
+            "\n\nExtra alinea {i} met [een verwijzing](@/{}).\n",
+            pages[0].trim_start_matches("content/")
+        ));
+        std::fs::write(&path, text).unwrap();
+        let out = apply(&mut e, &root, &[p.as_str()]);
+        assert_eq!(out.kind, "body", "{p}");
+        assert_same(&e, &root, &format!("body edit of {p}"));
+    }
+    // A title edit (front matter): lists, relations and feeds show titles.
+    let path = root.join(&pages[1]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed: String = text
+        .lines()
+        .map(|l| if l.starts_with("title:") { "title: \"Een herziene titel\"".to_string() } else { l.to_string() } + "\n")
+        .collect();
+    assert_ne!(text, changed);
+    std::fs::write(&path, changed).unwrap();
+    apply(&mut e, &root, &[pages[1].as_str()]);
+    assert_same(&e, &root, "title edit");
+}
