@@ -642,6 +642,12 @@ impl<'a> Renderer<'a> {
         ranked.into_iter().map(|(p, _)| p).collect()
     }
 
+    /// What a page template sees. `kennisbank serve` re-renders a page when
+    /// something of another page it shows changes, and follows only these
+    /// paths: page summaries (any field), relations both ways, backlinks,
+    /// related pages, prev/next and the section (see
+    /// `serve::engine::dependents_of_summary`). Showing more of another page
+    /// (its content, its toc) needs a rule there too.
     fn page_context(&self, id: PageId) -> Map<String, Value> {
         let site = self.site;
         let p = &site.pages[id];
