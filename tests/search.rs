@@ -292,6 +292,57 @@ fn search_in_chromium_at_the_root() {
     check_bundled_site("/");
 }
 
+/// `search::query_cost` (used by the benchmark) against what Chromium
+/// downloads for the same query: the same files, except which result
+/// fragments (ranking is approximated), and the worker script, whose size
+/// Chromium does not report.
+#[test]
+fn query_cost_matches_chromium() {
+    require_browser_tools();
+    let server = Server::start("/");
+    let dir = tempfile::tempdir().unwrap();
+    build_with_binary(&repo(), dir.path(), None);
+    server.serve(dir.path());
+    for query in ["begeleiding", "werkgevers", "taal"] {
+        let out = run_node(&[&format!("{}/", server.origin()), "--measure", query, "5"]);
+        let seen: Value = serde_json::from_str(&out).unwrap();
+        assert_clean(&seen);
+        let cost = bundle::query_cost(&dir.path().join("pagefind"), query, 5).unwrap();
+        let kinds = |files: Vec<(String, u64)>| {
+            let fragments = files
+                .iter()
+                .filter(|(f, _)| f.starts_with("fragment/"))
+                .count();
+            let other: BTreeSet<(String, u64)> = files
+                .into_iter()
+                .filter(|(f, _)| !f.starts_with("fragment/") && f != "pagefind-worker.js")
+                .collect();
+            (fragments, other)
+        };
+        let browser: Vec<(String, u64)> = seen["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["bytes"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds(cost.files.clone()),
+            kinds(browser),
+            "{query}: files fetched"
+        );
+        assert_eq!(
+            cost.matches as u64,
+            seen["matches"].as_u64().unwrap(),
+            "{query}: matching pages"
+        );
+    }
+}
+
 #[test]
 fn search_in_chromium_under_a_sub_path() {
     check_bundled_site("/kennisbank/");

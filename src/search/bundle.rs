@@ -124,24 +124,38 @@ pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost
         fetch(&mut cost, &format!("filter/{}.pf_filter", f.hash))?;
     }
 
-    // Pages and occurrences of every word that starts with a query term.
+    // Pages and occurrences of the words each query term matches: those
+    // starting with its stem, else the longest word its stem starts with
+    // (Pagefind's `find_word_extensions`).
     let mut hits: BTreeMap<usize, usize> = BTreeMap::new();
-    for term in query_terms(query, lang) {
-        for chunk in meta.index_chunks.iter().filter(|c| chunk_covers(c, &term)) {
+    for (raw, stem) in query_terms(query, lang) {
+        let mut words: Vec<PackedWord> = Vec::new();
+        for chunk in chunks_for(&meta.index_chunks, &raw, &stem) {
             let rel = format!("index/{}.pf_index", chunk.hash);
             if !cost.files.iter().any(|(f, _)| *f == rel) {
                 fetch(&mut cost, &rel)?;
             }
             let index: WordIndex = decode(&read_compressed(&dir.join(&rel))?)?;
-            for word in index.words.iter().filter(|w| w.word.starts_with(&term)) {
-                let lists = std::iter::once(&word.pages)
-                    .chain(word.additional_variants.iter().map(|v| &v.pages));
-                for pages in lists {
-                    let mut page = 0;
-                    for p in pages {
-                        page += p.page_number; // delta-encoded
-                        *hits.entry(page).or_default() += p.locs.len() + p.meta_locs.len();
-                    }
+            words.extend(index.words);
+        }
+        let mut matched: Vec<&PackedWord> =
+            words.iter().filter(|w| w.word.starts_with(&stem)).collect();
+        if matched.is_empty() {
+            matched.extend(
+                words
+                    .iter()
+                    .filter(|w| stem.starts_with(&w.word))
+                    .max_by_key(|w| w.word.len()),
+            );
+        }
+        for word in matched {
+            let lists = std::iter::once(&word.pages)
+                .chain(word.additional_variants.iter().map(|v| &v.pages));
+            for pages in lists {
+                let mut page = 0;
+                for p in pages {
+                    page += p.page_number; // delta-encoded
+                    *hits.entry(page).or_default() += p.locs.len() + p.meta_locs.len();
                 }
             }
         }
@@ -168,9 +182,10 @@ pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost
     Ok(cost)
 }
 
-/// The query words as Pagefind looks them up: lower case, letters and digits
-/// only, diacritics folded, stemmed for the index language.
-pub fn query_terms(query: &str, lang: &str) -> Vec<String> {
+/// The query words as Pagefind's browser code looks them up: lower case,
+/// letters and digits only, diacritics folded; each with its stem in the
+/// index language.
+pub fn query_terms(query: &str, lang: &str) -> Vec<(String, String)> {
     let stemmer = stemmer_for(lang);
     query
         .split_whitespace()
@@ -179,12 +194,13 @@ pub fn query_terms(query: &str, lang: &str) -> Vec<String> {
                 .chars()
                 .filter(|c| c.is_alphanumeric())
                 .collect();
-            match &stemmer {
+            let stem = match &stemmer {
                 Some(s) => s.stem(&folded).into_owned(),
-                None => folded,
-            }
+                None => folded.clone(),
+            };
+            (folded, stem)
         })
-        .filter(|w| !w.is_empty())
+        .filter(|(w, _)| !w.is_empty())
         .collect()
 }
 
@@ -200,12 +216,40 @@ fn stemmer_for(lang: &str) -> Option<pagefind_stem::Stemmer> {
     Some(Stemmer::create(algorithm))
 }
 
-/// Chunk boundaries are shortened to the shortest distinguishing prefix, so
-/// a term is covered when it sorts between them or extends one of them.
-fn chunk_covers(chunk: &MetaChunk, term: &str) -> bool {
-    let after_from = term >= chunk.from.as_str() || chunk.from.starts_with(term);
-    let before_to = term <= chunk.to.as_str() || term.starts_with(chunk.to.as_str());
-    after_from && before_to
+/// The word index chunks Pagefind's WebAssembly requests for one term
+/// (`request_indexes`): for the term and for its stem, the chunks whose
+/// `from..=to` range holds it, or when none does, those whose bounds match
+/// it prefix-wise (the bounds are shortened to distinguishing prefixes).
+fn chunks_for<'m>(chunks: &'m [MetaChunk], raw: &str, stem: &str) -> Vec<&'m MetaChunk> {
+    let mut out: Vec<&MetaChunk> = Vec::new();
+    let terms: &[&str] = if raw == stem { &[raw] } else { &[raw, stem] };
+    for &term in terms {
+        let strict: Vec<&MetaChunk> = chunks
+            .iter()
+            .filter(|c| term >= c.from.as_str() && term <= c.to.as_str())
+            .collect();
+        let found = if strict.is_empty() {
+            let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+            let len = term.chars().count();
+            chunks
+                .iter()
+                .filter(|c| {
+                    let from = len.min(c.from.chars().count());
+                    let to = len.min(c.to.chars().count());
+                    prefix(term, from) >= prefix(&c.from, from)
+                        && prefix(term, to) <= prefix(&c.to, to)
+                })
+                .collect()
+        } else {
+            strict
+        };
+        for c in found {
+            if !out.iter().any(|o| o.hash == c.hash) {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// Reads a compressed bundle file and strips the signature.
@@ -325,25 +369,49 @@ mod tests {
 
     #[test]
     fn query_terms_are_folded_and_stemmed_like_the_index() {
-        assert_eq!(query_terms("Werkgevers", "nl"), vec!["werkgever"]);
+        let stems = |q: &str| {
+            query_terms(q, "nl")
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(stems("Werkgevers"), stems("werkgever"));
+        assert_eq!(stems("geïnformeerd"), stems("geinformeerd"));
         assert_eq!(
-            query_terms("geïnformeerd", "nl"),
-            query_terms("geinformeerd", "nl")
+            query_terms("  Taal, ", "nl"),
+            vec![("taal".to_string(), "taal".to_string())]
         );
-        assert_eq!(query_terms("  taal, ", "nl"), vec!["taal"]);
     }
 
     #[test]
-    fn chunk_bounds_are_prefixes() {
-        let chunk = MetaChunk {
-            from: "apr".into(),
-            to: "b".into(),
-            hash: String::new(),
+    fn chunks_are_chosen_like_pagefind_does() {
+        let chunk = |from: &str, to: &str, hash: &str| MetaChunk {
+            from: from.into(),
+            to: to.into(),
+            hash: hash.into(),
         };
-        assert!(chunk_covers(&chunk, "apricot"));
-        assert!(chunk_covers(&chunk, "banana"));
-        assert!(chunk_covers(&chunk, "ap"));
-        assert!(!chunk_covers(&chunk, "cherry"));
-        assert!(!chunk_covers(&chunk, "apple"));
+        let chunks = [
+            chunk("a", "apple", "1"),
+            chunk("apr", "b", "2"),
+            chunk("c", "d", "3"),
+        ];
+        let hashes = |raw, stem| {
+            chunks_for(&chunks, raw, stem)
+                .iter()
+                .map(|c| c.hash.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hashes("apricot", "apricot"), vec!["2"]);
+        assert_eq!(
+            hashes("banana", "banana"),
+            vec!["2"],
+            "b extends to banana (loose)"
+        );
+        assert_eq!(
+            hashes("apples", "appl"),
+            vec!["1"],
+            "apples: loose; its stem: strict"
+        );
+        assert!(hashes("zebra", "zebra").is_empty());
     }
 }
