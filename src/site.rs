@@ -152,17 +152,21 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
         &site.assets,
     )
     .map_err(|d| BuildFailure { diagnostics: d })?;
+    // The index is built from the model before rendering, so its memory is
+    // given back before the rendered pages take theirs.
+    let mut search_out = None;
+    if opts.search && site.config.search.enabled {
+        let pages: Vec<usize> = (0..site.pages.len()).collect();
+        search_out = Some(search::index_pages(&site, &pages)?);
+        t.lap("index");
+    }
     let mut files = Renderer::new(&site, &theme).render_all(&mut diags);
     t.lap("render");
     gate(&mut diags, &opts.root)?;
-
-    let mut search_stats = None;
-    if opts.search && site.config.search.enabled {
-        let (index_files, stats) = search::index(&site, &files)?;
+    let search_stats = search_out.map(|(index_files, stats)| {
         files.extend(index_files);
-        search_stats = Some(stats);
-        t.lap("index");
-    }
+        stats
+    });
     let report = BuildReport {
         pages: site.pages.len(),
         sections: site.sections.len(),

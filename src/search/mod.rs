@@ -9,14 +9,12 @@
 //! the index and its browser bundle (`pagefind.js`, the language's
 //! WebAssembly, `pagefind-highlight.js`, ...), go to `<output>/pagefind/`.
 //!
-//! Speed: Pagefind's library API parses one page at a time behind a lock,
-//! and copies every parsed page once more when it builds the index. We use a
-//! patched copy (`vendor/pagefind`, see its `KENNISBANK.md`) that adds
-//! `add_html_files` (parses in parallel, like the Pagefind CLI) and a
-//! consuming `finish` (moves the pages into the index and compresses the
-//! output files in parallel). Both run on the calling thread, so the work
-//! stays in the caller's rayon pool (the dev server gives it a pool of its
-//! own).
+//! Speed: Pagefind's `add_html_file` and `add_custom_record` take `&mut
+//! self` and parse one page at a time, while its `add_directory` parses a
+//! folder in parallel with rayon (the CLI's path). So the records are
+//! written, in parallel, as small HTML files to a private temporary folder
+//! and indexed with `add_directory`. The crate is used as published: no
+//! patched copy.
 
 pub mod bundle;
 mod record;
@@ -66,20 +64,45 @@ pub fn index(
     site: &Site,
     files: &[OutputFile],
 ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
+    index_pages(site, &indexed_pages(files))
+}
+
+/// Builds the search index of the pages `ids`, from the model alone (so a
+/// build can index before rendering and never hold both in memory).
+pub fn index_pages(
+    site: &Site,
+    ids: &[PageId],
+) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
     let start = Instant::now();
     let lang = site.config.language.clone();
-    let ids = indexed_pages(files);
-    let records: Vec<(String, String)> = ids
+    let records: Vec<(String, String, usize)> = ids
         .par_iter()
         .map(|&id| {
             let r = Record::of_page(site, id);
             let html = r.to_html(&lang);
-            (r.url, html)
+            (r.url.clone(), html, r.word_count())
         })
         .collect();
 
-    // Pagefind's API is async; a runtime on this thread runs it (the heavy
-    // parts are rayon work inside, see the module comment).
+    let words = records.iter().map(|(_, _, w)| w).sum();
+
+    // Records as files under a private folder: `pilots/a/index.html` gives
+    // the URL `/pilots/a/`, as the page has on the site.
+    let scratch = tempfile::Builder::new()
+        .prefix("kennisbank-zoekindex-")
+        .tempdir()
+        .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
+    records
+        .par_iter()
+        .try_for_each(|(url, html, _)| {
+            let dir = scratch.path().join(url.trim_start_matches('/'));
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join("index.html"), html)
+        })
+        .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
+
+    // Pagefind's API is async; a runtime on this thread drives it. The
+    // parsing inside `add_directory` is rayon work in the caller's pool.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| failure(format!("kan de zoekindex niet starten: {e}")))?;
@@ -88,32 +111,21 @@ pub fn index(
         .build();
     let mut pagefind =
         PagefindIndex::new(Some(config)).map_err(|e| failure(format!("Pagefind: {e}")))?;
-    let (responses, out) = runtime
+    let folder = scratch.path().to_string_lossy().into_owned();
+    let (indexed, out) = runtime
         .block_on(async {
-            let responses = pagefind.add_html_files(records).await?;
-            let out = pagefind.finish().await?;
-            anyhow::Ok((responses, out))
+            let indexed = pagefind
+                .add_directory(folder, Some("**/*.html".into()))
+                .await?;
+            let out = pagefind.get_files().await?;
+            anyhow::Ok((indexed, out))
         })
         .map_err(|e| failure(format!("Pagefind: {e}")))?;
-
-    let mut words = 0;
-    let mut failed = Vec::new();
-    for (response, &id) in responses.iter().zip(&ids) {
-        match response {
-            Ok(r) => words += r.page_word_count as usize,
-            Err(e) => failed.push(Diagnostic::error(
-                &site.pages[id].file.display,
-                format!("niet geïndexeerd: {e}"),
-            )),
-        }
-    }
-    if let Some(first) = failed.first() {
-        let mut d = first.clone();
-        if failed.len() > 1 {
-            d.message
-                .push_str(&format!(" (en {} andere pagina's)", failed.len() - 1));
-        }
-        return Err(d);
+    if indexed != ids.len() {
+        return Err(failure(format!(
+            "Pagefind indexeerde {indexed} van de {} pagina's",
+            ids.len()
+        )));
     }
 
     let mut bytes = 0;

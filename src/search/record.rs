@@ -98,6 +98,28 @@ impl Record {
     /// marked `data-pagefind-ignore` (Pagefind reads them there but does not
     /// index their text); the title is the `<h1>` so it carries a heading's
     /// weight, as it does on the page itself.
+    /// Words Pagefind will see: title, description, facts and body text.
+    pub fn word_count(&self) -> usize {
+        let mut text = String::with_capacity(self.body_html.len());
+        let mut in_tag = false;
+        for c in self.body_html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let count = |s: &str| s.split_whitespace().count();
+        count(&self.title)
+            + self.meta.get("description").map_or(0, |d| count(d))
+            + self.facts.iter().map(|f| count(f)).sum::<usize>()
+            + count(&text)
+    }
+
     pub fn to_html(&self, lang: &str) -> String {
         let mut h = String::with_capacity(self.body_html.len() + 1024);
         let _ = write!(
