@@ -401,10 +401,14 @@ fn run(
                 &mut seq,
             )?;
             let index_size = dir_size(&out.join("pagefind"));
+            let query = kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 5)?;
             search.note = format!(
-                "{} · index on disk {:.1} MiB",
+                "{} · index on disk {:.1} MiB · query 'begeleiding': {} KiB fetched ({} files, {} matches)",
                 search.note.trim(),
-                index_size as f64 / 1048576.0
+                index_size as f64 / 1048576.0,
+                query.bytes / 1024,
+                query.files.len(),
+                query.matches
             );
             rows.push(search);
         }
