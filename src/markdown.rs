@@ -269,7 +269,7 @@ fn rewrite_link(
             diags.push(
                 Diagnostic::error(opts.file, format!("kapotte link '{dest}': {reason}"))
                     .at_line(Some(line))
-                    .hint("verwijs naar een bestaand bestand, bijvoorbeeld [tekst](@/pilots/studiekeuze-vmbo.md)"),
+                    .hint("verwijs naar een bestaand bestand onder content/, bijvoorbeeld [tekst](@/sectie/pagina.md)"),
             );
             None
         }
