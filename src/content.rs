@@ -130,7 +130,8 @@ fn walk(
             continue;
         };
         let ft = entry.file_type();
-        if ft.is_symlink() {
+        // The folder itself may be a link (a corpus linked in as content/).
+        if ft.is_symlink() && entry.depth() > 0 {
             match path.canonicalize() {
                 Ok(target) if target.starts_with(canonical_root) && target.is_file() => {
                     found(path.to_path_buf(), rel);

@@ -72,8 +72,7 @@ pub fn split<'a>(text: &'a str, file: &Path) -> Result<Split<'a>, Diagnostic> {
     }
     let front_start = (first_end + 1).min(text.len());
     let mut offset = front_start;
-    let mut line = 2;
-    for l in text[front_start..].split_inclusive('\n') {
+    for (line, l) in (2..).zip(text[front_start..].split_inclusive('\n')) {
         let trimmed = l.trim_end();
         if trimmed == "---" || trimmed == "..." {
             let body_start = offset + l.len();
@@ -84,7 +83,6 @@ pub fn split<'a>(text: &'a str, file: &Path) -> Result<Split<'a>, Diagnostic> {
             });
         }
         offset += l.len();
-        line += 1;
     }
     Err(Diagnostic::error(file, "front matter is niet afgesloten")
         .at_line(Some(1))

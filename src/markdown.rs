@@ -52,6 +52,15 @@ pub fn parser_options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
+/// A heading being read: level, explicit id, classes, inner events, text.
+type OpenHeading<'a> = (
+    HeadingLevel,
+    Option<String>,
+    Vec<CowStr<'a>>,
+    Vec<Event<'a>>,
+    String,
+);
+
 /// Renders `body`; problems (broken links, images without alt) are returned
 /// as diagnostics beside the output, never as a panic.
 pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
@@ -64,13 +73,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     let mut stripped_h1 = !opts.strip_first_h1;
 
     // State for constructs that need their inner text first.
-    let mut heading: Option<(
-        HeadingLevel,
-        Option<String>,
-        Vec<CowStr>,
-        Vec<Event>,
-        String,
-    )> = None;
+    let mut heading: Option<OpenHeading> = None;
     let mut code: Option<(Option<String>, String)> = None;
     let mut image: Option<(usize, String)> = None;
 

@@ -39,7 +39,7 @@ pub fn parse(
     opts: ParseOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Site {
-    let results: Vec<Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>>> = loaded
+    let results: Vec<DocResult> = loaded
         .files
         .into_par_iter()
         .map(|f| parse_doc(f, &config))
@@ -231,9 +231,12 @@ fn synthetic_root(config: &Config) -> Doc {
     }
 }
 
+/// A parsed document with its non-fatal problems, or the fatal ones.
+type DocResult = Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>>;
+
 /// Fatal problems (unreadable front matter, no title) drop the document;
 /// the rest are reported beside it so one typo does not cascade.
-fn parse_doc(file: SourceFile, config: &Config) -> Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>> {
+fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
     let path = file.display.clone();
     let split = frontmatter::split(&file.text, &path).map_err(|d| vec![d])?;
     let raw = match split.front {
@@ -476,7 +479,7 @@ fn build_taxonomies(config: &Config, pages: &[Page]) -> Vec<Taxonomy> {
                 }
             }
             let mut terms: Vec<Term> = terms.into_values().collect();
-            terms.sort_by(|a, b| collation_key(&a.name).cmp(&collation_key(&b.name)));
+            terms.sort_by_cached_key(|t| collation_key(&t.name));
             for t in &mut terms {
                 t.pages
                     .sort_by(|&x, &y| compare_pages(&pages[x], &pages[y], SortBy::Weight));

@@ -69,7 +69,11 @@ fn files_with_ext(root: &Path, exts: &[&str]) -> Vec<PathBuf> {
             let path = entry.expect("dir entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e)) {
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| exts.contains(&e))
+            {
                 found.push(path);
             }
         }
@@ -83,7 +87,11 @@ fn html_paths(public: &Path) -> Vec<String> {
     files_with_ext(public, &["html"])
         .iter()
         .map(|p| {
-            let rel = p.strip_prefix(public).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(public)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             match rel.strip_suffix("index.html") {
                 Some(dir) => format!("/{dir}"),
                 None => format!("/{rel}"),
@@ -128,12 +136,18 @@ impl Server {
                             let _ = serve(stream, &root);
                         });
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         });
-        Server { port, stop, handle: Some(handle) }
+        Server {
+            port,
+            stop,
+            handle: Some(handle),
+        }
     }
 
     fn url(&self) -> String {
@@ -240,7 +254,10 @@ fn axe_finds_no_violations_on_any_page() {
     require_node_modules();
     let site = built();
     let mut paths = html_paths(&site.public);
-    assert!(paths.len() > 5, "expected a real site, found only {paths:?}");
+    assert!(
+        paths.len() > 5,
+        "expected a real site, found only {paths:?}"
+    );
     // The search page with results, as a reader arriving from the header form.
     paths.push("/zoeken/?q=taal".into());
     let list = site.public.parent().unwrap().join("axe-paths.txt");
@@ -258,7 +275,10 @@ fn axe_finds_no_violations_on_any_page() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "axe found violations (or could not run):\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "axe found violations (or could not run):\n{stdout}\n{stderr}"
+    );
 }
 
 // ---- Search page -----------------------------------------------------------------
@@ -282,7 +302,11 @@ fn search_page_finds_filters_and_highlights() {
     drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
-    assert!(out.status.success(), "search page checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "search page checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 // ---- vnu --------------------------------------------------------------------------
@@ -299,8 +323,13 @@ fn every_page_is_valid_html() {
         .arg(&site.public)
         .output()
         .expect("run java (install a Java runtime: apt-get install default-jre-headless)");
-    let report = String::from_utf8_lossy(&out.stderr).replace(&format!("file:{}", site.public.display()), "");
-    assert!(out.status.success(), "vnu found errors:\n{report}{}", String::from_utf8_lossy(&out.stdout));
+    let report = String::from_utf8_lossy(&out.stderr)
+        .replace(&format!("file:{}", site.public.display()), "");
+    assert!(
+        out.status.success(),
+        "vnu found errors:\n{report}{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 // ---- No other origins -----------------------------------------------------------
@@ -361,7 +390,10 @@ fn is_foreign(url: &str) -> bool {
             && !u.starts_with('/')
             && !u.starts_with('#')
             && !u.starts_with('?')
-            && u.split(':').next().is_some_and(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))))
+            && u.split(':').next().is_some_and(|s| {
+                s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+            }))
 }
 
 /// Foreign `url(...)` and `@import` references in CSS text.
@@ -379,7 +411,11 @@ fn css_problems(css: &str) -> Vec<String> {
     for (i, _) in lower.match_indices("@import") {
         let arg = css[i + 7..].trim_start();
         let arg = arg.strip_prefix("url(").unwrap_or(arg);
-        let target: String = arg.trim_start_matches(['"', '\'']).chars().take_while(|c| !"\"') ;".contains(*c)).collect();
+        let target: String = arg
+            .trim_start_matches(['"', '\''])
+            .chars()
+            .take_while(|c| !"\"') ;".contains(*c))
+            .collect();
         if is_foreign(&target) {
             problems.push(format!("@import {target}"));
         }
@@ -391,7 +427,16 @@ fn css_problems(css: &str) -> Vec<String> {
 /// WebSocket/sendBeacon with a literal absolute URL, or a static `from "http…"`.
 fn js_problems(js: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    let calls = ["fetch(", "import(", "importScripts(", "Worker(", "EventSource(", "WebSocket(", "sendBeacon(", "open("];
+    let calls = [
+        "fetch(",
+        "import(",
+        "importScripts(",
+        "Worker(",
+        "EventSource(",
+        "WebSocket(",
+        "sendBeacon(",
+        "open(",
+    ];
     for call in calls {
         for (i, _) in js.match_indices(call) {
             let arg = js[i + call.len()..].trim_start();
@@ -420,7 +465,10 @@ fn js_problems(js: &str) -> Vec<String> {
     }
     for pat in ["from \"", "from '", "import \"", "import '"] {
         for (i, _) in js.match_indices(pat) {
-            let lit: String = js[i + pat.len()..].chars().take_while(|c| *c != '"' && *c != '\'').collect();
+            let lit: String = js[i + pat.len()..]
+                .chars()
+                .take_while(|c| *c != '"' && *c != '\'')
+                .collect();
             if is_foreign(&lit) {
                 problems.push(format!("{pat}{lit}"));
             }
@@ -440,7 +488,9 @@ fn html_problems(html: &str) -> Vec<String> {
             rest = after.find("-->").map(|e| &after[e + 3..]).unwrap_or("");
             continue;
         }
-        let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(rest.len());
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(rest.len());
         if name_len == 0 {
             continue;
         }
@@ -463,9 +513,28 @@ fn html_problems(html: &str) -> Vec<String> {
         for (name, value) in parse_attrs(attrs) {
             let value = decode_entities(&value);
             let link_ok = (tag == "a" || tag == "area") && name == "href";
-            let url_attrs = ["href", "src", "srcset", "action", "formaction", "poster", "data", "background", "cite", "longdesc", "manifest", "ping", "xlink:href", "content"];
+            let url_attrs = [
+                "href",
+                "src",
+                "srcset",
+                "action",
+                "formaction",
+                "poster",
+                "data",
+                "background",
+                "cite",
+                "longdesc",
+                "manifest",
+                "ping",
+                "xlink:href",
+                "content",
+            ];
             if name == "style" {
-                problems.extend(css_problems(&value).into_iter().map(|p| format!("<{tag} style> {p}")));
+                problems.extend(
+                    css_problems(&value)
+                        .into_iter()
+                        .map(|p| format!("<{tag} style> {p}")),
+                );
             } else if name == "srcset" {
                 for candidate in value.split(',') {
                     let url = candidate.split_whitespace().next().unwrap_or("");
@@ -491,9 +560,17 @@ fn html_problems(html: &str) -> Vec<String> {
             let end = rest.to_ascii_lowercase().find(&close).unwrap_or(rest.len());
             let body = &rest[..end];
             if tag == "style" {
-                problems.extend(css_problems(body).into_iter().map(|p| format!("<style> {p}")));
+                problems.extend(
+                    css_problems(body)
+                        .into_iter()
+                        .map(|p| format!("<style> {p}")),
+                );
             } else {
-                problems.extend(js_problems(body).into_iter().map(|p| format!("<script> {p}")));
+                problems.extend(
+                    js_problems(body)
+                        .into_iter()
+                        .map(|p| format!("<script> {p}")),
+                );
             }
             rest = &rest[end..];
         }
@@ -581,8 +658,15 @@ fn no_page_loads_anything_from_another_origin() {
     let mut problems = Vec::new();
     for file in files_with_ext(&site.public, &["html", "css", "js", "mjs"]) {
         let mut text = String::new();
-        std::fs::File::open(&file).unwrap().read_to_string(&mut text).unwrap_or_default();
-        let rel = file.strip_prefix(&site.public).unwrap().display().to_string();
+        std::fs::File::open(&file)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap_or_default();
+        let rel = file
+            .strip_prefix(&site.public)
+            .unwrap()
+            .display()
+            .to_string();
         let found = match file.extension().and_then(|e| e.to_str()) {
             Some("html") => html_problems(&text),
             Some("css") => css_problems(&text),
@@ -590,7 +674,11 @@ fn no_page_loads_anything_from_another_origin() {
         };
         problems.extend(found.into_iter().map(|p| format!("{rel}: {p}")));
     }
-    assert!(problems.is_empty(), "references to other origins:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "references to other origins:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -602,5 +690,8 @@ fn theme_css_and_js_fit_the_size_budget() {
         .filter(|p| p.file_name().and_then(|n| n.to_str()) != Some("search.js"))
         .map(|p| std::fs::metadata(p).unwrap().len())
         .sum();
-    assert!(total < 60 * 1024, "theme CSS+JS is {total} bytes, budget 61440");
+    assert!(
+        total < 60 * 1024,
+        "theme CSS+JS is {total} bytes, budget 61440"
+    );
 }
