@@ -15,14 +15,13 @@
 //! playwright-core, vnu-jar), Debian's `/usr/bin/chromium` and a Java runtime.
 //! When one is missing the tests fail with the command that fixes it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use common::static_server::Server;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -110,143 +109,6 @@ fn require_node_modules() {
     }
 }
 
-// ---- A tiny static file server (127.0.0.1 only, stops when dropped) -------------
-
-struct Server {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(root: PathBuf) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let handle = std::thread::spawn(move || {
-            // Bounded: never outlives the test run by more than this.
-            let deadline = Instant::now() + Duration::from_secs(30 * 60);
-            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let root = root.clone();
-                        std::thread::spawn(move || {
-                            let _ = serve(stream, &root);
-                        });
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(5))
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Server {
-            port,
-            stop,
-            handle: Some(handle),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "wasm" => "application/wasm",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "xml" => "application/xml",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-fn serve(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
-            break;
-        }
-    }
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let path = percent_decode(path);
-    let mut file = root.to_path_buf();
-    let mut ok = method == "GET" || method == "HEAD";
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        if seg == ".." || seg.contains('\\') {
-            ok = false;
-        }
-        file.push(seg);
-    }
-    if file.is_dir() {
-        file.push("index.html");
-    }
-    let (status, ctype, body) = match ok.then(|| std::fs::read(&file)).and_then(|r| r.ok()) {
-        Some(bytes) => ("200 OK", content_type(&file), bytes),
-        None => (
-            "404 Not Found",
-            "text/html; charset=utf-8",
-            std::fs::read(root.join("404.html")).unwrap_or_else(|_| b"not found".to_vec()),
-        ),
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    if method != "HEAD" {
-        stream.write_all(&body)?;
-    }
-    stream.flush()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 // ---- axe ------------------------------------------------------------------------
 
 #[test]
@@ -263,7 +125,7 @@ fn axe_finds_no_violations_on_any_page() {
     let list = site.public.parent().unwrap().join("axe-paths.txt");
     std::fs::write(&list, paths.join("\n")).unwrap();
 
-    let server = Server::start(site.public.clone());
+    let server = Server::at(site.public.clone());
     let out = Command::new("node")
         .current_dir(browser_dir())
         .arg("axe.mjs")
@@ -291,7 +153,7 @@ fn search_page_finds_filters_and_highlights() {
         site.public.join("pagefind/pagefind.js").is_file(),
         "the build wrote no pagefind/pagefind.js: the search page cannot work"
     );
-    let server = Server::start(site.public.clone());
+    let server = Server::at(site.public.clone());
     let out = Command::new("node")
         .current_dir(browser_dir())
         .arg("search.mjs")

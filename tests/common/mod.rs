@@ -2,6 +2,8 @@
 //! and runs the real `kennisbank` binary against it.
 #![allow(dead_code)]
 
+pub mod static_server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
