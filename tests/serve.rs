@@ -1035,3 +1035,59 @@ fn incremental_rebuilds_of_the_bundled_site_equal_a_full_build() {
     apply(&mut e, &root, &[pages[1].as_str()]);
     assert_same(&e, &root, "title edit");
 }
+
+/// Threads of a running process, from /proc.
+fn thread_count(pid: u32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn two_hundred_concurrent_requests_during_rebuilds_all_succeed_with_bounded_threads() {
+    let dir = site_copy();
+    let mut server = Server::start(dir.path());
+    let port = server.port;
+    let page = dir.path().join("content/_index.md");
+    let original = std::fs::read_to_string(&page).unwrap();
+    // Rebuilds keep coming while the requests run.
+    let editor = {
+        let page = page.clone();
+        let original = original.clone();
+        std::thread::spawn(move || {
+            for i in 0..10 {
+                std::fs::write(&page, format!("{original}\nBewerking {i}.\n")).unwrap();
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        })
+    };
+    let clients: Vec<_> = (0..200)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let path = if i % 2 == 0 { "/" } else { "/pilots/" };
+                request(
+                    port,
+                    &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                )
+                .status
+            })
+        })
+        .collect();
+    let peak_threads = thread_count(server.child.id());
+    let statuses: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    editor.join().unwrap();
+    let failed: Vec<&u16> = statuses.iter().filter(|s| **s != 200).collect();
+    assert!(failed.is_empty(), "non-200 answers: {failed:?}");
+    assert!(
+        peak_threads > 0 && peak_threads <= 64,
+        "{peak_threads} threads while serving 200 requests"
+    );
+    // Still alive and serving the last edit.
+    server.wait_line("herbouwd");
+    assert_eq!(server.get("/").status, 200);
+}
