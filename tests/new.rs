@@ -1,21 +1,11 @@
 //! `kennisbank new`: the real binary on a temp copy of the repository's own
 //! site (its sections carry schemas merged down from the root).
 
+mod common;
+
+use common::copy_dir;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 fn site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

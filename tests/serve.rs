@@ -3,6 +3,9 @@
 //! engine tests that check incremental rebuilds against a full build.
 //! Every wait is bounded; the server is killed when a test ends.
 
+mod common;
+
+use common::copy_dir;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,19 +20,6 @@ use kennisbank::site::{build_in_memory, BuildOptions};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/serve-site");
 const WAIT: Duration = Duration::from_secs(20);
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 fn site_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

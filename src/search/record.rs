@@ -178,17 +178,7 @@ fn text_values(value: &Value) -> Vec<String> {
 
 /// Escapes text for an HTML element or a double-quoted attribute.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::markdown::escape(s)
 }
 
 #[cfg(test)]
