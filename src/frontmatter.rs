@@ -27,27 +27,11 @@ pub const PAGE_KEYS: &[&str] = &[
     "extra",
 ];
 
-/// Fields a section's `_index.md` may have.
-pub const SECTION_KEYS: &[&str] = &[
-    "title",
-    "description",
-    "date",
-    "updated",
-    "draft",
-    "weight",
-    "slug",
-    "aliases",
-    "template",
-    "page_template",
-    "bron",
-    "soort",
-    "sort_by",
-    "schema",
-    "extra",
-];
+/// Fields only a section's `_index.md` may have (besides [`PAGE_KEYS`]).
+pub const SECTION_ONLY_KEYS: &[&str] = &["page_template", "sort_by", "schema"];
 
 pub fn is_builtin(key: &str) -> bool {
-    PAGE_KEYS.contains(&key) || SECTION_KEYS.contains(&key)
+    PAGE_KEYS.contains(&key) || SECTION_ONLY_KEYS.contains(&key)
 }
 
 /// A file split into front matter and body.

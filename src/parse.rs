@@ -270,7 +270,8 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
     let mut section = SectionMeta::default();
     let mut soft = Vec::new();
     if is_section {
-        let mut allowed: Vec<&str> = frontmatter::SECTION_KEYS.to_vec();
+        let mut allowed: Vec<&str> = frontmatter::PAGE_KEYS.to_vec();
+        allowed.extend(frontmatter::SECTION_ONLY_KEYS);
         allowed.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
         allowed.extend(config.relations.keys().map(String::as_str));
         let mut unknown = Reader::new(&raw, &path);
