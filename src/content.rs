@@ -1,7 +1,10 @@
 //! Load stage: read `content/`, `static/` and the theme's static files from
 //! disk. Only I/O lives here; everything after works on the loaded text.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -18,7 +21,31 @@ pub struct Loaded {
     /// Theme and site static files (site wins on a clash).
     pub static_files: Vec<Asset>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Size and modification time of each Markdown file (by `rel`), taken
+    /// before it was read.
+    pub stamps: HashMap<String, Stamp>,
 }
+
+/// What `serve` compares to decide a file is unchanged since it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub len: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
+}
+
+/// Text of an unchanged file, if the caller still has it: given the file's
+/// `rel` and its stamp now.
+pub type Known<'a> = &'a (dyn Fn(&str, Stamp) -> Option<Arc<str>> + Sync);
 
 /// Files an editor leaves around while saving; never content.
 pub fn is_ignored_name(name: &str) -> bool {
@@ -33,6 +60,12 @@ pub fn is_ignored_name(name: &str) -> bool {
 }
 
 pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
+    load_reusing(root, theme_dir, &|_, _| None)
+}
+
+/// Like [`load`], taking the text of a Markdown file from `known` instead
+/// of reading it when `known` has it for the file's current stamp.
+pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
     let mut loaded = Loaded::default();
     let content = root.join("content");
     if !content.is_dir() {
@@ -58,13 +91,31 @@ pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
         },
     );
 
-    let results: Vec<Result<SourceFile, Diagnostic>> = md_paths
+    let results: Vec<(Result<SourceFile, Diagnostic>, Option<Stamp>)> = md_paths
         .into_par_iter()
-        .map(|(path, rel)| read_source(&path, rel, root))
+        .map(|(path, rel)| {
+            // Stamp first: a file saved while it is read gets a newer stamp.
+            let stamp = Stamp::of(&path);
+            let text = stamp.and_then(|s| known(&rel, s));
+            let file = match text {
+                Some(text) => Ok(SourceFile {
+                    display: display_path(root)(&path),
+                    rel,
+                    text,
+                }),
+                None => read_source(&path, rel, root),
+            };
+            (file, stamp)
+        })
         .collect();
-    for r in results {
+    for (r, stamp) in results {
         match r {
-            Ok(f) => loaded.files.push(f),
+            Ok(f) => {
+                if let Some(s) = stamp {
+                    loaded.stamps.insert(f.rel.clone(), s);
+                }
+                loaded.files.push(f)
+            }
             Err(d) => loaded.diagnostics.push(d),
         }
     }
@@ -180,7 +231,11 @@ pub fn read_source(path: &Path, rel: String, root: &Path) -> Result<SourceFile, 
             .at_line(Some(line))
             .hint("sla het bestand op als UTF-8")
     })?;
-    Ok(SourceFile { rel, display, text })
+    Ok(SourceFile {
+        rel,
+        display,
+        text: text.into(),
+    })
 }
 
 /// UTF-8 text with BOM removed and CRLF turned into LF (line numbers stay).

@@ -181,7 +181,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 id,
             }) => {
                 image = Some((line_at(range.start), String::new()));
-                let dest = match (opts.resolve)(&dest_url) {
+                let dest = match resolve(opts, &dest_url, &mut out) {
                     Resolution::Rewrite(u) => Some(u),
                     _ => None,
                 };
@@ -235,7 +235,15 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
     out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
     out.toc = build_toc(&headings);
+    out.clean = diags.is_empty();
     (out, diags)
+}
+
+/// Resolves `dest` and remembers the answer (see [`Rendered::lookups`]).
+fn resolve(opts: &RenderOptions, dest: &str, out: &mut Rendered) -> Resolution {
+    let r = (opts.resolve)(dest);
+    out.lookups.push((dest.to_string(), r.clone()));
+    r
 }
 
 fn rewrite_link(
@@ -245,7 +253,7 @@ fn rewrite_link(
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    match (opts.resolve)(dest) {
+    match resolve(opts, dest, out) {
         Resolution::Keep => None,
         Resolution::Rewrite(url) => Some(url),
         Resolution::SelfAnchor(anchor) => {

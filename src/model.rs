@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde_yaml::{Mapping, Value};
@@ -21,7 +22,8 @@ pub struct SourceFile {
     pub rel: String,
     /// Path for messages, relative to the site root (`content/pilots/a.md`).
     pub display: PathBuf,
-    pub text: String,
+    /// Shared: `serve` keeps the text of unchanged files between rebuilds.
+    pub text: Arc<str>,
 }
 
 /// A non-Markdown file: a page-bundle asset or a static file.
@@ -77,6 +79,13 @@ pub struct Rendered {
     pub anchors: Vec<String>,
     pub links: Vec<InternalLink>,
     pub word_count: usize,
+    /// Every link and image destination with what it resolved to. `serve`
+    /// reuses this render for an unchanged body while they all still
+    /// resolve the same.
+    pub lookups: Vec<(String, crate::markdown::Resolution)>,
+    /// Rendered without diagnostics (a body with problems is always
+    /// rendered again, so its messages are never lost).
+    pub clean: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -123,7 +132,7 @@ pub struct Page {
     pub fields: BTreeMap<String, Value>,
     /// The title came from the body's first `# heading` (dropped from the HTML).
     pub title_from_body: bool,
-    pub rendered: Rendered,
+    pub rendered: Arc<Rendered>,
 }
 
 #[derive(Debug, Clone)]
@@ -142,11 +151,11 @@ pub struct Section {
     /// Schema merged down from the root: what pages here must have.
     pub schema: Schema,
     pub soort: Option<String>,
-    pub rendered: Rendered,
+    pub rendered: Arc<Rendered>,
 }
 
 /// A taxonomy with its terms; term pages list pages sorted like sections.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Taxonomy {
     pub name: String,
     pub title: String,
@@ -154,7 +163,7 @@ pub struct Taxonomy {
     pub terms: Vec<Term>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     pub name: String,
     pub slug: String,

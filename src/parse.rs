@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_yaml::Value;
@@ -39,10 +40,32 @@ pub fn parse(
     opts: ParseOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Site {
+    parse_reusing(config, loaded, opts, diags, None)
+}
+
+/// Like [`parse`], reusing the rendered bodies of `prev` (an earlier parse
+/// of the same site) where a body, its position and every link in it are
+/// unchanged: `serve` re-parses the whole site after a front-matter edit.
+pub fn parse_reusing(
+    config: Config,
+    loaded: Loaded,
+    opts: ParseOptions,
+    diags: &mut Vec<Diagnostic>,
+    prev: Option<&Site>,
+) -> Site {
     let results: Vec<DocResult> = loaded
         .files
         .into_par_iter()
-        .map(|f| parse_doc(f, &config))
+        .map(|f| {
+            let f = match prev {
+                Some(p) => match unchanged_page(p, f) {
+                    Ok(doc) => return Ok((doc, Vec::new())),
+                    Err(f) => f,
+                },
+                None => f,
+            };
+            parse_doc(f, &config)
+        })
         .collect();
     let mut docs = Vec::new();
     for r in results {
@@ -104,65 +127,34 @@ pub fn parse(
             pages: Vec::new(),
             schema,
             soort,
-            rendered: Rendered::default(),
+            rendered: Default::default(),
         });
     }
 
     // Pages: placed in the nearest section, checked against its schema.
-    let mut pages: Vec<Page> = Vec::new();
-    let mut drafts: HashSet<String> = HashSet::new();
-    for doc in page_docs {
-        if doc.meta.draft && !opts.drafts {
-            drafts.insert(doc.file.rel.clone());
-            continue;
-        }
-        let dir = parent_dir(&doc.file.rel);
-        let is_bundle = doc.file.rel.ends_with("/index.md") || doc.file.rel == "index.md";
-        let (folder, stem) = if is_bundle {
-            (parent_dir(dir), last_segment(dir))
-        } else {
-            (dir, file_stem(&doc.file.rel))
-        };
-        let section = nearest_section(&section_of_dir, dir, false).unwrap_or(0);
-        let slug = doc.meta.slug.clone().unwrap_or_else(|| slugify(stem));
-        let folder_path = folder_url(&section_of_dir, &sections, folder);
-        let path = format!("{folder_path}{slug}/");
-        diags.extend(check_page_keys(&doc, &config, &sections[section].schema));
-        diags.extend(frontmatter::check_schema(
-            &doc.meta.raw,
-            &sections[section].schema,
-            &doc.file.display,
-        ));
-        let (taxonomies, fields) = split_fields(&doc.meta.raw, &config);
-        let soort = doc
-            .meta
-            .soort
-            .clone()
-            .or_else(|| sections[section].soort.clone());
-        let bundle_dir = is_bundle.then(|| Path::new(dir).to_path_buf());
-        pages.push(Page {
-            file: doc.file,
-            meta: doc.meta,
-            body_line: doc.body_line,
-            section,
-            path,
-            slug,
-            bundle_dir,
-            soort,
-            taxonomies,
-            relations: BTreeMap::new(),
-            fields,
-            title_from_body: doc.title_from_body,
-            rendered: Rendered::default(),
-        });
+    let (draft_docs, page_docs): (Vec<Doc>, Vec<Doc>) = page_docs
+        .into_iter()
+        .partition(|d| d.meta.draft && !opts.drafts);
+    let drafts: HashSet<String> = draft_docs.into_iter().map(|d| d.file.rel).collect();
+    let placed: Vec<(Page, Vec<Diagnostic>)> = page_docs
+        .into_par_iter()
+        .map(|doc| place_page(doc, &config, &sections, &section_of_dir))
+        .collect();
+    let mut pages: Vec<Page> = Vec::with_capacity(placed.len());
+    for (page, mut d) in placed {
+        pages.push(page);
+        diags.append(&mut d);
     }
     for (id, page) in pages.iter().enumerate() {
         sections[page.section].pages.push(id);
     }
+    let folded: Vec<String> = pages
+        .par_iter()
+        .map(|p| collation_key(&p.meta.title).0)
+        .collect();
     for s in &mut sections {
         let sort_by = s.section.sort_by;
-        s.pages
-            .sort_by(|&a, &b| compare_pages(&pages[a], &pages[b], sort_by));
+        sort_page_ids(&mut s.pages, &pages, &folded, sort_by);
     }
     let mut order: Vec<SectionId> = (0..sections.len()).collect();
     order.sort_by(|&a, &b| {
@@ -176,7 +168,7 @@ pub fn parse(
         s.subsections.sort_by_key(|id| rank[id]);
     }
 
-    let taxonomies = build_taxonomies(&config, &pages);
+    let taxonomies = build_taxonomies(&config, &pages, &folded);
     let assets = place_assets(
         loaded.content_assets,
         &pages,
@@ -208,7 +200,7 @@ pub fn parse(
         drafts: drafts.iter().cloned().collect(),
     };
     let resolver = Resolver::new(&site, drafts);
-    render_markdown(&mut site, &resolver, diags);
+    render_markdown(&mut site, &resolver, diags, prev);
     site
 }
 
@@ -217,7 +209,7 @@ fn synthetic_root(config: &Config) -> Doc {
         file: SourceFile {
             rel: "_index.md".into(),
             display: "content/_index.md".into(),
-            text: String::new(),
+            text: "".into(),
         },
         meta: Meta {
             title: config.title.clone(),
@@ -320,6 +312,27 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
     ))
 }
 
+/// A page file read before with the same text gives the same document
+/// (pages' front matter reads the same whatever the config): take it from
+/// `prev` instead of parsing the YAML again. Otherwise the file comes back.
+fn unchanged_page(prev: &Site, file: SourceFile) -> Result<Doc, SourceFile> {
+    let Some(&Target::Page(p)) = prev.by_file.get(&file.rel) else {
+        return Err(file);
+    };
+    let page = &prev.pages[p];
+    if page.file.text != file.text || page.file.display != file.display {
+        return Err(file);
+    }
+    Ok(Doc {
+        file,
+        meta: page.meta.clone(),
+        body_line: page.body_line,
+        title_from_body: page.title_from_body,
+        is_section: false,
+        section: SectionMeta::default(),
+    })
+}
+
 /// Body text after the front matter (the split is cheap to redo).
 pub fn body_of(file: &SourceFile) -> &str {
     match frontmatter::split(&file.text, &file.display) {
@@ -350,6 +363,56 @@ fn check_page_keys(doc: &Doc, config: &Config, schema: &Schema) -> Vec<Diagnosti
         ));
     }
     r.errors
+}
+
+/// A page in the tree: its section, URL, terms and fields, with the
+/// problems its front matter has against the section's schema.
+fn place_page(
+    doc: Doc,
+    config: &Config,
+    sections: &[Section],
+    section_of_dir: &HashMap<String, SectionId>,
+) -> (Page, Vec<Diagnostic>) {
+    let dir = parent_dir(&doc.file.rel);
+    let is_bundle = doc.file.rel.ends_with("/index.md") || doc.file.rel == "index.md";
+    let (folder, stem) = if is_bundle {
+        (parent_dir(dir), last_segment(dir))
+    } else {
+        (dir, file_stem(&doc.file.rel))
+    };
+    let section = nearest_section(section_of_dir, dir, false).unwrap_or(0);
+    let slug = doc.meta.slug.clone().unwrap_or_else(|| slugify(stem));
+    let folder_path = folder_url(section_of_dir, sections, folder);
+    let path = format!("{folder_path}{slug}/");
+    let mut diags = check_page_keys(&doc, config, &sections[section].schema);
+    diags.extend(frontmatter::check_schema(
+        &doc.meta.raw,
+        &sections[section].schema,
+        &doc.file.display,
+    ));
+    let (taxonomies, fields) = split_fields(&doc.meta.raw, config);
+    let soort = doc
+        .meta
+        .soort
+        .clone()
+        .or_else(|| sections[section].soort.clone());
+    let bundle_dir = is_bundle.then(|| Path::new(dir).to_path_buf());
+    let page = Page {
+        file: doc.file,
+        meta: doc.meta,
+        body_line: doc.body_line,
+        section,
+        path,
+        slug,
+        bundle_dir,
+        soort,
+        taxonomies,
+        relations: BTreeMap::new(),
+        fields,
+        title_from_body: doc.title_from_body,
+        rendered: Default::default(),
+    };
+    (page, diags)
 }
 
 /// Taxonomy terms and custom fields out of the raw front matter.
@@ -443,9 +506,29 @@ pub fn collation_key(title: &str) -> (String, String) {
 
 /// Weight, then date (newest first), then title; `sort_by` puts its key first.
 pub fn compare_pages(a: &Page, b: &Page, sort_by: SortBy) -> std::cmp::Ordering {
+    compare_with(a, b, sort_by, || {
+        collation_key(&a.meta.title).cmp(&collation_key(&b.meta.title))
+    })
+}
+
+/// Sorts `ids` like [`compare_pages`] does; `folded` holds each page's
+/// folded title (the first half of its [`collation_key`]), made once.
+fn sort_page_ids(ids: &mut [PageId], pages: &[Page], folded: &[String], sort_by: SortBy) {
+    ids.sort_by(|&x, &y| {
+        compare_with(&pages[x], &pages[y], sort_by, || {
+            (&folded[x], &pages[x].meta.title).cmp(&(&folded[y], &pages[y].meta.title))
+        })
+    });
+}
+
+fn compare_with(
+    a: &Page,
+    b: &Page,
+    sort_by: SortBy,
+    by_title: impl Fn() -> std::cmp::Ordering,
+) -> std::cmp::Ordering {
     let by_weight = || weight_key(a.meta.weight).cmp(&weight_key(b.meta.weight));
     let by_date = || b.meta.date.cmp(&a.meta.date);
-    let by_title = || collation_key(&a.meta.title).cmp(&collation_key(&b.meta.title));
     let first = match sort_by {
         SortBy::Weight => by_weight(),
         SortBy::Date => by_date(),
@@ -458,16 +541,21 @@ pub fn compare_pages(a: &Page, b: &Page, sort_by: SortBy) -> std::cmp::Ordering 
         .then_with(|| a.file.rel.cmp(&b.file.rel))
 }
 
-fn build_taxonomies(config: &Config, pages: &[Page]) -> Vec<Taxonomy> {
+fn build_taxonomies(config: &Config, pages: &[Page], folded: &[String]) -> Vec<Taxonomy> {
     config
         .taxonomies
         .iter()
         .map(|tc| {
             let path = format!("{}/", slugify(&tc.name));
             let mut terms: BTreeMap<String, Term> = BTreeMap::new();
+            // Few distinct names on many pages: slugify each once.
+            let mut slugs: HashMap<&str, String> = HashMap::new();
             for (id, page) in pages.iter().enumerate() {
                 for name in page.taxonomies.get(&tc.name).into_iter().flatten() {
-                    let slug = slugify(name);
+                    let slug = slugs
+                        .entry(name.as_str())
+                        .or_insert_with(|| slugify(name))
+                        .clone();
                     let term = terms.entry(slug.clone()).or_insert_with(|| Term {
                         name: name.clone(),
                         path: format!("{path}{slug}/"),
@@ -482,8 +570,7 @@ fn build_taxonomies(config: &Config, pages: &[Page]) -> Vec<Taxonomy> {
             let mut terms: Vec<Term> = terms.into_values().collect();
             terms.sort_by_cached_key(|t| collation_key(&t.name));
             for t in &mut terms {
-                t.pages
-                    .sort_by(|&x, &y| compare_pages(&pages[x], &pages[y], SortBy::Weight));
+                sort_page_ids(&mut t.pages, pages, folded, SortBy::Weight);
             }
             Taxonomy {
                 name: tc.name.clone(),
@@ -521,55 +608,90 @@ fn place_assets(
     assets
 }
 
-/// Renders every body in parallel, links rewritten by `resolver`.
-fn render_markdown(site: &mut Site, resolver: &Resolver, diags: &mut Vec<Diagnostic>) {
+/// Renders every body in parallel, links rewritten by `resolver`; bodies
+/// of `prev` are reused where [`reusable`] says so.
+fn render_markdown(
+    site: &mut Site,
+    resolver: &Resolver,
+    diags: &mut Vec<Diagnostic>,
+    prev: Option<&Site>,
+) {
     let raw_html = site.config.markdown.raw_html;
-    let page_results: Vec<(Rendered, Vec<Diagnostic>)> = site
+    let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html);
+    let render = |file: &SourceFile, this: Target, body_line: usize, strip_first_h1: bool| {
+        if let Some(r) =
+            prev.and_then(|p| reusable(p, resolver, file, this, body_line, strip_first_h1))
+        {
+            return (Arc::clone(r), Vec::new());
+        }
+        let resolve = |dest: &str| resolver.resolve(&file.rel, dest);
+        let (rendered, diags) = markdown::render(
+            body_of(file),
+            &RenderOptions {
+                raw_html,
+                strip_first_h1,
+                body_line,
+                file: &file.display,
+                resolve: &resolve,
+                this,
+            },
+        );
+        (Arc::new(rendered), diags)
+    };
+    let page_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = site
         .pages
         .par_iter()
         .enumerate()
-        .map(|(i, p)| {
-            let resolve = |dest: &str| resolver.resolve(&p.file.rel, dest);
-            markdown::render(
-                body_of(&p.file),
-                &RenderOptions {
-                    raw_html,
-                    strip_first_h1: p.title_from_body,
-                    body_line: p.body_line,
-                    file: &p.file.display,
-                    resolve: &resolve,
-                    this: Target::Page(i),
-                },
-            )
-        })
+        .map(|(i, p)| render(&p.file, Target::Page(i), p.body_line, p.title_from_body))
         .collect();
     for (page, (rendered, mut d)) in site.pages.iter_mut().zip(page_results) {
         page.rendered = rendered;
         diags.append(&mut d);
     }
-    let section_results: Vec<(Rendered, Vec<Diagnostic>)> = site
+    let section_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = site
         .sections
         .par_iter()
         .enumerate()
-        .map(|(i, s)| {
-            let resolve = |dest: &str| resolver.resolve(&s.file.rel, dest);
-            markdown::render(
-                body_of(&s.file),
-                &RenderOptions {
-                    raw_html,
-                    strip_first_h1: false,
-                    body_line: s.body_line,
-                    file: &s.file.display,
-                    resolve: &resolve,
-                    this: Target::Section(i),
-                },
-            )
-        })
+        .map(|(i, s)| render(&s.file, Target::Section(i), s.body_line, false))
         .collect();
     for (section, (rendered, mut d)) in site.sections.iter_mut().zip(section_results) {
         section.rendered = rendered;
         diags.append(&mut d);
     }
+}
+
+/// The earlier render of `file`'s body, if rendering it again would give
+/// the same: same text, line, id and title handling, no diagnostics then,
+/// and every link destination resolving as it did.
+fn reusable<'a>(
+    prev: &'a Site,
+    resolver: &Resolver,
+    file: &SourceFile,
+    this: Target,
+    body_line: usize,
+    strip_first_h1: bool,
+) -> Option<&'a Arc<Rendered>> {
+    let (old_file, old_line, old_strip, rendered) = match *prev.by_file.get(&file.rel)? {
+        Target::Page(p) => {
+            let p = &prev.pages[p];
+            (&p.file, p.body_line, p.title_from_body, &p.rendered)
+        }
+        Target::Section(s) => {
+            let s = &prev.sections[s];
+            (&s.file, s.body_line, false, &s.rendered)
+        }
+    };
+    let same = rendered.clean
+        && prev.by_file.get(&file.rel) == Some(&this)
+        && old_line == body_line
+        && old_strip == strip_first_h1
+        && old_file.display == file.display
+        && (Arc::ptr_eq(&old_file.text, &file.text) || body_of(old_file) == body_of(file))
+        && rendered
+            .lookups
+            .iter()
+            .all(|(dest, was)| resolver.resolve(&file.rel, dest) == *was);
+    same.then_some(rendered)
 }
 
 #[cfg(test)]
@@ -581,7 +703,7 @@ mod tests {
             file: SourceFile {
                 rel: format!("{title}.md"),
                 display: title.into(),
-                text: String::new(),
+                text: "".into(),
             },
             meta: Meta {
                 title: title.into(),
@@ -599,7 +721,7 @@ mod tests {
             relations: BTreeMap::new(),
             fields: BTreeMap::new(),
             title_from_body: false,
-            rendered: Rendered::default(),
+            rendered: Default::default(),
         }
     }
 
@@ -641,6 +763,82 @@ mod tests {
             page("c", None, Some("2020-01-01")),
         ]);
         assert_eq!(got, ["z", "b", "c", "a"]);
+    }
+
+    fn site_of(files: &[(&str, &str)], prev: Option<&Site>) -> (Site, Vec<Diagnostic>) {
+        let config = Config::parse(
+            "title: T\ntaxonomies:\n  - name: tags\n",
+            Path::new("k.yaml"),
+        )
+        .expect("config");
+        let loaded = Loaded {
+            files: files
+                .iter()
+                .map(|(rel, text)| SourceFile {
+                    rel: rel.to_string(),
+                    display: format!("content/{rel}").into(),
+                    text: (*text).into(),
+                })
+                .collect(),
+            ..Loaded::default()
+        };
+        let mut diags = Vec::new();
+        let site = parse_reusing(config, loaded, ParseOptions::default(), &mut diags, prev);
+        (site, diags)
+    }
+
+    fn html_of<'a>(site: &'a Site, rel: &str) -> &'a str {
+        match site.by_file[rel] {
+            Target::Page(p) => &site.pages[p].rendered.html,
+            Target::Section(s) => &site.sections[s].rendered.html,
+        }
+    }
+
+    /// Marks every body of `site` so a reused render can be told apart.
+    fn mark_bodies(site: &mut Site) {
+        for p in &mut site.pages {
+            let mut r = (*p.rendered).clone();
+            r.html = format!("<!-- vorige -->{}", r.html);
+            p.rendered = Arc::new(r);
+        }
+    }
+
+    #[test]
+    fn unchanged_bodies_are_reused_and_changed_links_are_not() {
+        let a = "---\ntitle: A\n---\nNaar [B](@/b.md).\n";
+        let b = "---\ntitle: B\nweight: 1\n---\nTekst.\n";
+        let c = "---\ntitle: C\ntags: [x]\n---\nMeer tekst.\n";
+        let (mut first, diags) = site_of(&[("a.md", a), ("b.md", b), ("c.md", c)], None);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(html_of(&first, "a.md").contains("href=\"/b/\""));
+        mark_bodies(&mut first);
+
+        // C's title changes, B gets another URL (same number of lines): A
+        // must follow B's new URL, B and C keep their bodies.
+        let b2 = "---\ntitle: B\nslug: bee\n---\nTekst.\n";
+        let c2 = "---\ntitle: C nieuw\ntags: [x]\n---\nMeer tekst.\n";
+        let (second, diags) = site_of(&[("a.md", a), ("b.md", b2), ("c.md", c2)], Some(&first));
+        assert!(diags.is_empty(), "{diags:?}");
+        let a_html = html_of(&second, "a.md");
+        assert!(a_html.contains("href=\"/bee/\"") && !a_html.starts_with("<!-- vorige"));
+        assert!(html_of(&second, "b.md").starts_with("<!-- vorige -->"));
+        assert!(html_of(&second, "c.md").starts_with("<!-- vorige -->"));
+        let c_page = &second.pages[match second.by_file["c.md"] {
+            Target::Page(p) => p,
+            Target::Section(_) => unreachable!(),
+        }];
+        assert_eq!(c_page.meta.title, "C nieuw");
+    }
+
+    #[test]
+    fn a_body_with_problems_is_rendered_again_so_its_messages_stay() {
+        let a = "---\ntitle: A\n---\n![](plaatje.png)\n";
+        let (mut first, diags) = site_of(&[("a.md", a)], None);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        mark_bodies(&mut first);
+        let (second, diags) = site_of(&[("a.md", a)], Some(&first));
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(!html_of(&second, "a.md").starts_with("<!-- vorige"));
     }
 
     #[test]

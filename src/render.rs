@@ -624,7 +624,7 @@ impl<'a> Renderer<'a> {
             for name in page.taxonomies.get(&tax.name).into_iter().flatten() {
                 let slug = crate::markdown::slugify(name);
                 if let Some(term) = tax.terms.iter().find(|t| t.slug == slug) {
-                    for &other in term.pages.iter().take(100) {
+                    for &other in term.pages.iter().take(RELATED_TERM_CAP) {
                         if other != id {
                             *score.entry(other).or_default() += 1;
                         }
@@ -1087,6 +1087,34 @@ impl Diagnostic {
         };
         self.hint(combined)
     }
+}
+
+/// Pages of one term that count towards [`Renderer::related`].
+const RELATED_TERM_CAP: usize = 100;
+
+/// Would [`Renderer::related`] give every page of `b` the same list as in
+/// `a`? True when the pages and their terms are the same and each term's
+/// counted pages are the same set (a title edit may reorder a term).
+pub fn same_related_inputs(a: &Site, b: &Site) -> bool {
+    let counted = |t: &crate::model::Term| {
+        let mut v: Vec<PageId> = t.pages.iter().take(RELATED_TERM_CAP).copied().collect();
+        v.sort_unstable();
+        v
+    };
+    a.pages.len() == b.pages.len()
+        && a.taxonomies.len() == b.taxonomies.len()
+        && a.pages
+            .iter()
+            .zip(&b.pages)
+            .all(|(x, y)| x.taxonomies == y.taxonomies)
+        && a.taxonomies.iter().zip(&b.taxonomies).all(|(x, y)| {
+            x.name == y.name
+                && x.terms.len() == y.terms.len()
+                && x.terms
+                    .iter()
+                    .zip(&y.terms)
+                    .all(|(s, t)| s.slug == t.slug && counted(s) == counted(t))
+        })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -30,14 +31,15 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::config::{Config, CONFIG_FILE};
+use crate::content::{self, Stamp};
 use crate::error::{BuildFailure, Diagnostic};
+use crate::frontmatter;
 use crate::links::{self, Resolver};
 use crate::markdown::{self, RenderOptions};
 use crate::model::{Asset, PageId, SectionId, Site, Target};
 use crate::parse::{self, ParseOptions};
-use crate::render::{load_theme, theme_dir, OutputFile, Renderer, Theme};
+use crate::render::{load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme};
 use crate::site::BuildOptions;
-use crate::{content, frontmatter};
 
 use super::classify::{Batch, ChangeKind};
 
@@ -127,6 +129,8 @@ struct State {
     item_of_path: HashMap<String, Item>,
     /// Asset sources relative to the root.
     asset_sources: HashSet<PathBuf>,
+    /// Markdown files as they were when read (see `content::Stamp`).
+    stamps: HashMap<String, Stamp>,
 }
 
 pub struct Engine {
@@ -389,7 +393,9 @@ impl Engine {
         // model diff below cannot see that.
         let everything = everything || !self.theme_errors.is_empty();
         self.needs_full = true;
-        let loaded = self.load_all(&mut out.phases);
+        // The old model lends its texts and rendered bodies to the new one.
+        let prev = self.st.take();
+        let loaded = self.load_all(&mut out.phases, prev.as_ref());
         match loaded {
             Ok((st, warnings)) => {
                 out.warnings = warnings;
@@ -408,16 +414,17 @@ impl Engine {
                     self.outputs.remove(&p);
                     out.updates.push((p, None));
                 }
-                if self.st.as_ref().map(|o| &o.site.assets) != Some(&st.site.assets) {
+                if prev.as_ref().map(|o| &o.site.assets) != Some(&st.site.assets) {
                     out.assets = Some(st.site.assets.clone());
                 }
-                let diff = match &self.st {
+                let diff = match &prev {
                     Some(old) if !everything => changed_items(old, &st, &self.queue),
                     _ => None,
                 };
                 self.queue = diff.unwrap_or_else(|| all_items(&st.site));
+                self.st = Some(st);
                 // Freeing a large model takes a while: not on the reload path.
-                if let Some(old) = self.st.replace(st) {
+                if let Some(old) = prev {
                     let _ = std::thread::Builder::new()
                         .name("kennisbank-free".into())
                         .spawn(move || drop(old));
@@ -427,15 +434,20 @@ impl Engine {
                 self.set_errors(&mut out, Vec::new());
             }
             Err(failure) => {
+                self.st = prev;
                 self.fail(&mut out, failure.diagnostics);
             }
         }
         out
     }
 
+    /// Loads the site; files whose stamp is unchanged since `prev` read
+    /// them are not read again, and its unchanged bodies are not rendered
+    /// again.
     fn load_all(
         &mut self,
         phases: &mut Vec<(&'static str, Duration)>,
+        prev: Option<&State>,
     ) -> Result<(State, Vec<Diagnostic>), BuildFailure> {
         let mut t = Instant::now();
         let mut lap = |name: &'static str| {
@@ -450,17 +462,29 @@ impl Engine {
         }
         self.theme_name = config.theme.clone();
         let theme_path = theme_dir(&self.root, &config.theme);
-        let loaded = content::load(&self.root, &theme_path);
+        let known = |rel: &str, stamp: Stamp| -> Option<Arc<str>> {
+            let prev = prev?;
+            if prev.stamps.get(rel) != Some(&stamp) {
+                return None;
+            }
+            match *prev.site.by_file.get(rel)? {
+                Target::Page(p) => Some(prev.site.pages[p].file.text.clone()),
+                Target::Section(s) => Some(prev.site.sections[s].file.text.clone()),
+            }
+        };
+        let loaded = content::load_reusing(&self.root, &theme_path, &known);
+        let stamps = loaded.stamps.clone();
         let mut parse_diags: Vec<Diagnostic> = loaded.diagnostics.clone();
         let md_files: HashSet<String> = loaded.files.iter().map(|f| f.rel.clone()).collect();
         lap("load");
-        let mut site = parse::parse(
+        let mut site = parse::parse_reusing(
             config,
             loaded,
             ParseOptions {
                 drafts: self.opts.drafts,
             },
             &mut parse_diags,
+            prev.map(|p| &p.site),
         );
         lap("parse");
         let mut link_diags = Vec::new();
@@ -483,16 +507,24 @@ impl Engine {
         let (summaries, related, related_back, globals, section_summaries) = {
             let r = Renderer::new(&site, &theme);
             lap("summaries");
-            let related: Vec<Vec<PageId>> = (0..site.pages.len())
-                .into_par_iter()
-                .map(|i| r.related(i))
-                .collect();
-            let mut back: HashMap<PageId, Vec<PageId>> = HashMap::new();
-            for (from, list) in related.iter().enumerate() {
-                for &to in list {
-                    back.entry(to).or_default().push(from);
+            // Related lists come from taxonomy terms alone.
+            let same_terms = prev.is_some_and(|p| same_related_inputs(&p.site, &site));
+            let (related, back) = match prev {
+                Some(p) if same_terms => (p.related.clone(), p.related_back.clone()),
+                _ => {
+                    let related: Vec<Vec<PageId>> = (0..site.pages.len())
+                        .into_par_iter()
+                        .map(|i| r.related(i))
+                        .collect();
+                    let mut back: HashMap<PageId, Vec<PageId>> = HashMap::new();
+                    for (from, list) in related.iter().enumerate() {
+                        for &to in list {
+                            back.entry(to).or_default().push(from);
+                        }
+                    }
+                    (related, back)
                 }
-            }
+            };
             let globals = r.globals().clone();
             let sections = (0..site.sections.len())
                 .map(|i| r.section_summary_of(i).clone())
@@ -546,6 +578,7 @@ impl Engine {
                 asset_stamps,
                 item_of_path,
                 asset_sources,
+                stamps,
             },
             all,
         ))
@@ -679,7 +712,7 @@ impl Engine {
                     let before = link_targets(&st.site, p);
                     let page = &mut st.site.pages[p];
                     page.file = file;
-                    page.rendered = rendered;
+                    page.rendered = Arc::new(rendered);
                     let after = link_targets(&st.site, p);
                     // Pages gaining or losing this page as a backlink.
                     later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
@@ -687,7 +720,7 @@ impl Engine {
                 Target::Section(s) => {
                     let section = &mut st.site.sections[s];
                     section.file = file;
-                    section.rendered = rendered;
+                    section.rendered = Arc::new(rendered);
                 }
             }
             changed.push(target);

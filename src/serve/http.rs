@@ -96,6 +96,17 @@ impl Shared {
         let _ = self.events.send(Arc::from(frame));
     }
 
+    /// Counts `path` (an output path) as open in a browser, as its event
+    /// stream does; for the latency measurement, which has no browser.
+    pub(crate) fn mark_open(&self, path: &str) {
+        *self
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(path.to_string())
+            .or_default() += 1;
+    }
+
     /// Output paths currently open in a browser.
     pub fn open_paths(&self) -> Vec<String> {
         self.open

@@ -72,9 +72,12 @@ pub enum Edit {
     /// Change the title in the front matter (lists, feed and term pages
     /// show it).
     Title,
+    /// Change the theme's page template (every page uses it; the open page
+    /// is rendered first).
+    Template,
 }
 
-/// Like [`measure`], for either kind of edit.
+/// Like [`measure`], for any kind of edit.
 pub fn measure_edit(
     root: &Path,
     edits: usize,
@@ -115,9 +118,23 @@ pub fn measure_edit(
     let file = engine.root().join("content").join(&page.file.rel);
     let url = format!("{}{}index.html", site.config.base_path(), page.path);
     let original = std::fs::read(&file).map_err(|e| e.to_string())?;
+    let template = crate::render::theme_dir(engine.root(), engine.theme_name())
+        .join("templates")
+        .join("page.html");
+    let original_template = match edit {
+        Edit::Template => std::fs::read_to_string(&template)
+            .map_err(|e| format!("{}: {e}", template.display()))?,
+        _ => String::new(),
+    };
+    if edit == Edit::Template && !original_template.contains("{% block main %}") {
+        return Err(format!("{}: geen {{% block main %}}", template.display()));
+    }
+    let open_path = format!("{}index.html", page.path);
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shared = Shared::new(engine.root().to_path_buf(), stop_rx);
+    // The editor looks at the page being edited.
+    shared.mark_open(&open_path);
     let mut publisher = Publisher::new(shared.clone());
     publisher.publish(&engine, &first);
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -153,6 +170,14 @@ pub fn measure_edit(
                 );
                 std::fs::write(&file, text)
             }
+            Edit::Template => std::fs::write(
+                &template,
+                original_template.replacen(
+                    "{% block main %}",
+                    &format!("{{% block main %}}<!-- meting {i} -->"),
+                    1,
+                ),
+            ),
         };
         if let Err(e) = appended {
             result = Err(e.to_string());
@@ -183,6 +208,9 @@ pub fn measure_edit(
         std::thread::sleep(pause);
     }
     let _ = std::fs::write(&file, &original);
+    if edit == Edit::Template {
+        let _ = std::fs::write(&template, &original_template);
+    }
     std::thread::sleep(Duration::from_millis(200));
     let _ = tx.send(Msg::Stop);
     let _ = stop_tx.send(true);

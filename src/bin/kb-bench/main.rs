@@ -15,6 +15,11 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use rayon::prelude::*;
 
+// The latency rows run serve's engine in this process: same allocator as
+// the `kennisbank` binary, so they measure what an editor gets.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "kb-bench",
@@ -47,6 +52,15 @@ enum Cmd {
         /// Edits per dev-server latency row (0 skips them)
         #[arg(long, default_value_t = 20)]
         edits: usize,
+        /// Only the dev-server latency rows (no builds, no floor)
+        #[arg(long)]
+        serve_only: bool,
+        /// Kinds of edit for the latency rows (repeatable)
+        #[arg(long = "edit", value_enum, default_values_t = vec![EditKind::Body, EditKind::Title, EditKind::Template])]
+        edit_kinds: Vec<EditKind>,
+        /// Keep serve's background search index running during the edits
+        #[arg(long)]
+        serve_search: bool,
     },
     /// Write a corpus
     Gen {
@@ -59,6 +73,32 @@ enum Cmd {
     },
     /// Add kennisbank.yaml and themes to an existing corpus folder
     Adapt { dir: PathBuf },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EditKind {
+    Body,
+    Title,
+    Template,
+}
+
+impl EditKind {
+    fn edit(self) -> kennisbank::serve::latency::Edit {
+        use kennisbank::serve::latency::Edit;
+        match self {
+            EditKind::Body => Edit::Body,
+            EditKind::Title => Edit::Title,
+            EditKind::Template => Edit::Template,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            EditKind::Body => "serve: save → reload event, body edit",
+            EditKind::Title => "serve: save → reload event, title edit",
+            EditKind::Template => "serve: save → reload event, template edit",
+        }
+    }
 }
 
 fn repo_dir() -> PathBuf {
@@ -88,13 +128,21 @@ fn main() -> anyhow::Result<()> {
             shared_corpus,
             no_search,
             edits,
+            serve_only,
+            edit_kinds,
+            serve_search,
         } => run(
             &pages,
-            runs,
+            &Plan {
+                runs,
+                no_search,
+                edits,
+                builds: !serve_only,
+                edit_kinds,
+                serve_search,
+            },
             &work,
             shared_corpus.as_deref(),
-            no_search,
-            edits,
         )?,
     }
     Ok(())
@@ -295,12 +343,13 @@ fn latency_row(
     corpus: &Path,
     edits: usize,
     edit: kennisbank::serve::latency::Edit,
+    search: bool,
 ) -> anyhow::Result<Row> {
     let report = kennisbank::serve::latency::measure_edit(
         corpus,
         edits,
         Duration::from_millis(300),
-        false,
+        search,
         edit,
     )
     .map_err(|e| anyhow::anyhow!(e))?;
@@ -311,22 +360,38 @@ fn latency_row(
         rss_kib: 0,
         phases: Vec::new(),
         note: format!(
-            "p50 {} ms, p95 {} ms over {} edits (wall column = p50)",
+            "p50 {} ms, p95 {} ms over {} edits{} (wall column = p50)",
             report.percentile(50.0).as_millis(),
             report.percentile(95.0).as_millis(),
-            report.samples.len()
+            report.samples.len(),
+            if search {
+                ", search index in the background"
+            } else {
+                ""
+            }
         ),
     })
 }
 
-fn run(
-    sizes: &[usize],
+/// Which rows `run` measures.
+struct Plan {
     runs: usize,
-    work: &Path,
-    shared: Option<&Path>,
     no_search: bool,
     edits: usize,
-) -> anyhow::Result<()> {
+    builds: bool,
+    edit_kinds: Vec<EditKind>,
+    serve_search: bool,
+}
+
+fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyhow::Result<()> {
+    let &Plan {
+        runs,
+        no_search,
+        edits,
+        builds,
+        ref edit_kinds,
+        serve_search,
+    } = plan;
     std::fs::create_dir_all(work)?;
     let work = work.canonicalize()?;
     let mut rows: Vec<Row> = Vec::new();
@@ -354,81 +419,79 @@ fn run(
         }
         adapt(&corpus)?;
         let corpus = corpus::site_dir(&corpus);
-        eprintln!("N={n}: peer-like theme …");
-        let (peer, _) = build_row(
-            "build, peer-like theme, no search",
-            n,
-            &corpus,
-            &work,
-            runs,
-            &["--no-search", "--theme", "peer"],
-            &mut seq,
-        )?;
-        eprintln!("N={n}: default theme …");
-        let (full, out) = build_row(
-            "build, default theme, no search",
-            n,
-            &corpus,
-            &work,
-            runs,
-            &["--no-search"],
-            &mut seq,
-        )?;
-        let fl = floor(&corpus, &out, &work)?;
-        let full_median = median(&full.walls);
-        rows.push(peer);
-        rows.push(full);
-        rows.push(Row {
-            label: "floor: read inputs + write same bytes".into(),
-            n,
-            walls: vec![fl],
-            rss_kib: 0,
-            phases: Vec::new(),
-            note: format!(
-                "default build = {:.1}× floor",
-                full_median.as_secs_f64() / fl.as_secs_f64()
-            ),
-        });
-        if !no_search {
-            eprintln!("N={n}: default theme with search …");
-            let (mut search, out) = build_row(
-                "build, default theme, with search",
+        if builds {
+            eprintln!("N={n}: peer-like theme …");
+            let (peer, _) = build_row(
+                "build, peer-like theme, no search",
                 n,
                 &corpus,
                 &work,
-                1, // one timed run: indexing dominates and barely varies
-                &[],
+                runs,
+                &["--no-search", "--theme", "peer"],
                 &mut seq,
             )?;
-            let index_size = dir_size(&out.join("pagefind"));
-            let query = kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 5)?;
-            search.note = format!(
-                "{} · index on disk {:.1} MiB · query 'begeleiding': {} KiB fetched ({} files, {} matches)",
-                search.note.trim(),
-                index_size as f64 / 1048576.0,
-                query.bytes / 1024,
-                query.files.len(),
-                query.matches
-            );
-            rows.push(search);
+            eprintln!("N={n}: default theme …");
+            let (full, out) = build_row(
+                "build, default theme, no search",
+                n,
+                &corpus,
+                &work,
+                runs,
+                &["--no-search"],
+                &mut seq,
+            )?;
+            let fl = floor(&corpus, &out, &work)?;
+            let full_median = median(&full.walls);
+            rows.push(peer);
+            rows.push(full);
+            rows.push(Row {
+                label: "floor: read inputs + write same bytes".into(),
+                n,
+                walls: vec![fl],
+                rss_kib: 0,
+                phases: Vec::new(),
+                note: format!(
+                    "default build = {:.1}× floor",
+                    full_median.as_secs_f64() / fl.as_secs_f64()
+                ),
+            });
+            if !no_search {
+                eprintln!("N={n}: default theme with search …");
+                let (mut search, out) = build_row(
+                    "build, default theme, with search",
+                    n,
+                    &corpus,
+                    &work,
+                    1, // one timed run: indexing dominates and barely varies
+                    &[],
+                    &mut seq,
+                )?;
+                let index_size = dir_size(&out.join("pagefind"));
+                let query =
+                    kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 5)?;
+                search.note = format!(
+                    "{} · index on disk {:.1} MiB · query 'begeleiding': {} KiB fetched ({} files, {} matches)",
+                    search.note.trim(),
+                    index_size as f64 / 1048576.0,
+                    query.bytes / 1024,
+                    query.files.len(),
+                    query.matches
+                );
+                rows.push(search);
+            }
         }
         if edits > 0 {
-            use kennisbank::serve::latency::Edit;
             eprintln!("N={n}: dev-server latency …");
-            rows.push(latency_row(
-                "serve: save → reload event, body edit",
-                n,
-                &corpus,
-                edits,
-                Edit::Body,
-            )?);
-            rows.push(latency_row(
-                "serve: save → reload event, title edit",
-                n,
-                &corpus,
-                edits,
-                Edit::Title,
-            )?);
+            for kind in edit_kinds {
+                rows.push(latency_row(
+                    kind.label(),
+                    n,
+                    &corpus,
+                    edits,
+                    kind.edit(),
+                    serve_search,
+                )?);
+            }
         }
         let _ = std::fs::remove_dir_all(work.join("runs"));
         extras.push(format!(
