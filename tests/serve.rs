@@ -785,6 +785,43 @@ fn incremental_rebuilds_equal_a_full_build() {
     assert_same(&e, &root, "config");
 }
 
+/// Two saves within one timestamp tick, same length: the stamp cannot tell
+/// them apart, the watcher can. A saved file is always read again.
+#[test]
+fn a_saved_file_is_read_again_even_when_its_stamp_is_unchanged() {
+    let site = site_copy();
+    let root = site.path().canonicalize().unwrap();
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.clone(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    e.initial();
+    let path = root.join("content/pilots/alfa.md");
+    let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Front matter changes (a full re-read), same length, same mtime.
+    let edited = text.replacen("Pilot Alfa", "Pilot Alfx", 1);
+    assert_ne!(edited, text);
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&path, &edited).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(before)
+        .unwrap();
+    assert_eq!(
+        apply(&mut e, &root, &["content/pilots/alfa.md"]).kind,
+        "full"
+    );
+    assert_same(&e, &root, "same stamp");
+    let page = String::from_utf8(e.outputs()["pilots/alfa/index.html"].bytes.to_vec()).unwrap();
+    assert!(page.contains("Pilot Alfx"), "the saved text is shown");
+}
+
 #[test]
 fn a_failed_body_edit_keeps_the_last_good_outputs() {
     let site = site_copy();

@@ -241,7 +241,7 @@ impl Engine {
 
     /// The first build: everything. Renders all outputs before returning.
     pub fn initial(&mut self) -> Outcome {
-        let mut out = self.full(true);
+        let mut out = self.full(true, &HashSet::new());
         while self.has_queue() {
             let more = self.step(&[], &|| false);
             merge(&mut out, more);
@@ -297,11 +297,7 @@ impl Engine {
                 out.kind = "static";
             }
         }
-        let md: Vec<String> = batch
-            .of_kind(ChangeKind::Content)
-            .filter_map(|p| p.strip_prefix("content").ok())
-            .filter_map(|p| p.to_str().map(|s| s.replace('\\', "/")))
-            .collect();
+        let md: Vec<String> = content_rels(batch).collect();
         if !md.is_empty() {
             match self.body_edit(&md, open) {
                 Some(o) => merge(&mut out, o),
@@ -361,14 +357,16 @@ impl Engine {
     // Full rebuild
 
     fn full_then_open(&mut self, batch: &Batch, open: &[String], everything: bool) -> Outcome {
-        let mut out = self.full(everything);
+        // Files the watcher named are read again whatever their stamp says
+        // (two saves within one timestamp tick can leave it unchanged).
+        let saved: HashSet<String> = content_rels(batch).collect();
+        let mut out = self.full(everything, &saved);
         if self.errors.is_empty() {
             // The open pages and the documents just saved come first.
             let mut first = self.open_items(open);
             if let Some(st) = &self.st {
-                for p in batch.of_kind(ChangeKind::Content) {
-                    let rel = p.strip_prefix("content").ok().and_then(Path::to_str);
-                    if let Some(t) = rel.and_then(|r| st.site.by_file.get(&r.replace('\\', "/"))) {
+                for rel in &saved {
+                    if let Some(t) = st.site.by_file.get(rel) {
                         first.push(match *t {
                             Target::Page(p) => Item::Page(p),
                             Target::Section(s) => Item::Section(s),
@@ -387,7 +385,7 @@ impl Engine {
 
     /// Load, parse and link everything; queue every output. Publishes only
     /// removals of outputs that no longer exist (and only when good).
-    fn full(&mut self, everything: bool) -> Outcome {
+    fn full(&mut self, everything: bool, saved: &HashSet<String>) -> Outcome {
         let mut out = Outcome::new("full");
         // Templates or translations changed, or a theme error hid one: the
         // model diff below cannot see that.
@@ -395,7 +393,7 @@ impl Engine {
         self.needs_full = true;
         // The old model lends its texts and rendered bodies to the new one.
         let prev = self.st.take();
-        let loaded = self.load_all(&mut out.phases, prev.as_ref());
+        let loaded = self.load_all(&mut out.phases, prev.as_ref(), saved);
         match loaded {
             Ok((st, warnings)) => {
                 out.warnings = warnings;
@@ -441,13 +439,14 @@ impl Engine {
         out
     }
 
-    /// Loads the site; files whose stamp is unchanged since `prev` read
-    /// them are not read again, and its unchanged bodies are not rendered
-    /// again.
+    /// Loads the site; files not in `saved` whose stamp is unchanged since
+    /// `prev` read them are not read again, and its unchanged bodies are
+    /// not rendered again.
     fn load_all(
         &mut self,
         phases: &mut Vec<(&'static str, Duration)>,
         prev: Option<&State>,
+        saved: &HashSet<String>,
     ) -> Result<(State, Vec<Diagnostic>), BuildFailure> {
         let mut t = Instant::now();
         let mut lap = |name: &'static str| {
@@ -464,7 +463,7 @@ impl Engine {
         let theme_path = theme_dir(&self.root, &config.theme);
         let known = |rel: &str, stamp: Stamp| -> Option<Arc<str>> {
             let prev = prev?;
-            if prev.stamps.get(rel) != Some(&stamp) {
+            if saved.contains(rel) || prev.stamps.get(rel) != Some(&stamp) {
                 return None;
             }
             match *prev.site.by_file.get(rel)? {
@@ -1068,6 +1067,14 @@ fn merge(into: &mut Outcome, more: Outcome) {
     into.warnings.extend(more.warnings);
     into.rendered += more.rendered;
     into.queued = more.queued;
+}
+
+/// The batch's Markdown files, relative to content/ with `/` separators.
+fn content_rels(batch: &Batch) -> impl Iterator<Item = String> + '_ {
+    batch
+        .of_kind(ChangeKind::Content)
+        .filter_map(|p| p.strip_prefix("content").ok())
+        .filter_map(|p| p.to_str().map(|s| s.replace('\\', "/")))
 }
 
 /// The first `# ` line of a body, as written.

@@ -1,8 +1,8 @@
 //! Save-to-reload latency, measured the way a browser sees it: the real
-//! watcher, debounce, rebuild thread and publisher run in-process; a page's
-//! Markdown gets a line appended and the clock stops when the reload event
-//! naming that page is sent. Used by `examples/serve_latency.rs` and callable
-//! from the benchmark binary.
+//! watcher, debounce, rebuild thread and publisher run in-process, with the
+//! edited page counted as open in a browser; a page's Markdown (or the
+//! theme's page template) is changed and the clock stops when the reload
+//! event naming that page is sent. Used by `kb-bench run`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
