@@ -199,6 +199,19 @@ pub struct Site {
 }
 
 impl Site {
+    /// Frees the Markdown sources: once bodies are rendered and links
+    /// checked, a build reads only the model. (`serve` keeps them, to tell
+    /// a body edit from a front-matter edit.)
+    pub fn drop_sources(&mut self) {
+        let empty: Arc<str> = Arc::from("");
+        for p in &mut self.pages {
+            p.file.text = empty.clone();
+        }
+        for s in &mut self.sections {
+            s.file.text = empty.clone();
+        }
+    }
+
     pub fn root_section(&self) -> SectionId {
         0
     }

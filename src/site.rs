@@ -143,6 +143,7 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
     links::link(&mut site, &mut diags);
     t.lap("link");
     gate(&mut diags, &opts.root)?;
+    site.drop_sources();
 
     let theme = load_theme(
         &opts.root,

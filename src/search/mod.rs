@@ -75,17 +75,6 @@ pub fn index_pages(
 ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
     let start = Instant::now();
     let lang = site.config.language.clone();
-    let records: Vec<(String, String, usize)> = ids
-        .par_iter()
-        .map(|&id| {
-            let r = Record::of_page(site, id);
-            let html = r.to_html(&lang);
-            (r.url.clone(), html, r.word_count())
-        })
-        .collect();
-
-    let words = records.iter().map(|(_, _, w)| w).sum();
-
     // Records as files under a private folder: `pilots/a/index.html` gives
     // the URL `/pilots/a/`, as the page has on the site.
     // In memory (tmpfs) where there is one: creating and deleting ten
@@ -99,13 +88,18 @@ pub fn index_pages(
         builder.tempdir()
     }
     .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
-    records
+    // Each record is written as soon as it is made: none are held in
+    // memory while Pagefind, the big consumer, runs.
+    let words: usize = ids
         .par_iter()
-        .try_for_each(|(url, html, _)| {
-            let dir = scratch.path().join(url.trim_start_matches('/'));
+        .map(|&id| {
+            let r = Record::of_page(site, id);
+            let dir = scratch.path().join(r.url.trim_start_matches('/'));
             std::fs::create_dir_all(&dir)?;
-            std::fs::write(dir.join("index.html"), html)
+            std::fs::write(dir.join("index.html"), r.to_html(&lang))?;
+            Ok(r.word_count())
         })
+        .sum::<std::io::Result<usize>>()
         .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
 
     // Pagefind's API is async; a runtime on this thread drives it. The
