@@ -404,23 +404,46 @@ pub fn highlight(code: &str, lang: Option<&str>) -> String {
 }
 
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    escape_into(s, &mut out);
     out
+}
+
+/// Appends `s` with `& < > " '` escaped. Copies the runs between special
+/// bytes whole: templates escape every value, so this is hot.
+pub fn escape_into(s: &str, out: &mut String) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // The special bytes are ASCII, so `last..i` is on char boundaries.
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_replaces_the_five_specials_and_keeps_the_rest() {
+        assert_eq!(
+            escape("a<b>&\"c\" 'd' ë€"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &#39;d&#39; ë€"
+        );
+        assert_eq!(escape(""), "");
+        assert_eq!(escape("<<"), "&lt;&lt;");
+        assert_eq!(escape("geen"), "geen");
+    }
 
     fn no_links(_: &str) -> Resolution {
         Resolution::Keep

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -376,12 +376,181 @@ fn find_line(text: &str, needle: &str) -> Option<usize> {
 
 // ---------------------------------------------------------------------------
 // Contexts
+//
+// A list page shows thousands of page summaries, and each is a small tree of
+// JSON values. Deep-copying them into every context was most of the render
+// time, so each rendering thread keeps a workspace: a Tera context holding
+// the globals once, and its own copy of every summary it has used. A
+// summary is *lent* (moved) into a context and taken back after the render,
+// so a list of 3,000 pages costs 3,000 moves, not 3,000 deep copies.
 
 #[derive(Serialize)]
 struct TermRef<'a> {
     name: &'a str,
     slug: &'a str,
     url: String,
+}
+
+/// One step of the way to a lent value inside a render's locals.
+#[derive(Debug, Clone, Copy)]
+enum Seg {
+    Key(&'static str),
+    Index(usize),
+}
+
+/// Summaries lent into one render's locals: the list at `at` (one summary
+/// per id), or with `one` the single summary at `at`, from which the keys
+/// in `strip` are removed before it goes back.
+struct Loan {
+    at: Vec<Seg>,
+    ids: Vec<PageId>,
+    one: bool,
+    strip: &'static [&'static str],
+}
+
+/// Keys a page's context adds to its own summary (see `page_locals`).
+const PAGE_EXTRA_KEYS: &[&str] = &[
+    "content",
+    "summary",
+    "toc",
+    "reading_time",
+    "bron",
+    "extra",
+    "ancestors",
+    "relations",
+    "backrelations",
+    "backlinks",
+    "related",
+    "prev",
+    "next",
+    "terms",
+    "section",
+];
+
+/// Rendering scratch of one thread (see the note above).
+pub struct Workspace {
+    ctx: tera::Context,
+    /// Page summaries by id; `Null` while lent out or not yet copied.
+    own: Vec<Value>,
+    /// Per-page scores for [`Renderer::related`], all zero between calls.
+    scores: Vec<u32>,
+    touched: Vec<PageId>,
+}
+
+impl Workspace {
+    fn new(globals: &Map<String, Value>) -> Self {
+        let ctx = tera::Context::from_value(Value::Object(globals.clone())).unwrap_or_default();
+        Workspace {
+            ctx,
+            own: Vec::new(),
+            scores: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    fn lend(&mut self, shared: &[Value], id: PageId) -> Value {
+        if self.own.len() < shared.len() {
+            self.own.resize(shared.len(), Value::Null);
+        }
+        match std::mem::take(&mut self.own[id]) {
+            // Not copied yet, or already lent in this context (a page can
+            // be both related and a backlink): copy it.
+            Value::Null => shared[id].clone(),
+            v => v,
+        }
+    }
+
+    fn give_back(&mut self, id: PageId, v: Value) {
+        if let Some(slot) = self.own.get_mut(id) {
+            if slot.is_null() {
+                *slot = v;
+            }
+        }
+    }
+
+    /// Takes every loan back out of `locals`, innermost first as listed.
+    fn take_back(&mut self, locals: &mut Map<String, Value>, loans: Vec<Loan>) {
+        for loan in loans {
+            let Some(v) = locate(locals, &loan.at) else {
+                debug_assert!(false, "lent value not found at {:?}", loan.at);
+                continue;
+            };
+            let v = std::mem::take(v);
+            if loan.one {
+                let mut v = v;
+                if let Value::Object(m) = &mut v {
+                    for k in loan.strip {
+                        m.remove(*k);
+                    }
+                }
+                self.give_back(loan.ids[0], v);
+            } else if let Value::Array(items) = v {
+                for (item, id) in items.into_iter().zip(loan.ids) {
+                    self.give_back(id, item);
+                }
+            }
+        }
+    }
+}
+
+fn locate<'v>(locals: &'v mut Map<String, Value>, at: &[Seg]) -> Option<&'v mut Value> {
+    let Some((Seg::Key(first), rest)) = at.split_first() else {
+        return None;
+    };
+    let mut v = locals.get_mut(*first)?;
+    for seg in rest {
+        v = match seg {
+            Seg::Key(k) => v.get_mut(*k)?,
+            Seg::Index(i) => v.get_mut(*i)?,
+        };
+    }
+    Some(v)
+}
+
+/// Lends summaries for one context and remembers where they went.
+struct Lending<'w> {
+    ws: &'w mut Workspace,
+    shared: &'w [Value],
+    loans: Vec<Loan>,
+}
+
+impl Lending<'_> {
+    fn list(&mut self, at: Vec<Seg>, ids: &[PageId]) -> Value {
+        let items = ids.iter().map(|&i| self.ws.lend(self.shared, i)).collect();
+        self.loans.push(Loan {
+            at,
+            ids: ids.to_vec(),
+            one: false,
+            strip: &[],
+        });
+        Value::Array(items)
+    }
+
+    fn one(&mut self, at: Vec<Seg>, id: PageId) -> Value {
+        let v = self.ws.lend(self.shared, id);
+        self.loans.push(Loan {
+            at,
+            ids: vec![id],
+            one: true,
+            strip: &[],
+        });
+        v
+    }
+}
+
+/// What one render needs besides the globals.
+struct Locals {
+    map: Map<String, Value>,
+    loans: Vec<Loan>,
+}
+
+impl Locals {
+    fn plain(map: Map<String, Value>) -> Self {
+        Locals {
+            map,
+            loans: Vec::new(),
+        }
+    }
 }
 
 pub struct Renderer<'a> {
@@ -392,6 +561,10 @@ pub struct Renderer<'a> {
     globals: Map<String, Value>,
     page_summaries: Vec<Value>,
     section_summaries: Vec<Value>,
+    /// Per taxonomy: term slug → index in its `terms`, built on first use.
+    term_index: OnceLock<Vec<HashMap<String, usize>>>,
+    /// Idle workspaces; in practice one per rendering thread.
+    workspaces: Mutex<Vec<Workspace>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -419,6 +592,8 @@ impl<'a> Renderer<'a> {
             globals: Map::new(),
             page_summaries: Vec::new(),
             section_summaries: Vec::new(),
+            term_index: OnceLock::new(),
+            workspaces: Mutex::new(Vec::new()),
         };
         if previous.len() == site.pages.len() {
             r.page_summaries = previous;
@@ -436,6 +611,11 @@ impl<'a> Renderer<'a> {
             .collect();
         r.globals = r.make_globals();
         r
+    }
+
+    /// What the renderer owns (summaries, workspaces), to drop elsewhere.
+    pub fn into_parts(self) -> impl Send + 'static {
+        (self.page_summaries, self.section_summaries, self.workspaces)
     }
 
     /// Hands the page summaries back for [`Renderer::reusing`].
@@ -457,6 +637,25 @@ impl<'a> Renderer<'a> {
     /// The summary of one page, as list templates see it.
     pub fn page_summary_of(&self, id: PageId) -> &Value {
         &self.page_summaries[id]
+    }
+
+    /// Runs `f` with an idle workspace (or a new one) and returns it after.
+    fn with_workspace<T>(&self, f: impl FnOnce(&mut Workspace) -> T) -> T {
+        let idle = self.workspaces.lock().ok().and_then(|mut v| v.pop());
+        let mut ws = idle.unwrap_or_else(|| Workspace::new(&self.globals));
+        let out = f(&mut ws);
+        if let Ok(mut v) = self.workspaces.lock() {
+            v.push(ws);
+        }
+        out
+    }
+
+    fn lending<'w>(&'w self, ws: &'w mut Workspace) -> Lending<'w> {
+        Lending {
+            ws,
+            shared: &self.page_summaries,
+            loans: Vec::new(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -532,24 +731,51 @@ impl<'a> Renderer<'a> {
         g
     }
 
-    fn terms_of(&self, page: &Page) -> BTreeMap<&str, Vec<TermRef<'_>>> {
-        let mut out = BTreeMap::new();
-        for tax in &self.site.taxonomies {
-            let Some(names) = page.taxonomies.get(&tax.name) else {
-                continue;
-            };
-            let refs = names
+    /// The terms of `page` as (taxonomy, term) indexes, in taxonomy order
+    /// and then front-matter order.
+    fn term_ids(&self, page: &Page) -> Vec<(usize, usize)> {
+        let index = self.term_index.get_or_init(|| {
+            self.site
+                .taxonomies
                 .iter()
-                .filter_map(|n| {
-                    let slug = crate::markdown::slugify(n);
-                    tax.terms.iter().find(|t| t.slug == slug).map(|t| TermRef {
-                        name: &t.name,
-                        slug: &t.slug,
-                        url: self.url(&t.path),
-                    })
+                .map(|tax| {
+                    tax.terms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (t.slug.clone(), i))
+                        .collect()
                 })
-                .collect();
-            out.insert(tax.name.as_str(), refs);
+                .collect()
+        });
+        let mut out = Vec::new();
+        for (t, tax) in self.site.taxonomies.iter().enumerate() {
+            for name in page.taxonomies.get(&tax.name).into_iter().flatten() {
+                if let Some(&i) = index[t].get(&crate::markdown::slugify(name)) {
+                    out.push((t, i));
+                }
+            }
+        }
+        out
+    }
+
+    fn terms_of(&self, page: &Page) -> BTreeMap<&str, Vec<TermRef<'_>>> {
+        let mut out: BTreeMap<&str, Vec<TermRef<'_>>> = self
+            .site
+            .taxonomies
+            .iter()
+            .filter(|tax| page.taxonomies.contains_key(&tax.name))
+            .map(|tax| (tax.name.as_str(), Vec::new()))
+            .collect();
+        for (t, i) in self.term_ids(page) {
+            let tax = &self.site.taxonomies[t];
+            let term = &tax.terms[i];
+            if let Some(refs) = out.get_mut(tax.name.as_str()) {
+                refs.push(TermRef {
+                    name: &term.name,
+                    slug: &term.slug,
+                    url: self.url(&term.path),
+                });
+            }
         }
         out
     }
@@ -598,12 +824,6 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    fn summaries(&self, ids: &[PageId]) -> Vec<Value> {
-        ids.iter()
-            .map(|&i| self.page_summaries[i].clone())
-            .collect()
-    }
-
     fn relation_title(&self, name: &str, inverse: bool) -> String {
         let rel = self.site.config.relations.get(name);
         let t = if inverse {
@@ -618,21 +838,34 @@ impl<'a> Renderer<'a> {
     /// its first 100 pages, so very common terms cannot make this quadratic;
     /// only the top five are ordered.
     pub fn related(&self, id: PageId) -> Vec<PageId> {
-        let page = &self.site.pages[id];
-        let mut score: HashMap<PageId, u32> = HashMap::with_capacity(512);
-        for tax in &self.site.taxonomies {
-            for name in page.taxonomies.get(&tax.name).into_iter().flatten() {
-                let slug = crate::markdown::slugify(name);
-                if let Some(term) = tax.terms.iter().find(|t| t.slug == slug) {
-                    for &other in term.pages.iter().take(RELATED_TERM_CAP) {
-                        if other != id {
-                            *score.entry(other).or_default() += 1;
-                        }
+        self.with_workspace(|ws| self.related_in(ws, id))
+    }
+
+    fn related_in(&self, ws: &mut Workspace, id: PageId) -> Vec<PageId> {
+        let site = self.site;
+        if ws.scores.len() < site.pages.len() {
+            ws.scores.resize(site.pages.len(), 0);
+        }
+        for (t, i) in self.term_ids(&site.pages[id]) {
+            for &other in site.taxonomies[t].terms[i]
+                .pages
+                .iter()
+                .take(RELATED_TERM_CAP)
+            {
+                if other != id {
+                    if ws.scores[other] == 0 {
+                        ws.touched.push(other);
                     }
+                    ws.scores[other] += 1;
                 }
             }
         }
-        let mut ranked: Vec<(PageId, u32)> = score.into_iter().collect();
+        let scores = &mut ws.scores;
+        let mut ranked: Vec<(PageId, u32)> = ws
+            .touched
+            .drain(..)
+            .map(|p| (p, std::mem::take(&mut scores[p])))
+            .collect();
         let order = |a: &(PageId, u32), b: &(PageId, u32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
         if ranked.len() > 5 {
             ranked.select_nth_unstable_by(4, order);
@@ -648,25 +881,36 @@ impl<'a> Renderer<'a> {
     /// related pages, prev/next and the section (see
     /// `serve::engine::dependents_of_summary`). Showing more of another page
     /// (its content, its toc) needs a rule there too.
-    fn page_context(&self, id: PageId) -> Map<String, Value> {
+    fn page_locals(&self, ws: &mut Workspace, id: PageId) -> Locals {
+        use Seg::{Index, Key};
         let site = self.site;
         let p = &site.pages[id];
-        let mut page = match self.page_summaries[id].clone() {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
+        let related = self.related_in(ws, id);
+        let mut lend = self.lending(ws);
         let section = &site.sections[p.section];
         let pos = section.pages.iter().position(|&x| x == id);
         let neighbour = |offset: isize| {
             pos.and_then(|i| i.checked_add_signed(offset))
                 .and_then(|i| section.pages.get(i))
-                .map(|&n| self.page_summaries[n].clone())
+                .copied()
         };
         let relations: Vec<Value> = p
             .relations
             .iter()
             .filter(|(_, ids)| !ids.is_empty())
-            .map(|(name, ids)| json!({"name": name, "title": self.relation_title(name, false), "pages": self.summaries(ids)}))
+            .enumerate()
+            .map(|(k, (name, ids))| {
+                let at = vec![Key("page"), Key("relations"), Index(k), Key("pages")];
+                // Not json!: it would deep-copy the lent list.
+                let mut m = Map::new();
+                m.insert("name".into(), Value::String(name.clone()));
+                m.insert(
+                    "title".into(),
+                    Value::String(self.relation_title(name, false)),
+                );
+                m.insert("pages".into(), lend.list(at, ids));
+                Value::Object(m)
+            })
             .collect();
         // Incoming relations, one group per relation and source section
         // (a pilot is cited by conclusions and by practices: two groups).
@@ -688,21 +932,50 @@ impl<'a> Renderer<'a> {
                         site.sections[sec].section.sort_by,
                     )
                 });
-                backrelations.push(json!({
-                    "name": name,
-                    "title": site.sections[sec].meta.title,
-                    "section_url": self.url(&site.sections[sec].path),
-                    "inverse_title": self.relation_title(name, true),
-                    "pages": self.summaries(&srcs),
-                }));
+                let at = vec![
+                    Key("page"),
+                    Key("backrelations"),
+                    Index(backrelations.len()),
+                    Key("pages"),
+                ];
+                let mut m = Map::new();
+                m.insert("name".into(), Value::String(name.clone()));
+                m.insert(
+                    "title".into(),
+                    Value::String(site.sections[sec].meta.title.clone()),
+                );
+                m.insert(
+                    "section_url".into(),
+                    Value::String(self.url(&site.sections[sec].path)),
+                );
+                m.insert(
+                    "inverse_title".into(),
+                    Value::String(self.relation_title(name, true)),
+                );
+                m.insert("pages".into(), lend.list(at, &srcs));
+                backrelations.push(Value::Object(m));
             }
         }
-        let backlinks = site
-            .backrefs
-            .links
-            .get(&id)
-            .map(|ids| self.summaries(ids))
-            .unwrap_or_default();
+        let backlinks = match site.backrefs.links.get(&id) {
+            Some(ids) => lend.list(vec![Key("page"), Key("backlinks")], ids),
+            None => Value::Array(Vec::new()),
+        };
+        let related = lend.list(vec![Key("page"), Key("related")], &related);
+        let prev = match neighbour(-1) {
+            Some(n) => lend.one(vec![Key("page"), Key("prev")], n),
+            None => Value::Null,
+        };
+        let next = match neighbour(1) {
+            Some(n) => lend.one(vec![Key("page"), Key("next")], n),
+            None => Value::Null,
+        };
+        // The page's own summary, lent too, with the page-only keys added
+        // (and stripped again before it goes back).
+        let mut page = match lend.ws.lend(lend.shared, id) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        debug_assert!(PAGE_EXTRA_KEYS.iter().all(|k| !page.contains_key(*k)));
         let terms: Vec<Value> = site
             .taxonomies
             .iter()
@@ -711,8 +984,13 @@ impl<'a> Renderer<'a> {
                     .get("taxonomies")
                     .and_then(|t| t.get(&tax.name))
                     .cloned()?;
-                (refs.as_array().is_some_and(|a| !a.is_empty()))
-                    .then(|| json!({"taxonomy": tax.name, "title": tax.title, "terms": refs}))
+                (refs.as_array().is_some_and(|a| !a.is_empty())).then(|| {
+                    let mut m = Map::new();
+                    m.insert("taxonomy".into(), Value::String(tax.name.clone()));
+                    m.insert("title".into(), Value::String(tax.title.clone()));
+                    m.insert("terms".into(), refs);
+                    Value::Object(m)
+                })
             })
             .collect();
         page.insert("content".into(), Value::String(p.rendered.html.clone()));
@@ -733,24 +1011,30 @@ impl<'a> Renderer<'a> {
         page.insert("ancestors".into(), Value::Array(self.ancestors(p.section)));
         page.insert("relations".into(), Value::Array(relations));
         page.insert("backrelations".into(), Value::Array(backrelations));
-        page.insert("backlinks".into(), Value::Array(backlinks));
-        page.insert(
-            "related".into(),
-            Value::Array(self.summaries(&self.related(id))),
-        );
-        page.insert("prev".into(), neighbour(-1).unwrap_or(Value::Null));
-        page.insert("next".into(), neighbour(1).unwrap_or(Value::Null));
+        page.insert("backlinks".into(), backlinks);
+        page.insert("related".into(), related);
+        page.insert("prev".into(), prev);
+        page.insert("next".into(), next);
         page.insert("terms".into(), Value::Array(terms));
         page.insert("section".into(), self.section_summaries[p.section].clone());
-        let mut ctx = self.globals.clone();
-        ctx.insert("current_url".into(), Value::String(self.url(&p.path)));
-        ctx.insert("section".into(), self.section_summaries[p.section].clone());
-        ctx.insert("page".into(), Value::Object(page));
-        ctx
+        // Last: the nested loans above go back before the page is stripped.
+        let mut loans = lend.loans;
+        loans.push(Loan {
+            at: vec![Key("page")],
+            ids: vec![id],
+            one: true,
+            strip: PAGE_EXTRA_KEYS,
+        });
+        let mut map = Map::new();
+        map.insert("current_url".into(), Value::String(self.url(&p.path)));
+        map.insert("section".into(), self.section_summaries[p.section].clone());
+        map.insert("page".into(), Value::Object(page));
+        Locals { map, loans }
     }
 
-    fn section_context(&self, id: SectionId) -> Map<String, Value> {
+    fn section_locals(&self, ws: &mut Workspace, id: SectionId) -> Locals {
         let s = &self.site.sections[id];
+        let mut lend = self.lending(ws);
         let mut section = match self.section_summaries[id].clone() {
             Value::Object(m) => m,
             _ => Map::new(),
@@ -760,7 +1044,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|&c| self.section_summaries[c].clone())
             .collect();
-        let (_, fields) = (0, serde_json::to_value(&s.meta.raw.map).unwrap_or_default());
+        let fields = serde_json::to_value(&s.meta.raw.map).unwrap_or_default();
         section.insert("content".into(), Value::String(s.rendered.html.clone()));
         section.insert(
             "toc".into(),
@@ -770,33 +1054,63 @@ impl<'a> Renderer<'a> {
         let mut ancestors = self.ancestors(id);
         ancestors.pop();
         section.insert("ancestors".into(), Value::Array(ancestors));
-        section.insert("pages".into(), Value::Array(self.summaries(&s.pages)));
+        section.insert(
+            "pages".into(),
+            lend.list(vec![Seg::Key("section"), Seg::Key("pages")], &s.pages),
+        );
         section.insert("subsections".into(), Value::Array(subsections));
         section.insert("fields".into(), fields);
         section.insert("bron".into(), json!(s.meta.bron));
-        let mut ctx = self.globals.clone();
-        ctx.insert("current_url".into(), Value::String(self.url(&s.path)));
-        ctx.insert("section".into(), Value::Object(section));
-        ctx
+        let mut map = Map::new();
+        map.insert("current_url".into(), Value::String(self.url(&s.path)));
+        map.insert("section".into(), Value::Object(section));
+        Locals {
+            map,
+            loans: lend.loans,
+        }
     }
 
-    fn render(
+    /// Renders `template` with the workspace's globals plus `locals`, then
+    /// takes the locals (and the summaries lent into them) back out.
+    fn render_in(
         &self,
+        ws: &mut Workspace,
         template: &str,
-        ctx: Map<String, Value>,
+        locals: Locals,
         out_path: String,
         source: Option<Target>,
     ) -> Result<OutputFile, Diagnostic> {
-        let context = tera::Context::from_value(Value::Object(ctx))
-            .map_err(|e| Diagnostic::error(template, e.to_string()))?;
-        let html = self
-            .theme
-            .tera
-            .render(template, &context)
-            .map_err(|e| template_error(&e, &self.theme.sources, Some(template)))?;
+        let Locals { map, loans } = locals;
+        let keys: Vec<String> = map.keys().cloned().collect();
+        let mut capacity = 16 * 1024;
+        if let Some(Value::Object(page)) = map.get("page") {
+            capacity += page
+                .get("content")
+                .and_then(Value::as_str)
+                .map_or(0, str::len);
+        }
+        if let Ok(c) = tera::Context::from_value(Value::Object(map)) {
+            ws.ctx.extend(c);
+        }
+        let mut bytes = Vec::with_capacity(capacity);
+        let result = self.theme.tera.render_to(template, &ws.ctx, &mut bytes);
+        let mut back = Map::new();
+        for k in keys {
+            if let Some(v) = ws.ctx.remove(&k) {
+                back.insert(k, v);
+            }
+        }
+        // A local named like a global hid it; put the global back.
+        for (k, v) in &self.globals {
+            if !ws.ctx.contains_key(k) {
+                ws.ctx.insert(k.as_str(), v);
+            }
+        }
+        ws.take_back(&mut back, loans);
+        result.map_err(|e| template_error(&e, &self.theme.sources, Some(template)))?;
         Ok(OutputFile {
             path: out_path,
-            bytes: html.into_bytes(),
+            bytes,
             source,
         })
     }
@@ -842,12 +1156,18 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn render_page(&self, id: PageId) -> Result<OutputFile, Diagnostic> {
+        self.with_workspace(|ws| self.page_in(ws, id))
+    }
+
+    fn page_in(&self, ws: &mut Workspace, id: PageId) -> Result<OutputFile, Diagnostic> {
         let p = &self.site.pages[id];
         let template = self.page_template(id);
         self.require(&template, &p.file.display)?;
-        self.render(
+        let locals = self.page_locals(ws, id);
+        self.render_in(
+            ws,
             &template,
-            self.page_context(id),
+            locals,
             format!("{}index.html", p.path),
             Some(Target::Page(id)),
         )
@@ -855,12 +1175,18 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn render_section(&self, id: SectionId) -> Result<OutputFile, Diagnostic> {
+        self.with_workspace(|ws| self.section_in(ws, id))
+    }
+
+    fn section_in(&self, ws: &mut Workspace, id: SectionId) -> Result<OutputFile, Diagnostic> {
         let s = &self.site.sections[id];
         let template = self.section_template(id);
         self.require(&template, &s.file.display)?;
-        self.render(
+        let locals = self.section_locals(ws, id);
+        self.render_in(
+            ws,
             &template,
-            self.section_context(id),
+            locals,
             format!("{}index.html", s.path),
             Some(Target::Section(id)),
         )
@@ -873,6 +1199,10 @@ impl<'a> Renderer<'a> {
 
     /// The overview page of taxonomy `tax` (index in `site.taxonomies`).
     pub fn render_taxonomy_list(&self, tax: usize) -> Result<OutputFile, Diagnostic> {
+        self.with_workspace(|ws| self.taxonomy_list_in(ws, tax))
+    }
+
+    fn taxonomy_list_in(&self, ws: &mut Workspace, tax: usize) -> Result<OutputFile, Diagnostic> {
         let tax = &self.site.taxonomies[tax];
         let terms: Vec<Value> = tax
             .terms
@@ -881,12 +1211,13 @@ impl<'a> Renderer<'a> {
             .collect();
         let mut list = self.taxonomy_base(tax);
         list["terms"] = Value::Array(terms);
-        let mut ctx = self.globals.clone();
-        ctx.insert("current_url".into(), Value::String(self.url(&tax.path)));
-        ctx.insert("taxonomy".into(), list);
-        self.render(
+        let mut map = Map::new();
+        map.insert("current_url".into(), Value::String(self.url(&tax.path)));
+        map.insert("taxonomy".into(), list);
+        self.render_in(
+            ws,
             "taxonomy_list.html",
-            ctx,
+            Locals::plain(map),
             format!("{}index.html", tax.path),
             None,
         )
@@ -894,18 +1225,34 @@ impl<'a> Renderer<'a> {
 
     /// The page of one term: `term` indexes `site.taxonomies[tax].terms`.
     pub fn render_term(&self, tax: usize, term: usize) -> Result<OutputFile, Diagnostic> {
+        self.with_workspace(|ws| self.term_in(ws, tax, term))
+    }
+
+    fn term_in(
+        &self,
+        ws: &mut Workspace,
+        tax: usize,
+        term: usize,
+    ) -> Result<OutputFile, Diagnostic> {
         let tax = &self.site.taxonomies[tax];
         let t = &tax.terms[term];
-        let mut ctx = self.globals.clone();
-        ctx.insert("current_url".into(), Value::String(self.url(&t.path)));
-        ctx.insert("taxonomy".into(), self.taxonomy_base(tax));
-        ctx.insert(
-            "term".into(),
-            json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len(), "pages": self.summaries(&t.pages)}),
-        );
-        self.render(
+        let mut lend = self.lending(ws);
+        let pages = lend.list(vec![Seg::Key("term"), Seg::Key("pages")], &t.pages);
+        let loans = lend.loans;
+        let mut map = Map::new();
+        map.insert("current_url".into(), Value::String(self.url(&t.path)));
+        map.insert("taxonomy".into(), self.taxonomy_base(tax));
+        let mut term = match json!({"name": t.name, "slug": t.slug, "url": self.url(&t.path), "count": t.pages.len()})
+        {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        term.insert("pages".into(), pages);
+        map.insert("term".into(), Value::Object(term));
+        self.render_in(
+            ws,
             "taxonomy_term.html",
-            ctx,
+            Locals { map, loans },
             format!("{}index.html", t.path),
             None,
         )
@@ -913,19 +1260,25 @@ impl<'a> Renderer<'a> {
 
     /// 404, search page, feed, sitemap, robots.txt and alias redirects.
     pub fn render_special(&self) -> Vec<Result<OutputFile, Diagnostic>> {
+        self.with_workspace(|ws| self.special_in(ws))
+    }
+
+    fn special_in(&self, ws: &mut Workspace) -> Vec<Result<OutputFile, Diagnostic>> {
         let site = self.site;
         let mut out = Vec::new();
-        let mut plain = |template: &str, path: &str, extra: Vec<(&str, Value)>| {
-            let mut ctx = self.globals.clone();
-            ctx.insert("current_url".into(), Value::String(self.url(path)));
-            for (k, v) in extra {
-                ctx.insert(k.into(), v);
-            }
-            out.push(self.render(template, ctx, path.into(), None));
+        let mut plain = |ws: &mut Workspace, template: &str, path: &str, locals: Locals| {
+            let mut locals = locals;
+            locals
+                .map
+                .insert("current_url".into(), Value::String(self.url(path)));
+            out.push(self.render_in(ws, template, locals, path.into(), None));
         };
-        plain("404.html", "404.html", vec![]);
+        let fields = |extra: Vec<(&str, Value)>| {
+            Locals::plain(extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        };
+        plain(ws, "404.html", "404.html", fields(vec![]));
         if site.config.search.enabled {
-            plain("search.html", "zoeken/index.html", vec![]);
+            plain(ws, "search.html", "zoeken/index.html", fields(vec![]));
         }
         let newest = site
             .pages
@@ -945,15 +1298,15 @@ impl<'a> Renderer<'a> {
                     .then(a.cmp(&b))
             });
             by_date.truncate(30);
-            plain(
-                "atom.xml",
-                "atom.xml",
-                vec![
-                    ("pages", Value::Array(self.summaries(&by_date))),
-                    ("updated", Value::String(today.clone())),
-                    ("feed_url", Value::String(self.permalink("atom.xml"))),
-                ],
-            );
+            let mut lend = self.lending(ws);
+            let pages = lend.list(vec![Seg::Key("pages")], &by_date);
+            let mut locals = fields(vec![
+                ("pages", pages),
+                ("updated", Value::String(today.clone())),
+                ("feed_url", Value::String(self.permalink("atom.xml"))),
+            ]);
+            locals.loans = lend.loans;
+            plain(ws, "atom.xml", "atom.xml", locals);
         }
         let mut entries: Vec<Value> = site
             .sections
@@ -972,14 +1325,19 @@ impl<'a> Renderer<'a> {
             );
         }
         plain(
+            ws,
             "sitemap.xml",
             "sitemap.xml",
-            vec![("entries", Value::Array(entries))],
+            fields(vec![("entries", Value::Array(entries))]),
         );
         plain(
+            ws,
             "robots.txt",
             "robots.txt",
-            vec![("sitemap_url", Value::String(self.permalink("sitemap.xml")))],
+            fields(vec![(
+                "sitemap_url",
+                Value::String(self.permalink("sitemap.xml")),
+            )]),
         );
         // Redirects for aliases.
         let docs = site
@@ -996,20 +1354,27 @@ impl<'a> Renderer<'a> {
                     format!("{a}index.html")
                 };
                 plain(
+                    ws,
                     "__redirect.html",
                     &file,
-                    vec![
+                    fields(vec![
                         ("url", Value::String(self.url(path))),
                         ("title", Value::String(meta.title.clone())),
-                    ],
+                    ]),
                 );
             }
         }
         out
     }
 
-    /// Renders everything in parallel; errors are collected, not fatal.
-    pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+    /// Renders everything in parallel and hands each file to `sink` as soon
+    /// as it is made (a build writes it to disk there, so rendering and
+    /// writing overlap and no output is held in memory). Returns the
+    /// problems: template errors (each reported once) and sink errors.
+    pub fn render_each<F>(&self, sink: F) -> Vec<Diagnostic>
+    where
+        F: Fn(OutputFile) -> Result<(), Diagnostic> + Sync,
+    {
         // One queue of jobs, biggest lists first, so the two cores stay busy
         // to the end instead of waiting on the one huge section or term page.
         #[derive(Clone, Copy)]
@@ -1018,6 +1383,7 @@ impl<'a> Renderer<'a> {
             Section(SectionId),
             Taxonomy(usize),
             Term(usize, usize),
+            Special,
         }
         let site = self.site;
         let mut jobs: Vec<(usize, Job)> =
@@ -1035,29 +1401,43 @@ impl<'a> Renderer<'a> {
                     .map(|(t, term)| (term.pages.len(), Job::Term(i, t))),
             );
         }
+        jobs.push((site.pages.len(), Job::Special));
         jobs.sort_by_key(|(cost, _)| std::cmp::Reverse(*cost));
-        let rendered: Vec<Result<OutputFile, Diagnostic>> = jobs
+        let problems: Vec<Diagnostic> = jobs
             .into_par_iter()
-            .map(|(_, job)| match job {
-                Job::Page(i) => self.render_page(i),
-                Job::Section(i) => self.render_section(i),
-                Job::Taxonomy(i) => self.render_taxonomy_list(i),
-                Job::Term(i, t) => self.render_term(i, t),
+            .flat_map_iter(|(_, job)| {
+                let results = self.with_workspace(|ws| match job {
+                    Job::Page(i) => vec![self.page_in(ws, i)],
+                    Job::Section(i) => vec![self.section_in(ws, i)],
+                    Job::Taxonomy(i) => vec![self.taxonomy_list_in(ws, i)],
+                    Job::Term(i, t) => vec![self.term_in(ws, i, t)],
+                    Job::Special => self.special_in(ws),
+                });
+                results
+                    .into_iter()
+                    .filter_map(|r| r.and_then(&sink).err())
+                    .collect::<Vec<_>>()
             })
             .collect();
-        let mut files = Vec::with_capacity(rendered.len() + 64);
-        let mut seen_template_errors = std::collections::HashSet::new();
-        for r in rendered.into_iter().chain(self.render_special()) {
-            match r {
-                Ok(f) => files.push(f),
-                // One broken template fails every page: report it once.
-                Err(d) => {
-                    if seen_template_errors.insert((d.message.clone(), d.line)) {
-                        diags.push(d);
-                    }
-                }
+        // One broken template fails every page: report it once.
+        let mut seen = std::collections::HashSet::new();
+        problems
+            .into_iter()
+            .filter(|d| seen.insert((d.message.clone(), d.line)))
+            .collect()
+    }
+
+    /// Renders everything into memory, sorted by path; problems go to `diags`.
+    pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+        let files = Mutex::new(Vec::with_capacity(self.site.pages.len() + 256));
+        diags.extend(self.render_each(|f| {
+            if let Ok(mut v) = files.lock() {
+                v.push(f);
             }
-        }
+            Ok(())
+        }));
+        let mut files = files.into_inner().unwrap_or_default();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
         files
     }
 }

@@ -9,7 +9,9 @@ use crate::config::Config;
 use crate::error::{BuildFailure, Diagnostic};
 use crate::model::Site;
 use crate::parse::ParseOptions;
-use crate::render::{load_theme, theme_dir, OutputFile, Renderer};
+use rayon::prelude::*;
+
+use crate::render::{load_theme, theme_dir, OutputFile, Renderer, Theme};
 use crate::{content, links, output, parse, search};
 
 #[derive(Debug, Clone, Default)]
@@ -43,6 +45,8 @@ pub struct BuildReport {
     pub warnings: Vec<Diagnostic>,
     pub search: Option<search::SearchStats>,
     pub total: Duration,
+    /// Files whose bytes were new in the output (the rest were unchanged).
+    pub changed: usize,
 }
 
 impl BuildReport {
@@ -53,10 +57,11 @@ impl BuildReport {
             .map(|(n, d)| format!("{n} {}", d.as_millis()))
             .collect();
         format!(
-            "{} pagina's, {} secties, {} bestanden in {} ms ({})",
+            "{} pagina's, {} secties, {} bestanden ({} gewijzigd) in {} ms ({})",
             self.pages,
             self.sections,
             self.files,
+            self.changed,
             self.total.as_millis(),
             phases.join(", ")
         )
@@ -121,8 +126,16 @@ pub fn load_config(opts: &BuildOptions) -> Result<Config, BuildFailure> {
     Ok(config)
 }
 
-/// Runs every stage up to and including the search index, in memory.
-pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
+/// The stages before rendering have run: a linked, valid site and its theme.
+struct Prepared {
+    site: Site,
+    theme: Theme,
+    diags: Vec<Diagnostic>,
+    timer: Timer,
+}
+
+/// Load, parse and link; then the theme. Fails on any error.
+fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildFailure> {
     let mut t = Timer::new();
     let mut diags = Vec::new();
     let config = load_config(opts)?;
@@ -153,14 +166,39 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
         &site.assets,
     )
     .map_err(|d| BuildFailure { diagnostics: d })?;
-    // The index is built from the model before rendering, so its memory is
-    // given back before the rendered pages take theirs.
-    let mut search_out = None;
-    if opts.search && site.config.search.enabled {
-        let pages: Vec<usize> = (0..site.pages.len()).collect();
-        search_out = Some(search::index_pages(&site, &pages)?);
-        t.lap("index");
+    Ok(Prepared {
+        site,
+        theme,
+        diags,
+        timer: t,
+    })
+}
+
+/// The search index, when enabled. It is built from the model before
+/// rendering, so its memory is given back before rendering takes its own.
+fn index(
+    opts: &BuildOptions,
+    p: &mut Prepared,
+) -> Result<Option<(Vec<OutputFile>, search::SearchStats)>, BuildFailure> {
+    if !(opts.search && p.site.config.search.enabled) {
+        return Ok(None);
     }
+    let pages: Vec<usize> = (0..p.site.pages.len()).collect();
+    let out = search::index_pages(&p.site, &pages)?;
+    p.timer.lap("index");
+    Ok(Some(out))
+}
+
+/// Runs every stage up to and including the search index, in memory.
+pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
+    let mut p = prepare(opts)?;
+    let search_out = index(opts, &mut p)?;
+    let Prepared {
+        site,
+        theme,
+        mut diags,
+        timer: mut t,
+    } = p;
     let mut files = Renderer::new(&site, &theme).render_all(&mut diags);
     t.lap("render");
     gate(&mut diags, &opts.root)?;
@@ -173,6 +211,7 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
         sections: site.sections.len(),
         files: files.len() + site.assets.len(),
         bytes: 0,
+        changed: 0,
         phases: t.phases,
         warnings: diags,
         search: search_stats,
@@ -185,20 +224,54 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
     })
 }
 
-/// A full build written to the output folder (swapped in atomically).
+/// A full build written to the output folder (swapped in atomically). Each
+/// file is written as soon as it is rendered, so writing overlaps rendering
+/// and the site is never held in memory whole.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
-    let start = Instant::now();
     let out = opts.output_dir();
     output::check_output_dir(&opts.root, &out)?;
-    let built = build_in_memory(opts)?;
-    let mut report = built.report;
-    let t = Instant::now();
-    let stats = output::write_site(&out, &built.files, &built.site.assets)?;
-    report.phases.push(("write", t.elapsed()));
-    report.files = stats.files;
-    report.bytes = stats.bytes;
-    report.total = start.elapsed();
+    let mut p = prepare(opts)?;
+    let search_out = index(opts, &mut p)?;
+    let Prepared {
+        site,
+        theme,
+        mut diags,
+        timer: mut t,
+    } = p;
+    let staging = output::Staging::begin(&out)?;
+    let renderer = Renderer::new(&site, &theme);
+    diags.extend(renderer.render_each(|f| staging.put(&f.path, &f.bytes)));
+    t.lap("render");
+    // Dropping the summaries and workspaces is real work; nobody waits for it.
+    drop_in_background(renderer.into_parts());
+    gate(&mut diags, &opts.root)?;
+    if let Some((files, _)) = &search_out {
+        files
+            .par_iter()
+            .try_for_each(|f| staging.put(&f.path, &f.bytes))?;
+    }
+    site.assets.par_iter().try_for_each(|a| staging.copy(a))?;
+    let stats = staging.commit()?;
+    t.lap("write");
+    let report = BuildReport {
+        pages: site.pages.len(),
+        sections: site.sections.len(),
+        files: stats.files,
+        bytes: stats.bytes,
+        changed: stats.changed,
+        phases: t.phases,
+        warnings: diags,
+        search: search_out.map(|(_, stats)| stats),
+        total: t.start.elapsed(),
+    };
+    drop_in_background((site, theme));
     Ok(report)
+}
+
+/// Frees `x` on another thread. A short-lived command exits without
+/// waiting for it, which is the point: the memory goes back either way.
+fn drop_in_background<T: Send + 'static>(x: T) {
+    std::thread::spawn(move || drop(x));
 }
 
 /// Everything `build` validates; writes nothing.

@@ -455,3 +455,56 @@ fn bundled_site_builds_without_warnings() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.trim().is_empty(), "warnings:\n{stderr}");
 }
+
+#[cfg(unix)]
+#[test]
+fn rebuild_writes_only_what_changed_and_keeps_the_previous_output() {
+    use std::os::unix::fs::MetadataExt;
+    let site = built();
+    site.build().assert_ok();
+    let ino = |p: &str| std::fs::metadata(site.path(p)).unwrap().ino();
+    let over_before = site.public("over/index.html");
+    // The third build updates the first one's folder in place.
+    let (pilot, over) = (
+        ino(".public.kb-previous/pilots/eerste-pilot/index.html"),
+        ino("public/over/index.html"),
+    );
+    site.write(
+        "content/over.md",
+        "# Over deze site\n\n## Doel\n\nAndere tekst.\n",
+    );
+    let out = site.build();
+    out.assert_ok();
+    assert!(out.stdout().contains("gewijzigd"), "{}", out.stdout());
+    // An unchanged page is not written again; the edited one has new bytes.
+    assert_eq!(ino("public/pilots/eerste-pilot/index.html"), pilot);
+    assert!(site.public("over/index.html").contains("Andere tekst"));
+    // The output before is kept beside it as it was.
+    assert_eq!(ino(".public.kb-previous/over/index.html"), over);
+    assert_eq!(
+        std::fs::read_to_string(site.path(".public.kb-previous/over/index.html")).unwrap(),
+        over_before
+    );
+}
+
+#[test]
+fn template_error_mid_render_leaves_public_byte_for_byte() {
+    let site = built();
+    site.build().assert_ok();
+    let before = snapshot_tree(&site.path("public"));
+    // Only some pages use this template: others are written before it fails.
+    site.write(
+        "content/over.md",
+        "---\ntitle: Over\ntemplate: kapot.html\n---\n## Doel\n\nTekst.\n",
+    );
+    site.write("templates/kapot.html", "{{ page.bestaat_niet.echt }}\n");
+    site.build().assert_fails_with(&["kapot.html"]);
+    assert_eq!(before, snapshot_tree(&site.path("public")));
+    let leftovers: Vec<String> = std::fs::read_dir(site.root())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".kb-") && n != ".public.kb-previous")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
