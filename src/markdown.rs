@@ -98,7 +98,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
             continue;
         }
         if let Event::Text(t) | Event::Code(t) = &event {
-            out.word_count += t.split_whitespace().count();
+            out.word_count += count_words(t);
         }
         if let Some((_, alt)) = image.as_mut() {
             if let Event::Text(t) | Event::Code(t) = &event {
@@ -287,6 +287,69 @@ fn rewrite_link(
     }
 }
 
+/// `text.split_whitespace().count()`, a byte at a time with a table: every
+/// body's text passes through here. A multi-byte character is decoded only
+/// when its lead byte can start a whitespace character (U+0085, U+00A0,
+/// U+1680, U+2000 and up).
+fn count_words(text: &str) -> usize {
+    // 0: not whitespace, 1: ASCII whitespace, 2: decode and look.
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        t[b' ' as usize] = 1;
+        t[b'\t' as usize] = 1;
+        t[b'\n' as usize] = 1;
+        t[0x0B] = 1;
+        t[0x0C] = 1;
+        t[b'\r' as usize] = 1;
+        t[0xC2] = 2;
+        t[0xE1] = 2;
+        t[0xE2] = 2;
+        t[0xE3] = 2;
+        t
+    };
+    let bytes = text.as_bytes();
+    // Most text has no such lead byte: count word starts 64 bytes at a
+    // time with bit masks (the compiler turns the mask loop into SIMD).
+    if !bytes.iter().any(|&b| matches!(b, 0xC2 | 0xE1..=0xE3)) {
+        let space = |b: u8| (b == b' ') | (b.wrapping_sub(b'\t') < 5);
+        let mut words = 0;
+        let mut carry = 1u64; // the byte before was whitespace
+        let mut chunks = bytes.chunks_exact(64);
+        for chunk in &mut chunks {
+            let mut mask = 0u64;
+            for (i, &b) in chunk.iter().enumerate() {
+                mask |= u64::from(space(b)) << i;
+            }
+            words += (!mask & ((mask << 1) | carry)).count_ones() as usize;
+            carry = mask >> 63;
+        }
+        let mut after_space = carry == 1;
+        for &b in chunks.remainder() {
+            let s = space(b);
+            words += usize::from(after_space & !s);
+            after_space = s;
+        }
+        return words;
+    }
+    let mut words = 0;
+    let mut after_space = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let class = CLASS[bytes[i] as usize];
+        let space = if class < 2 {
+            i += 1;
+            class == 1
+        } else {
+            let c = text[i..].chars().next().unwrap_or('x');
+            i += c.len_utf8();
+            c.is_whitespace()
+        };
+        words += usize::from(after_space & !space);
+        after_space = space;
+    }
+    words
+}
+
 /// A URL- and id-safe slug: diacritics folded, lower case, `-` between words.
 /// "Overgang mbo – arbeidsmarkt" → `overgang-mbo-arbeidsmarkt`.
 pub fn slugify(text: &str) -> String {
@@ -433,6 +496,28 @@ pub fn escape_into(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_words_agrees_with_split_whitespace() {
+        for t in [
+            "",
+            "  ",
+            "een twee  drie",
+            " geïnformeerd\tën\nook ",
+            "a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{1680}f",
+            "é\u{e9}\u{20ac}\u{2190}x",
+            "\x0bvt\x0cff\rcr",
+        ] {
+            assert_eq!(count_words(t), t.split_whitespace().count(), "{t:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn count_words_agrees_on_any_text(t in "\\PC*|[ a\u{a0}\u{2000}-\u{200b}\u{3000}\u{85}é€\t\n]*") {
+            proptest::prop_assert_eq!(count_words(&t), t.split_whitespace().count());
+        }
+    }
 
     #[test]
     fn escape_replaces_the_five_specials_and_keeps_the_rest() {

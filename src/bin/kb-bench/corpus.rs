@@ -525,9 +525,136 @@ pub fn adapt(corpus: &Path, themes: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The like-for-like site for the peer comparison: `<corpus>-peer/`.
+pub fn peer_dir(corpus: &Path) -> std::path::PathBuf {
+    let mut name = corpus.file_name().unwrap_or_default().to_os_string();
+    name.push("-peer");
+    corpus.with_file_name(name)
+}
+
+/// Front-matter keys the peers get under `extra:` (Hugo and Zola render only
+/// `tags` as a taxonomy; `../shared/bench/adapt.py` moves the rest there).
+const PEER_EXTRA_KEYS: &[&str] = &[
+    "loopbaanmoment",
+    "doelgroep",
+    "regio",
+    "status",
+    "pilots",
+    "conclusies",
+];
+
+/// Configuration of the peer site: what the peers' benchmark sites do and
+/// no more (one taxonomy, no feed, no search page).
+const PEER_CONFIG: &str = r#"title: "Kennisbank"
+description: "Pilots, conclusies, praktijken en nieuws."
+base_url: "https://kb.example.org/"
+language: nl
+theme: peer
+taxonomies:
+  - { name: tags, title: Tags }
+feed: false
+search:
+  enabled: false
+"#;
+
+/// Writes the peer site for `corpus` (once): its content with the
+/// [`PEER_EXTRA_KEYS`] moved under `extra:` and section schemas dropped,
+/// [`PEER_CONFIG`], and the themes in `themes`.
+pub fn adapt_peer(corpus: &Path, themes: &Path) -> std::io::Result<()> {
+    let dir = peer_dir(corpus);
+    if dir.join("kennisbank.yaml").exists() {
+        return Ok(());
+    }
+    let content = site_dir(corpus).join("content");
+    for entry in walkdir::WalkDir::new(&content).follow_links(true) {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
+        let to = dir.join("content").join(rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if rel.extension().is_some_and(|e| e == "md") {
+            let text = std::fs::read_to_string(entry.path())?;
+            std::fs::write(&to, to_peer_front_matter(&text))?;
+        } else {
+            std::fs::copy(entry.path(), &to)?;
+        }
+    }
+    let target = dir.join("themes");
+    std::fs::create_dir_all(&target)?;
+    for entry in std::fs::read_dir(themes)? {
+        let entry = entry?;
+        let link = target.join(entry.file_name());
+        if !link.exists() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(entry.path().canonicalize()?, &link)?;
+        }
+    }
+    // Last: its presence marks the site complete.
+    std::fs::write(dir.join("kennisbank.yaml"), PEER_CONFIG)
+}
+
+/// Moves the top-level front-matter entries named in [`PEER_EXTRA_KEYS`]
+/// (with their indented continuation lines) under `extra:`, and drops
+/// `schema:`.
+fn to_peer_front_matter(text: &str) -> String {
+    let Some(rest) = text.strip_prefix("---\n") else {
+        return text.to_string();
+    };
+    let Some(end) = rest.find("\n---\n") else {
+        return text.to_string();
+    };
+    let (front, body) = (&rest[..end + 1], &rest[end + 1..]);
+    let (mut kept, mut extra) = (String::new(), String::new());
+    let mut into: Option<bool> = None; // Some(true): extra, Some(false): dropped
+    for line in front.lines() {
+        if !line.starts_with([' ', '\t']) {
+            let key = line.split(':').next().unwrap_or("");
+            into = if PEER_EXTRA_KEYS.contains(&key) {
+                Some(true)
+            } else if key == "schema" {
+                Some(false)
+            } else {
+                None
+            };
+        }
+        match into {
+            Some(true) => {
+                extra.push_str("  ");
+                extra.push_str(line);
+                extra.push('\n');
+            }
+            Some(false) => {}
+            None => {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+    }
+    if !extra.is_empty() {
+        kept.push_str("extra:\n");
+        kept.push_str(&extra);
+    }
+    format!("---\n{kept}{body}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peer_front_matter_moves_fields_under_extra() {
+        let text = "---\ntitle: \"A: b\"\ntags: [x]\ndoelgroep:\n  - \"een\"\n  - twee\nregio: Zwolle\nschema:\n  status: { required: true }\n---\n\nTekst: hier.\n";
+        assert_eq!(
+            to_peer_front_matter(text),
+            "---\ntitle: \"A: b\"\ntags: [x]\nextra:\n  doelgroep:\n    - \"een\"\n    - twee\n  regio: Zwolle\n---\n\nTekst: hier.\n"
+        );
+        let plain = "Geen front matter.\n";
+        assert_eq!(to_peer_front_matter(plain), plain);
+    }
 
     #[test]
     fn same_seed_same_corpus() {

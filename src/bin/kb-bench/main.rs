@@ -105,9 +105,11 @@ fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Makes `dir` buildable with every theme, and writes its peer site.
 fn adapt(dir: &Path) -> std::io::Result<()> {
     corpus::adapt(dir, &repo_dir().join("themes"))?;
-    corpus::adapt(dir, &repo_dir().join("bench/themes"))
+    corpus::adapt(dir, &repo_dir().join("bench/themes"))?;
+    corpus::adapt_peer(dir, &repo_dir().join("bench/themes"))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -120,6 +122,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Adapt { dir } => {
             adapt(&dir)?;
             println!("{}", corpus::site_dir(&dir).display());
+            println!("{}", corpus::peer_dir(&dir).display());
         }
         Cmd::Run {
             pages,
@@ -418,16 +421,17 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
             }
         }
         adapt(&corpus)?;
+        let peer_site = corpus::peer_dir(&corpus);
         let corpus = corpus::site_dir(&corpus);
         if builds {
-            eprintln!("N={n}: peer-like theme …");
+            eprintln!("N={n}: peer-like site …");
             let (peer, _) = build_row(
-                "build, peer-like theme, no search",
+                "build, peer-like site and theme, no search",
                 n,
-                &corpus,
+                &peer_site,
                 &work,
                 runs,
-                &["--no-search", "--theme", "peer"],
+                &["--no-search"],
                 &mut seq,
             )?;
             eprintln!("N={n}: default theme …");
