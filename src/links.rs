@@ -170,10 +170,31 @@ fn normalise(path: &str) -> Option<String> {
 
 /// Checks anchors and relations, fills incoming edges, finds URL clashes.
 pub fn link(site: &mut Site, diags: &mut Vec<Diagnostic>) {
-    check_anchors(site, diags);
-    resolve_relations(site, diags);
+    let mut other = Vec::new();
+    link_apart(site, diags, &mut other);
+    diags.append(&mut other);
+}
+
+/// [`link`], with the anchor problems in `anchor_diags` and the rest
+/// (relations, URL clashes) in `other_diags`, so [`relink_bodies`] can
+/// replace the first later.
+pub fn link_apart(
+    site: &mut Site,
+    anchor_diags: &mut Vec<Diagnostic>,
+    other_diags: &mut Vec<Diagnostic>,
+) {
+    check_anchors(site, anchor_diags);
+    resolve_relations(site, other_diags);
     compute_backrefs(site);
-    check_collisions(site, diags);
+    check_collisions(site, other_diags);
+}
+
+/// The link stage after edits of Markdown bodies only: front matter and
+/// URLs are as they were, so relations and URL clashes are too. Checks
+/// every anchor again (into `anchor_diags`) and recomputes incoming edges.
+pub fn relink_bodies(site: &mut Site, anchor_diags: &mut Vec<Diagnostic>) {
+    check_anchors(site, anchor_diags);
+    compute_backrefs(site);
 }
 
 fn check_anchors(site: &Site, diags: &mut Vec<Diagnostic>) {

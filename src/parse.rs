@@ -333,6 +333,43 @@ fn unchanged_page(prev: &Site, file: SourceFile) -> Result<Doc, SourceFile> {
     })
 }
 
+/// Parses one page file again, placed as [`parse`] would place it among
+/// `site`'s sections: the page with its non-fatal problems, without its
+/// rendered body and relations (the caller and the link stage fill those).
+/// `Err` with the fatal problems, or empty when the file would no longer
+/// be a page (a draft now, or a section).
+pub fn reparse_page(
+    site: &Site,
+    file: SourceFile,
+    opts: ParseOptions,
+) -> Result<(Page, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let (doc, soft) = parse_doc(file, &site.config)?;
+    if doc.is_section || (doc.meta.draft && !opts.drafts) {
+        return Err(Vec::new());
+    }
+    let section_of_dir: HashMap<String, SectionId> = site
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.dir.clone(), i))
+        .collect();
+    let (page, mut diags) = place_page(doc, &site.config, &site.sections, &section_of_dir);
+    diags.extend(soft);
+    Ok((page, diags))
+}
+
+/// Moves page `p` to its place in `ids`, a list sorted by [`compare_pages`]
+/// in which only `p`'s sort keys changed: the same order a full sort gives,
+/// in a logarithmic number of comparisons.
+pub fn resort_page(ids: &mut Vec<PageId>, pages: &[Page], p: PageId, sort_by: SortBy) {
+    let Some(at) = ids.iter().position(|&x| x == p) else {
+        return;
+    };
+    ids.remove(at);
+    let to = ids.partition_point(|&x| compare_pages(&pages[x], &pages[p], sort_by).is_lt());
+    ids.insert(to, p);
+}
+
 /// Body text after the front matter (the split is cheap to redo).
 pub fn body_of(file: &SourceFile) -> &str {
     match frontmatter::split(&file.text, &file.display) {
@@ -801,6 +838,113 @@ mod tests {
             r.html = format!("<!-- vorige -->{}", r.html);
             p.rendered = Arc::new(r);
         }
+    }
+
+    #[test]
+    fn resorting_one_page_gives_the_full_sort() {
+        let files: Vec<(String, String)> = (0..40)
+            .map(|i| {
+                let date = 1 + (i * 7) % 28;
+                let weight = if i % 5 == 0 {
+                    format!("weight: {}\n", i % 3)
+                } else {
+                    String::new()
+                };
+                (
+                    format!("p{i}.md"),
+                    format!(
+                        "---\ntitle: \"Pagina {}\"\ndate: 2020-01-{date:02}\n{weight}---\n",
+                        40 - i
+                    ),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (mut site, _) = site_of(&refs, None);
+        for sort_by in [SortBy::Weight, SortBy::Date, SortBy::Title] {
+            for (p, title, date) in [
+                (3, "Één", "2020-01-02"),
+                (17, "aap", "2019-05-05"),
+                (0, "Zeker", "2021-01-01"),
+            ] {
+                site.pages[p].meta.title = title.into();
+                site.pages[p].meta.date = date.parse().ok();
+                let mut ids = site.sections[0].pages.clone();
+                sort_page_ids(
+                    &mut ids,
+                    &site.pages,
+                    &site
+                        .pages
+                        .iter()
+                        .map(|x| collation_key(&x.meta.title).0)
+                        .collect::<Vec<_>>(),
+                    sort_by,
+                );
+                let mut moved = ids.clone();
+                // Scramble p's place first, as an edit would.
+                let at = moved.iter().position(|&x| x == p).unwrap();
+                moved.remove(at);
+                moved.insert(0, p);
+                resort_page(&mut moved, &site.pages, p, sort_by);
+                assert_eq!(moved, ids, "{sort_by:?} page {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn reparse_page_places_a_page_like_parse_does() {
+        let (site, _) = site_of(
+            &[
+                ("a.md", "---\ntitle: A\n---\nTekst.\n"),
+                ("s/_index.md", "---\ntitle: S\n---\n"),
+                ("s/b.md", "---\ntitle: B\ntags: [x]\n---\n"),
+            ],
+            None,
+        );
+        let file = |rel: &str, text: &str| SourceFile {
+            rel: rel.into(),
+            display: format!("content/{rel}").into(),
+            text: text.into(),
+        };
+        let (page, diags) = reparse_page(
+            &site,
+            file(
+                "s/b.md",
+                "---\ntitle: Nieuw\ntags: [x, y]\nonbekend: 1\n---\n",
+            ),
+            ParseOptions::default(),
+        )
+        .unwrap();
+        let old = &site.pages[match site.by_file["s/b.md"] {
+            Target::Page(p) => p,
+            _ => unreachable!(),
+        }];
+        assert_eq!(
+            (page.path.as_str(), page.section),
+            (old.path.as_str(), old.section)
+        );
+        assert_eq!(page.meta.title, "Nieuw");
+        assert_eq!(page.taxonomies["tags"], ["x", "y"]);
+        assert!(
+            diags.iter().any(|d| d.message.contains("onbekend")),
+            "{diags:?}"
+        );
+        // A draft or a section is no page to patch in.
+        assert!(reparse_page(
+            &site,
+            file("a.md", "---\ntitle: A\ndraft: true\n---\n"),
+            ParseOptions::default()
+        )
+        .unwrap_err()
+        .is_empty());
+        assert!(
+            !reparse_page(&site, file("a.md", "---\n---\n"), ParseOptions::default())
+                .unwrap_err()
+                .is_empty()
+        );
     }
 
     #[test]

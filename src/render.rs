@@ -1470,7 +1470,7 @@ impl Diagnostic {
 }
 
 /// Pages of one term that count towards [`Renderer::related`].
-const RELATED_TERM_CAP: usize = 100;
+pub const RELATED_TERM_CAP: usize = 100;
 
 /// Would [`Renderer::related`] give every page of `b` the same list as in
 /// `a`? True when the pages and their terms are the same and each term's

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::error::{BuildFailure, Diagnostic};
-use crate::model::Site;
+use crate::model::{Site, Target};
 use crate::parse::ParseOptions;
 use rayon::prelude::*;
 
@@ -156,7 +156,6 @@ fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildFailure> {
     links::link(&mut site, &mut diags);
     t.lap("link");
     gate(&mut diags, &opts.root)?;
-    site.drop_sources();
 
     let theme = load_theme(
         &opts.root,
@@ -174,8 +173,8 @@ fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildFailure> {
     })
 }
 
-/// The search index, when enabled. It is built from the model before
-/// rendering, so its memory is given back before rendering takes its own.
+/// The search index, when enabled, built from the model (so it can run
+/// before the pages are rendered).
 fn index(
     opts: &BuildOptions,
     p: &mut Prepared,
@@ -226,46 +225,66 @@ pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
 
 /// A full build written to the output folder (swapped in atomically). Each
 /// file is written as soon as it is rendered, so writing overlaps rendering
-/// and the site is never held in memory whole.
+/// and the site is never held in memory whole. The search index comes last,
+/// from records written beforehand, so the site's memory is given back
+/// before Pagefind, the biggest consumer, takes its own.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let out = opts.output_dir();
     output::check_output_dir(&opts.root, &out)?;
-    let mut p = prepare(opts)?;
-    let search_out = index(opts, &mut p)?;
     let Prepared {
-        site,
+        mut site,
         theme,
         mut diags,
         timer: mut t,
-    } = p;
+    } = prepare(opts)?;
+    // Bodies are rendered and links checked: the sources are not read again.
+    site.drop_sources();
     let staging = output::Staging::begin(&out)?;
+    let records = if opts.search && site.config.search.enabled {
+        Some(search::RecordWriter::new(&site)?)
+    } else {
+        None
+    };
     let renderer = Renderer::new(&site, &theme);
-    diags.extend(renderer.render_each(|f| staging.put(&f.path, &f.bytes)));
+    // Each content page's search record is written beside it.
+    diags.extend(renderer.render_each(|f| {
+        if let (Some(records), Some(Target::Page(id))) = (&records, f.source) {
+            records.add(&site, id)?;
+        }
+        staging.put(&f.path, &f.bytes)
+    }));
     t.lap("render");
-    // Dropping the summaries and workspaces is real work; nobody waits for it.
     drop_in_background(renderer.into_parts());
     gate(&mut diags, &opts.root)?;
-    if let Some((files, _)) = &search_out {
-        files
-            .par_iter()
-            .try_for_each(|f| staging.put(&f.path, &f.bytes))?;
-    }
-    site.assets.par_iter().try_for_each(|a| staging.copy(a))?;
+    let (pages, sections) = (site.pages.len(), site.sections.len());
+    let assets = std::mem::take(&mut site.assets);
+    let records = records.map(search::RecordWriter::finish);
+    drop_in_background((site, theme));
+    let search = match records {
+        Some(records) => {
+            let (files, stats) = records.index()?;
+            t.lap("index");
+            files
+                .par_iter()
+                .try_for_each(|f| staging.put(&f.path, &f.bytes))?;
+            Some(stats)
+        }
+        None => None,
+    };
+    assets.par_iter().try_for_each(|a| staging.copy(a))?;
     let stats = staging.commit()?;
     t.lap("write");
-    let report = BuildReport {
-        pages: site.pages.len(),
-        sections: site.sections.len(),
+    Ok(BuildReport {
+        pages,
+        sections,
         files: stats.files,
         bytes: stats.bytes,
         changed: stats.changed,
         phases: t.phases,
         warnings: diags,
-        search: search_out.map(|(_, stats)| stats),
+        search,
         total: t.start.elapsed(),
-    };
-    drop_in_background((site, theme));
-    Ok(report)
+    })
 }
 
 /// Frees `x` on another thread. A short-lived command exits without

@@ -690,13 +690,14 @@ fn incremental_rebuilds_equal_a_full_build() {
         "full"
     );
     assert_same(&e, &root, "front matter");
-    // Front matter: a date that reorders the list (neighbours, feed).
+    // Front matter: a date that reorders the list (neighbours, feed). The
+    // page keeps its URL, terms and relations: patched in, no re-parse.
     w("content/pilots/bravo.md", &|t| {
         t.replace("date: 2024-02-01", "date: 2023-02-01")
     });
     assert_eq!(
         apply(&mut e, &root, &["content/pilots/bravo.md"]).kind,
-        "full"
+        "front matter"
     );
     assert_same(&e, &root, "date reorder");
     // Front matter: a relation moves (backrelations on both targets).
@@ -802,7 +803,7 @@ fn a_saved_file_is_read_again_even_when_its_stamp_is_unchanged() {
     let path = root.join("content/pilots/alfa.md");
     let before = std::fs::metadata(&path).unwrap().modified().unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    // Front matter changes (a full re-read), same length, same mtime.
+    // Front matter changes, same length, same mtime.
     let edited = text.replacen("Pilot Alfa", "Pilot Alfx", 1);
     assert_ne!(edited, text);
     assert_eq!(edited.len(), text.len());
@@ -815,7 +816,7 @@ fn a_saved_file_is_read_again_even_when_its_stamp_is_unchanged() {
         .unwrap();
     assert_eq!(
         apply(&mut e, &root, &["content/pilots/alfa.md"]).kind,
-        "full"
+        "front matter"
     );
     assert_same(&e, &root, "same stamp");
     let page = String::from_utf8(e.outputs()["pilots/alfa/index.html"].bytes.to_vec()).unwrap();
@@ -1117,4 +1118,91 @@ fn two_hundred_concurrent_requests_during_rebuilds_all_succeed_with_bounded_thre
     // Still alive and serving the last edit.
     server.wait_line("herbouwd");
     assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
+    let site = site_copy();
+    let root = site.path().canonicalize().unwrap();
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.clone(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    e.initial();
+    let w = |rel: &str, f: &dyn Fn(String) -> String| {
+        let p = root.join(rel);
+        std::fs::write(&p, f(std::fs::read_to_string(&p).unwrap())).unwrap();
+    };
+    // pilots/ sorts by title: a new title moves Bravo before Alfa, so both
+    // pages' neighbours, the section list and the term pages change.
+    w("content/pilots/bravo.md", &|t| {
+        t.replace("Pilot Bravo", "Aanloop Bravo")
+    });
+    let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
+    assert_eq!(out.kind, "front matter");
+    assert_same(&e, &root, "title that reorders");
+    // Title and body in one save; a new line shifts the body's line numbers.
+    w("content/pilots/alfa.md", &|t| {
+        t.replace(
+            "title: \"Pilot Alfa\"",
+            "title: \"Pilot Alfa 2\"\ndescription: \"Kort.\"",
+        )
+        .replace("Eerste versie", "Tweede versie")
+    });
+    let out = apply(&mut e, &root, &["content/pilots/alfa.md"]);
+    assert_eq!(out.kind, "front matter");
+    assert_same(&e, &root, "title and body");
+    // The anchor Bravo links to disappears with a body change: an error,
+    // shown; putting it back clears it.
+    w("content/pilots/alfa.md", &|t| {
+        t.replace("title: \"Pilot Alfa 2\"", "title: \"Pilot Alfa 3\"")
+            .replace("## Aanpak", "## Werkwijze")
+    });
+    apply(&mut e, &root, &["content/pilots/alfa.md"]);
+    assert!(
+        e.errors().iter().any(|d| d.message.contains("#aanpak")),
+        "{:?}",
+        e.errors()
+    );
+    w("content/pilots/alfa.md", &|t| {
+        t.replace("## Werkwijze", "## Aanpak")
+    });
+    apply(&mut e, &root, &["content/pilots/alfa.md"]);
+    assert_same(&e, &root, "anchor back");
+    // A relation target that does not exist, then fixed: the message names
+    // the line, which moves when a line is added above it.
+    w("content/begrippen/mentor.md", &|t| {
+        t.replace("pilots: [alfa]", "pilots: [alpha]")
+    });
+    apply(&mut e, &root, &["content/begrippen/mentor.md"]);
+    let line_of = |e: &Engine| {
+        e.errors()
+            .iter()
+            .find(|d| d.message.contains("alpha"))
+            .and_then(|d| d.line)
+    };
+    assert_eq!(line_of(&e), Some(3), "{:?}", e.errors());
+    w("content/begrippen/mentor.md", &|t| {
+        t.replace(
+            "title: \"Mentor\"",
+            "title: \"Mentor\"\ndescription: \"Wie begeleidt.\"",
+        )
+    });
+    apply(&mut e, &root, &["content/begrippen/mentor.md"]);
+    assert_eq!(line_of(&e), Some(4), "{:?}", e.errors());
+    w("content/begrippen/mentor.md", &|t| {
+        t.replace("pilots: [alpha]", "pilots: [alfa]")
+    });
+    apply(&mut e, &root, &["content/begrippen/mentor.md"]);
+    assert_same(&e, &root, "relation fixed");
+    // Made a draft: the page leaves the site, a re-parse.
+    w("content/pilots/bravo.md", &|t| {
+        t.replace("date: 2024-02-01", "date: 2024-02-01\ndraft: true")
+            .replace("[Alfa](alfa.md#aanpak)", "Alfa")
+    });
+    let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
+    assert_eq!(out.kind, "full");
 }

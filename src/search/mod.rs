@@ -19,6 +19,7 @@
 pub mod bundle;
 mod record;
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use pagefind::api::PagefindIndex;
@@ -73,83 +74,143 @@ pub fn index_pages(
     site: &Site,
     ids: &[PageId],
 ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
-    let start = Instant::now();
-    let lang = site.config.language.clone();
-    // Records as files under a private folder: `pilots/a/index.html` gives
-    // the URL `/pilots/a/`, as the page has on the site.
-    // In memory (tmpfs) where there is one: creating and deleting ten
-    // thousand small files on a disk costs more than indexing them.
-    let shm = std::path::Path::new("/dev/shm");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("kennisbank-zoekindex-");
-    let scratch = if shm.is_dir() {
-        builder.tempdir_in(shm)
-    } else {
-        builder.tempdir()
-    }
-    .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
-    // Each record is written as soon as it is made: none are held in
-    // memory while Pagefind, the big consumer, runs.
-    let words: usize = ids
-        .par_iter()
-        .map(|&id| {
-            let r = Record::of_page(site, id);
-            let dir = scratch.path().join(r.url.trim_start_matches('/'));
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(dir.join("index.html"), r.to_html(&lang))?;
-            Ok(r.word_count())
-        })
-        .sum::<std::io::Result<usize>>()
-        .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
+    write_records(site, ids)?.index()
+}
 
-    // Pagefind's API is async; a runtime on this thread drives it. The
-    // parsing inside `add_directory` is rayon work in the caller's pool.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| failure(format!("kan de zoekindex niet starten: {e}")))?;
-    let config = PagefindServiceConfig::builder()
-        .force_language(lang)
-        .build();
-    let mut pagefind =
-        PagefindIndex::new(Some(config)).map_err(|e| failure(format!("Pagefind: {e}")))?;
-    let folder = scratch.path().to_string_lossy().into_owned();
-    let (indexed, out) = runtime
-        .block_on(async {
-            let indexed = pagefind
-                .add_directory(folder, Some("**/*.html".into()))
-                .await?;
-            let out = pagefind.get_files().await?;
-            anyhow::Ok((indexed, out))
+/// The records of a site, written and waiting to be indexed. They need
+/// nothing of the site any more, so a build can free it first: Pagefind is
+/// the biggest consumer of memory in a build.
+pub struct Records {
+    scratch: tempfile::TempDir,
+    language: String,
+    pages: usize,
+    words: usize,
+    /// Thread time spent making the records.
+    took: Duration,
+}
+
+/// Writes the record of every page in `ids` to a private folder.
+pub fn write_records(site: &Site, ids: &[PageId]) -> Result<Records, Diagnostic> {
+    let writer = RecordWriter::new(site)?;
+    ids.par_iter().try_for_each(|&id| writer.add(site, id))?;
+    Ok(writer.finish())
+}
+
+/// Writes records one page at a time, from any thread: a build writes each
+/// page's record right after rendering the page.
+pub struct RecordWriter {
+    scratch: tempfile::TempDir,
+    language: String,
+    pages: AtomicUsize,
+    words: AtomicUsize,
+    /// Thread time spent on records, in microseconds.
+    micros: AtomicU64,
+}
+
+impl RecordWriter {
+    pub fn new(site: &Site) -> Result<RecordWriter, Diagnostic> {
+        // Records as files under a private folder: `pilots/a/index.html`
+        // gives the URL `/pilots/a/`, as the page has on the site. In memory
+        // (tmpfs) where there is one: creating and deleting ten thousand
+        // small files on a disk costs more than indexing them.
+        let shm = std::path::Path::new("/dev/shm");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("kennisbank-zoekindex-");
+        let scratch = if shm.is_dir() {
+            builder.tempdir_in(shm)
+        } else {
+            builder.tempdir()
+        }
+        .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
+        Ok(RecordWriter {
+            scratch,
+            language: site.config.language.clone(),
+            pages: AtomicUsize::new(0),
+            words: AtomicUsize::new(0),
+            micros: AtomicU64::new(0),
         })
-        .map_err(|e| failure(format!("Pagefind: {e}")))?;
-    if indexed != ids.len() {
-        return Err(failure(format!(
-            "Pagefind indexeerde {indexed} van de {} pagina's",
-            ids.len()
-        )));
     }
 
-    let mut bytes = 0;
-    let files: Vec<OutputFile> = out
-        .into_iter()
-        .map(|f| {
-            bytes += f.contents.len() as u64;
-            let name = f.filename.to_string_lossy().replace('\\', "/");
-            OutputFile {
-                path: format!("{BUNDLE_DIR}/{name}"),
-                bytes: f.contents,
-                source: None,
-            }
-        })
-        .collect();
-    let stats = SearchStats {
-        pages: ids.len(),
-        words,
-        duration: start.elapsed(),
-        files: files.len(),
-        bytes,
-    };
-    Ok((files, stats))
+    /// Writes the record of page `id`; none are held in memory.
+    pub fn add(&self, site: &Site, id: PageId) -> Result<(), Diagnostic> {
+        let start = Instant::now();
+        let r = Record::of_page(site, id);
+        let dir = self.scratch.path().join(r.url.trim_start_matches('/'));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join("index.html"), r.to_html(&self.language)))
+            .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
+        self.pages.fetch_add(1, Ordering::Relaxed);
+        self.words.fetch_add(r.word_count(), Ordering::Relaxed);
+        self.micros
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn finish(self) -> Records {
+        Records {
+            scratch: self.scratch,
+            language: self.language,
+            pages: self.pages.into_inner(),
+            words: self.words.into_inner(),
+            took: Duration::from_micros(self.micros.into_inner()),
+        }
+    }
+}
+
+impl Records {
+    /// Indexes the records with Pagefind: the index and its browser bundle.
+    pub fn index(self) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
+        let start = Instant::now();
+        // Pagefind's API is async; a runtime on this thread drives it. The
+        // parsing inside `add_directory` is rayon work in the global pool.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| failure(format!("kan de zoekindex niet starten: {e}")))?;
+        let config = PagefindServiceConfig::builder()
+            .force_language(self.language.clone())
+            .build();
+        let mut pagefind =
+            PagefindIndex::new(Some(config)).map_err(|e| failure(format!("Pagefind: {e}")))?;
+        let folder = self.scratch.path().to_string_lossy().into_owned();
+        let (indexed, out) = runtime
+            .block_on(async {
+                let indexed = pagefind
+                    .add_directory(folder, Some("**/*.html".into()))
+                    .await?;
+                // Builds the index, then hands every file back.
+                let out = pagefind.get_files().await?;
+                anyhow::Ok((indexed, out))
+            })
+            .map_err(|e| failure(format!("Pagefind: {e}")))?;
+        if indexed != self.pages {
+            return Err(failure(format!(
+                "Pagefind indexeerde {indexed} van de {} pagina's",
+                self.pages
+            )));
+        }
+
+        let mut bytes = 0;
+        let files: Vec<OutputFile> = out
+            .into_iter()
+            .map(|f| {
+                bytes += f.contents.len() as u64;
+                let name = f.filename.to_string_lossy().replace('\\', "/");
+                OutputFile {
+                    path: format!("{BUNDLE_DIR}/{name}"),
+                    bytes: f.contents,
+                    source: None,
+                }
+            })
+            .collect();
+        let stats = SearchStats {
+            pages: self.pages,
+            words: self.words,
+            duration: self.took + start.elapsed(),
+            files: files.len(),
+            bytes,
+        };
+        Ok((files, stats))
+    }
 }
 
 fn failure(message: String) -> Diagnostic {

@@ -9,6 +9,10 @@
 //!   10,000 pages), render the documents themselves at once and queue what
 //!   shows something of them (section list, term pages, neighbours, pages
 //!   related to them or linking to them, the feed);
+//! - **front-matter edit** of pages that keep their URL, section, aliases,
+//!   terms and relations (a new title, date, description or field value):
+//!   parse the page again, patch it into the model, move it within its
+//!   section and term lists, render it at once and queue what shows it;
 //! - **template edit**: reload the theme, queue the outputs whose template
 //!   uses the changed one;
 //! - **re-parse**: front matter, added/removed/renamed files and folders,
@@ -36,9 +40,11 @@ use crate::error::{BuildFailure, Diagnostic};
 use crate::frontmatter;
 use crate::links::{self, Resolver};
 use crate::markdown::{self, RenderOptions};
-use crate::model::{Asset, PageId, SectionId, Site, Target};
+use crate::model::{Asset, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, ParseOptions};
-use crate::render::{load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme};
+use crate::render::{
+    load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
+};
 use crate::site::BuildOptions;
 
 use super::classify::{Batch, ChangeKind};
@@ -116,6 +122,9 @@ struct State {
     md_files: HashSet<String>,
     /// Load and parse diagnostics (front matter, Markdown).
     parse_diags: Vec<Diagnostic>,
+    /// Broken anchors, apart from the other link problems (relations, URL
+    /// clashes): a body edit can change only these.
+    anchor_diags: Vec<Diagnostic>,
     link_diags: Vec<Diagnostic>,
     /// Page → pages whose "related" list shows it.
     related_back: HashMap<PageId, Vec<PageId>>,
@@ -299,7 +308,11 @@ impl Engine {
         }
         let md: Vec<String> = content_rels(batch).collect();
         if !md.is_empty() {
-            match self.body_edit(&md, open) {
+            let edit = match self.body_edit(&md, open) {
+                Some(o) => Some(o),
+                None => self.meta_edit(&md, open),
+            };
+            match edit {
                 Some(o) => merge(&mut out, o),
                 None => return self.full_then_open(batch, open, !theme_files.is_empty()),
             }
@@ -486,10 +499,15 @@ impl Engine {
             prev.map(|p| &p.site),
         );
         lap("parse");
-        let mut link_diags = Vec::new();
-        links::link(&mut site, &mut link_diags);
+        let (mut anchor_diags, mut link_diags) = (Vec::new(), Vec::new());
+        links::link_apart(&mut site, &mut anchor_diags, &mut link_diags);
         lap("link");
-        let mut all: Vec<Diagnostic> = parse_diags.iter().chain(&link_diags).cloned().collect();
+        let mut all: Vec<Diagnostic> = parse_diags
+            .iter()
+            .chain(&anchor_diags)
+            .chain(&link_diags)
+            .cloned()
+            .collect();
         if all.iter().any(Diagnostic::is_error) {
             all.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             return Err(BuildFailure { diagnostics: all });
@@ -569,6 +587,7 @@ impl Engine {
                 summaries,
                 md_files,
                 parse_diags,
+                anchor_diags,
                 link_diags,
                 related_back,
                 related,
@@ -641,6 +660,7 @@ impl Engine {
     /// body edit is not enough (front matter changed, a file is unreadable
     /// or unknown): the caller rebuilds fully.
     fn body_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
+        let started = Instant::now();
         let mut out = Outcome::new("body");
         let root = self.root.clone();
         let st = self.st.as_mut()?;
@@ -728,11 +748,16 @@ impl Engine {
             out.kind = "";
             return Some(out);
         }
-        st.link_diags.clear();
-        links::link(&mut st.site, &mut st.link_diags);
+        let t = Instant::now();
+        out.phases.push(("markdown", t - started));
+        // Only bodies changed: relations and URLs are as they were.
+        st.anchor_diags.clear();
+        links::relink_bodies(&mut st.site, &mut st.anchor_diags);
+        out.phases.push(("link", t.elapsed()));
         let errors: Vec<Diagnostic> = st
             .parse_diags
             .iter()
+            .chain(&st.anchor_diags)
             .chain(&st.link_diags)
             .chain(&self.theme_errors)
             .filter(|d| d.is_error())
@@ -776,9 +801,229 @@ impl Engine {
         // The edited documents and the open pages now; the rest when stepped.
         let mut first = now;
         first.extend(self.open_items(open));
+        let t = Instant::now();
         if let Err(errs) = self.render_items(&first, &mut out) {
             self.fail(&mut out, errs);
         }
+        out.phases.push(("render", t.elapsed()));
+        Some(out)
+    }
+
+    // -----------------------------------------------------------------------
+    // Front-matter edits
+
+    /// Front-matter edits (title, description, date, weight, fields, ...)
+    /// of pages that keep the site's shape: same URL, section, aliases,
+    /// taxonomy terms and relations. Patches each page in place, moves it
+    /// within the lists it is in, renders it at once and queues what shows
+    /// it. `None`: a re-parse is needed (the caller does one); the model may
+    /// then be partly patched, which the re-parse replaces.
+    fn meta_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
+        let started = Instant::now();
+        let mut out = Outcome::new("front matter");
+        let root = self.root.clone();
+        let drafts = ParseOptions {
+            drafts: self.opts.drafts,
+        };
+        let st = self.st.as_mut()?;
+        // Read and check every file before changing anything.
+        let mut edits = Vec::new();
+        for rel in rels {
+            let Target::Page(p) = *st.site.by_file.get(rel)? else {
+                return None;
+            };
+            let path = root.join("content").join(rel);
+            let stamp = Stamp::of(&path);
+            let file = content::read_source(&path, rel.clone(), &root).ok()?;
+            if st.site.pages[p].file.text == file.text {
+                continue;
+            }
+            let (page, diags) = parse::reparse_page(&st.site, file, drafts).ok()?;
+            let old = &st.site.pages[p];
+            let same_relations = st.site.config.relations.keys().all(|name| {
+                old.meta.raw.map.get(name.as_str()) == page.meta.raw.map.get(name.as_str())
+            });
+            let same_shape = page.path == old.path
+                && page.section == old.section
+                && page.bundle_dir == old.bundle_dir
+                && page.meta.aliases == old.meta.aliases
+                && page.taxonomies == old.taxonomies
+                && same_relations;
+            if !same_shape {
+                return None;
+            }
+            edits.push((rel, p, page, diags, stamp));
+        }
+        if edits.is_empty() {
+            out.kind = "";
+            return Some(out);
+        }
+        let raw_html = st.site.config.markdown.raw_html;
+        let mut later: BTreeSet<Item> = BTreeSet::new();
+        let mut relink = false;
+        let mut pages = Vec::new();
+        for (rel, p, mut page, diags, stamp) in edits {
+            let old = &st.site.pages[p];
+            let section = old.section;
+            let old_body = parse::body_of(&old.file);
+            let same_body = old_body == parse::body_of(&page.file)
+                && old.body_line == page.body_line
+                && old.title_from_body == page.title_from_body
+                && old.rendered.clean;
+            st.parse_diags.retain(|d| d.file != page.file.display);
+            st.parse_diags.extend(diags);
+            if same_body {
+                page.rendered = Arc::clone(&old.rendered);
+            } else {
+                let resolver = &st.resolver;
+                let from = rel.as_str();
+                let resolve = |dest: &str| resolver.resolve(from, dest);
+                let (rendered, body_diags) = markdown::render(
+                    parse::body_of(&page.file),
+                    &RenderOptions {
+                        raw_html,
+                        strip_first_h1: page.title_from_body,
+                        body_line: page.body_line,
+                        file: &page.file.display,
+                        resolve: &resolve,
+                        this: Target::Page(p),
+                    },
+                );
+                let before = link_targets(&st.site, p);
+                page.rendered = Arc::new(rendered);
+                out.warnings
+                    .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
+                st.parse_diags.extend(body_diags);
+                relink = true;
+                // Pages gaining or losing this page as a backlink.
+                let after: BTreeSet<PageId> = page
+                    .rendered
+                    .links
+                    .iter()
+                    .filter_map(|l| match l.target {
+                        Target::Page(t) if t != p => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
+            }
+            // Resolved relations stay: their front matter is unchanged.
+            page.relations = std::mem::take(&mut st.site.pages[p].relations);
+            // The neighbours it leaves.
+            let list = &st.site.sections[section].pages;
+            if let Some(i) = list.iter().position(|&x| x == p) {
+                later.extend(i.checked_sub(1).map(|j| Item::Page(list[j])));
+                later.extend(list.get(i + 1).map(|&n| Item::Page(n)));
+            }
+            let counted = |site: &Site| -> Vec<Vec<PageId>> {
+                site.taxonomies
+                    .iter()
+                    .flat_map(|t| &t.terms)
+                    .filter(|t| t.pages.contains(&p))
+                    .map(|t| {
+                        let mut v: Vec<PageId> =
+                            t.pages.iter().take(RELATED_TERM_CAP).copied().collect();
+                        v.sort_unstable();
+                        v
+                    })
+                    .collect()
+            };
+            let counted_before = counted(&st.site);
+            st.site.pages[p] = page;
+            if let Some(s) = stamp {
+                st.stamps.insert(rel.clone(), s);
+            }
+            let sort_by = st.site.sections[section].section.sort_by;
+            parse::resort_page(
+                &mut st.site.sections[section].pages,
+                &st.site.pages,
+                p,
+                sort_by,
+            );
+            let site = &mut st.site;
+            for tax in &mut site.taxonomies {
+                for term in &mut tax.terms {
+                    if term.pages.contains(&p) {
+                        parse::resort_page(&mut term.pages, &site.pages, p, SortBy::Weight);
+                    }
+                }
+            }
+            // Related lists take each term's first pages: if those changed,
+            // other pages' lists may too.
+            if counted(&st.site) != counted_before {
+                self.needs_full = true;
+                return None;
+            }
+            pages.push(p);
+        }
+        out.phases.push(("parse", started.elapsed()));
+        if relink {
+            // URLs and relations are as they were; but a relation problem
+            // names a front-matter line, which may have moved.
+            let t = Instant::now();
+            let shown = |d: &Diagnostic| {
+                pages
+                    .iter()
+                    .any(|&p| st.site.pages[p].file.display == d.file)
+            };
+            st.anchor_diags.clear();
+            if st.link_diags.iter().any(shown) {
+                st.link_diags.clear();
+                links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+            } else {
+                links::relink_bodies(&mut st.site, &mut st.anchor_diags);
+            }
+            out.phases.push(("link", t.elapsed()));
+        } else if st.link_diags.iter().any(|d| {
+            pages
+                .iter()
+                .any(|&p| st.site.pages[p].file.display == d.file)
+        }) {
+            st.anchor_diags.clear();
+            st.link_diags.clear();
+            links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+        }
+        let errors: Vec<Diagnostic> = st
+            .parse_diags
+            .iter()
+            .chain(&st.anchor_diags)
+            .chain(&st.link_diags)
+            .chain(&self.theme_errors)
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
+        let old_summaries: Vec<Value> = pages.iter().map(|&p| st.summaries[p].clone()).collect();
+        {
+            let summaries = std::mem::take(&mut st.summaries);
+            let r = Renderer::reusing(&st.site, &st.theme, summaries, &pages);
+            for (&p, old) in pages.iter().zip(&old_summaries) {
+                if r.page_summary_of(p) != old {
+                    dependents_of_summary(&st.site, &st.related_back, p, &mut later);
+                }
+            }
+            st.summaries = r.into_page_summaries();
+        }
+        let now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
+        for i in &now {
+            later.remove(i);
+        }
+        self.queue.extend(now.iter().copied());
+        self.queue.extend(later);
+        if !errors.is_empty() {
+            let mut errors = errors;
+            errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            self.fail(&mut out, errors);
+            return Some(out);
+        }
+        self.set_errors(&mut out, Vec::new());
+        // The edited pages and the open pages now; the rest when stepped.
+        let mut first = now;
+        first.extend(self.open_items(open));
+        let t = Instant::now();
+        if let Err(errs) = self.render_items(&first, &mut out) {
+            self.fail(&mut out, errs);
+        }
+        out.phases.push(("render", t.elapsed()));
         Some(out)
     }
 
@@ -868,6 +1113,7 @@ impl Engine {
         let still: Vec<Diagnostic> = st
             .parse_diags
             .iter()
+            .chain(&st.anchor_diags)
             .chain(&st.link_diags)
             .filter(|d| d.is_error())
             .cloned()
@@ -1067,6 +1313,7 @@ fn merge(into: &mut Outcome, more: Outcome) {
     into.warnings.extend(more.warnings);
     into.rendered += more.rendered;
     into.queued = more.queued;
+    into.phases.extend(more.phases);
 }
 
 /// The batch's Markdown files, relative to content/ with `/` separators.

@@ -339,6 +339,7 @@ fn report(out: &Outcome, elapsed: Duration, first: bool) {
         "full" if first => "gebouwd",
         "full" => "volledig herbouwd",
         "body" => "tekst herbouwd",
+        "front matter" => "front matter bijgewerkt",
         "template" => "sjabloon herbouwd",
         "static" => "statisch bestand gewijzigd",
         "queued" => "afhankelijke pagina's bijgewerkt",
