@@ -61,6 +61,10 @@ enum Cmd {
         /// Keep serve's background search index running during the edits
         #[arg(long)]
         serve_search: bool,
+        /// Also time this Pagefind CLI binary on the same pages (e.g. from
+        /// `npm i pagefind`: node_modules/@pagefind/linux-x64/bin/pagefind_extended)
+        #[arg(long)]
+        pagefind_cli: Option<PathBuf>,
     },
     /// Write a corpus
     Gen {
@@ -134,6 +138,7 @@ fn main() -> anyhow::Result<()> {
             serve_only,
             edit_kinds,
             serve_search,
+            pagefind_cli,
         } => run(
             &pages,
             &Plan {
@@ -143,6 +148,7 @@ fn main() -> anyhow::Result<()> {
                 builds: !serve_only,
                 edit_kinds,
                 serve_search,
+                pagefind_cli,
             },
             &work,
             shared_corpus.as_deref(),
@@ -339,6 +345,65 @@ fn dir_size(dir: &Path) -> u64 {
         .sum()
 }
 
+fn floor_row(n: usize, floor: Duration, which: &str, build: Duration) -> Row {
+    Row {
+        label: format!("floor: read inputs + write the {which} build's bytes"),
+        n,
+        walls: vec![floor],
+        rss_kib: 0,
+        phases: Vec::new(),
+        note: format!(
+            "{which} build = {:.1}× floor",
+            build.as_secs_f64() / floor.as_secs_f64()
+        ),
+    }
+}
+
+/// The Pagefind CLI indexing the HTML of a build without search (a fresh
+/// output folder per run), for the same-run comparison with our index phase.
+fn pagefind_cli_row(
+    cli: &Path,
+    n: usize,
+    site: &Path,
+    work: &Path,
+    seq: &mut usize,
+) -> anyhow::Result<Row> {
+    let mut walls = Vec::new();
+    let mut rss = 0;
+    let mut note = String::new();
+    for i in 0..2 {
+        *seq += 1;
+        let out = work.join("runs").join(seq.to_string());
+        let m = measure(
+            Command::new(cli)
+                .arg("--site")
+                .arg(site)
+                .arg("--output-path")
+                .arg(&out),
+        )?;
+        if i == 0 {
+            continue; // warm-up
+        }
+        walls.push(m.wall);
+        rss = rss.max(m.rss_kib);
+        note = m
+            .stdout
+            .lines()
+            .find(|l| l.contains("Indexed") && l.contains("pages"))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+    }
+    Ok(Row {
+        label: "Pagefind CLI on the default theme's HTML".into(),
+        n,
+        walls,
+        rss_kib: rss,
+        phases: Vec::new(),
+        note,
+    })
+}
+
 /// Save-to-reload-event latency of the dev server's rebuild machinery.
 fn latency_row(
     label: &str,
@@ -384,6 +449,7 @@ struct Plan {
     builds: bool,
     edit_kinds: Vec<EditKind>,
     serve_search: bool,
+    pagefind_cli: Option<PathBuf>,
 }
 
 fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyhow::Result<()> {
@@ -394,7 +460,9 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
         builds,
         ref edit_kinds,
         serve_search,
+        ref pagefind_cli,
     } = plan;
+    let pagefind_cli = pagefind_cli.as_deref();
     std::fs::create_dir_all(work)?;
     let work = work.canonicalize()?;
     let mut rows: Vec<Row> = Vec::new();
@@ -402,7 +470,11 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
     let mut seq = 0;
     for &n in sizes {
         let corpus = work.join(format!("corpus-{n}"));
-        if !corpus.join("kennisbank.yaml").exists() {
+        // Made once and kept: regenerating means deleting ten thousand files,
+        // which slows the file creation of the builds measured after it.
+        let ready = corpus::site_dir(&corpus).join("kennisbank.yaml").exists()
+            && (corpus.join("_index.md").exists() || corpus.join("content").is_dir());
+        if !ready {
             let _ = std::fs::remove_dir_all(&corpus);
             match shared {
                 Some(script) => {
@@ -425,7 +497,7 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
         let corpus = corpus::site_dir(&corpus);
         if builds {
             eprintln!("N={n}: peer-like site …");
-            let (peer, _) = build_row(
+            let (peer, peer_out) = build_row(
                 "build, peer-like site and theme, no search",
                 n,
                 &peer_site,
@@ -434,6 +506,10 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 &["--no-search"],
                 &mut seq,
             )?;
+            let peer_floor = floor(&peer_site, &peer_out, &work)?;
+            let peer_median = median(&peer.walls);
+            rows.push(peer);
+            rows.push(floor_row(n, peer_floor, "peer-like", peer_median));
             eprintln!("N={n}: default theme …");
             let (full, out) = build_row(
                 "build, default theme, no search",
@@ -444,21 +520,14 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 &["--no-search"],
                 &mut seq,
             )?;
-            let fl = floor(&corpus, &out, &work)?;
+            let full_floor = floor(&corpus, &out, &work)?;
             let full_median = median(&full.walls);
-            rows.push(peer);
             rows.push(full);
-            rows.push(Row {
-                label: "floor: read inputs + write same bytes".into(),
-                n,
-                walls: vec![fl],
-                rss_kib: 0,
-                phases: Vec::new(),
-                note: format!(
-                    "default build = {:.1}× floor",
-                    full_median.as_secs_f64() / fl.as_secs_f64()
-                ),
-            });
+            rows.push(floor_row(n, full_floor, "default", full_median));
+            if let Some(cli) = pagefind_cli {
+                eprintln!("N={n}: Pagefind CLI on the default theme's output …");
+                rows.push(pagefind_cli_row(cli, n, &out, &work, &mut seq)?);
+            }
             if !no_search {
                 eprintln!("N={n}: default theme with search …");
                 let (mut search, out) = build_row(
@@ -481,6 +550,16 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                     query.files.len(),
                     query.matches
                 );
+                if let (Some(cli), Some((_, ours))) = (
+                    rows.iter().rev().find(|r| r.label.starts_with("Pagefind CLI")),
+                    search.phases.iter().find(|(p, _)| p == "index"),
+                ) {
+                    let theirs = median(&cli.walls).as_millis() as f64;
+                    search.note.push_str(&format!(
+                        " · index phase {:.2}× the Pagefind CLI's time",
+                        *ours as f64 / theirs
+                    ));
+                }
                 rows.push(search);
             }
         }
@@ -497,12 +576,13 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 )?);
             }
         }
-        let _ = std::fs::remove_dir_all(work.join("runs"));
         extras.push(format!(
             "N={n}: corpus {:.1} MiB of Markdown",
             dir_size(&corpus.join("content")) as f64 / 1048576.0
         ));
     }
+    // Left until every size is measured: a big delete slows later writes.
+    let _ = std::fs::remove_dir_all(work.join("runs"));
     println!("| step | N | wall s (median) | runs | pages/s | peak RSS MiB | phases ms | note |");
     println!("|---|---:|---:|---|---:|---:|---|---|");
     for r in &rows {
