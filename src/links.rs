@@ -30,7 +30,16 @@ pub struct Resolver {
     /// Generated pages and static files: valid targets without anchors.
     other_paths: HashSet<String>,
     drafts: HashSet<String>,
+    /// Folder (relative to content/) → its Markdown files, and file name →
+    /// the files of that name: where a broken link's suggestion is sought.
+    by_dir: HashMap<String, Vec<String>>,
+    by_name: HashMap<String, Vec<String>>,
 }
+
+/// A broken link is compared with at most this many files of its folder
+/// for a "did you mean": the suggestion must stay cheap when a moved
+/// folder breaks ten thousand links at once.
+const SUGGEST_AMONG: usize = 500;
 
 impl Resolver {
     pub fn new(site: &Site, drafts: HashSet<String>) -> Resolver {
@@ -46,6 +55,19 @@ impl Resolver {
             other_paths.extend(t.terms.iter().map(|term| term.path.clone()));
         }
         other_paths.extend(site.assets.iter().map(|a| a.dest.clone()));
+        let mut by_dir: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for rel in site.by_file.keys() {
+            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            by_dir.entry(dir.to_string()).or_default().push(rel.clone());
+            by_name
+                .entry(name.to_string())
+                .or_default()
+                .push(rel.clone());
+        }
+        for list in by_dir.values_mut().chain(by_name.values_mut()) {
+            list.sort();
+        }
         Resolver {
             base_path,
             by_file: site.by_file.clone(),
@@ -53,7 +75,24 @@ impl Resolver {
             urls,
             other_paths,
             drafts,
+            by_dir,
+            by_name,
         }
+    }
+
+    /// The file a broken link to `file` probably meant: one of that name
+    /// elsewhere (a moved file), else a near miss in its own folder.
+    fn suggest(&self, file: &str) -> Option<&str> {
+        let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+        if let Some(same_name) = self.by_name.get(name) {
+            return closest(file, same_name.iter().map(String::as_str))
+                .or(same_name.first().map(String::as_str));
+        }
+        let near = self.by_dir.get(dir)?;
+        if near.len() > SUGGEST_AMONG {
+            return None;
+        }
+        closest(file, near.iter().map(String::as_str))
     }
 
     /// Resolves `dest` as written in the file `from` (relative to content/).
@@ -100,7 +139,8 @@ impl Resolver {
                 anchor,
             },
             None => {
-                let hint = closest(file, self.by_file.keys().map(String::as_str))
+                let hint = self
+                    .suggest(file)
                     .map(|c| format!(" (bedoelt u @/{c}?)"))
                     .unwrap_or_default();
                 Resolution::Broken(format!("content/{file} bestaat niet{hint}"))
@@ -310,7 +350,10 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
                             );
                             continue;
                         }
-                        let hint = match closest(&slug, table.keys().copied()) {
+                        let near = (table.len() <= SUGGEST_AMONG)
+                            .then(|| closest(&slug, table.keys().copied()))
+                            .flatten();
+                        let hint = match near {
                             Some(c) => format!("bedoelt u '{c}'?"),
                             None => format!("gebruik de bestandsnaam (zonder .md) van een pagina in content/{section}/"),
                         };

@@ -508,3 +508,18 @@ fn template_error_mid_render_leaves_public_byte_for_byte() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn broken_links_suggest_the_moved_file_or_a_near_miss() {
+    let site = TestSite::fixture("basic");
+    site.write(
+        "content/verwijzingen.md",
+        "---\ntitle: Verwijzingen\n---\n\n[verhuisd](@/eerste-pilot.md)\n\n[typfout](@/pilots/tweede-pilto.md)\n",
+    );
+    site.build().assert_fails_with(&[
+        "content/verwijzingen.md:5: fout: kapotte link '@/eerste-pilot.md'",
+        "(bedoelt u @/pilots/eerste-pilot.md?)",
+        "content/verwijzingen.md:7: fout: kapotte link '@/pilots/tweede-pilto.md'",
+        "(bedoelt u @/pilots/tweede-pilot.md?)",
+    ]);
+}

@@ -551,7 +551,9 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                     query.matches
                 );
                 if let (Some(cli), Some((_, ours))) = (
-                    rows.iter().rev().find(|r| r.label.starts_with("Pagefind CLI")),
+                    rows.iter()
+                        .rev()
+                        .find(|r| r.label.starts_with("Pagefind CLI")),
                     search.phases.iter().find(|(p, _)| p == "index"),
                 ) {
                     let theirs = median(&cli.walls).as_millis() as f64;
