@@ -217,6 +217,17 @@ fn check_include_cycles(sources: &HashMap<String, (PathBuf, String)>) -> Vec<Dia
 }
 
 fn referenced_templates(text: &str) -> Vec<String> {
+    // Comments may name templates without using them.
+    let mut code = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{#") {
+        code.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("#}")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    code.push_str(rest);
+    let text = code.as_str();
     let mut out = Vec::new();
     for keyword in ["include", "extends", "import"] {
         let mut rest = text;
@@ -1528,6 +1539,12 @@ mod tests {
         let d = check_include_cycles(&s);
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].message.contains("oneindige lus"));
+    }
+
+    #[test]
+    fn templates_named_in_comments_are_not_references() {
+        let text = "{# gebruik: {% include \"a.html\" %} #}{% include 'b.html' %}{#- {% extends \"c.html\" %}";
+        assert_eq!(referenced_templates(text), vec!["b.html".to_string()]);
     }
 
     #[test]
