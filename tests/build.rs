@@ -398,12 +398,8 @@ fn failed_build_leaves_previous_public_byte_for_byte() {
     site.build().assert_fails_with(&["bezig"]);
     assert_eq!(before, snapshot_tree(&site.path("public")));
     // No staging folder is left beside it.
-    let leftovers: Vec<_> = std::fs::read_dir(site.root())
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().contains(".kb-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let left = common::leftovers(site.root());
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -500,13 +496,8 @@ fn template_error_mid_render_leaves_public_byte_for_byte() {
     site.write("templates/kapot.html", "{{ page.bestaat_niet.echt }}\n");
     site.build().assert_fails_with(&["kapot.html"]);
     assert_eq!(before, snapshot_tree(&site.path("public")));
-    let leftovers: Vec<String> = std::fs::read_dir(site.root())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".kb-") && n != ".public.kb-previous")
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let left = common::leftovers(site.root());
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

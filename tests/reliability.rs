@@ -277,12 +277,7 @@ fn killed_build_leaves_previous_output_and_no_leftovers() {
     // The next build cleans up what killed builds left behind: only the
     // previous output stays beside the new one.
     s.build().assert_ok();
-    let leftovers: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".kb-") && n != ".public.kb-previous")
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let left = common::leftovers(s.root());
+    assert!(left.is_empty(), "{left:?}");
     assert!(s.path("public/veel/p399/index.html").exists());
 }

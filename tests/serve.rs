@@ -622,6 +622,25 @@ fn engine_outputs(e: &Engine) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Rewrites the file `rel` of the site at `root` with `f`.
+fn edit(root: &Path, rel: &str, f: &dyn Fn(String) -> String) {
+    let p = root.join(rel);
+    std::fs::write(&p, f(std::fs::read_to_string(&p).unwrap())).unwrap();
+}
+
+/// An engine on the site at `root`, after its first build.
+fn started_engine(root: &Path) -> Engine {
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.to_path_buf(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    e.initial();
+    e
+}
+
 fn apply(e: &mut Engine, root: &Path, rel: &[&str]) -> kennisbank::serve::engine::Outcome {
     let mut b = Batch::default();
     for r in rel {
@@ -650,20 +669,10 @@ fn assert_same(e: &Engine, root: &Path, step: &str) {
 fn incremental_rebuilds_equal_a_full_build() {
     let site = site_copy();
     let root = site.path().canonicalize().unwrap();
-    let mut e = Engine::new(
-        BuildOptions {
-            root: root.clone(),
-            ..BuildOptions::default()
-        },
-        None,
-    );
-    e.initial();
+    let mut e = started_engine(&root);
     assert_same(&e, &root, "initial");
 
-    let w = |rel: &str, f: &dyn Fn(String) -> String| {
-        let p = root.join(rel);
-        std::fs::write(&p, f(std::fs::read_to_string(&p).unwrap())).unwrap();
-    };
+    let w = |rel: &str, f: &dyn Fn(String) -> String| edit(&root, rel, f);
     // Body edit adding a link: a backlink appears on the target.
     w("content/pilots/alfa.md", &|t| {
         t + "\nEn [de mentor](../begrippen/mentor.md).\n"
@@ -792,14 +801,7 @@ fn incremental_rebuilds_equal_a_full_build() {
 fn a_saved_file_is_read_again_even_when_its_stamp_is_unchanged() {
     let site = site_copy();
     let root = site.path().canonicalize().unwrap();
-    let mut e = Engine::new(
-        BuildOptions {
-            root: root.clone(),
-            ..BuildOptions::default()
-        },
-        None,
-    );
-    e.initial();
+    let mut e = started_engine(&root);
     let path = root.join("content/pilots/alfa.md");
     let before = std::fs::metadata(&path).unwrap().modified().unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
@@ -827,14 +829,7 @@ fn a_saved_file_is_read_again_even_when_its_stamp_is_unchanged() {
 fn a_failed_body_edit_keeps_the_last_good_outputs() {
     let site = site_copy();
     let root = site.path().canonicalize().unwrap();
-    let mut e = Engine::new(
-        BuildOptions {
-            root: root.clone(),
-            ..BuildOptions::default()
-        },
-        None,
-    );
-    e.initial();
+    let mut e = started_engine(&root);
     let before = engine_outputs(&e);
     let md = root.join("content/pilots/bravo.md");
     let good = std::fs::read_to_string(&md).unwrap();
@@ -1019,14 +1014,7 @@ fn incremental_rebuilds_of_the_bundled_site_equal_a_full_build() {
     )
     .unwrap();
     let root = dir.path().canonicalize().unwrap();
-    let mut e = Engine::new(
-        BuildOptions {
-            root: root.clone(),
-            ..BuildOptions::default()
-        },
-        None,
-    );
-    e.initial();
+    let mut e = started_engine(&root);
     assert_same(&e, &root, "initial");
     let mut pages: Vec<String> = Vec::new();
     for section in ["pilots", "conclusies", "praktijken"] {
@@ -1124,18 +1112,8 @@ fn two_hundred_concurrent_requests_during_rebuilds_all_succeed_with_bounded_thre
 fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
     let site = site_copy();
     let root = site.path().canonicalize().unwrap();
-    let mut e = Engine::new(
-        BuildOptions {
-            root: root.clone(),
-            ..BuildOptions::default()
-        },
-        None,
-    );
-    e.initial();
-    let w = |rel: &str, f: &dyn Fn(String) -> String| {
-        let p = root.join(rel);
-        std::fs::write(&p, f(std::fs::read_to_string(&p).unwrap())).unwrap();
-    };
+    let mut e = started_engine(&root);
+    let w = |rel: &str, f: &dyn Fn(String) -> String| edit(&root, rel, f);
     // pilots/ sorts by title: a new title moves Bravo before Alfa, so both
     // pages' neighbours, the section list and the term pages change.
     w("content/pilots/bravo.md", &|t| {

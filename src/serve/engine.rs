@@ -40,7 +40,7 @@ use crate::error::{BuildFailure, Diagnostic};
 use crate::frontmatter;
 use crate::links::{self, Resolver};
 use crate::markdown::{self, RenderOptions};
-use crate::model::{Asset, PageId, SectionId, Site, SortBy, Target};
+use crate::model::{Asset, Page, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, ParseOptions};
 use crate::render::{
     load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
@@ -728,11 +728,11 @@ impl Engine {
             st.parse_diags.extend(new_diags);
             match target {
                 Target::Page(p) => {
-                    let before = link_targets(&st.site, p);
+                    let before = link_targets(&st.site.pages[p], p);
                     let page = &mut st.site.pages[p];
                     page.file = file;
                     page.rendered = Arc::new(rendered);
-                    let after = link_targets(&st.site, p);
+                    let after = link_targets(&st.site.pages[p], p);
                     // Pages gaining or losing this page as a backlink.
                     later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
                 }
@@ -754,6 +754,38 @@ impl Engine {
         st.anchor_diags.clear();
         links::relink_bodies(&mut st.site, &mut st.anchor_diags);
         out.phases.push(("link", t.elapsed()));
+        let pages: Vec<PageId> = changed
+            .iter()
+            .filter_map(|t| match t {
+                Target::Page(p) => Some(*p),
+                Target::Section(_) => None,
+            })
+            .collect();
+        let now: Vec<Item> = changed
+            .iter()
+            .map(|t| match *t {
+                Target::Page(p) => Item::Page(p),
+                Target::Section(s) => Item::Section(s),
+            })
+            .collect();
+        Some(self.finish_edit(out, &pages, now, later, open))
+    }
+
+    /// The end of a body or front-matter edit, once the model is patched:
+    /// refreshes the summaries of `pages` and queues what shows a changed
+    /// one; queues `now` and `later`; unless the site has errors, renders
+    /// `now` and the open pages at once (the rest when stepped).
+    fn finish_edit(
+        &mut self,
+        mut out: Outcome,
+        pages: &[PageId],
+        now: Vec<Item>,
+        mut later: BTreeSet<Item>,
+        open: &[String],
+    ) -> Outcome {
+        let Some(st) = self.st.as_mut() else {
+            return out;
+        };
         let errors: Vec<Diagnostic> = st
             .parse_diags
             .iter()
@@ -763,18 +795,10 @@ impl Engine {
             .filter(|d| d.is_error())
             .cloned()
             .collect();
-
-        let pages: Vec<PageId> = changed
-            .iter()
-            .filter_map(|t| match t {
-                Target::Page(p) => Some(*p),
-                Target::Section(_) => None,
-            })
-            .collect();
         let old_summaries: Vec<Value> = pages.iter().map(|&p| st.summaries[p].clone()).collect();
         {
             let summaries = std::mem::take(&mut st.summaries);
-            let r = Renderer::reusing(&st.site, &st.theme, summaries, &pages);
+            let r = Renderer::reusing(&st.site, &st.theme, summaries, pages);
             for (&p, old) in pages.iter().zip(&old_summaries) {
                 if r.page_summary_of(p) != old {
                     dependents_of_summary(&st.site, &st.related_back, p, &mut later);
@@ -782,20 +806,16 @@ impl Engine {
             }
             st.summaries = r.into_page_summaries();
         }
-        let now: Vec<Item> = changed
-            .iter()
-            .map(|t| match *t {
-                Target::Page(p) => Item::Page(p),
-                Target::Section(s) => Item::Section(s),
-            })
-            .collect();
+        for i in &now {
+            later.remove(i);
+        }
         self.queue.extend(now.iter().copied());
         self.queue.extend(later);
         if !errors.is_empty() {
             let mut errors = errors;
             errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             self.fail(&mut out, errors);
-            return Some(out);
+            return out;
         }
         self.set_errors(&mut out, Vec::new());
         // The edited documents and the open pages now; the rest when stepped.
@@ -806,7 +826,7 @@ impl Engine {
             self.fail(&mut out, errs);
         }
         out.phases.push(("render", t.elapsed()));
-        Some(out)
+        out
     }
 
     // -----------------------------------------------------------------------
@@ -889,22 +909,14 @@ impl Engine {
                         this: Target::Page(p),
                     },
                 );
-                let before = link_targets(&st.site, p);
+                let before = link_targets(&st.site.pages[p], p);
                 page.rendered = Arc::new(rendered);
                 out.warnings
                     .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
                 st.parse_diags.extend(body_diags);
                 relink = true;
                 // Pages gaining or losing this page as a backlink.
-                let after: BTreeSet<PageId> = page
-                    .rendered
-                    .links
-                    .iter()
-                    .filter_map(|l| match l.target {
-                        Target::Page(t) if t != p => Some(t),
-                        _ => None,
-                    })
-                    .collect();
+                let after = link_targets(&page, p);
                 later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
             }
             // Resolved relations stay: their front matter is unchanged.
@@ -983,48 +995,8 @@ impl Engine {
             st.link_diags.clear();
             links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
         }
-        let errors: Vec<Diagnostic> = st
-            .parse_diags
-            .iter()
-            .chain(&st.anchor_diags)
-            .chain(&st.link_diags)
-            .chain(&self.theme_errors)
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect();
-        let old_summaries: Vec<Value> = pages.iter().map(|&p| st.summaries[p].clone()).collect();
-        {
-            let summaries = std::mem::take(&mut st.summaries);
-            let r = Renderer::reusing(&st.site, &st.theme, summaries, &pages);
-            for (&p, old) in pages.iter().zip(&old_summaries) {
-                if r.page_summary_of(p) != old {
-                    dependents_of_summary(&st.site, &st.related_back, p, &mut later);
-                }
-            }
-            st.summaries = r.into_page_summaries();
-        }
         let now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
-        for i in &now {
-            later.remove(i);
-        }
-        self.queue.extend(now.iter().copied());
-        self.queue.extend(later);
-        if !errors.is_empty() {
-            let mut errors = errors;
-            errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-            self.fail(&mut out, errors);
-            return Some(out);
-        }
-        self.set_errors(&mut out, Vec::new());
-        // The edited pages and the open pages now; the rest when stepped.
-        let mut first = now;
-        first.extend(self.open_items(open));
-        let t = Instant::now();
-        if let Err(errs) = self.render_items(&first, &mut out) {
-            self.fail(&mut out, errs);
-        }
-        out.phases.push(("render", t.elapsed()));
-        Some(out)
+        Some(self.finish_edit(out, &pages, now, later, open))
     }
 
     // -----------------------------------------------------------------------
@@ -1329,9 +1301,9 @@ fn first_h1_line(body: &str) -> Option<&str> {
     body.lines().find(|l| l.starts_with("# "))
 }
 
-fn link_targets(site: &Site, p: PageId) -> BTreeSet<PageId> {
-    site.pages[p]
-        .rendered
+/// The other pages that page `p` links to.
+fn link_targets(page: &Page, p: PageId) -> BTreeSet<PageId> {
+    page.rendered
         .links
         .iter()
         .filter_map(|l| match l.target {
@@ -1381,7 +1353,7 @@ fn dependents_of_summary(
     {
         out.extend(sources.iter().map(|&s| Item::Page(s)));
     }
-    out.extend(link_targets(site, p).into_iter().map(Item::Page));
+    out.extend(link_targets(&site.pages[p], p).into_iter().map(Item::Page));
     out.extend(
         related_back
             .get(&p)

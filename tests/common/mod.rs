@@ -34,6 +34,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Entries beside the output that a build left, other than the previous
+/// output it keeps on purpose (staging folders of killed builds, say).
+pub fn leftovers(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".kb-") && n != ".public.kb-previous")
+        .collect()
+}
+
 impl TestSite {
     pub fn fixture(name: &str) -> TestSite {
         let dir = tempfile::tempdir().unwrap();

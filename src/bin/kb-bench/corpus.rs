@@ -512,6 +512,12 @@ pub fn adapt(corpus: &Path, themes: &Path) -> std::io::Result<()> {
     if !dir.join("kennisbank.yaml").exists() {
         std::fs::write(dir.join("kennisbank.yaml"), CONFIG)?;
     }
+    link_themes(dir, themes)?;
+    Ok(())
+}
+
+/// Links every theme in `themes` into `dir/themes/` (once).
+fn link_themes(dir: &Path, themes: &Path) -> std::io::Result<()> {
     let target = dir.join("themes");
     std::fs::create_dir_all(&target)?;
     for entry in std::fs::read_dir(themes)? {
@@ -583,16 +589,7 @@ pub fn adapt_peer(corpus: &Path, themes: &Path) -> std::io::Result<()> {
             std::fs::copy(entry.path(), &to)?;
         }
     }
-    let target = dir.join("themes");
-    std::fs::create_dir_all(&target)?;
-    for entry in std::fs::read_dir(themes)? {
-        let entry = entry?;
-        let link = target.join(entry.file_name());
-        if !link.exists() {
-            #[cfg(unix)]
-            std::os::unix::fs::symlink(entry.path().canonicalize()?, &link)?;
-        }
-    }
+    link_themes(&dir, themes)?;
     // Last: its presence marks the site complete.
     std::fs::write(dir.join("kennisbank.yaml"), PEER_CONFIG)
 }
