@@ -10,11 +10,15 @@
 //! WebAssembly, `pagefind-highlight.js`, ...), go to `<output>/pagefind/`.
 //!
 //! Speed: Pagefind's `add_html_file` and `add_custom_record` take `&mut
-//! self` and parse one page at a time, while its `add_directory` parses a
-//! folder in parallel with rayon (the CLI's path). So the records are
-//! written, in parallel, as small HTML files to a private temporary folder
-//! and indexed with `add_directory`. The crate is used as published: no
-//! patched copy.
+//! self`, parse one page at a time and look up every earlier page by URL,
+//! while its `add_directory` parses a folder in parallel with rayon (the
+//! CLI's path). So the records are written as small HTML files to a private
+//! temporary folder ([`RecordWriter`]; a build writes each page's record
+//! right after rendering the page) and indexed with `add_directory`
+//! ([`Records::index`]), after the build has freed the site: Pagefind is
+//! the biggest consumer of memory in a build. The crate is used as
+//! published: no patched copy (its gzip runs on the `zlib-rs` backend
+//! chosen in Cargo.toml).
 
 pub mod bundle;
 mod record;
