@@ -527,6 +527,41 @@ fn print_query_cost() {
     println!("{:?}", bundle::bundle_size(&dir).unwrap());
 }
 
+/// Pagefind numbers pages in the order it finds their records; that order
+/// must not depend on which rendering thread finished first, or every build
+/// of an unchanged site would change the index (and its cached files).
+#[test]
+fn the_index_is_the_same_on_every_build() {
+    let index = || -> Vec<(String, Vec<u8>)> {
+        model_with_search(&repo())
+            .files
+            .into_iter()
+            .filter(|f| f.path.starts_with("pagefind/"))
+            .map(|f| (f.path, f.bytes))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect()
+    };
+    let first = index();
+    assert!(first.len() > 10, "{} index files", first.len());
+    // Before the fix one build in four came out different.
+    for run in 1..10 {
+        let again = index();
+        let differ: Vec<&str> = first
+            .iter()
+            .zip(&again)
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| a.0.as_str())
+            .collect();
+        assert!(
+            first.len() == again.len() && differ.is_empty(),
+            "build {run} wrote another index: {} files vs {}, differing: {differ:?}",
+            first.len(),
+            again.len()
+        );
+    }
+}
+
 fn model_with_search(root: &Path) -> Built {
     let opts = BuildOptions {
         root: root.to_path_buf(),

@@ -126,6 +126,16 @@ impl RecordWriter {
             builder.tempdir()
         }
         .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
+        // Pagefind numbers the pages in the order it finds their files, which
+        // is the order their folders were made (tmpfs) or a name hash
+        // (disk). Making every folder now, one by one in URL order, rather
+        // than as rendering threads finish, gives the same index every build.
+        let mut paths: Vec<&str> = site.pages.iter().map(|p| p.path.as_str()).collect();
+        paths.sort_unstable();
+        for path in paths {
+            std::fs::create_dir_all(scratch.path().join(path))
+                .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
+        }
         Ok(RecordWriter {
             scratch,
             language: site.config.language.clone(),
