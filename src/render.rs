@@ -123,6 +123,7 @@ pub fn load_theme(
     }
     register_functions(&mut tera, base_path, assets);
     let translations = load_translations(root, &dir, language)?;
+    register_filters(&mut tera, &translations);
     Ok(Theme {
         tera,
         sources,
@@ -283,6 +284,77 @@ fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
     });
 }
 
+/// Filters a theme gets besides Tera's own (built without its optional
+/// ones): `datum` writes a `YYYY-MM-DD` date out in the site's language.
+fn register_filters(tera: &mut Tera, translations: &Value) {
+    let months: Vec<Option<String>> = (1..=12)
+        .map(|m| {
+            translations
+                .get(format!("maand_{m:02}"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    tera.register_filter(
+        "datum",
+        move |v: &Value, _: &HashMap<String, Value>| match v.as_str() {
+            Some(s) => Ok(Value::String(written_date(s, &months))),
+            None => Ok(v.clone()),
+        },
+    );
+}
+
+/// `2020-11-09` (or a date-time starting so) as `9 november 2020`, with
+/// the month names of the interface strings (`maand_01` …); anything that
+/// is not such a date is returned as it is.
+pub fn written_date(s: &str, months: &[Option<String>]) -> String {
+    let Some(date) = s
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return s.to_string();
+    };
+    use chrono::Datelike;
+    let month = months
+        .get(date.month0() as usize)
+        .cloned()
+        .flatten()
+        .unwrap_or_else(|| date.month().to_string());
+    format!("{} {month} {}", date.day(), date.year())
+}
+
+/// A front-matter value as text: lists joined with commas, booleans in the
+/// interface language (`ja`/`nee` of the interface strings).
+fn field_text(v: &serde_yaml::Value, translations: &Value) -> String {
+    use serde_yaml::Value as Y;
+    let word = |key: &str, fallback: &str| {
+        translations
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or(fallback)
+            .to_string()
+    };
+    match v {
+        Y::String(s) => s.clone(),
+        Y::Number(n) => n.to_string(),
+        Y::Bool(true) => word("ja", "ja"),
+        Y::Bool(false) => word("nee", "nee"),
+        Y::Sequence(items) => items
+            .iter()
+            .map(|x| field_text(x, translations))
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Y::Tagged(t) => field_text(&t.value, translations),
+        Y::Null | Y::Mapping(_) => String::new(),
+    }
+}
+
+/// Entries of a table of contents, all levels.
+fn toc_count(toc: &[TocEntry]) -> usize {
+    toc.iter().map(|e| 1 + toc_count(&e.children)).sum()
+}
+
 fn escape_html(s: &str) -> String {
     crate::markdown::escape(s)
 }
@@ -424,6 +496,8 @@ const PAGE_EXTRA_KEYS: &[&str] = &[
     "content",
     "summary",
     "toc",
+    "toc_count",
+    "facts",
     "reading_time",
     "bron",
     "extra",
@@ -1010,6 +1084,8 @@ impl<'a> Renderer<'a> {
             "toc".into(),
             serde_json::to_value(&p.rendered.toc).unwrap_or_default(),
         );
+        page.insert("toc_count".into(), json!(toc_count(&p.rendered.toc)));
+        page.insert("facts".into(), Value::Array(self.facts(p)));
         page.insert(
             "reading_time".into(),
             json!(p.rendered.word_count.div_ceil(200).max(1)),
@@ -1043,6 +1119,23 @@ impl<'a> Renderer<'a> {
         Locals { map, loans }
     }
 
+    /// The page's custom fields that its section's schema declares and that
+    /// have a value, in schema order: `{name, label, value, text}`.
+    fn facts(&self, p: &Page) -> Vec<Value> {
+        self.site.sections[p.section]
+            .schema
+            .iter()
+            .filter_map(|(name, spec)| {
+                let value = p.fields.get(name)?;
+                let text = field_text(value, &self.theme.translations);
+                (!text.trim().is_empty()).then(|| {
+                    json!({"name": name, "label": spec.label.as_deref().unwrap_or(name),
+                           "value": value, "text": text})
+                })
+            })
+            .collect()
+    }
+
     fn section_locals(&self, ws: &mut Workspace, id: SectionId) -> Locals {
         let s = &self.site.sections[id];
         let mut lend = self.lending(ws);
@@ -1061,6 +1154,7 @@ impl<'a> Renderer<'a> {
             "toc".into(),
             serde_json::to_value(&s.rendered.toc).unwrap_or_default(),
         );
+        section.insert("toc_count".into(), json!(toc_count(&s.rendered.toc)));
         // Breadcrumbs of a section end at its parent.
         let mut ancestors = self.ancestors(id);
         ancestors.pop();
@@ -1511,6 +1605,81 @@ pub fn same_related_inputs(a: &Site, b: &Site) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dutch_months() -> Vec<Option<String>> {
+        let names = [
+            "januari",
+            "februari",
+            "maart",
+            "april",
+            "mei",
+            "juni",
+            "juli",
+            "augustus",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ];
+        names.iter().map(|m| Some(m.to_string())).collect()
+    }
+
+    #[test]
+    fn dates_are_written_out_and_anything_else_is_kept() {
+        let months = dutch_months();
+        assert_eq!(written_date("2020-11-09", &months), "9 november 2020");
+        assert_eq!(
+            written_date("2021-01-31T10:00:00", &months),
+            "31 januari 2021"
+        );
+        assert_eq!(written_date("2020-02-30", &months), "2020-02-30");
+        assert_eq!(written_date("medio 2021", &months), "medio 2021");
+        assert_eq!(written_date("2020-11", &months), "2020-11");
+        // Without month names the month stays a number.
+        assert_eq!(written_date("2020-11-09", &[]), "9 11 2020");
+    }
+
+    #[test]
+    fn the_datum_filter_uses_the_theme_month_names() {
+        let mut tera = Tera::default();
+        let t = json!({"maand_03": "maart"});
+        register_filters(&mut tera, &t);
+        let out = tera
+            .render_str(
+                "{{ d | datum }}|{{ n | datum }}",
+                &tera::Context::from_value(json!({"d": "2020-03-04", "n": 5})).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(out, "4 maart 2020|5");
+    }
+
+    #[test]
+    fn field_values_as_text() {
+        let t = json!({"ja": "yes"});
+        let yaml = |s: &str| serde_yaml::from_str::<serde_yaml::Value>(s).unwrap();
+        assert_eq!(field_text(&yaml("[a, 2, '']"), &t), "a, 2");
+        assert_eq!(field_text(&yaml("true"), &t), "yes");
+        assert_eq!(field_text(&yaml("false"), &t), "nee");
+        assert_eq!(field_text(&yaml("1.5"), &t), "1.5");
+        assert_eq!(field_text(&yaml("~"), &t), "");
+        assert_eq!(field_text(&yaml("{a: 1}"), &t), "");
+    }
+
+    #[test]
+    fn toc_count_counts_every_level() {
+        let entry = |children: Vec<TocEntry>| TocEntry {
+            level: 2,
+            id: "x".into(),
+            title: "x".into(),
+            children,
+        };
+        assert_eq!(toc_count(&[]), 0);
+        let toc = vec![
+            entry(vec![entry(vec![]), entry(vec![entry(vec![])])]),
+            entry(vec![]),
+        ];
+        assert_eq!(toc_count(&toc), 5);
+    }
 
     #[test]
     fn include_cycles_are_found() {

@@ -514,3 +514,51 @@ fn broken_links_suggest_the_moved_file_or_a_near_miss() {
         "(bedoelt u @/pilots/tweede-pilot.md?)",
     ]);
 }
+
+/// The default theme gets a page's schema fields as `page.facts` (labels,
+/// values as text), dates through the `datum` filter, and `page.toc_count`.
+#[test]
+fn default_theme_shows_facts_dates_and_table_of_contents() {
+    let site = TestSite::fixture("basic");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    common::copy_dir(&repo.join("themes/default"), &site.path("themes/default"));
+    let config = site
+        .read("kennisbank.yaml")
+        .replace("theme: mini", "theme: default");
+    site.write("kennisbank.yaml", &config);
+    site.write(
+        "content/pilots/_index.md",
+        "---\ntitle: Pilots\nsoort: pilot\nschema:\n  status: { required: true, values: [loopt, afgerond] }\n  \
+         verwacht_resultaat: { required: true, type: string, label: Verwacht resultaat }\n  \
+         gefinancierd: { type: bool, label: Gefinancierd }\n  partners: { type: list }\n---\n",
+    );
+    site.write(
+        "content/pilots/derde.md",
+        "---\ntitle: Derde\ndate: 2020-11-09\nupdated: 2021-03-01\nstatus: loopt\n\
+         verwacht_resultaat: \"eind 2021\"\ngefinancierd: false\npartners: [school, gemeente]\n---\n\
+         Tekst.\n\n## Een\n\n### Een a\n\n## Twee\n",
+    );
+    site.build().assert_ok();
+    let html = site.public("pilots/derde/index.html");
+    for want in [
+        "<dt>Verwacht resultaat</dt>\n      <dd>eind 2021</dd>",
+        "<dt>Gefinancierd</dt>\n      <dd>nee</dd>",
+        // No label in the schema: the field's name.
+        "<dt>partners</dt>\n      <dd>school, gemeente</dd>",
+        "Gepubliceerd <time datetime=\"2020-11-09\">9 november 2020</time>",
+        "<time datetime=\"2021-03-01\">1 maart 2021</time>",
+        // Three entries over two levels make a table of contents.
+        "<article class=\"page has-toc\"",
+        "<a href=\"#een-a\">Een a</a>",
+    ] {
+        assert!(html.contains(want), "{want:?} missing from:\n{html}");
+    }
+    // A page whose fields are not set shows none of them, and no contents
+    // list for fewer than three headings.
+    let first = site.public("pilots/eerste-pilot/index.html");
+    assert!(
+        !first.contains("Gefinancierd") && !first.contains("has-toc"),
+        "{first}"
+    );
+    assert!(first.contains("<dt>Verwacht resultaat</dt>"), "{first}");
+}
