@@ -126,7 +126,12 @@ pub fn measure_edit(
             .map_err(|e| format!("{}: {e}", template.display()))?,
         _ => String::new(),
     };
-    if edit == Edit::Template && !original_template.contains("{% block main %}") {
+    // The template edit adds a comment right after `{% block main %}` (or
+    // `{% block main -%}`): where the page's own content starts.
+    let block_end = original_template
+        .find("{% block main")
+        .and_then(|i| original_template[i..].find("%}").map(|j| i + j + 2));
+    if edit == Edit::Template && block_end.is_none() {
         return Err(format!("{}: geen {{% block main %}}", template.display()));
     }
     let open_path = format!("{}index.html", page.path);
@@ -170,14 +175,12 @@ pub fn measure_edit(
                 );
                 std::fs::write(&file, text)
             }
-            Edit::Template => std::fs::write(
-                &template,
-                original_template.replacen(
-                    "{% block main %}",
-                    &format!("{{% block main %}}<!-- meting {i} -->"),
-                    1,
-                ),
-            ),
+            Edit::Template => {
+                let at = block_end.unwrap_or(0);
+                let mut text = original_template.clone();
+                text.insert_str(at, &format!("<!-- meting {i} -->"));
+                std::fs::write(&template, text)
+            }
         };
         if let Err(e) = appended {
             result = Err(e.to_string());
