@@ -1184,3 +1184,42 @@ fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
     let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
     assert_eq!(out.kind, "full");
 }
+
+/// With search on, serve builds the index in the background and builds it
+/// again after a change once the site is idle: the served index changes.
+#[test]
+fn the_search_index_is_refreshed_after_a_change() {
+    let dir = site_copy();
+    let config = dir.path().join("kennisbank.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("enabled: false", "enabled: true")).unwrap();
+    // The search page needs a template of its own.
+    std::fs::write(
+        dir.path().join("themes/mini/templates/search.html"),
+        "<!doctype html><html lang=\"nl\"><title>Zoeken</title><p>Zoeken</p></html>\n",
+    )
+    .unwrap();
+    let server = Server::start(dir.path());
+    let entry = |server: &Server| {
+        let r = server.get("/pagefind/pagefind-entry.json");
+        (r.status == 200).then_some(r.body)
+    };
+    let poll = |what: &str, until: &dyn Fn(&str) -> bool| -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(body) = entry(&server).filter(|b| until(b)) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "{what} within {WAIT:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let first = poll("a first index", &|_| true);
+    assert!(first.contains("\"page_count\":"), "{first}");
+
+    let md = dir.path().join("content/pilots/alfa.md");
+    let page = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(&md, format!("{page}\nEen nieuw woord: zoekproefwoord.\n")).unwrap();
+    let second = poll("a new index after the edit", &|b| b != first);
+    assert!(second.contains("\"page_count\":"), "{second}");
+}

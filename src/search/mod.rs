@@ -100,6 +100,27 @@ pub fn write_records(site: &Site, ids: &[PageId]) -> Result<Records, Diagnostic>
     Ok(writer.finish())
 }
 
+/// The records of the pages `ids`. Cheap (the bodies are shared with the
+/// model), so `serve` takes them on its own thread and leaves the rest of
+/// the index to a background thread, without a copy of the site.
+pub fn records(site: &Site, ids: &[PageId]) -> Vec<Record> {
+    ids.par_iter()
+        .map(|&id| Record::of_page(site, id))
+        .collect()
+}
+
+/// Builds the search index of `records`, in the site language `language`.
+pub fn index_records(
+    language: &str,
+    records: &[Record],
+) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
+    let writer = RecordWriter::for_pages(language, records.iter().map(|r| r.url.as_str()))?;
+    records
+        .par_iter()
+        .try_for_each(|r| writer.write(r, Instant::now()))?;
+    writer.finish().index()
+}
+
 /// Writes records one page at a time, from any thread: a build writes each
 /// page's record right after rendering the page.
 pub struct RecordWriter {
@@ -113,6 +134,18 @@ pub struct RecordWriter {
 
 impl RecordWriter {
     pub fn new(site: &Site) -> Result<RecordWriter, Diagnostic> {
+        RecordWriter::for_pages(
+            &site.config.language,
+            site.pages.iter().map(|p| p.path.as_str()),
+        )
+    }
+
+    /// A writer for the pages at `paths` (URL paths, with or without the
+    /// leading `/`).
+    fn for_pages<'a>(
+        language: &str,
+        paths: impl Iterator<Item = &'a str>,
+    ) -> Result<RecordWriter, Diagnostic> {
         // Records as files under a private folder: `pilots/a/index.html`
         // gives the URL `/pilots/a/`, as the page has on the site. In memory
         // (tmpfs) where there is one: creating and deleting ten thousand
@@ -130,7 +163,7 @@ impl RecordWriter {
         // is the order their folders were made (tmpfs) or a name hash
         // (disk). Making every folder now, one by one in URL order, rather
         // than as rendering threads finish, gives the same index every build.
-        let mut paths: Vec<&str> = site.pages.iter().map(|p| p.path.as_str()).collect();
+        let mut paths: Vec<&str> = paths.map(|p| p.trim_start_matches('/')).collect();
         paths.sort_unstable();
         for path in paths {
             std::fs::create_dir_all(scratch.path().join(path))
@@ -138,7 +171,7 @@ impl RecordWriter {
         }
         Ok(RecordWriter {
             scratch,
-            language: site.config.language.clone(),
+            language: language.to_string(),
             pages: AtomicUsize::new(0),
             words: AtomicUsize::new(0),
             micros: AtomicU64::new(0),
@@ -148,7 +181,11 @@ impl RecordWriter {
     /// Writes the record of page `id`; none are held in memory.
     pub fn add(&self, site: &Site, id: PageId) -> Result<(), Diagnostic> {
         let start = Instant::now();
-        let r = Record::of_page(site, id);
+        self.write(&Record::of_page(site, id), start)
+    }
+
+    /// Writes one record; `start` is when making it began (for the timing).
+    fn write(&self, r: &Record, start: Instant) -> Result<(), Diagnostic> {
         let dir = self.scratch.path().join(r.url.trim_start_matches('/'));
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(dir.join("index.html"), r.to_html(&self.language)))

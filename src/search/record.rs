@@ -9,13 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde_yaml::Value;
 
-use crate::model::{PageId, Site};
+use crate::model::{PageId, Rendered, Site};
 
 /// One page as handed to Pagefind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Record {
     /// URL relative to the base path, starting with `/` (`/pilots/a/`).
     /// The browser side prefixes the base path (Pagefind's `baseUrl`, which
@@ -29,8 +30,8 @@ pub struct Record {
     pub filters: BTreeMap<String, Vec<String>>,
     /// Field values and taxonomy terms shown on the page, as plain text.
     pub facts: Vec<String>,
-    /// The page's rendered Markdown.
-    pub body_html: String,
+    /// The page's rendered Markdown, shared with the model (not copied).
+    pub body: Arc<Rendered>,
 }
 
 impl Record {
@@ -90,7 +91,7 @@ impl Record {
             meta,
             filters,
             facts,
-            body_html: p.rendered.html.clone(),
+            body: p.rendered.clone(),
         }
     }
 
@@ -100,9 +101,9 @@ impl Record {
     /// weight, as it does on the page itself.
     /// Words Pagefind will see: title, description, facts and body text.
     pub fn word_count(&self) -> usize {
-        let mut text = String::with_capacity(self.body_html.len());
+        let mut text = String::with_capacity(self.body.html.len());
         let mut in_tag = false;
-        for c in self.body_html.chars() {
+        for c in self.body.html.chars() {
             match c {
                 '<' => in_tag = true,
                 '>' => {
@@ -121,7 +122,7 @@ impl Record {
     }
 
     pub fn to_html(&self, lang: &str) -> String {
-        let mut h = String::with_capacity(self.body_html.len() + 1024);
+        let mut h = String::with_capacity(self.body.html.len() + 1024);
         let _ = write!(
             h,
             "<!doctype html><html lang=\"{}\"><body><article data-pagefind-body>",
@@ -158,7 +159,7 @@ impl Record {
         for fact in &self.facts {
             let _ = write!(h, "<p>{}</p>", esc(fact));
         }
-        h.push_str(&self.body_html);
+        h.push_str(&self.body.html);
         h.push_str("</article></body></html>");
         h
     }
@@ -192,7 +193,10 @@ mod tests {
             meta: BTreeMap::from([("description".to_string(), "Over \"taal\"".to_string())]),
             filters: BTreeMap::from([("soort".to_string(), vec!["pilot".to_string()])]),
             facts: vec!["CBS".into()],
-            body_html: "<h2 id=\"x\">Kop</h2><p>Tekst</p>".into(),
+            body: Arc::new(Rendered {
+                html: "<h2 id=\"x\">Kop</h2><p>Tekst</p>".into(),
+                ..Default::default()
+            }),
         }
     }
 
