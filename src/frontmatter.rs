@@ -293,6 +293,19 @@ pub fn value_as_list(v: Option<&Value>) -> Option<Vec<String>> {
     }
 }
 
+/// A value as text, one string per scalar: strings and numbers as written,
+/// booleans as `yes`/`no`, lists flattened; maps and nulls give nothing.
+pub fn value_texts(v: &Value, yes: &str, no: &str) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Number(n) => vec![n.to_string()],
+        Value::Bool(b) => vec![if *b { yes } else { no }.to_string()],
+        Value::Sequence(items) => items.iter().flat_map(|i| value_texts(i, yes, no)).collect(),
+        Value::Tagged(t) => value_texts(&t.value, yes, no),
+        Value::Null | Value::Mapping(_) => Vec::new(),
+    }
+}
+
 /// Accepts `2020-11-09` and RFC 3339 date-times (the date part is kept).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();

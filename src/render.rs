@@ -326,28 +326,12 @@ pub fn written_date(s: &str, months: &[Option<String>]) -> String {
 /// A front-matter value as text: lists joined with commas, booleans in the
 /// interface language (`ja`/`nee` of the interface strings).
 fn field_text(v: &serde_yaml::Value, translations: &Value) -> String {
-    use serde_yaml::Value as Y;
-    let word = |key: &str, fallback: &str| {
-        translations
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or(fallback)
-            .to_string()
-    };
-    match v {
-        Y::String(s) => s.clone(),
-        Y::Number(n) => n.to_string(),
-        Y::Bool(true) => word("ja", "ja"),
-        Y::Bool(false) => word("nee", "nee"),
-        Y::Sequence(items) => items
-            .iter()
-            .map(|x| field_text(x, translations))
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-            .join(", "),
-        Y::Tagged(t) => field_text(&t.value, translations),
-        Y::Null | Y::Mapping(_) => String::new(),
-    }
+    let word = |key: &'static str| translations.get(key).and_then(Value::as_str).unwrap_or(key);
+    crate::frontmatter::value_texts(v, word("ja"), word("nee"))
+        .into_iter()
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Entries of a table of contents, all levels.

@@ -64,21 +64,13 @@ pub fn indexed_pages(files: &[OutputFile]) -> Vec<PageId> {
         .collect()
 }
 
-/// Builds the search index files for the rendered site.
-pub fn index(
-    site: &Site,
-    files: &[OutputFile],
-) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
-    index_pages(site, &indexed_pages(files))
-}
-
 /// Builds the search index of the pages `ids`, from the model alone (so a
 /// build can index before rendering and never hold both in memory).
 pub fn index_pages(
     site: &Site,
     ids: &[PageId],
 ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
-    write_records(site, ids)?.index()
+    index_records(&site.config.language, &records(site, ids))
 }
 
 /// The records of a site, written and waiting to be indexed. They need
@@ -91,13 +83,6 @@ pub struct Records {
     words: usize,
     /// Thread time spent making the records.
     took: Duration,
-}
-
-/// Writes the record of every page in `ids` to a private folder.
-pub fn write_records(site: &Site, ids: &[PageId]) -> Result<Records, Diagnostic> {
-    let writer = RecordWriter::new(site)?;
-    ids.par_iter().try_for_each(|&id| writer.add(site, id))?;
-    Ok(writer.finish())
 }
 
 /// The records of the pages `ids`. Cheap (the bodies are shared with the
@@ -186,9 +171,13 @@ impl RecordWriter {
 
     /// Writes one record; `start` is when making it began (for the timing).
     fn write(&self, r: &Record, start: Instant) -> Result<(), Diagnostic> {
-        let dir = self.scratch.path().join(r.url.trim_start_matches('/'));
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(dir.join("index.html"), r.to_html(&self.language)))
+        // The folder was made up front (see `for_pages`).
+        let file = self
+            .scratch
+            .path()
+            .join(r.url.trim_start_matches('/'))
+            .join("index.html");
+        std::fs::write(file, r.to_html(&self.language))
             .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
         self.pages.fetch_add(1, Ordering::Relaxed);
         self.words.fetch_add(r.word_count(), Ordering::Relaxed);

@@ -167,14 +167,7 @@ impl Record {
 
 /// Strings, numbers and lists of them as text; maps are left out.
 fn text_values(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(s) => vec![s.clone()],
-        Value::Number(n) => vec![n.to_string()],
-        Value::Bool(b) => vec![b.to_string()],
-        Value::Sequence(items) => items.iter().flat_map(text_values).collect(),
-        Value::Tagged(t) => text_values(&t.value),
-        Value::Null | Value::Mapping(_) => Vec::new(),
-    }
+    crate::frontmatter::value_texts(value, "true", "false")
 }
 
 /// Escapes text for an HTML element or a double-quoted attribute.
