@@ -228,7 +228,11 @@ pub fn as_draft(text: &str) -> String {
                 }
                 // The front matter is a slice of `text`: insert at its end.
                 let at = front.as_ptr() as usize - text.as_ptr() as usize + front.len();
-                let sep = if front.is_empty() || front.ends_with('\n') { "" } else { "\n" };
+                let sep = if front.is_empty() || front.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
                 format!("{}{sep}{draft}{}", &text[..at], &text[at..])
             }
             None => format!("---\n{draft}---\n{text}"),
@@ -308,15 +312,33 @@ mod tests {
         assert_eq!(raw.get("draft").and_then(|v| v.as_bool()), Some(true));
         assert!(text.contains("date: 2026-11-25"), "{text}");
         assert!(
-            text.contains("# Uitleg. Verplicht. Kies een of meer uit: begeleiding, corona.\nthema: []\n"),
+            text.contains(
+                "# Uitleg. Verplicht. Kies een of meer uit: begeleiding, corona.\nthema: []\n"
+            ),
             "{text}"
         );
-        assert!(text.contains("Kies uit: lopend, afgerond.\nstatus: \"\"\n"), "{text}");
-        assert!(text.contains("Kies uit: true, false.\nvoorlopig:\n"), "{text}");
-        assert!(text.contains("# voor_wie: []"), "optional fields as comments: {text}");
-        assert!(!text.contains("begeleiding\"]"), "no list is pre-filled: {text}");
+        assert!(
+            text.contains("Kies uit: lopend, afgerond.\nstatus: \"\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Kies uit: true, false.\nvoorlopig:\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# voor_wie: []"),
+            "optional fields as comments: {text}"
+        );
+        assert!(
+            !text.contains("begeleiding\"]"),
+            "no list is pre-filled: {text}"
+        );
         let errors = errors_of(&text, &schema);
-        let required: Vec<&String> = schema.iter().filter(|(_, f)| f.required).map(|(n, _)| n).collect();
+        let required: Vec<&String> = schema
+            .iter()
+            .filter(|(_, f)| f.required)
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(errors.len(), required.len(), "{errors:?}");
         for name in required {
             let e = errors
@@ -325,9 +347,15 @@ mod tests {
                 .unwrap_or_else(|| panic!("{name} not reported: {errors:?}"));
             assert_eq!(e.line, raw.line(name), "{name} at its own line");
         }
-        let status = errors.iter().find(|e| e.message.contains("'status'")).unwrap();
+        let status = errors
+            .iter()
+            .find(|e| e.message.contains("'status'"))
+            .unwrap();
         assert_eq!(status.hint.as_deref(), Some("kies uit: lopend, afgerond"));
-        let bron = errors.iter().find(|e| e.message.contains("'bron'")).unwrap();
+        let bron = errors
+            .iter()
+            .find(|e| e.message.contains("'bron'"))
+            .unwrap();
         assert_eq!(bron.hint.as_deref(), Some("vul in: Uitleg."));
     }
 
