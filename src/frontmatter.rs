@@ -566,6 +566,52 @@ mod tests {
     }
 
     #[test]
+    fn empty_required_fields_are_reported_at_their_line() {
+        let raw = parse_yaml(
+            "title: a\nstatus: []\nbron: \"  \"\nvoorlopig:\nthema: [\"\"]\nnoot: \"\"\n",
+            p(),
+        )
+        .unwrap();
+        let mut schema = Schema::new();
+        let required = |values: Option<Vec<String>>| FieldSpec {
+            required: true,
+            values,
+            ..Default::default()
+        };
+        schema.insert(
+            "status".into(),
+            required(Some(vec!["loopt".into(), "afgerond".into()])),
+        );
+        schema.insert("bron".into(), required(None));
+        schema.insert("voorlopig".into(), required(None));
+        schema.insert("thema".into(), required(Some(vec!["taal".into()])));
+        // Optional and empty is as good as absent.
+        schema.insert(
+            "noot".into(),
+            FieldSpec {
+                values: Some(vec!["x".into()]),
+                ..Default::default()
+            },
+        );
+        let errors = check_schema(&raw, &schema, p());
+        let got: Vec<(Option<usize>, &str)> = errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(4), "verplicht veld 'bron' is nog niet ingevuld"),
+                (Some(3), "verplicht veld 'status' is nog niet ingevuld"),
+                (Some(6), "verplicht veld 'thema' is nog niet ingevuld"),
+                (Some(5), "verplicht veld 'voorlopig' is nog niet ingevuld"),
+            ]
+        );
+        assert_eq!(errors[1].hint.as_deref(), Some("kies uit: loopt, afgerond"));
+        assert!(!is_unfilled(&Value::Bool(false)), "false is an answer");
+    }
+
+    #[test]
     fn key_line_ignores_nested_and_prefix_keys() {
         let front = "titles: x\ntitle: y\nextra:\n  title: z\n";
         assert_eq!(key_line(front, "title"), Some(1));
