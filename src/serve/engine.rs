@@ -720,7 +720,7 @@ impl Engine {
             if old.front != new.front || old.body_line != new.body_line {
                 return None;
             }
-            if title_from_body && first_h1_line(old.body) != first_h1_line(new.body) {
+            if title_from_body && markdown::first_h1(old.body) != markdown::first_h1(new.body) {
                 return None;
             }
             files.push((rel, target, file));
@@ -1327,11 +1327,6 @@ fn content_rels(batch: &Batch) -> impl Iterator<Item = String> + '_ {
         .of_kind(ChangeKind::Content)
         .filter_map(|p| p.strip_prefix("content").ok())
         .filter_map(|p| p.to_str().map(|s| s.replace('\\', "/")))
-}
-
-/// The first `# ` line of a body, as written.
-fn first_h1_line(body: &str) -> Option<&str> {
-    body.lines().find(|l| l.starts_with("# "))
 }
 
 /// The other pages that page `p` links to.
