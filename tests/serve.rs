@@ -1208,15 +1208,18 @@ fn searchable_site() -> (tempfile::TempDir, Server) {
     (dir, server)
 }
 
-/// Polls the served Pagefind entry until `until` accepts it.
+/// Polls the served Pagefind entry until `until` accepts it. The index is
+/// rebuilt on a niced thread once serve is idle, so on a loaded machine it
+/// may take longer than a page reload.
 fn poll_index(server: &Server, what: &str, until: &dyn Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + WAIT;
+    const SEARCH_WAIT: Duration = Duration::from_secs(90);
+    let deadline = Instant::now() + SEARCH_WAIT;
     loop {
         let r = server.get("/pagefind/pagefind-entry.json");
         if r.status == 200 && until(&r.body) {
             return r.body;
         }
-        assert!(Instant::now() < deadline, "{what} within {WAIT:?}");
+        assert!(Instant::now() < deadline, "{what} within {SEARCH_WAIT:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
