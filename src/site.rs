@@ -154,7 +154,12 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
         &mut diags,
     );
     if report_drafts {
-        diags.extend(draft_problems(&site, &opts.root));
+        // Type errors in a draft's fields were already reported by parse.
+        for d in draft_problems(&site, &opts.root) {
+            if !diags.contains(&d) {
+                diags.push(d);
+            }
+        }
     }
     t.lap("parse");
     links::link(&mut site, &mut diags);
