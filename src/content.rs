@@ -61,7 +61,7 @@ pub fn is_ignored_name(name: &str) -> bool {
 
 /// Top-level folders of a site that are never content (when a bare folder
 /// of Markdown is its own content folder).
-const NOT_CONTENT: &[&str] = &[
+pub const NOT_CONTENT: &[&str] = &[
     "public",
     "themes",
     "templates",

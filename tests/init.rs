@@ -241,66 +241,116 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
     (status, text)
 }
 
+/// `kennisbank serve` on a free port in `cwd`, stopped when dropped.
+struct Serving {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Serving {
+    fn start(a: &Alone, cwd: &str) -> Serving {
+        let port = free_port();
+        let mut child = Command::new(&a.bin)
+            .current_dir(a.path(cwd))
+            .args(["serve", "--port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait for the announced URL (the first build comes before it).
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Keep reading after the announcement: a closed pipe would fail
+        // serve's next status line.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut announced = None;
+        while announced.is_none() && Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                if line.contains("draait op") {
+                    announced = Some(line);
+                }
+            }
+        }
+        let serving = Serving { child, port };
+        assert!(
+            announced
+                .as_ref()
+                .is_some_and(|l| l.contains(&format!("127.0.0.1:{port}/"))),
+            "serve did not announce 127.0.0.1:{port} within a minute: {announced:?}"
+        );
+        serving
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        http_get(self.port, path)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn serve_in_a_new_site_answers_over_http_with_the_embedded_theme() {
     let a = Alone::new();
     a.init_kb();
-    let port = free_port();
-    let mut child = Command::new(&a.bin)
-        .current_dir(a.path("kb"))
-        .args(["serve", "--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for the announced URL (the first build comes before it).
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut announced = None;
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            if line.contains("draait op") {
-                announced = Some(line);
-                break;
-            }
-        }
+    let s = Serving::start(&a, "kb");
+    let (status, home) = s.get("/");
+    assert_eq!(status, 200, "{home}");
+    assert!(home.contains("Mijn kennisbank"), "{home}");
+    for page in content_pages(&a.path("kb/content")) {
+        let (status, body) = s.get(&format!("/{}/", page.trim_end_matches(".md")));
+        assert_eq!(status, 200, "{page}: {body}");
     }
-    let result = std::panic::catch_unwind(|| {
-        let line = announced.expect("serve announces its URL within a minute");
-        assert!(line.contains(&format!("127.0.0.1:{port}/")), "{line}");
-        let (status, home) = http_get(port, "/");
-        assert_eq!(status, 200, "{home}");
-        assert!(home.contains("Mijn kennisbank"), "{home}");
-        for page in content_pages(&a.path("kb/content")) {
-            let (status, body) = http_get(port, &format!("/{}/", page.trim_end_matches(".md")));
-            assert_eq!(status, 200, "{page}: {body}");
+    // Static files of the theme come out of the binary.
+    let (status, css) = s.get("/css/site.css");
+    assert_eq!(status, 200);
+    let theme_css = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/static/css/site.css"),
+    )
+    .unwrap();
+    assert!(
+        css.ends_with(&theme_css),
+        "the embedded stylesheet is served"
+    );
+    let (status, missing) = s.get("/bestaat-niet/");
+    assert_eq!(status, 404, "{missing}");
+}
+
+#[test]
+fn serve_in_a_folder_of_markdown_rebuilds_on_a_save() {
+    let a = Alone::new();
+    common::copy_dir(&common::fixture_dir("losse-notities"), &a.path("notities"));
+    let s = Serving::start(&a, "notities");
+    let (status, page) = s.get("/werkoverleg/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Marieke stuurt"), "{page}");
+    let file = a.path("notities/werkoverleg.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("Marieke stuurt", "Fatima stuurt")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, page) = s.get("/werkoverleg/");
+        if page.contains("Fatima stuurt") {
+            break;
         }
-        // Static files of the theme come out of the binary.
-        let (status, css) = http_get(port, "/css/site.css");
-        assert_eq!(status, 200);
-        let theme_css = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/static/css/site.css"),
-        )
-        .unwrap();
-        assert!(
-            css.ends_with(&theme_css),
-            "the embedded stylesheet is served"
-        );
-        let (status, missing) = http_get(port, "/bestaat-niet/");
-        assert_eq!(status, 404, "{missing}");
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
+        assert!(Instant::now() < deadline, "the save never showed:\n{page}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A new Markdown file becomes a page.
+    std::fs::write(a.path("notities/agenda.md"), "# Agenda\n\nVolgende week.\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while s.get("/agenda/").0 != 200 {
+        assert!(Instant::now() < deadline, "the new page never showed");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
