@@ -128,9 +128,8 @@ async fn serve_main(
     report(&first, start.elapsed(), true, engine.messages());
     publisher.publish(&engine, &first);
     let url = format!("{origin}{}", engine.base_path());
-    engine
-        .messages()
-        .say(&format!("Kennisbank draait op {url}  (Ctrl-C stopt)"));
+    let messages = engine.messages();
+    messages.say(&format!("Kennisbank draait op {url}  (Ctrl-C stopt)"));
     if open {
         open_browser(&url);
     }
@@ -159,7 +158,7 @@ async fn serve_main(
     };
     let server = tokio::spawn(http::serve(listener, shared.clone(), stop_rx));
     wait_for_signal().await;
-    println!("\nstoppen…");
+    messages.say("\nstoppen…");
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(4), server).await;
     // The rebuild thread ends on Stop (after the rebuild it may be in).
@@ -171,7 +170,7 @@ async fn serve_main(
         }
     })
     .await;
-    println!("gestopt");
+    messages.say("gestopt");
     ExitCode::SUCCESS
 }
 
