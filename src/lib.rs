@@ -18,6 +18,7 @@ pub mod new;
 pub mod output;
 pub mod parse;
 pub mod render;
+pub mod safety;
 pub mod search;
 pub mod serve;
 pub mod site;

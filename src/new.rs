@@ -203,7 +203,9 @@ fn field(name: &str, spec: &FieldSpec, today: NaiveDate, commented: bool) -> Str
             .unwrap_or_else(|| "0".into()),
         FieldType::Bool => "false".into(),
         FieldType::Date => today.to_string(),
-        FieldType::String | FieldType::Any => first.unwrap_or_else(|| quoted(PLACEHOLDER)),
+        FieldType::String | FieldType::Url | FieldType::Any => {
+            first.unwrap_or_else(|| quoted(PLACEHOLDER))
+        }
     };
     let _ = writeln!(s, "{}{name}: {value}", if commented { "# " } else { "" });
     s
