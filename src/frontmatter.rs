@@ -418,7 +418,7 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
         if let (FieldType::Url, Some(url)) = (spec.kind, value.as_str()) {
             if let Err(r) = crate::safety::check_url(url, crate::safety::UrlUse::Link) {
                 errors.push(
-                    crate::safety::refusal_diagnostic(file, &format!("veld '{name}'"), url, &r)
+                    crate::safety::refusal_diagnostic(file, &format!("{name}:"), url, &r)
                         .at_line(line),
                 );
                 continue;

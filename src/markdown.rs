@@ -97,10 +97,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     let mut defs: Vec<_> = parser.reference_definitions().iter().collect();
     defs.sort_by_key(|(_, d)| d.span.start);
     for (_, def) in defs {
-        if let Err(r) = safety::check_url(&def.dest, UrlUse::Image) {
+        let refused = safety::check_url(&def.dest, UrlUse::Link)
+            .err()
+            .filter(|_| safety::check_url(&def.dest, UrlUse::Image).is_err());
+        if let Some(r) = refused {
+            let (line, col) = (line_at(def.span.start), column(body, def.span.start));
             diags.push(
-                safety::refusal_diagnostic(opts.file, "linkdefinitie", &def.dest, &r)
-                    .at_line(Some(line_at(def.span.start))),
+                safety::refusal_diagnostic(opts.file, "linkdefinitie", &def.dest, &r).at(line, col),
             );
         }
     }
@@ -192,9 +195,10 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     if !is_reference(link_type)
                         || safety::check_url(&dest_url, UrlUse::Image).is_ok()
                     {
+                        let (line, col) = (line_at(range.start), column(body, range.start));
                         diags.push(
                             safety::refusal_diagnostic(opts.file, "link", &dest_url, &r)
-                                .at_line(Some(line_at(range.start))),
+                                .at(line, col),
                         );
                     }
                     Event::Start(Tag::Link {
@@ -224,9 +228,10 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 let refused = safety::check_url(&dest_url, UrlUse::Image).err();
                 if let Some(r) = &refused {
                     if !is_reference(link_type) {
+                        let (line, col) = (line_at(range.start), column(body, range.start));
                         diags.push(
                             safety::refusal_diagnostic(opts.file, "afbeelding", &dest_url, r)
-                                .at_line(Some(line_at(range.start))),
+                                .at(line, col),
                         );
                     }
                 }
@@ -335,6 +340,12 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     out.toc = build_toc(&headings);
     out.clean = diags.is_empty();
     (out, diags)
+}
+
+/// 1-based column (in characters) of byte `offset` in its line of `text`.
+fn column(text: &str, offset: usize) -> usize {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[start..offset].chars().count() + 1
 }
 
 fn is_reference(t: LinkType) -> bool {
