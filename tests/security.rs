@@ -271,6 +271,16 @@ fn html_pages(out: &Path) -> Vec<String> {
     pages
 }
 
+/// The file of URL path `p` in the output `out`.
+fn page_file(out: &Path, p: &str) -> PathBuf {
+    let f = out.join(p.trim_start_matches('/'));
+    if p.ends_with('/') {
+        f.join("index.html")
+    } else {
+        f
+    }
+}
+
 /// `node tests/browser/csp.mjs` over `pages` of the site at `url`.
 fn browse(url: &str, pages: &[String], search: Option<&str>) -> Value {
     require_browser_tools();
@@ -361,10 +371,7 @@ fn hostile_in_chromium(level: &str) {
         );
     }
     for p in &pages {
-        let file = out
-            .join(p.trim_start_matches('/'))
-            .join(if p.ends_with('/') { "index.html" } else { "" });
-        let html = std::fs::read_to_string(&file).unwrap();
+        let html = std::fs::read_to_string(page_file(&out, p)).unwrap();
         assert!(
             html.contains("<meta http-equiv=\"Content-Security-Policy\""),
             "{p} lacks the CSP meta"
@@ -644,13 +651,7 @@ fn security_txt_and_the_csp_meta_are_written_from_the_config() {
     let pages = html_pages(&site.path().join("public"));
     assert!(pages.len() > 5);
     for p in &pages {
-        let f = site.path().join("public").join(p.trim_start_matches('/'));
-        let f = if p.ends_with('/') {
-            f.join("index.html")
-        } else {
-            f
-        };
-        let html = std::fs::read_to_string(&f).unwrap();
+        let html = std::fs::read_to_string(page_file(&site.path().join("public"), p)).unwrap();
         let head = html
             .find("<head>")
             .unwrap_or_else(|| panic!("{p}: no <head>"));
