@@ -43,6 +43,13 @@ pub struct Config {
     /// page's title (when it has one) becomes the site's.
     #[serde(skip)]
     pub implicit: bool,
+    /// Content-Security-Policy and security.txt (`safety`).
+    #[serde(default)]
+    pub security: crate::safety::SecurityConfig,
+    /// Problems found in a config that still loads (refused URLs,
+    /// security.txt values): the build reports them with the content's.
+    #[serde(skip)]
+    pub problems: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -101,9 +108,9 @@ impl Default for SearchConfig {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarkdownConfig {
-    /// Pass raw HTML in Markdown through; otherwise it is escaped.
+    /// Raw HTML in Markdown: `false` (escaped), `sanitized` or `true`.
     #[serde(default)]
-    pub raw_html: bool,
+    pub raw_html: crate::safety::RawHtml,
 }
 
 fn default_base_url() -> String {
@@ -125,6 +132,7 @@ impl Config {
         let mut config: Config = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, file))?;
         config.base_url = normalise_base_url(&config.base_url);
         config.validate(text, file)?;
+        config.problems = config.url_problems(text, file);
         Ok(config)
     }
 
@@ -180,6 +188,41 @@ impl Config {
         Ok(())
     }
 
+    /// Refused menu URLs and base URL, and the `security:` values.
+    fn url_problems(&self, text: &str, file: &Path) -> Vec<Diagnostic> {
+        use crate::safety::{check_url, refusal_diagnostic, UrlUse};
+        let locate = |path: &[&str], i: usize| locate_key(text, path, i);
+        let at = |d: Diagnostic, path: &[&str], i: usize| match locate(path, i) {
+            Some((l, c)) => d.at(l, c),
+            None => d,
+        };
+        let mut diags = Vec::new();
+        if let Err(r) = check_url(&self.base_url, UrlUse::Link) {
+            diags.push(at(
+                refusal_diagnostic(file, "base_url", &self.base_url, &r),
+                &["base_url"],
+                0,
+            ));
+        }
+        for (i, m) in self.menu.iter().enumerate() {
+            if let Err(r) = check_url(&m.url, UrlUse::Link) {
+                diags.push(at(
+                    refusal_diagnostic(file, "menu-URL", &m.url, &r),
+                    &["menu", "url"],
+                    i,
+                ));
+            }
+        }
+        diags.extend(crate::safety::check_security(
+            &self.security,
+            &self.base_path(),
+            file,
+            &locate,
+            chrono::Utc::now(),
+        ));
+        diags
+    }
+
     /// `/kennisbank/` for `https://example.org/kennisbank/`, `/` for a root site.
     pub fn base_path(&self) -> String {
         base_path_of(&self.base_url)
@@ -220,6 +263,69 @@ pub fn base_path_of(base_url: &str) -> String {
         format!("/{rest}")
     };
     normalise_base_url(&rest)
+}
+
+/// Line and column (1-based) of the value of a nested key in block-style
+/// YAML, found by scanning because serde_yaml values carry no positions:
+/// `["security", "contact"]`, or `["menu", "url"]` with `index` the list
+/// item (also the item of a list under the last key). Flow style falls
+/// back to the nearest enclosing key the scan finds.
+pub fn locate_key(text: &str, path: &[&str], index: usize) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+    // The key's column, when line `l` sets `key` (possibly as a list item).
+    let key_col = |l: &str, key: &str| {
+        let t = l.trim_start();
+        let t2 = t.strip_prefix("- ").map(str::trim_start).unwrap_or(t);
+        let rest = t2.strip_prefix(key)?;
+        rest.trim_start()
+            .starts_with(':')
+            .then(|| l.len() - t2.len())
+    };
+    // Lines below `i` that belong to its block.
+    let block_end = |i: usize| {
+        let own = indent(lines[i]);
+        (i + 1..lines.len())
+            .find(|&j| {
+                !blank(lines[j])
+                    && (indent(lines[j]) < own
+                        || (indent(lines[j]) == own && !lines[j].trim_start().starts_with("- ")))
+            })
+            .unwrap_or(lines.len())
+    };
+    let (mut from, mut to) = (0, lines.len());
+    let mut at = None;
+    for (depth, key) in path.iter().enumerate() {
+        let hits: Vec<(usize, usize)> = (from..to)
+            .filter_map(|i| key_col(lines[i], key).map(|c| (i, c)))
+            .filter(|&(i, _)| depth > 0 || indent(lines[i]) == 0)
+            .collect();
+        let last = depth + 1 == path.len();
+        let hit = if last {
+            hits.get(index).or(hits.first())
+        } else {
+            hits.first()
+        };
+        let &(i, c) = hit?;
+        at = Some((i, c));
+        from = i + 1;
+        to = block_end(i);
+    }
+    let (i, c) = at?;
+    let line = lines[i];
+    let colon = c + line[c..].find(':')? + 1;
+    let value = &line[colon..];
+    if value.trim().is_empty() {
+        // A list below the key: its item `index`.
+        if let Some(j) = (i + 1..to)
+            .filter(|&j| lines[j].trim_start().starts_with("- "))
+            .nth(index)
+        {
+            return Some((j + 1, indent(lines[j]) + 3));
+        }
+    }
+    Some((i + 1, colon + (value.len() - value.trim_start().len()) + 1))
 }
 
 /// Turns a serde_yaml error into a located diagnostic, with a "did you mean"
@@ -306,6 +412,40 @@ mod tests {
         let c = Config::load(&dir).unwrap();
         assert!(!c.implicit);
         assert_eq!(c.title, "Echt");
+    }
+
+    #[test]
+    fn locate_key_finds_nested_keys_and_list_items() {
+        let text = "title: x\nmenu:\n  - title: A\n    url: /a/\n  - title: B\n    url: \"javascript:x\"\nsecurity:\n  csp: true\n  contact:\n    - mailto:a@b.nl\n    - b@c.nl\n  expires: 2020-01-01\nextra:\n  url: y\n";
+        assert_eq!(locate_key(text, &["menu", "url"], 1), Some((6, 10)));
+        assert_eq!(locate_key(text, &["menu", "url"], 0), Some((4, 10)));
+        assert_eq!(locate_key(text, &["security", "contact"], 1), Some((11, 7)));
+        assert_eq!(
+            locate_key(text, &["security", "expires"], 0),
+            Some((12, 12))
+        );
+        assert_eq!(locate_key(text, &["security", "policy"], 0), None);
+        assert_eq!(locate_key(text, &["title"], 0), Some((1, 8)));
+    }
+
+    #[test]
+    fn refused_menu_urls_are_problems_at_their_line() {
+        let c = Config::parse(
+            "title: x\nmenu:\n  - title: Goed\n    url: /a/\n  - title: Kwaad\n    url: \" JaVa&#x09;ScRiPt:alert(1)\"\n",
+            Path::new("kennisbank.yaml"),
+        )
+        .unwrap();
+        assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+        assert_eq!(
+            (c.problems[0].line, c.problems[0].column),
+            (Some(6), Some(10))
+        );
+        assert!(
+            c.problems[0].message.starts_with("menu-URL"),
+            "{}",
+            c.problems[0]
+        );
+        assert!(c.problems[0].is_error());
     }
 
     #[test]

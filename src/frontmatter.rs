@@ -329,6 +329,8 @@ pub enum FieldType {
     Number,
     Bool,
     Date,
+    /// A link target, checked by `safety::check_url`.
+    Url,
 }
 
 /// What a section requires of one front-matter field of its pages.
@@ -362,7 +364,7 @@ pub fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
             let msg = e.to_string();
             Diagnostic::error(file, format!("schema: {msg}"))
                 .at_line(raw.line("schema"))
-                .hint("elk veld: { required: true, type: string|list|number|bool|date, values: [..] }")
+                .hint("elk veld: { required: true, type: string|list|number|bool|date|url, values: [..] }")
         }),
     }
 }
@@ -427,6 +429,7 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
             FieldType::Number => value.is_number(),
             FieldType::Bool => value.is_bool(),
             FieldType::Date => value.as_str().and_then(parse_date).is_some(),
+            FieldType::Url => value.is_string(),
         };
         if !type_ok {
             errors.push(
@@ -441,6 +444,15 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
                 .at_line(line),
             );
             continue;
+        }
+        if let (FieldType::Url, Some(url)) = (spec.kind, value.as_str()) {
+            if let Err(r) = crate::safety::check_url(url, crate::safety::UrlUse::Link) {
+                errors.push(
+                    crate::safety::refusal_diagnostic(file, &format!("{name}:"), url, &r)
+                        .at_line(line),
+                );
+                continue;
+            }
         }
         if let Some(allowed) = &spec.values {
             for v in value_as_list(Some(value)).unwrap_or_default() {
@@ -471,6 +483,7 @@ fn type_name(t: FieldType) -> &'static str {
         FieldType::Number => "een getal",
         FieldType::Bool => "true of false",
         FieldType::Date => "een datum (JJJJ-MM-DD)",
+        FieldType::Url => "een adres (https://… of /pad/)",
     }
 }
 

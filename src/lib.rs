@@ -21,6 +21,7 @@ pub mod output;
 pub mod parse;
 pub mod progress;
 pub mod render;
+pub mod safety;
 pub mod search;
 pub mod serve;
 pub mod site;

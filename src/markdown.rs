@@ -6,13 +6,16 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
 use crate::error::Diagnostic;
 use crate::model::{InternalLink, Rendered, Target, TocEntry};
+use crate::safety::{self, HtmlGate, RawHtml, UrlUse};
 
 /// What a link destination turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +36,7 @@ pub enum Resolution {
 }
 
 pub struct RenderOptions<'a> {
-    pub raw_html: bool,
+    pub raw_html: RawHtml,
     /// Drop the first `# heading` (it became the page title).
     pub strip_first_h1: bool,
     /// Line of the body's first line in the file.
@@ -108,8 +111,30 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         starts: None,
     };
     let mut line_at = |offset: usize| opts.body_line + lines.line(offset) - 1;
+    let mut html_gate = HtmlGate::new(opts.raw_html, opts.file);
+    // Column alignments of the table being read, the cell's column, and
+    // whether it is in the head: alignment goes out as a class, never as
+    // an inline style (a strict Content-Security-Policy blocks those).
+    let mut table: (Vec<pulldown_cmark::Alignment>, usize, bool) = (Vec::new(), 0, false);
 
-    for (event, range) in Parser::new_ext(body, parser_options()).into_offset_iter() {
+    let parser = Parser::new_ext(body, parser_options());
+    // Every link reference definition, used or not, at its own line; as
+    // an image source, the looser use (a `data:` link is refused where used).
+    let mut defs: Vec<_> = parser.reference_definitions().iter().collect();
+    defs.sort_by_key(|(_, d)| d.span.start);
+    for (_, def) in defs {
+        let refused = safety::check_url(&def.dest, UrlUse::Link)
+            .err()
+            .filter(|_| safety::check_url(&def.dest, UrlUse::Image).is_err());
+        if let Some(r) = refused {
+            let (line, col) = (line_at(def.span.start), column(body, def.span.start));
+            diags.push(
+                safety::refusal_diagnostic(opts.file, "linkdefinitie", &def.dest, &r).at(line, col),
+            );
+        }
+    }
+
+    for (event, range) in parser.into_offset_iter() {
         // Code blocks: gather text, then highlight in one go.
         if let Some((lang, text)) = code.as_mut() {
             match event {
@@ -191,14 +216,33 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 title,
                 id,
             }) => {
-                let dest =
-                    rewrite_link(&dest_url, opts, line_at(range.start), &mut out, &mut diags);
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url: dest.map(Into::into).unwrap_or(dest_url),
-                    title,
-                    id,
-                })
+                if let Err(r) = safety::check_url(&dest_url, UrlUse::Link) {
+                    // Reported at its definition unless only the use is wrong.
+                    if !is_reference(link_type)
+                        || safety::check_url(&dest_url, UrlUse::Image).is_ok()
+                    {
+                        let (line, col) = (line_at(range.start), column(body, range.start));
+                        diags.push(
+                            safety::refusal_diagnostic(opts.file, "link", &dest_url, &r)
+                                .at(line, col),
+                        );
+                    }
+                    Event::Start(Tag::Link {
+                        link_type,
+                        dest_url: CowStr::Borrowed(""),
+                        title,
+                        id,
+                    })
+                } else {
+                    let dest =
+                        rewrite_link(&dest_url, opts, line_at(range.start), &mut out, &mut diags);
+                    Event::Start(Tag::Link {
+                        link_type,
+                        dest_url: dest.map(Into::into).unwrap_or(dest_url),
+                        title,
+                        id,
+                    })
+                }
             }
             Event::Start(Tag::Image {
                 link_type,
@@ -207,9 +251,22 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 id,
             }) => {
                 image = Some((line_at(range.start), String::new()));
-                let dest = match resolve(opts, &dest_url, &mut out) {
-                    Resolution::Rewrite(u) => Some(u),
-                    _ => None,
+                let refused = safety::check_url(&dest_url, UrlUse::Image).err();
+                if let Some(r) = &refused {
+                    if !is_reference(link_type) {
+                        let (line, col) = (line_at(range.start), column(body, range.start));
+                        diags.push(
+                            safety::refusal_diagnostic(opts.file, "afbeelding", &dest_url, r)
+                                .at(line, col),
+                        );
+                    }
+                }
+                let dest = match refused {
+                    Some(_) => Some(String::new()),
+                    None => match resolve(opts, &dest_url, &mut out) {
+                        Resolution::Rewrite(u) => Some(u),
+                        _ => None,
+                    },
                 };
                 Event::Start(Tag::Image {
                     link_type,
@@ -230,7 +287,48 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 }
                 event
             }
-            Event::Html(h) | Event::InlineHtml(h) if !opts.raw_html => Event::Text(h),
+            e if html_gate.wants(&e) => {
+                match html_gate.event(e, line_at(range.start), &mut diags) {
+                    Some(e) => e,
+                    None => continue,
+                }
+            }
+            Event::Start(Tag::Table(aligns)) => {
+                let n = aligns.len();
+                table = (aligns, 0, false);
+                Event::Start(Tag::Table(vec![pulldown_cmark::Alignment::None; n]))
+            }
+            Event::Start(Tag::TableHead) => {
+                (table.1, table.2) = (0, true);
+                event
+            }
+            Event::End(TagEnd::TableHead) => {
+                table.2 = false;
+                event
+            }
+            Event::Start(Tag::TableRow) => {
+                table.1 = 0;
+                event
+            }
+            Event::Start(Tag::TableCell) => {
+                let class = match table.0.get(table.1) {
+                    Some(pulldown_cmark::Alignment::Left) => Some("left"),
+                    Some(pulldown_cmark::Alignment::Center) => Some("center"),
+                    Some(pulldown_cmark::Alignment::Right) => Some("right"),
+                    _ => None,
+                };
+                table.1 += 1;
+                match class {
+                    Some(c) => Event::Html(
+                        format!(
+                            "<{} class=\"align-{c}\">",
+                            if table.2 { "th" } else { "td" }
+                        )
+                        .into(),
+                    ),
+                    None => event,
+                }
+            }
             Event::End(TagEnd::Paragraph) => {
                 if first_paragraph_end.is_none() && heading.is_none() {
                     first_paragraph_end = Some(events.len());
@@ -259,10 +357,28 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     }
     out.html.reserve(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    // The whole body at once, so raw HTML split over blocks nests right.
+    if html_gate.seen {
+        out.html = safety::sanitize(&out.html);
+        out.summary = safety::sanitize(&out.summary);
+    }
     out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
     out.toc = build_toc(&headings);
     out.clean = diags.is_empty();
     (out, diags)
+}
+
+/// 1-based column (in characters) of byte `offset` in its line of `text`.
+fn column(text: &str, offset: usize) -> usize {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[start..offset].chars().count() + 1
+}
+
+fn is_reference(t: LinkType) -> bool {
+    matches!(
+        t,
+        LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut
+    )
 }
 
 /// Resolves `dest` and remembers the answer (see [`Rendered::lookups`]).
@@ -562,7 +678,7 @@ mod tests {
 
     fn opts<'a>(resolve: &'a (dyn Fn(&str) -> Resolution + Sync)) -> RenderOptions<'a> {
         RenderOptions {
-            raw_html: false,
+            raw_html: RawHtml::Escape,
             strip_first_h1: false,
             body_line: 1,
             file: Path::new("content/a.md"),
@@ -614,7 +730,7 @@ mod tests {
         let (r, _) = render("<script>alert(1)</script>\n", &opts(&no_links));
         assert!(!r.html.contains("<script>"));
         let mut o = opts(&no_links);
-        o.raw_html = true;
+        o.raw_html = RawHtml::Trust;
         let (r, _) = render("<b>vet</b>\n", &o);
         assert!(r.html.contains("<b>vet</b>"));
     }

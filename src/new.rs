@@ -207,7 +207,7 @@ fn field(name: &str, spec: &FieldSpec, commented: bool) -> String {
     // Empty on purpose: `check` reports an empty required field.
     let value = match spec.kind {
         FieldType::List => " []",
-        FieldType::String => " \"\"",
+        FieldType::String | FieldType::Url => " \"\"",
         FieldType::Number | FieldType::Bool | FieldType::Date | FieldType::Any => "",
     };
     let _ = writeln!(s, "{}{name}:{value}", if commented { "# " } else { "" });

@@ -53,6 +53,7 @@ pub fn parse_reusing(
     diags: &mut Vec<Diagnostic>,
     prev: Option<&Site>,
 ) -> Site {
+    diags.extend(config.problems.iter().cloned());
     let results: Vec<DocResult> = loaded
         .files
         .into_par_iter()
@@ -271,6 +272,11 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
     };
     let mut section = SectionMeta::default();
     let mut soft = Vec::new();
+    for alias in &meta.aliases {
+        if let Some(d) = crate::safety::alias_problem(alias, &path) {
+            soft.push(d.at_line(raw.line("aliases")));
+        }
+    }
     if is_section {
         let mut allowed: Vec<&str> = frontmatter::PAGE_KEYS.to_vec();
         allowed.extend(frontmatter::SECTION_ONLY_KEYS);

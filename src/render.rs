@@ -950,6 +950,10 @@ impl<'a> Renderer<'a> {
         }
         ws.take_back(&mut back, loans);
         result.map_err(|e| template_error(&e, &self.theme.sources, Some(template)))?;
+        if out_path.ends_with(".html") {
+            let csp = self.site.config.security.csp.meta_policy();
+            crate::safety::harden_page(&mut bytes, csp.as_deref());
+        }
         Ok(OutputFile {
             path: out_path,
             bytes,
@@ -1200,6 +1204,21 @@ impl<'a> Renderer<'a> {
                     ]),
                 );
             }
+        }
+        let security = &site.config.security;
+        let canonical = site
+            .config
+            .base_url
+            .starts_with("https://")
+            .then(|| self.permalink(crate::safety::SECURITY_TXT));
+        if let Some(txt) =
+            crate::safety::security_txt(security, &site.config.language, canonical.as_deref())
+        {
+            out.push(Ok(OutputFile {
+                path: crate::safety::SECURITY_TXT.into(),
+                bytes: txt.into_bytes(),
+                source: None,
+            }));
         }
         out
     }
