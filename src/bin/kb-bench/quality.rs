@@ -31,6 +31,10 @@ pub struct Query {
     /// Pages that must not be among the first `TOP`.
     #[serde(default)]
     pub must_not: Vec<String>,
+    /// The page that must come first (one of `must`): the page whose title
+    /// is the query, ranked above pages that only say it in the body.
+    #[serde(default)]
+    pub first: Option<String>,
     #[serde(default)]
     pub why: String,
 }
@@ -66,6 +70,11 @@ impl QuerySet {
             if let Some(both) = q.must.iter().find(|p| q.must_not.contains(p)) {
                 problems.push(format!("{at}: {both} staat in 'must' en in 'must_not'"));
             }
+            if let Some(first) = q.first.as_ref().filter(|f| !q.must.contains(f)) {
+                problems.push(format!(
+                    "{at}: 'first' ({first}) hoort ook in 'must' te staan"
+                ));
+            }
             if q.must.len() > TOP {
                 problems.push(format!(
                     "{at}: meer dan {TOP} pagina's in 'must' passen niet in de top {TOP}"
@@ -93,7 +102,7 @@ impl QuerySet {
         self.queries
             .iter()
             .filter(|q| q.site == site)
-            .flat_map(|q| q.must.iter().chain(&q.must_not))
+            .flat_map(|q| q.must.iter().chain(&q.must_not).chain(&q.first))
             .map(String::as_str)
             .collect()
     }
@@ -110,6 +119,9 @@ pub struct Outcome {
     /// `must_not` pages in the top `TOP`.
     pub intruders: Vec<String>,
     pub recall: f64,
+    /// Where `first` came (0 is first), `None` when not in the results or
+    /// when the query names no `first`.
+    pub first_rank: Option<usize>,
     /// `None` when nothing was found (precision is undefined then; the
     /// query still fails and counts for recall).
     pub precision: Option<f64>,
@@ -117,7 +129,9 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn passed(&self) -> bool {
-        self.missing.is_empty() && self.intruders.is_empty()
+        self.missing.is_empty()
+            && self.intruders.is_empty()
+            && (self.query.first.is_none() || self.first_rank == Some(0))
     }
 }
 
@@ -140,12 +154,17 @@ pub fn score(query: &Query, got: Vec<String>) -> Outcome {
     let recall = found as f64 / query.must.len().max(1) as f64;
     let precision =
         (!top.is_empty()).then(|| (top.len() - intruders.len()) as f64 / top.len() as f64);
+    let first_rank = query
+        .first
+        .as_ref()
+        .and_then(|f| got.iter().position(|p| p == f));
     Outcome {
         query: query.clone(),
         got,
         missing,
         intruders,
         recall,
+        first_rank,
         precision,
     }
 }
@@ -162,6 +181,22 @@ pub fn totals(outcomes: &[Outcome]) -> (f64, f64) {
     };
     let recalls: Vec<f64> = outcomes.iter().map(|o| o.recall).collect();
     (mean(&precisions), mean(&recalls))
+}
+
+/// Of the queries that name a `first` page: how many have it first, how
+/// many there are, and the mean reciprocal rank of that page.
+pub fn firsts(outcomes: &[Outcome]) -> (usize, usize, f64) {
+    let named: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.query.first.is_some())
+        .collect();
+    let top = named.iter().filter(|o| o.first_rank == Some(0)).count();
+    let mrr = named
+        .iter()
+        .map(|o| o.first_rank.map_or(0.0, |r| 1.0 / (r + 1) as f64))
+        .sum::<f64>()
+        / named.len().max(1) as f64;
+    (top, named.len(), mrr)
 }
 
 /// The root to build site `rel` from: the folder itself when it has its
@@ -208,6 +243,7 @@ mod tests {
             q: "beleid".into(),
             must: must.iter().map(|s| s.to_string()).collect(),
             must_not: must_not.iter().map(|s| s.to_string()).collect(),
+            first: None,
             why: String::new(),
         }
     }
@@ -235,6 +271,18 @@ mod tests {
         assert_eq!(o.missing, ["must.md", "gone.md"]);
         assert_eq!(o.recall, 0.5);
         assert_eq!(o.precision, Some(1.0));
+    }
+
+    #[test]
+    fn the_title_page_second_fails_and_halves_the_reciprocal_rank() {
+        let mut q = query(&["title.md", "body.md"], &[]);
+        q.first = Some("title.md".into());
+        let o = score(&q, pages(&["body.md", "title.md"]));
+        assert!(o.missing.is_empty() && !o.passed());
+        assert_eq!(o.first_rank, Some(1));
+        let ok = score(&q, pages(&["title.md", "body.md"]));
+        assert!(ok.passed());
+        assert_eq!(firsts(&[o, ok]), (1, 2, 0.75));
     }
 
     #[test]

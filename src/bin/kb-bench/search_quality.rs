@@ -177,6 +177,8 @@ fn print_report(set: &QuerySet, outcomes: &[Outcome]) {
     );
     println!("  precision@{TOP}  {precision:.3}");
     println!("  recall@{DEPTH}   {recall:.3}");
+    let (first, named, mrr) = quality::firsts(outcomes);
+    println!("  titelpagina eerst  {first} van {named} (MRR {mrr:.3})");
     println!("  geslaagd      {passed} van {}", outcomes.len());
     for o in outcomes.iter().filter(|o| !o.passed()) {
         println!("FAIL {} {:?} ({})", o.query.site, o.query.q, o.query.why);
@@ -188,6 +190,12 @@ fn print_report(set: &QuerySet, outcomes: &[Outcome]) {
                 "     in de top {TOP} maar hoort er niet: {}",
                 o.intruders.join(", ")
             );
+        }
+        if let (Some(first), rank) = (&o.query.first, o.first_rank) {
+            if rank != Some(0) {
+                let at = rank.map_or("niet gevonden".to_string(), |r| format!("plaats {}", r + 1));
+                println!("     hoort eerst: {first} ({at})");
+            }
         }
         if o.got.is_empty() {
             println!("     kreeg: niets");
