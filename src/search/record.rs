@@ -206,7 +206,9 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains("<h1 data-pagefind-meta=\"title\">Taal &amp; &lt;werk&gt;</h1>"),
+            html.contains(
+                "<h1 data-pagefind-meta=\"title\" data-pagefind-weight=\"10\">Taal &amp; &lt;werk&gt;</h1>"
+            ),
             "{html}"
         );
         assert!(
