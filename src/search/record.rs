@@ -15,6 +15,11 @@ use serde_yaml::Value;
 
 use crate::model::{PageId, Rendered, Site};
 
+/// Pagefind weights (0–10; body text is 1, `<h2>` 6, `<h1>` 7 by default).
+/// The title gets the most, so a title match ranks above a match in a
+/// body heading.
+const TITLE_WEIGHT: &str = "10";
+
 /// One page as handed to Pagefind.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -150,7 +155,7 @@ impl Record {
         h.push_str("</div>");
         let _ = write!(
             h,
-            "<h1 data-pagefind-meta=\"title\">{}</h1>",
+            "<h1 data-pagefind-meta=\"title\" data-pagefind-weight=\"{TITLE_WEIGHT}\">{}</h1>",
             esc(&self.title)
         );
         if let Some(d) = self.meta.get("description") {
@@ -201,7 +206,9 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains("<h1 data-pagefind-meta=\"title\">Taal &amp; &lt;werk&gt;</h1>"),
+            html.contains(
+                "<h1 data-pagefind-meta=\"title\" data-pagefind-weight=\"10\">Taal &amp; &lt;werk&gt;</h1>"
+            ),
             "{html}"
         );
         assert!(

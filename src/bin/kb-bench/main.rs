@@ -5,8 +5,11 @@
 //!   kb-bench run --pages 1000 --pages 10000   # the table
 //!   kb-bench gen --pages 500 --out DIR         # just the corpus
 //!   kb-bench adapt DIR                         # make a gen_corpus.py corpus buildable
+//!   kb-bench search-quality                    # judged Dutch queries: precision, recall
 
 mod corpus;
+mod quality;
+mod search_quality;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -77,6 +80,16 @@ enum Cmd {
     },
     /// Add kennisbank.yaml and themes to an existing corpus folder
     Adapt { dir: PathBuf },
+    /// Run the judged Dutch query set in Chromium; print precision@5,
+    /// recall@10 and every failing query
+    SearchQuality {
+        /// Query set (default bench/search-quality/queries.yaml)
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// Work folder for the built sites
+        #[arg(long, default_value = "target/kb-bench/search-quality")]
+        work: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -127,6 +140,11 @@ fn main() -> anyhow::Result<()> {
             adapt(&dir)?;
             println!("{}", corpus::site_dir(&dir).display());
             println!("{}", corpus::peer_dir(&dir).display());
+        }
+        Cmd::SearchQuality { queries, work } => {
+            let repo = repo_dir();
+            let queries = queries.unwrap_or_else(|| search_quality::default_queries(&repo));
+            search_quality::run(&repo, &queries, &work, &kennisbank_bin())?;
         }
         Cmd::Run {
             pages,
