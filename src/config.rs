@@ -39,6 +39,12 @@ pub struct Config {
     pub feed: bool,
     #[serde(default)]
     pub extra: serde_yaml::Mapping,
+    /// The accessibility statement, rendered at `/toegankelijkheid/`.
+    #[serde(default)]
+    pub toegankelijkheid: Option<crate::governance::Statement>,
+    /// Writing hints (B1) for editors: which page is the glossary.
+    #[serde(default)]
+    pub schrijven: crate::b1::WritingConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

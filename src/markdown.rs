@@ -34,6 +34,8 @@ pub enum Resolution {
 
 pub struct RenderOptions<'a> {
     pub raw_html: bool,
+    /// The site's language, for the accessibility lint's language check.
+    pub language: &'a str,
     /// Drop the first `# heading` (it became the page title).
     pub strip_first_h1: bool,
     /// Line of the body's first line in the file.
@@ -75,7 +77,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     // State for constructs that need their inner text first.
     let mut heading: Option<OpenHeading> = None;
     let mut code: Option<(Option<String>, String)> = None;
-    let mut image: Option<(usize, String)> = None;
 
     let mut lines = Lines {
         text: body,
@@ -83,7 +84,15 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     };
     let mut line_at = |offset: usize| opts.body_line + lines.line(offset) - 1;
 
+    let mut lint = crate::a11y::Lint::new(
+        opts.file,
+        body,
+        opts.body_line,
+        opts.language,
+        opts.raw_html,
+    );
     for (event, range) in Parser::new_ext(body, parser_options()).into_offset_iter() {
+        lint.event(&event, &range);
         // Code blocks: gather text, then highlight in one go.
         if let Some((lang, text)) = code.as_mut() {
             match event {
@@ -99,11 +108,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         }
         if let Event::Text(t) | Event::Code(t) = &event {
             out.word_count += count_words(t);
-        }
-        if let Some((_, alt)) = image.as_mut() {
-            if let Event::Text(t) | Event::Code(t) = &event {
-                alt.push_str(t);
-            }
         }
         let event = match event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -180,7 +184,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 title,
                 id,
             }) => {
-                image = Some((line_at(range.start), String::new()));
                 let dest = match resolve(opts, &dest_url, &mut out) {
                     Resolution::Rewrite(u) => Some(u),
                     _ => None,
@@ -191,18 +194,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     title,
                     id,
                 })
-            }
-            Event::End(TagEnd::Image) => {
-                if let Some((line, alt)) = image.take() {
-                    if alt.trim().is_empty() {
-                        diags.push(
-                            Diagnostic::warning(opts.file, "afbeelding zonder alt-tekst")
-                                .at_line(Some(line))
-                                .hint("beschrijf de afbeelding: ![wat erop staat](bestand.png)"),
-                        );
-                    }
-                }
-                event
             }
             Event::Html(h) | Event::InlineHtml(h) if !opts.raw_html => Event::Text(h),
             Event::End(TagEnd::Paragraph) => {
@@ -235,6 +226,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
     out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
     out.toc = build_toc(&headings);
+    diags.extend(lint.finish());
     out.clean = diags.is_empty();
     (out, diags)
 }
@@ -537,6 +529,7 @@ mod tests {
     fn opts<'a>(resolve: &'a (dyn Fn(&str) -> Resolution + Sync)) -> RenderOptions<'a> {
         RenderOptions {
             raw_html: false,
+            language: "nl",
             strip_first_h1: false,
             body_line: 1,
             file: Path::new("content/a.md"),
@@ -598,7 +591,7 @@ mod tests {
         let broken = |_: &str| Resolution::Broken("bestaat niet".into());
         let mut o = opts(&broken);
         o.body_line = 5;
-        let (_, d) = render("tekst\n\nzie [hier](@/x.md)\n", &o);
+        let (_, d) = render("tekst\n\nzie [de pagina X](@/x.md)\n", &o);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, Some(7));
         assert!(d[0].message.contains("@/x.md"));

@@ -48,6 +48,10 @@ pub struct Meta {
     pub template: Option<String>,
     pub bron: Option<String>,
     pub soort: Option<String>,
+    /// Who looks after the page (name, team or e-mail), shown to readers.
+    pub eigenaar: Option<String>,
+    /// Date by which the page must be reviewed.
+    pub herzien_op: Option<NaiveDate>,
     pub extra: Mapping,
     /// The whole front matter, for schema checks and custom fields.
     pub raw: RawFront,
@@ -196,6 +200,16 @@ pub struct Site {
     pub by_path: HashMap<String, Target>,
     /// Files (relative to content/) left out because they are drafts.
     pub drafts: Vec<String>,
+    /// When each source file last changed (git, file time).
+    pub changes: Arc<Changes>,
+}
+
+/// Last-change dates of the source files, keyed by path relative to
+/// content/: from git when the site is a checkout, and the file times.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub git: HashMap<String, NaiveDate>,
+    pub files: HashMap<String, NaiveDate>,
 }
 
 impl Site {

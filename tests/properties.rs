@@ -66,6 +66,7 @@ proptest! {
     fn markdown_never_panics_and_lines_stay_in_the_file(text in markdownish(), raw_html: bool, strip: bool) {
         let opts = RenderOptions {
             raw_html,
+            language: "nl",
             strip_first_h1: strip,
             body_line: 3,
             file: Path::new("content/p.md"),
