@@ -20,7 +20,7 @@ pub enum Command {
     /// Bouw de site naar public/ (of --output)
     Build(BuildArgs),
     /// Controleer alles wat build controleert, zonder iets te schrijven
-    Check(CommonArgs),
+    Check(CheckArgs),
     /// Start een lokale voorbeeldserver die bij elke wijziging herlaadt
     Serve(ServeArgs),
     /// Maak een nieuwe pagina in een sectie, met alle verplichte velden
@@ -67,6 +67,21 @@ pub struct CommonArgs {
     /// Gebruik een ander thema dan kennisbank.yaml noemt
     #[arg(long)]
     pub theme: Option<String>,
+    /// Behandel waarschuwingen (zoals toegankelijkheid) als fouten
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Toon de pagina's waarvan de herziendatum (herzien_op) voorbij is
+    #[arg(long)]
+    pub review: bool,
+    /// Toon alle schrijftips (taalniveau B1) per pagina, met regel en zin
+    #[arg(long)]
+    pub b1: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -90,6 +105,7 @@ impl CommonArgs {
             drafts: self.drafts,
             theme: self.theme.clone(),
             search: true,
+            strict: self.strict,
         }
     }
 }
@@ -110,16 +126,34 @@ pub fn run(cli: Cli) -> ExitCode {
                         s.duration.as_millis()
                     ));
                 }
+                if !r.review.is_empty() {
+                    line.push_str(&format!(
+                        "\n{} voorbij de herziendatum (kennisbank check --review)",
+                        pages_text(r.review.len())
+                    ));
+                }
                 line
             })
         }
         Command::Serve(args) => crate::serve::run(args),
         Command::New(args) => crate::new::run(args),
-        Command::Check(args) => report(site::check(&args.options()), |r| {
-            format!(
+        Command::Check(args) => report(site::check(&args.common.options()), |r| {
+            let mut out = String::new();
+            if args.review {
+                out.push_str(&review_text(&r.review));
+            }
+            out.push_str(&b1_text(&r.b1, args.b1));
+            out.push_str(&format!(
                 "geen fouten: {} pagina's, {} secties gecontroleerd",
                 r.pages, r.sections
-            )
+            ));
+            if !args.review && !r.review.is_empty() {
+                out.push_str(&format!(
+                    "\n{} voorbij de herziendatum (kennisbank check --review)",
+                    pages_text(r.review.len())
+                ));
+            }
+            out
         }),
     }
 }
@@ -141,4 +175,37 @@ fn report(
             ExitCode::FAILURE
         }
     }
+}
+
+fn pages_text(n: usize) -> String {
+    if n == 1 {
+        "1 pagina".into()
+    } else {
+        format!("{n} pagina's")
+    }
+}
+
+/// `check --review`: file, owner and date of every page past its review date.
+fn review_text(review: &[crate::governance::Overdue]) -> String {
+    let mut out = format!("te herzien: {}\n", pages_text(review.len()));
+    for o in review {
+        out.push_str(&format!("  {o}\n"));
+    }
+    out
+}
+
+/// The writing hints: per page with `--b1`, else one line of totals.
+fn b1_text(reports: &[crate::b1::PageReport], all: bool) -> String {
+    if all {
+        return reports.iter().map(crate::b1::format_report).collect();
+    }
+    let hints: usize = reports.iter().map(|r| r.hints.len()).sum();
+    let below = reports.iter().filter(|r| !r.meets_thresholds()).count();
+    if hints == 0 && below == 0 {
+        return String::new();
+    }
+    format!(
+        "schrijftips (B1): {hints} tips, {} onder de grenzen (kennisbank check --b1)\n",
+        pages_text(below)
+    )
 }

@@ -494,7 +494,15 @@ const PAGE_EXTRA_KEYS: &[&str] = &[
     "next",
     "terms",
     "section",
+    "eigenaar",
+    "herzien_op",
+    "laatst_gewijzigd",
+    "laatst_gewijzigd_bron",
 ];
+
+/// Where the accessibility statement is published (digitoegankelijk.nl
+/// asks for `/toegankelijkheid`).
+pub const STATEMENT_PATH: &str = "toegankelijkheid/";
 
 /// Rendering scratch of one thread (see the note above).
 pub struct Workspace {
@@ -786,7 +794,8 @@ impl<'a> Renderer<'a> {
             "base_path": self.base_path,
             "language": config.language,
             "extra": config.extra,
-            "build_date": chrono::Local::now().date_naive().to_string(),
+            "build_date": crate::clock::today().to_string(),
+            "toegankelijkheid_url": config.toegankelijkheid.as_ref().map(|_| self.url(STATEMENT_PATH)),
             "menu": menu,
             "taxonomies": taxonomies,
             "sections": sections,
@@ -1075,6 +1084,21 @@ impl<'a> Renderer<'a> {
             json!(p.rendered.word_count.div_ceil(200).max(1)),
         );
         page.insert("bron".into(), json!(p.meta.bron));
+        // Governance shown to readers: owner, review date, last change.
+        let changed = crate::governance::last_changed(&site.changes, p);
+        page.insert("eigenaar".into(), json!(p.meta.eigenaar));
+        page.insert(
+            "herzien_op".into(),
+            json!(p.meta.herzien_op.map(|d| d.to_string())),
+        );
+        page.insert(
+            "laatst_gewijzigd".into(),
+            json!(changed.map(|(d, _)| d.to_string())),
+        );
+        page.insert(
+            "laatst_gewijzigd_bron".into(),
+            json!(changed.map(|(_, s)| s)),
+        );
         page.insert(
             "extra".into(),
             serde_json::to_value(&p.meta.extra).unwrap_or_default(),
@@ -1366,6 +1390,26 @@ impl<'a> Renderer<'a> {
             Locals::plain(extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
         };
         plain(ws, "404.html", "404.html", fields(vec![]));
+        if let Some(statement) = &site.config.toegankelijkheid {
+            let mut v = serde_json::to_value(statement).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.insert("status_naam".into(), json!(statement.status.label()));
+                m.entry("website")
+                    .and_modify(|w| {
+                        if w.is_null() {
+                            *w = json!(site.config.title)
+                        }
+                    })
+                    .or_insert(json!(site.config.title));
+            }
+            let path = format!("{STATEMENT_PATH}index.html");
+            plain(
+                ws,
+                "toegankelijkheid.html",
+                &path,
+                fields(vec![("verklaring", v)]),
+            );
+        }
         if site.config.search.enabled {
             plain(ws, "search.html", "zoeken/index.html", fields(vec![]));
         }
@@ -1374,9 +1418,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .filter_map(|p| p.meta.updated.or(p.meta.date))
             .max();
-        let today = newest
-            .unwrap_or_else(|| chrono::Local::now().date_naive())
-            .to_string();
+        let today = newest.unwrap_or_else(crate::clock::today).to_string();
         if site.config.feed {
             let mut by_date: Vec<PageId> = (0..site.pages.len()).collect();
             by_date.sort_by(|&a, &b| {
@@ -1405,6 +1447,9 @@ impl<'a> Renderer<'a> {
         entries.extend(site.pages.iter().map(|p| {
             json!({"permalink": self.permalink(&p.path), "updated": p.meta.updated.or(p.meta.date).map(|d| d.to_string())})
         }));
+        if site.config.toegankelijkheid.is_some() {
+            entries.push(json!({"permalink": self.permalink(STATEMENT_PATH)}));
+        }
         for tax in &site.taxonomies {
             entries.push(json!({"permalink": self.permalink(&tax.path)}));
             entries.extend(
