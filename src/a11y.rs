@@ -396,10 +396,12 @@ impl<'a> Lint<'a> {
         let mut table_open = false;
         let mut saw_th = false;
         for tag in tags(&lower) {
+            // `br/` and `img src=… /` end in a slash; `/table` starts with one.
             let name = tag
-                .split(|c: char| c.is_whitespace() || c == '/')
+                .split(char::is_whitespace)
                 .next()
-                .unwrap_or("");
+                .unwrap_or("")
+                .trim_end_matches('/');
             let colour = style_has_colour(tag) || (name == "font" && tag.contains("color"));
             if colour && !matches!(name, "strong" | "em" | "b" | "mark" | "i") {
                 self.warn(
@@ -536,6 +538,16 @@ mod tests {
         assert_eq!(m.len(), 2, "{m:?}");
         assert!(m[0].1.contains("bestandstype en grootte"));
         assert!(m[1].1.ends_with("zonder grootte"));
+    }
+
+    #[test]
+    fn html_table_without_header_cells() {
+        let m = messages(
+            "<table>\n<tr><td>a</td></tr>\n</table>\n\n<table><tr><th>Kop</th></tr></table>\n",
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].1.contains("zonder kopcellen"));
+        assert_eq!(m[0].0, 1);
     }
 
     #[test]

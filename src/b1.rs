@@ -21,6 +21,8 @@ pub const MAX_AVERAGE_WORDS: f64 = 15.0;
 pub const MAX_WORD_LETTERS: usize = 15;
 /// Flesch-Douma score a page should reach (60-70: "normaal").
 pub const MIN_DOUMA: f64 = 60.0;
+/// Pages with fewer sentences get hints but no verdict on the averages.
+pub const MIN_SENTENCES: usize = 5;
 
 /// `schrijven:` in kennisbank.yaml.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -74,8 +76,11 @@ pub struct PageReport {
 
 impl PageReport {
     /// The page meets the average and score thresholds.
+    /// Pages of fewer than [`MIN_SENTENCES`] sentences are not judged: the
+    /// averages of a few sentences say little.
     pub fn meets_thresholds(&self) -> bool {
-        self.sentences == 0 || (self.average_words <= MAX_AVERAGE_WORDS && self.douma >= MIN_DOUMA)
+        self.sentences < MIN_SENTENCES
+            || (self.average_words <= MAX_AVERAGE_WORDS && self.douma >= MIN_DOUMA)
     }
 }
 
@@ -199,9 +204,12 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// The words of a sentence, punctuation stripped.
+/// URLs and e-mail addresses are not words a reader reads.
 fn words(sentence: &str) -> Vec<&str> {
     sentence
-        .split(|c: char| c.is_whitespace() || c == '/' || c == '–' || c == '—')
+        .split_whitespace()
+        .filter(|t| !(t.contains("://") || t.starts_with("www.") || t.contains('@')))
+        .flat_map(|t| t.split(['/', '–', '—']))
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .collect()
@@ -472,9 +480,10 @@ impl HintKind {
 /// The report as text for the terminal, in Dutch.
 pub fn format_report(r: &PageReport) -> String {
     let mut s = format!(
-        "{}: {} zinnen, gemiddeld {:.1} woorden per zin, leesgemak (Flesch-Douma) {:.0}{}\n",
+        "{}: {} {}, gemiddeld {:.1} woorden per zin, leesgemak (Flesch-Douma) {:.0}{}\n",
         r.file.display(),
         r.sentences,
+        if r.sentences == 1 { "zin" } else { "zinnen" },
         r.average_words,
         r.douma,
         if r.meets_thresholds() {
