@@ -428,8 +428,8 @@ pub fn analyse(
     }
 }
 
-/// Reports for every page and section of a site, in file order.
-pub fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
+/// The glossary terms of a site (see [`WritingConfig`]).
+fn site_glossary(site: &crate::model::Site) -> HashSet<String> {
     let glossary_files = site.config.schrijven.glossary_files();
     let bodies: Vec<&str> = site
         .pages
@@ -437,7 +437,52 @@ pub fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
         .filter(|p| glossary_files.contains(&p.file.rel))
         .map(|p| crate::parse::body_of(&p.file))
         .collect();
-    let glossary = glossary_terms(&bodies);
+    glossary_terms(&bodies)
+}
+
+/// What `serve` needs to measure the page a browser asks for: each
+/// page's source by output path (`pilots/a/index.html`), and the glossary.
+/// Sources are shared with the model, so this is cheap to rebuild.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pages: std::collections::HashMap<String, (crate::model::SourceFile, usize)>,
+    glossary: HashSet<String>,
+}
+
+impl Sources {
+    pub fn of(site: &crate::model::Site) -> Sources {
+        let pages = site
+            .pages
+            .iter()
+            .map(|p| (p.path.as_str(), &p.file, p.body_line))
+            .chain(
+                site.sections
+                    .iter()
+                    .map(|s| (s.path.as_str(), &s.file, s.body_line)),
+            )
+            .map(|(path, file, line)| (format!("{path}index.html"), (file.clone(), line)))
+            .collect();
+        Sources {
+            pages,
+            glossary: site_glossary(site),
+        }
+    }
+
+    /// The report of the page published at `output_path`, if it is one.
+    pub fn report(&self, output_path: &str) -> Option<PageReport> {
+        let (file, line) = self.pages.get(output_path)?;
+        Some(analyse(
+            &file.display,
+            crate::parse::body_of(file),
+            *line,
+            &self.glossary,
+        ))
+    }
+}
+
+/// Reports for every page and section of a site, in file order.
+pub fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
+    let glossary = site_glossary(site);
     let mut out: Vec<PageReport> = site
         .pages
         .iter()
