@@ -504,6 +504,10 @@ const PAGE_EXTRA_KEYS: &[&str] = &[
 /// asks for `/toegankelijkheid`).
 pub const STATEMENT_PATH: &str = "toegankelijkheid/";
 
+/// A site's own design tokens (NL Design System names), loaded after the
+/// theme's stylesheets when `static/css/tokens.css` exists.
+pub const TOKENS_CSS: &str = "css/tokens.css";
+
 /// Rendering scratch of one thread (see the note above).
 pub struct Workspace {
     ctx: tera::Context,
@@ -796,6 +800,7 @@ impl<'a> Renderer<'a> {
             "extra": config.extra,
             "build_date": crate::clock::today().to_string(),
             "toegankelijkheid_url": config.toegankelijkheid.as_ref().map(|_| self.url(STATEMENT_PATH)),
+            "tokens_css": site.assets.iter().any(|a| a.dest == TOKENS_CSS).then_some(TOKENS_CSS),
             "menu": menu,
             "taxonomies": taxonomies,
             "sections": sections,

@@ -584,3 +584,103 @@ fn serve_shows_the_writing_panel_to_editors_and_build_never_does() {
         );
     }
 }
+
+// ---- NL Design System tokens (browser) ----------------------------------------------
+
+/// Computed colours and fonts of `page`, light and dark, as Chromium sees them.
+fn computed_styles(public: &Path, page: &str) -> serde_json::Value {
+    let server = common::static_server::Server::at(public.to_path_buf());
+    let out = Command::new("node")
+        .current_dir(repo().join("tests/browser"))
+        .arg("tokens.mjs")
+        .arg(format!("{}{page}", server.url()))
+        .output()
+        .expect("run node (is Node.js installed?)");
+    drop(server);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "tokens.mjs failed:\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// `rgb(r, g, b)` of a `#rrggbb` value in a CSS file (the token's value).
+fn token_rgb(css: &str, token: &str, nth: usize) -> String {
+    let value = css
+        .match_indices(&format!("{token}:"))
+        .nth(nth)
+        .map(|(i, _)| css[i + token.len() + 1..].trim_start()[..7].to_string())
+        .unwrap_or_else(|| panic!("{token} not set"));
+    let n = |i: usize| u8::from_str_radix(&value[i..i + 2], 16).unwrap();
+    format!("rgb({}, {}, {})", n(1), n(3), n(5))
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
+fn a_token_file_in_static_restyles_the_site_without_template_changes() {
+    let site = site();
+    let templates = snapshot_tree(&site.path("themes/default/templates"));
+    let page = "stage/goede-voorbeelden/";
+    let out = run(site.root(), &["build", "--no-search"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let before = computed_styles(&site.path("public"), page);
+
+    let tokens = std::fs::read_to_string(repo().join("docs/voorbeelden/tokens.css")).unwrap();
+    site.write("static/css/tokens.css", &tokens);
+    let out = run(site.root(), &["build", "--no-search"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let after = computed_styles(&site.path("public"), page);
+    assert_eq!(
+        templates,
+        snapshot_tree(&site.path("themes/default/templates"))
+    );
+
+    // The first occurrence of a token is the light scheme, the second the dark one.
+    for (i, scheme) in ["light", "dark"].iter().enumerate() {
+        let (b, a) = (&before[scheme], &after[scheme]);
+        for (key, token) in [
+            ("body_background", "--utrecht-document-background-color"),
+            ("body_color", "--utrecht-document-color"),
+            ("heading_color", "--utrecht-heading-color"),
+            ("link_color", "--utrecht-link-color"),
+            (
+                "header_background",
+                "--utrecht-page-header-background-color",
+            ),
+        ] {
+            let want = token_rgb(&tokens, token, i);
+            assert_eq!(a[key], want.as_str(), "{scheme} {key}: {a}");
+            assert_ne!(b[key], a[key], "{scheme} {key} did not change: {b}");
+        }
+        assert!(
+            a["body_font"].as_str().unwrap().starts_with("Georgia"),
+            "{a}"
+        );
+        assert_eq!(a["wrap_padding"], "32px", "{a}");
+    }
+    // The example house style stays accessible (WCAG 2.2 AA, light and dark);
+    // pages whose raw HTML sets its own colour are the author's to check.
+    let server = common::static_server::Server::at(site.path("public"));
+    let out = Command::new("node")
+        .current_dir(repo().join("tests/browser"))
+        .args([
+            "axe.mjs",
+            &server.url(),
+            "/",
+            "/stage/",
+            "/toegankelijkheid/",
+            "/begrippen/",
+        ])
+        .output()
+        .expect("run node");
+    drop(server);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "axe with the example tokens:\n{stdout}\n{stderr}"
+    );
+}
