@@ -25,7 +25,8 @@ pub fn today() -> NaiveDate {
 /// is set (a checkout gives every file a new time; the clamp keeps such
 /// builds reproducible, as reproducible-builds.org recommends).
 pub fn file_date(modified: std::time::SystemTime) -> NaiveDate {
-    let date = DateTime::<chrono::Local>::from(modified).date_naive();
+    // UTC: the same file gives the same date in any time zone.
+    let date = DateTime::<chrono::Utc>::from(modified).date_naive();
     match source_date() {
         Some(limit) if date > limit => limit,
         _ => date,
