@@ -283,6 +283,17 @@ const NOT_PASSIVE: &[&str] = &[
     "bekend",
     "gewend",
     "geschikt",
+    // Nouns in ge- that end like a participle.
+    "gemeenten",
+    "gebieden",
+    "gesprekken",
+    "gevolgen",
+    "gedachten",
+    "gebouwen",
+    "gebruiken",
+    "gevallen",
+    "gezinnen",
+    "getallen",
     "gewoon",
     "gelijk",
     "geleden",
@@ -319,10 +330,16 @@ pub fn is_participle(word: &str) -> bool {
     }
     for p in ["be", "ver", "ont", "her"] {
         if let Some(rest) = w.strip_prefix(p) {
-            if rest.chars().count() >= 3
-                && (rest.ends_with('d') || rest.ends_with('t'))
-                && !rest.ends_with("heid")
-            {
+            if rest.chars().count() < 3 || rest.ends_with("heid") {
+                continue;
+            }
+            // A participle ends in -t only after a voiceless consonant
+            // ('t kofschip: bereikt, verwacht); "vertelt", "betekent" and
+            // "verliest" are the present tense.
+            let before_t = rest.strip_suffix('t').and_then(|r| r.chars().last());
+            let voiceless_t = matches!(before_t, Some('k' | 'f' | 's' | 'c' | 'h' | 'p'))
+                && !rest.ends_with("iest");
+            if (rest.ends_with('d') && !rest.ends_with("dt")) || voiceless_t {
                 return true;
             }
         }
@@ -584,6 +601,8 @@ mod tests {
     #[test]
     fn participles_by_form() {
         for w in [
+            "bereikt",
+            "verwacht",
             "gemaakt",
             "uitgevoerd",
             "verstuurd",
@@ -595,6 +614,10 @@ mod tests {
             assert!(is_participle(w) || w == "besproken", "{w}");
         }
         for w in [
+            "gemeenten",
+            "verliest",
+            "betekent",
+            "vertelt",
             "gemiddeld",
             "geen",
             "gelijk",
