@@ -8,6 +8,7 @@
 
 pub mod a11y;
 pub mod b1;
+pub mod cleanup;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -16,13 +17,16 @@ pub mod error;
 pub mod frontmatter;
 pub mod git;
 pub mod governance;
+pub mod init;
 pub mod links;
 pub mod markdown;
 pub mod model;
 pub mod new;
 pub mod output;
 pub mod parse;
+pub mod progress;
 pub mod render;
 pub mod search;
 pub mod serve;
 pub mod site;
+pub mod theme;
