@@ -30,7 +30,7 @@ pub enum Command {
     /// Bouw de site naar public/ (of --output)
     Build(BuildArgs),
     /// Controleer alles wat build controleert, zonder iets te schrijven
-    Check(CommonArgs),
+    Check(CheckArgs),
     /// Start een lokale voorbeeldserver die bij elke wijziging herlaadt
     Serve(ServeArgs),
     /// Maak een nieuwe pagina in een sectie, met alle verplichte velden
@@ -121,6 +121,21 @@ pub struct CommonArgs {
     /// Meldingen als tekst (human) of als één JSON-object per regel op stdout (json), voor editors
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
+    /// Behandel waarschuwingen (zoals toegankelijkheid) als fouten
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Toon de pagina's waarvan de herziendatum (herzien_op) voorbij is
+    #[arg(long)]
+    pub review: bool,
+    /// Toon alle schrijftips (taalniveau B1) per pagina, met regel en zin
+    #[arg(long)]
+    pub b1: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -144,6 +159,7 @@ impl CommonArgs {
             drafts: self.drafts,
             theme: self.theme.clone(),
             search: true,
+            strict: self.strict,
             messages: self.message_format,
             // Progress only for a person watching: both streams a terminal.
             progress: self.message_format == MessageFormat::Human
@@ -170,6 +186,12 @@ pub fn run(cli: Cli) -> ExitCode {
                         s.duration.as_millis()
                     ));
                 }
+                if !r.review.is_empty() {
+                    line.push_str(&format!(
+                        "\n{} voorbij de herziendatum (kennisbank check --review)",
+                        pages_text(r.review.len())
+                    ));
+                }
                 line
             })
         }
@@ -179,13 +201,25 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::New(args) => crate::new::run(args),
         Command::Check(args) => {
-            let opts = args.options();
+            let opts = args.common.options();
             config_hint(&opts);
             report(&opts, site::check(&opts), |r| {
-                format!(
+                let mut out = String::new();
+                if args.review {
+                    out.push_str(&review_text(&r.review));
+                }
+                out.push_str(&b1_text(&r.b1, args.b1));
+                out.push_str(&format!(
                     "geen fouten: {} pagina's, {} secties gecontroleerd",
                     r.pages, r.sections
-                )
+                ));
+                if !args.review && !r.review.is_empty() {
+                    out.push_str(&format!(
+                        "\n{} voorbij de herziendatum (kennisbank check --review)",
+                        pages_text(r.review.len())
+                    ));
+                }
+                out
             })
         }
         Command::Init(args) => crate::init::run(&args.dir, args.example),
@@ -248,6 +282,39 @@ fn eject(args: &EjectArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn pages_text(n: usize) -> String {
+    if n == 1 {
+        "1 pagina".into()
+    } else {
+        format!("{n} pagina's")
+    }
+}
+
+/// `check --review`: file, owner and date of every page past its review date.
+fn review_text(review: &[crate::governance::Overdue]) -> String {
+    let mut out = format!("te herzien: {}\n", pages_text(review.len()));
+    for o in review {
+        out.push_str(&format!("  {o}\n"));
+    }
+    out
+}
+
+/// The writing hints: per page with `--b1`, else one line of totals.
+fn b1_text(reports: &[crate::b1::PageReport], all: bool) -> String {
+    if all {
+        return reports.iter().map(crate::b1::format_report).collect();
+    }
+    let hints: usize = reports.iter().map(|r| r.hints.len()).sum();
+    let below = reports.iter().filter(|r| !r.meets_thresholds()).count();
+    if hints == 0 && below == 0 {
+        return String::new();
+    }
+    format!(
+        "schrijftips (B1): {hints} tips, {} onder de grenzen (kennisbank check --b1)\n",
+        pages_text(below)
+    )
 }
 
 fn report(

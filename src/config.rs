@@ -50,6 +50,12 @@ pub struct Config {
     /// security.txt values): the build reports them with the content's.
     #[serde(skip)]
     pub problems: Vec<Diagnostic>,
+    /// The accessibility statement, rendered at `/toegankelijkheid/`.
+    #[serde(default)]
+    pub toegankelijkheid: Option<crate::governance::Statement>,
+    /// Writing hints (B1) for editors: which page is the glossary.
+    #[serde(default)]
+    pub schrijven: crate::b1::WritingConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

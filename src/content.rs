@@ -24,6 +24,9 @@ pub struct Loaded {
     /// Size and modification time of each Markdown file (by `rel`), taken
     /// before it was read.
     pub stamps: HashMap<String, Stamp>,
+    /// Last commit date per Markdown file (by `rel`) when the site is a
+    /// git checkout (see [`crate::git`]).
+    pub git: Option<HashMap<String, chrono::NaiveDate>>,
 }
 
 /// What `serve` compares to decide a file is unchanged since it was read.
@@ -154,6 +157,7 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
         }
     }
     loaded.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    loaded.git = crate::git::last_changes(root);
 
     // Theme static first, then the site's: a later entry overrides an earlier one.
     let mut statics: std::collections::BTreeMap<String, Asset> =

@@ -24,6 +24,8 @@ pub const PAGE_KEYS: &[&str] = &[
     "template",
     "bron",
     "soort",
+    "eigenaar",
+    "herzien_op",
     "extra",
 ];
 

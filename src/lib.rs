@@ -6,12 +6,17 @@
 //! Tera templates, [`search`] builds the Pagefind index and [`output`] writes
 //! the result. [`site`] runs them in order; [`model`] holds the data.
 
+pub mod a11y;
+pub mod b1;
 pub mod cleanup;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod error;
 pub mod frontmatter;
+pub mod git;
+pub mod governance;
 pub mod init;
 pub mod links;
 pub mod markdown;

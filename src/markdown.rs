@@ -37,6 +37,8 @@ pub enum Resolution {
 
 pub struct RenderOptions<'a> {
     pub raw_html: RawHtml,
+    /// The site's language, for the accessibility lint's language check.
+    pub language: &'a str,
     /// Drop the first `# heading` (it became the page title).
     pub strip_first_h1: bool,
     /// Line of the body's first line in the file.
@@ -104,7 +106,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     // State for constructs that need their inner text first.
     let mut heading: Option<OpenHeading> = None;
     let mut code: Option<(Option<String>, String)> = None;
-    let mut image: Option<(usize, String)> = None;
 
     let mut lines = Lines {
         text: body,
@@ -134,7 +135,15 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         }
     }
 
+    let mut lint = crate::a11y::Lint::new(
+        opts.file,
+        body,
+        opts.body_line,
+        opts.language,
+        opts.raw_html != RawHtml::Escape,
+    );
     for (event, range) in parser.into_offset_iter() {
+        lint.event(&event, &range);
         // Code blocks: gather text, then highlight in one go.
         if let Some((lang, text)) = code.as_mut() {
             match event {
@@ -150,11 +159,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         }
         if let Event::Text(t) | Event::Code(t) = &event {
             out.word_count += count_words(t);
-        }
-        if let Some((_, alt)) = image.as_mut() {
-            if let Event::Text(t) | Event::Code(t) = &event {
-                alt.push_str(t);
-            }
         }
         let event = match event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -250,7 +254,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 title,
                 id,
             }) => {
-                image = Some((line_at(range.start), String::new()));
                 let refused = safety::check_url(&dest_url, UrlUse::Image).err();
                 if let Some(r) = &refused {
                     if !is_reference(link_type) {
@@ -274,18 +277,6 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     title,
                     id,
                 })
-            }
-            Event::End(TagEnd::Image) => {
-                if let Some((line, alt)) = image.take() {
-                    if alt.trim().is_empty() {
-                        diags.push(
-                            Diagnostic::warning(opts.file, "afbeelding zonder alt-tekst")
-                                .at_line(Some(line))
-                                .hint("beschrijf de afbeelding: ![wat erop staat](bestand.png)"),
-                        );
-                    }
-                }
-                event
             }
             e if html_gate.wants(&e) => {
                 match html_gate.event(e, line_at(range.start), &mut diags) {
@@ -364,6 +355,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     }
     out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
     out.toc = build_toc(&headings);
+    diags.extend(lint.finish());
     out.clean = diags.is_empty();
     (out, diags)
 }
@@ -679,6 +671,7 @@ mod tests {
     fn opts<'a>(resolve: &'a (dyn Fn(&str) -> Resolution + Sync)) -> RenderOptions<'a> {
         RenderOptions {
             raw_html: RawHtml::Escape,
+            language: "nl",
             strip_first_h1: false,
             body_line: 1,
             file: Path::new("content/a.md"),
@@ -740,7 +733,7 @@ mod tests {
         let broken = |_: &str| Resolution::Broken("bestaat niet".into());
         let mut o = opts(&broken);
         o.body_line = 5;
-        let (_, d) = render("tekst\n\nzie [hier](@/x.md)\n", &o);
+        let (_, d) = render("tekst\n\nzie [de pagina X](@/x.md)\n", &o);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, Some(7));
         assert!(d[0].message.contains("@/x.md"));

@@ -69,6 +69,10 @@ pub struct Meta {
     pub template: Option<String>,
     pub bron: Option<String>,
     pub soort: Option<String>,
+    /// Who looks after the page (name, team or e-mail), shown to readers.
+    pub eigenaar: Option<String>,
+    /// Date by which the page must be reviewed.
+    pub herzien_op: Option<NaiveDate>,
     pub extra: Mapping,
     /// The whole front matter, for schema checks and custom fields.
     pub raw: RawFront,
@@ -217,6 +221,16 @@ pub struct Site {
     pub by_path: HashMap<String, Target>,
     /// Files (relative to content/) left out because they are drafts.
     pub drafts: Vec<String>,
+    /// When each source file last changed (git, file time).
+    pub changes: Arc<Changes>,
+}
+
+/// Last-change dates of the source files, keyed by path relative to
+/// content/: from git when the site is a checkout, and the file times.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub git: HashMap<String, NaiveDate>,
+    pub files: HashMap<String, NaiveDate>,
 }
 
 impl Site {
@@ -225,12 +239,8 @@ impl Site {
     /// section. Never the wall clock, so the same sources give the same
     /// bytes on any day. `None` when nothing has a date.
     pub fn build_date(&self) -> Option<chrono::NaiveDate> {
-        if let Some(date) = std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-        {
-            return Some(date.date_naive());
+        if let Some(date) = crate::clock::source_date() {
+            return Some(date);
         }
         let pages = self.pages.iter().map(|p| &p.meta);
         let sections = self.sections.iter().map(|s| &s.meta);

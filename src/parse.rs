@@ -54,6 +54,7 @@ pub fn parse_reusing(
     prev: Option<&Site>,
 ) -> Site {
     diags.extend(config.problems.iter().cloned());
+    let changes = Arc::new(crate::governance::changes(&loaded));
     let results: Vec<DocResult> = loaded
         .files
         .into_par_iter()
@@ -199,6 +200,7 @@ pub fn parse_reusing(
         by_file,
         by_path,
         drafts: drafts.iter().cloned().collect(),
+        changes,
     };
     let resolver = Resolver::new(&site, drafts);
     render_markdown(&mut site, &resolver, diags, prev);
@@ -267,6 +269,8 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
         template: r.string("template"),
         bron: r.string("bron"),
         soort: r.string("soort"),
+        eigenaar: r.string("eigenaar"),
+        herzien_op: r.date("herzien_op"),
         extra: r.mapping("extra"),
         raw: raw.clone(),
     };
@@ -663,6 +667,7 @@ fn render_markdown(
     prev: Option<&Site>,
 ) {
     let raw_html = site.config.markdown.raw_html;
+    let language = site.config.language.clone();
     let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html);
     let render = |file: &SourceFile, this: Target, body_line: usize, strip_first_h1: bool| {
         if let Some(r) =
@@ -675,6 +680,7 @@ fn render_markdown(
             body_of(file),
             &RenderOptions {
                 raw_html,
+                language: &language,
                 strip_first_h1,
                 body_line,
                 file: &file.display,

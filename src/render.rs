@@ -212,7 +212,19 @@ const PAGE_EXTRA_KEYS: &[&str] = &[
     "next",
     "terms",
     "section",
+    "eigenaar",
+    "herzien_op",
+    "laatst_gewijzigd",
+    "laatst_gewijzigd_bron",
 ];
+
+/// Where the accessibility statement is published (digitoegankelijk.nl
+/// asks for `/toegankelijkheid`).
+pub const STATEMENT_PATH: &str = "toegankelijkheid/";
+
+/// A site's own design tokens (NL Design System names), loaded after the
+/// theme's stylesheets when `static/css/tokens.css` exists.
+pub const TOKENS_CSS: &str = "css/tokens.css";
 
 /// Rendering scratch of one thread (see the note above).
 pub struct Workspace {
@@ -506,6 +518,8 @@ impl<'a> Renderer<'a> {
             "language": config.language,
             "extra": config.extra,
             "build_date": site.build_date().map(|d| d.to_string()),
+            "toegankelijkheid_url": config.toegankelijkheid.as_ref().map(|_| self.url(STATEMENT_PATH)),
+            "tokens_css": site.assets.iter().any(|a| a.dest == TOKENS_CSS).then_some(TOKENS_CSS),
             "menu": menu,
             "taxonomies": taxonomies,
             "sections": sections,
@@ -828,6 +842,21 @@ impl<'a> Renderer<'a> {
             json!(p.rendered.word_count.div_ceil(200).max(1)),
         );
         page.insert("bron".into(), json!(p.meta.bron));
+        // Governance shown to readers: owner, review date, last change.
+        let changed = crate::governance::last_changed(&site.changes, p);
+        page.insert("eigenaar".into(), json!(p.meta.eigenaar));
+        page.insert(
+            "herzien_op".into(),
+            json!(p.meta.herzien_op.map(|d| d.to_string())),
+        );
+        page.insert(
+            "laatst_gewijzigd".into(),
+            json!(changed.map(|(d, _)| d.to_string())),
+        );
+        page.insert(
+            "laatst_gewijzigd_bron".into(),
+            json!(changed.map(|(_, s)| s)),
+        );
         page.insert(
             "extra".into(),
             serde_json::to_value(&p.meta.extra).unwrap_or_default(),
@@ -1123,6 +1152,26 @@ impl<'a> Renderer<'a> {
             Locals::plain(extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
         };
         plain(ws, "404.html", "404.html", fields(vec![]));
+        if let Some(statement) = &site.config.toegankelijkheid {
+            let mut v = serde_json::to_value(statement).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.insert("status_naam".into(), json!(statement.status.label()));
+                m.entry("website")
+                    .and_modify(|w| {
+                        if w.is_null() {
+                            *w = json!(site.config.title)
+                        }
+                    })
+                    .or_insert(json!(site.config.title));
+            }
+            let path = format!("{STATEMENT_PATH}index.html");
+            plain(
+                ws,
+                "toegankelijkheid.html",
+                &path,
+                fields(vec![("verklaring", v)]),
+            );
+        }
         if site.config.search.enabled {
             plain(ws, "search.html", "zoeken/index.html", fields(vec![]));
         }
@@ -1157,6 +1206,9 @@ impl<'a> Renderer<'a> {
         entries.extend(site.pages.iter().map(|p| {
             json!({"permalink": self.permalink(&p.path), "updated": p.meta.updated.or(p.meta.date).map(|d| d.to_string())})
         }));
+        if site.config.toegankelijkheid.is_some() {
+            entries.push(json!({"permalink": self.permalink(STATEMENT_PATH)}));
+        }
         for tax in &site.taxonomies {
             entries.push(json!({"permalink": self.permalink(&tax.path)}));
             entries.extend(

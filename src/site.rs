@@ -24,6 +24,8 @@ pub struct BuildOptions {
     pub theme: Option<String>,
     /// Build the search index (off for `check` and some benchmarks).
     pub search: bool,
+    /// Warnings count as errors (`--strict`).
+    pub strict: bool,
     /// How diagnostics are printed.
     pub messages: crate::error::MessageFormat,
     /// Show per-phase progress (on a terminal only; see `progress`).
@@ -51,6 +53,10 @@ pub struct BuildReport {
     pub total: Duration,
     /// Files whose bytes were new in the output (the rest were unchanged).
     pub changed: usize,
+    /// Pages past their review date (`herzien_op`).
+    pub review: Vec<crate::governance::Overdue>,
+    /// Writing hints per page (`check` only).
+    pub b1: Vec<crate::b1::PageReport>,
 }
 
 impl BuildReport {
@@ -106,9 +112,12 @@ impl Timer {
 
 /// Fails when any diagnostic is an error; otherwise hands back the warnings.
 /// Paths are shown relative to the site root.
-fn gate(diags: &mut Vec<Diagnostic>, root: &Path) -> Result<(), BuildFailure> {
-    let root = crate::output::absolute(root);
+fn gate(diags: &mut Vec<Diagnostic>, opts: &BuildOptions) -> Result<(), BuildFailure> {
+    let root = crate::output::absolute(&opts.root);
     for d in diags.iter_mut() {
+        if opts.strict {
+            d.severity = crate::error::Severity::Error;
+        }
         if d.file.is_absolute() {
             *d = std::mem::replace(d, Diagnostic::error("", "")).relative_to(&root);
         }
@@ -171,7 +180,8 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
     t.lap("parse");
     links::link(&mut site, &mut diags);
     t.lap("link");
-    gate(&mut diags, &opts.root)?;
+    diags.extend(statement_warnings(&opts.root, &site.config));
+    gate(&mut diags, opts)?;
 
     let theme = load_theme(
         &opts.root,
@@ -187,6 +197,15 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
         diags,
         timer: t,
     })
+}
+
+/// The accessibility statement's checks against the build's reference date.
+fn statement_warnings(root: &Path, config: &Config) -> Vec<Diagnostic> {
+    let Some(s) = &config.toegankelijkheid else {
+        return Vec::new();
+    };
+    let text = std::fs::read_to_string(root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
+    crate::governance::check_statement(s, &text, crate::clock::today())
 }
 
 /// The search index, when enabled, built from the model (so it can run
@@ -220,12 +239,14 @@ fn in_memory(opts: &BuildOptions, report_drafts: bool) -> Result<Built, BuildFai
     } = p;
     let mut files = Renderer::new(&site, &theme).render_all(&mut diags);
     t.lap("render");
-    gate(&mut diags, &opts.root)?;
+    gate(&mut diags, opts)?;
     let search_stats = search_out.map(|(index_files, stats)| {
         files.extend(index_files);
         stats
     });
     let report = BuildReport {
+        review: crate::governance::overdue(&site, crate::clock::today()),
+        b1: Vec::new(),
         pages: site.pages.len(),
         sections: site.sections.len(),
         files: files.len() + site.assets.len(),
@@ -276,7 +297,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     }));
     t.lap("render");
     drop_in_background(renderer.into_parts());
-    gate(&mut diags, &opts.root)?;
+    gate(&mut diags, opts)?;
+    let review = crate::governance::overdue(&site, crate::clock::today());
     let (pages, sections) = (site.pages.len(), site.sections.len());
     let assets = std::mem::take(&mut site.assets);
     let records = records.map(search::RecordWriter::finish);
@@ -305,6 +327,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         warnings: diags,
         search,
         total: t.start.elapsed(),
+        review,
+        b1: Vec::new(),
     })
 }
 
@@ -320,7 +344,11 @@ fn drop_in_background<T: Send + 'static>(x: T) {
 pub fn check(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let mut o = opts.clone();
     o.search = false;
-    in_memory(&o, !o.drafts).map(|b| b.report)
+    in_memory(&o, !o.drafts).map(|b| {
+        let mut report = b.report;
+        report.b1 = crate::b1::analyse_site(&b.site);
+        report
+    })
 }
 
 /// The front-matter problems of each draft left out of `site` (read again

@@ -73,6 +73,7 @@ proptest! {
         let raw_html = [RawHtml::Escape, RawHtml::Sanitize, RawHtml::Trust][level as usize];
         let opts = RenderOptions {
             raw_html,
+            language: "nl",
             strip_first_h1: strip,
             body_line: 3,
             file: Path::new("content/p.md"),

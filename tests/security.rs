@@ -449,6 +449,7 @@ fn render(md: &str, raw_html: RawHtml) -> (String, Vec<String>) {
         md,
         &RenderOptions {
             raw_html,
+            language: "nl",
             strip_first_h1: false,
             body_line: 5,
             file: Path::new("content/a.md"),

@@ -748,6 +748,7 @@ impl Engine {
             let resolve = |dest: &str| resolver.resolve(from, dest);
             let opts = RenderOptions {
                 raw_html,
+                language: &st.site.config.language,
                 strip_first_h1: title_from_body,
                 body_line,
                 file: &file.display,
@@ -940,6 +941,7 @@ impl Engine {
                     parse::body_of(&page.file),
                     &RenderOptions {
                         raw_html,
+                        language: &st.site.config.language,
                         strip_first_h1: page.title_from_body,
                         body_line: page.body_line,
                         file: &page.file.display,

@@ -48,6 +48,8 @@ pub struct Snapshot {
     pub gen: u64,
     /// A build has succeeded at least once.
     pub built: bool,
+    /// Page sources for the writing-hints panel (B1).
+    pub writing: Arc<crate::b1::Sources>,
 }
 
 /// State shared by the request handlers and the rebuild thread.
@@ -391,6 +393,9 @@ fn output(
         let mut extra = String::new();
         if errors {
             extra.push_str(&live::overlay_html(&snap.errors));
+        }
+        if let Some(report) = snap.writing.report(key) {
+            extra.push_str(&live::writing_panel(&report));
         }
         extra.push_str(&live::script_tag(f.gen, &shared.instance));
         Bytes::from(live::insert_before_body_end(&f.bytes, &extra))

@@ -80,6 +80,52 @@ pub fn overlay_html(errors: &[Diagnostic]) -> String {
     s
 }
 
+/// The writing hints (B1) of the page, as a closed panel in the corner:
+/// for the editor only (serve never publishes it) and never in the way.
+pub fn writing_panel(r: &crate::b1::PageReport) -> String {
+    if r.hints.is_empty() && r.meets_thresholds() {
+        return String::new();
+    }
+    let mut s = format!(
+        "<details id=\"kennisbank-schrijftips\" style=\"{PANEL_STYLE}\"><summary style=\"{PANEL_SUMMARY_STYLE}\">Schrijftips (B1): {} {}</summary>",
+        r.hints.len(),
+        if r.hints.len() == 1 { "tip" } else { "tips" }
+    );
+    let _ = write!(
+        s,
+        "<div style=\"{ITEM_STYLE}\">{}</div>",
+        escape(&format!(
+            "{} zinnen, gemiddeld {:.1} woorden per zin, leesgemak (Flesch-Douma) {:.0}{}",
+            r.sentences,
+            r.average_words,
+            r.douma,
+            if r.meets_thresholds() {
+                ""
+            } else {
+                " (onder de B1-grens, zie docs/schrijven.md)"
+            }
+        ))
+    );
+    for h in &r.hints {
+        let text = format!(
+            "regel {}: {} ({}): {}",
+            h.line,
+            h.kind.label(),
+            h.detail,
+            h.sentence
+        );
+        let _ = write!(s, "<div style=\"{ITEM_STYLE}\">{}</div>", escape(&text));
+    }
+    s.push_str("</details>");
+    s
+}
+
+const PANEL_STYLE: &str = "all:initial;position:fixed;right:.75rem;bottom:.75rem;max-width:min(34rem,90vw);max-height:50vh;overflow:auto;\
+    z-index:2147483646;background:#10243e;color:#fff;font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;\
+    padding:.5em .9em;border-radius:6px;box-shadow:0 2px 10px rgba(0,0,0,.35);box-sizing:border-box";
+const PANEL_SUMMARY_STYLE: &str =
+    "all:initial;display:list-item;cursor:pointer;color:#fff;font:inherit;font-weight:bold;min-height:24px;line-height:24px";
+
 /// A page shown while no build has succeeded yet.
 pub fn no_build_page(errors: &[Diagnostic], script: &str) -> String {
     format!(
@@ -128,6 +174,31 @@ mod tests {
         assert_eq!(out, "<html><body><p>&lt;/body&gt;</p><s></BODY></html>");
         let out = String::from_utf8(insert_before_body_end(b"<p>kaal", "<s>")).unwrap();
         assert_eq!(out, "<p>kaal<s>");
+    }
+
+    #[test]
+    fn writing_panel_lists_hints_escaped_and_is_empty_without_any() {
+        let body = "Het contract wordt door de school opgesteld <b>nu</b>.\n";
+        let r = crate::b1::analyse(
+            std::path::Path::new("content/a.md"),
+            body,
+            4,
+            &Default::default(),
+        );
+        let html = writing_panel(&r);
+        assert!(
+            html.starts_with("<details id=\"kennisbank-schrijftips\""),
+            "{html}"
+        );
+        assert!(html.contains("regel 4: lijdende vorm"), "{html}");
+        assert!(!html.contains("<b>"), "{html}");
+        let r = crate::b1::analyse(
+            std::path::Path::new("content/a.md"),
+            "Dit is kort.\n",
+            1,
+            &Default::default(),
+        );
+        assert_eq!(writing_panel(&r), "");
     }
 
     #[test]

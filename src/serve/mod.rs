@@ -435,6 +435,11 @@ impl Publisher {
         if engine.errors().is_empty() && !self.snap.files.is_empty() {
             self.snap.built = true;
         }
+        if out.is_visible() {
+            if let Some(site) = engine.good_site() {
+                self.snap.writing = Arc::new(crate::b1::Sources::of(site));
+            }
+        }
         self.shared.replace(self.snap.clone());
         // Events after the snapshot: a reloading browser gets the new page.
         if let Some(errors) = &out.errors {

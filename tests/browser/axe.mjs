@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Accessibility check: node axe.mjs <site-url> <path>... [@paths-file]
-// Runs axe-core (WCAG 2.0/2.1 A and AA) on every page, in light and in dark
+// Runs axe-core (WCAG 2.0/2.1/2.2 A and AA) on every page, in light and in dark
 // colour scheme, prints every violation and exits 1 if there is any. Requests
 // to other origins are blocked and reported as failures too.
 import { readFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import { launch, readPaths, join, sameOriginOnly } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const TAGS = (process.env.AXE_TAGS || "wcag2a,wcag2aa,wcag21a,wcag21aa").split(",");
+const TAGS = (process.env.AXE_TAGS || "wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22aa").split(",");
 const SCHEMES = (process.env.AXE_SCHEMES || "light,dark").split(",");
 
 const [site, ...rest] = process.argv.slice(2);
