@@ -100,6 +100,10 @@ pub struct MarkdownConfig {
     /// Pass raw HTML in Markdown through; otherwise it is escaped.
     #[serde(default)]
     pub raw_html: bool,
+    /// File (relative to the site root) of `*[AFK]: uitleg` definitions
+    /// that apply to every page, like MkDocs' snippets `auto_append`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abbreviations: Option<String>,
 }
 
 fn default_base_url() -> String {

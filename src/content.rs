@@ -9,7 +9,9 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
+use crate::config::Config;
 use crate::error::Diagnostic;
+use crate::markdown::dialect::{self, Dialect};
 use crate::model::{Asset, SourceFile};
 
 /// Everything read from disk for one build.
@@ -24,6 +26,8 @@ pub struct Loaded {
     /// Size and modification time of each Markdown file (by `rel`), taken
     /// before it was read.
     pub stamps: HashMap<String, Stamp>,
+    /// Callout titles and site-wide abbreviations ([`load_dialect`]).
+    pub dialect: Dialect,
 }
 
 /// What `serve` compares to decide a file is unchanged since it was read.
@@ -258,6 +262,47 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, usize)> {
     } else {
         text
     })
+}
+
+/// What the Markdown stage needs from files outside content/: the callout
+/// titles of the theme's translations (`callout_*` keys of
+/// `i18n/<language>.yaml`, the site's overriding the theme's) and the
+/// abbreviations of `markdown.abbreviations`.
+pub fn load_dialect(root: &Path, config: &Config, theme_dir: &Path) -> (Dialect, Vec<Diagnostic>) {
+    let mut out = Dialect::default();
+    let mut diags = Vec::new();
+    for dir in [theme_dir.join("i18n"), root.join("i18n")] {
+        let file = dir.join(format!("{}.yaml", config.language));
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        // A broken file is reported by the theme loader; here it only
+        // leaves the default titles.
+        let Ok(map) = serde_yaml::from_str::<HashMap<String, serde_yaml::Value>>(&text) else {
+            continue;
+        };
+        for (key, value) in map {
+            if let (Some(kind), serde_yaml::Value::String(title)) =
+                (key.strip_prefix(dialect::TITLE_KEY), value)
+            {
+                out.titles.insert(kind.to_string(), title);
+            }
+        }
+    }
+    if let Some(rel) = &config.markdown.abbreviations {
+        let path = root.join(rel);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => out.abbreviations = crate::markdown::abbr_file(&text),
+            Err(e) => diags.push(
+                Diagnostic::error(
+                    crate::config::CONFIG_FILE,
+                    format!("kan het afkortingenbestand '{rel}' niet lezen: {e}"),
+                )
+                .hint("zet in markdown.abbreviations het pad van een bestaand bestand, gezien vanaf de map van kennisbank.yaml (bijvoorbeeld includes/abbreviations.md)"),
+            ),
+        }
+    }
+    (out, diags)
 }
 
 #[cfg(test)]

@@ -286,7 +286,12 @@ impl Engine {
             .filter(|p| self.reprint(p))
             .map(Path::to_path_buf)
             .collect();
-        if changed_config || self.structural(batch) {
+        // Translations hold the callouts' default titles, which are in the
+        // rendered bodies: a full rebuild, which re-renders only the bodies
+        // when those titles changed.
+        let changed_titles =
+            batch.of_kind(ChangeKind::Translations).next().is_some() && !theme_files.is_empty();
+        if changed_config || changed_titles || self.structural(batch) {
             return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
         }
         let mut out = Outcome::new("");
@@ -484,7 +489,10 @@ impl Engine {
                 Target::Section(s) => Some(prev.site.sections[s].file.text.clone()),
             }
         };
-        let loaded = content::load_reusing(&self.root, &theme_path, &known);
+        let mut loaded = content::load_reusing(&self.root, &theme_path, &known);
+        let (dialect, dialect_diags) = content::load_dialect(&self.root, &config, &theme_path);
+        loaded.dialect = dialect;
+        loaded.diagnostics.extend(dialect_diags);
         let stamps = loaded.stamps.clone();
         let mut parse_diags: Vec<Diagnostic> = loaded.diagnostics.clone();
         let md_files: HashSet<String> = loaded.files.iter().map(|f| f.rel.clone()).collect();
@@ -715,6 +723,7 @@ impl Engine {
                 file: &file.display,
                 resolve: &resolve,
                 this,
+                dialect: &st.site.dialect,
             };
             let (_, old_diags) = markdown::render(old.body, &opts);
             let (rendered, new_diags) = markdown::render(new.body, &opts);
@@ -907,6 +916,7 @@ impl Engine {
                         file: &page.file.display,
                         resolve: &resolve,
                         this: Target::Page(p),
+                        dialect: &st.site.dialect,
                     },
                 );
                 let before = link_targets(&st.site.pages[p], p);
