@@ -40,6 +40,16 @@
     }
   }
 
+  // Collapsibles print open; the ones opened for printing close again after.
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    var closed = document.querySelectorAll(".content details:not([open])");
+    for (var k = 0; k < closed.length; k++) { closed[k].open = true; opened.push(closed[k]); }
+  });
+  window.addEventListener("afterprint", function () {
+    while (opened.length) opened.pop().open = false;
+  });
+
   // Coming from a search result (?markeer=term): highlight the term in the text
   // with Pagefind's highlighter, which ships with the search index.
   var script = body.getAttribute("data-markeer-js");
