@@ -321,3 +321,104 @@ fn comments_are_dropped_with_raw_html_on_too() {
     assert!(!h.contains("<!--") && !h.contains("Redactie"), "{h}");
     assert!(h.contains("Een goed intakegesprek begint"), "{h}");
 }
+
+// ---- serve ------------------------------------------------------------------
+
+mod serve {
+    use super::*;
+    use kennisbank::serve::classify::{Batch, ChangeKind};
+    use kennisbank::serve::engine::Engine;
+    use std::collections::BTreeMap;
+
+    fn engine(site: &TestSite) -> Engine {
+        let mut e = Engine::new(
+            BuildOptions {
+                root: site.root().to_path_buf(),
+                ..BuildOptions::default()
+            },
+            None,
+        );
+        e.initial();
+        assert!(e.errors().is_empty(), "{:?}", e.errors());
+        e
+    }
+
+    fn apply(e: &mut Engine, rel: &str, kind: ChangeKind) {
+        let mut b = Batch::default();
+        b.paths.insert(PathBuf::from(rel), kind);
+        e.apply(&b, &[]);
+        while e.has_queue() {
+            e.step(&[], &|| false);
+        }
+        assert!(e.errors().is_empty(), "{:?}", e.errors());
+    }
+
+    fn assert_same_as_full(e: &Engine, site: &TestSite) {
+        let full: BTreeMap<String, Vec<u8>> = build_in_memory(&BuildOptions {
+            root: site.root().to_path_buf(),
+            ..BuildOptions::default()
+        })
+        .unwrap_or_else(|f| panic!("{:?}", f.diagnostics))
+        .files
+        .into_iter()
+        .map(|f| (f.path, f.bytes))
+        .collect();
+        let inc: BTreeMap<String, Vec<u8>> = e
+            .outputs()
+            .iter()
+            .map(|(p, o)| (p.clone(), o.bytes.to_vec()))
+            .collect();
+        assert_eq!(
+            full.keys().collect::<Vec<_>>(),
+            inc.keys().collect::<Vec<_>>()
+        );
+        for (p, bytes) in &full {
+            assert!(inc[p] == *bytes, "{p} differs from a full build");
+        }
+    }
+
+    fn page(e: &Engine, path: &str) -> String {
+        String::from_utf8_lossy(&e.outputs()[path].bytes).into_owned()
+    }
+
+    #[test]
+    fn an_edited_abbreviations_file_rerenders_every_page() {
+        let s = site();
+        let mut e = engine(&s);
+        assert_eq!(e.inputs(), [PathBuf::from("includes/abbreviations.md")]);
+        let file = s.read("includes/abbreviations.md");
+        s.write(
+            "includes/abbreviations.md",
+            &file.replace(
+                "Verdere Integratie op de Arbeidsmarkt",
+                "Programma VIA (2019-2022)",
+            ),
+        );
+        apply(&mut e, "includes/abbreviations.md", ChangeKind::Config);
+        let home = page(&e, "index.html");
+        assert!(
+            home.contains("<abbr title=\"Programma VIA (2019-2022)\">VIA</abbr>"),
+            "{home}"
+        );
+        assert_same_as_full(&e, &s);
+    }
+
+    #[test]
+    fn edited_translations_change_the_default_titles() {
+        let s = site();
+        let mut e = engine(&s);
+        let rel = "themes/default/i18n/nl.yaml";
+        let text = s.read(rel);
+        s.write(
+            rel,
+            &text.replace("callout_tip: \"Tip\"", "callout_tip: \"Handige tip\""),
+        );
+        apply(&mut e, rel, ChangeKind::Translations);
+        let p = page(&e, "begeleiding/stage-zoeken/index.html");
+        assert!(
+            p.contains("<p class=\"callout-title\">Handige tip</p>"),
+            "{p}"
+        );
+        assert_same_as_full(&e, &s);
+    }
+}

@@ -18,7 +18,8 @@ type Matcher = (AhoCorasick, Vec<String>);
 /// A set of definitions with its matcher, built on first use.
 #[derive(Default, Clone)]
 pub struct Abbreviations {
-    defs: BTreeMap<String, String>,
+    /// Shared: every page without definitions of its own uses the site's.
+    defs: Arc<BTreeMap<String, String>>,
     matcher: Arc<OnceLock<Option<Matcher>>>,
 }
 
@@ -37,7 +38,7 @@ impl PartialEq for Abbreviations {
 impl Abbreviations {
     pub fn new(defs: BTreeMap<String, String>) -> Abbreviations {
         Abbreviations {
-            defs,
+            defs: Arc::new(defs),
             matcher: Arc::default(),
         }
     }
@@ -57,7 +58,7 @@ impl Abbreviations {
         if page.is_empty() {
             return self.clone();
         }
-        let mut defs = self.defs.clone();
+        let mut defs = BTreeMap::clone(&self.defs);
         defs.extend(page);
         Abbreviations::new(defs)
     }

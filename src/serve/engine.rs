@@ -204,6 +204,17 @@ impl Engine {
         &self.theme_name
     }
 
+    /// Files outside the watched folders that the build reads (the
+    /// `markdown.abbreviations` file), relative to the root: a change to
+    /// one is a change of the configuration.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        self.st
+            .as_ref()
+            .and_then(|st| st.site.config.markdown.abbreviations.as_deref())
+            .map(|rel| vec![PathBuf::from(rel)])
+            .unwrap_or_default()
+    }
+
     /// URL path the site is served under (`/` or `/kennisbank/`).
     pub fn base_path(&self) -> &str {
         &self.base_path
@@ -1227,13 +1238,16 @@ impl Engine {
     fn fingerprint_all(&mut self) {
         self.prints.clear();
         let mut files = vec![self.root.join(CONFIG_FILE)];
-        let theme = if let Ok(text) = std::fs::read_to_string(self.root.join(CONFIG_FILE)) {
-            Config::parse(&text, Path::new(CONFIG_FILE))
-                .map(|c| c.theme)
-                .unwrap_or_else(|_| self.theme_name.clone())
-        } else {
-            self.theme_name.clone()
-        };
+        let config = std::fs::read_to_string(self.root.join(CONFIG_FILE))
+            .ok()
+            .and_then(|text| Config::parse(&text, Path::new(CONFIG_FILE)).ok());
+        if let Some(rel) = config
+            .as_ref()
+            .and_then(|c| c.markdown.abbreviations.as_ref())
+        {
+            files.push(self.root.join(rel));
+        }
+        let theme = config.map_or_else(|| self.theme_name.clone(), |c| c.theme);
         let theme = self.opts.theme.clone().unwrap_or(theme);
         let tdir = theme_dir(&self.root, &theme);
         for dir in [
