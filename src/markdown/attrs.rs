@@ -110,6 +110,17 @@ pub fn apply(events: &mut [Event]) -> usize {
                     }
                 }
             }
+            // After other inline markup the list is dropped (no class
+            // to put it on in pulldown-cmark's HTML).
+            Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough)
+            | Event::Code(_) => {
+                if let Some(Event::Text(t)) = events.get(i + 1) {
+                    if let Some((_, n)) = parse(t) {
+                        removed += super::count_words(&t[..n]);
+                        events[i + 1] = Event::Text(t[n..].to_string().into());
+                    }
+                }
+            }
             Event::Text(t) => {
                 // A list alone on a block's last line (`{: .lead }` after
                 // a paragraph, `{ .annotate }` after a list item).

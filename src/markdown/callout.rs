@@ -96,7 +96,7 @@ impl Callout {
             class.push(' ');
             class.push_str(&escape(c));
         }
-        let title = escape(&self.title_text(titles));
+        let title = title_html(&self.title_text(titles));
         match self.form {
             Form::Block if title.is_empty() => format!("<div class=\"{class}\">\n"),
             Form::Block => {
@@ -115,6 +115,29 @@ impl Callout {
             Form::Details { .. } => "</details>\n",
         }
     }
+}
+
+/// A title as inline Markdown (`Over \`mkdocs.yml\``, `*niet*`), as
+/// MkDocs renders it; raw HTML in it is shown as text.
+fn title_html(title: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    if !title.contains(['*', '_', '`', '[', '<', '&', '~', '\\', '!']) {
+        return escape(title);
+    }
+    let events = Parser::new_ext(title, pulldown_cmark::Options::ENABLE_STRIKETHROUGH)
+        .filter(|e| {
+            !matches!(
+                e,
+                Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)
+            )
+        })
+        .map(|e| match e {
+            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+            e => e,
+        });
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    html.trim_end().to_string()
 }
 
 /// The table index in one of our marker comments.
@@ -428,6 +451,18 @@ mod tests {
         assert_eq!(c.title, None);
         assert!(parse_alert("> [!FOO]").is_none());
         assert!(parse_alert("[!NOTE]").is_none());
+    }
+
+    #[test]
+    fn titles_are_inline_markdown_without_raw_html() {
+        assert_eq!(
+            title_html("Over `kennisbank.yaml`"),
+            "Over <code>kennisbank.yaml</code>"
+        );
+        assert_eq!(title_html("Doe dit *niet*"), "Doe dit <em>niet</em>");
+        assert_eq!(title_html("<b>x</b> & y"), "&lt;b&gt;x&lt;/b&gt; &amp; y");
+        assert_eq!(title_html("Taal & werk"), "Taal &amp; werk");
+        assert_eq!(title_html("Wat \"nu\"?"), "Wat &quot;nu&quot;?");
     }
 
     #[test]

@@ -970,6 +970,8 @@ mod dialect_tests {
         assert!(h.contains("<p>Alinea.</p>"), "{h}");
         assert!(h.contains("<h2 id=\"kop\" class=\"apart\">"), "{h}");
         assert!(!h.contains('{'), "{h}");
+        let h = html("Een **vet** woord{ .x } en `code`{: .y } en *schuin*{ .z }.\n");
+        assert_eq!(h, "<p>Een <strong>vet</strong> woord{ .x } en <code>code</code> en <em>schuin</em>.</p>\n");
     }
 
     #[test]
