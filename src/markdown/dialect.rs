@@ -23,6 +23,10 @@
 //!    multiple of four), blank lines inside it included, trailing ones not;
 //!    a marker needs a type, a collapsible a type or a title.
 //!
+//!    GitHub alerts go the same way (their `[!KIND] Titel` line becomes the
+//!    marker) rather than through pulldown-cmark's `ENABLE_GFM`, which takes
+//!    `[!NOTE]` only with nothing after it, so titled alerts would stay text.
+//!
 //!    Every output line remembers the source line it came from (a blank
 //!    line is put in after a body where the next text would otherwise run
 //!    on into the body's last paragraph), so diagnostics inside and after

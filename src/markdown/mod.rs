@@ -941,6 +941,24 @@ mod dialect_tests {
     }
 
     #[test]
+    fn odd_endings_crlf_and_empty_bodies() {
+        let h = html("!!! tip \"Zonder slot\"\n    Laatste regel");
+        assert!(h.contains("<p>Laatste regel</p>\n</div>"), "{h}");
+        let h = html("Tekst.\r\n\r\n!!! note\r\n    Windows-regels.\r\n\r\nNa.\r\n");
+        assert!(
+            h.contains("<p>Windows-regels.</p>\n</div>\n<p>Na.</p>"),
+            "{h}"
+        );
+        // No body: an empty callout, and the text after it is a paragraph.
+        let h = html("!!! note \"Leeg\"\nGewone tekst.\n");
+        assert!(h.contains("Leeg</p>\n</div>\n<p>Gewone tekst.</p>"), "{h}");
+        // `???` in running text is no marker.
+        let h = html("Wat nu???\n\n??? \n");
+        assert!(h.contains("Wat nu???"), "{h}");
+        assert!(!h.contains("details"), "{h}");
+    }
+
+    #[test]
     fn broken_link_lines_inside_and_after_callouts() {
         let broken = |_: &str| Resolution::Broken("bestaat niet".into());
         let md = "!!! note\n    Regel twee.\n\n    Zie [a](@/a.md).\nZie [b](@/b.md).\n\n> [!TIP]\n> [c](@/c.md)\n\n[d](@/d.md)\n";
