@@ -61,6 +61,11 @@
         addStyles: false,
         markOptions: { className: "markering", exclude: ["[data-pagefind-ignore]", "[data-pagefind-ignore] *"] }
       });
+      // A hit inside a closed collapsible: open it, so the reader sees it.
+      var marks = document.querySelectorAll("details:not([open]) mark.markering");
+      for (var m = 0; m < marks.length; m++) {
+        for (var d = marks[m].closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
+      }
       var first = document.querySelector("mark.markering");
       if (first && !location.hash) first.scrollIntoView({ block: "center" });
     }).catch(function () { /* no search index: nothing to highlight */ });
