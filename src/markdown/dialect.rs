@@ -41,7 +41,9 @@
 //! in as data ([`Dialect`]), so this module never reads the theme.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use pulldown_cmark::{CowStr, Event, Parser, Tag, TagEnd};
 
 use super::abbr::{self, Abbreviations};
@@ -127,8 +129,19 @@ fn join(lines: &[Line]) -> String {
 /// Runs the pre-pass (see the module doc). Bodies without any of the
 /// constructs are passed through untouched.
 pub fn prepare<'a>(body: &'a str, dialect: &Dialect) -> Prepared<'a> {
-    let has_callouts = body.contains("!!!") || body.contains("???") || body.contains("[!");
-    let has_defs = body.contains("*[");
+    // One scan for every trigger (each body passes here).
+    static TRIGGERS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let triggers = TRIGGERS.get_or_init(|| AhoCorasick::new(["!!!", "???", "[!", "*["]).ok());
+    let (mut has_callouts, mut has_defs) = (triggers.is_none(), triggers.is_none());
+    for m in triggers.iter().flat_map(|t| t.find_overlapping_iter(body)) {
+        match m.pattern().as_usize() {
+            3 => has_defs = true,
+            _ => has_callouts = true,
+        }
+        if has_callouts && has_defs {
+            break;
+        }
+    }
     if !has_callouts && !has_defs {
         return Prepared {
             text: body.into(),
@@ -246,6 +259,13 @@ impl Comments {
 /// lists applied, abbreviations marked up. Returns the words removed with
 /// attribute lists.
 pub fn finish(events: &mut [Event], abbreviations: &Abbreviations) -> usize {
+    // Most bodies have neither: leave their events as they are.
+    let lists = events
+        .iter()
+        .any(|e| matches!(e, Event::Text(t) if t.contains('{')));
+    if !lists && abbreviations.is_empty() {
+        return 0;
+    }
     join_texts(events);
     let removed = super::attrs::apply(events);
     if !abbreviations.is_empty() {
