@@ -346,6 +346,10 @@ pub struct FieldSpec {
     pub label: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Show the value as a badge on the page and in lists and search
+    /// results (a status, say); the theme gets it as `page.badges`.
+    #[serde(default)]
+    pub badge: bool,
 }
 
 pub type Schema = BTreeMap<String, FieldSpec>;
@@ -506,7 +510,7 @@ mod tests {
         let text = "---\ntitle: a\n  - b: [\n---\n";
         let s = split(text, p()).unwrap();
         let e = parse_yaml(s.front.unwrap(), p()).unwrap_err();
-        assert!(e.line.unwrap() >= 3, "{e}");
+        assert_eq!(e.line, Some(3), "{e}");
     }
 
     #[test]

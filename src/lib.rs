@@ -6,18 +6,22 @@
 //! Tera templates, [`search`] builds the Pagefind index and [`output`] writes
 //! the result. [`site`] runs them in order; [`model`] holds the data.
 
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod content;
 pub mod error;
 pub mod frontmatter;
+pub mod init;
 pub mod links;
 pub mod markdown;
 pub mod model;
 pub mod new;
 pub mod output;
 pub mod parse;
+pub mod progress;
 pub mod render;
 pub mod search;
 pub mod serve;
 pub mod site;
+pub mod theme;

@@ -112,6 +112,19 @@ fn callouts_get_the_themes_default_titles_and_styles() {
 }
 
 #[test]
+fn the_built_in_default_theme_gives_the_titles_too() {
+    // No themes/ folder: the theme built into the binary.
+    let s = TestSite::fixture("dialect");
+    assert!(!s.path("themes").exists());
+    let model = in_memory(&s);
+    let h = body(&model, "begeleiding/intakegesprek.md");
+    assert!(
+        h.contains("<p class=\"callout-title\">Belangrijk</p>"),
+        "{h}"
+    );
+}
+
+#[test]
 fn english_site_gets_english_default_titles() {
     let s = site();
     let config = s
