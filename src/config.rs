@@ -117,6 +117,10 @@ pub struct MarkdownConfig {
     /// Raw HTML in Markdown: `false` (escaped), `sanitized` or `true`.
     #[serde(default)]
     pub raw_html: crate::safety::RawHtml,
+    /// File (relative to the site root) of `*[AFK]: uitleg` definitions
+    /// that apply to every page, like MkDocs' snippets `auto_append`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abbreviations: Option<String>,
 }
 
 fn default_base_url() -> String {

@@ -9,7 +9,9 @@ use std::time::SystemTime;
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
+use crate::config::Config;
 use crate::error::Diagnostic;
+use crate::markdown::dialect::{self, Dialect};
 use crate::model::{Asset, SourceFile};
 
 /// Everything read from disk for one build.
@@ -27,6 +29,8 @@ pub struct Loaded {
     /// Last commit date per Markdown file (by `rel`) when the site is a
     /// git checkout (see [`crate::git`]).
     pub git: Option<HashMap<String, chrono::NaiveDate>>,
+    /// Callout titles and site-wide abbreviations ([`load_dialect`]).
+    pub dialect: Dialect,
 }
 
 /// What `serve` compares to decide a file is unchanged since it was read.
@@ -297,6 +301,57 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, usize)> {
     } else {
         text
     })
+}
+
+/// What the Markdown stage needs from files outside content/: the callout
+/// titles of the theme's translations (`callout_*` keys of
+/// `i18n/<language>.yaml`, the site's overriding the theme's) and the
+/// abbreviations of `markdown.abbreviations`.
+pub fn load_dialect(root: &Path, config: &Config, theme_dir: &Path) -> (Dialect, Vec<Diagnostic>) {
+    let mut out = Dialect::default();
+    let mut diags = Vec::new();
+    let file_name = format!("{}.yaml", config.language);
+    let mut texts: Vec<String> = Vec::new();
+    match crate::theme::Source::of(theme_dir) {
+        Some(crate::theme::Source::Embedded(d)) => {
+            if let Some(f) = d.get_file(format!("i18n/{file_name}")) {
+                texts.push(String::from_utf8_lossy(f.contents()).into_owned());
+            }
+        }
+        Some(crate::theme::Source::Disk(dir)) => {
+            texts.extend(std::fs::read_to_string(dir.join("i18n").join(&file_name)).ok());
+        }
+        None => {}
+    }
+    texts.extend(std::fs::read_to_string(root.join("i18n").join(&file_name)).ok());
+    for text in texts {
+        // A broken file is reported by the theme loader; here it only
+        // leaves the default titles.
+        let Ok(map) = serde_yaml::from_str::<HashMap<String, serde_yaml::Value>>(&text) else {
+            continue;
+        };
+        for (key, value) in map {
+            if let (Some(kind), serde_yaml::Value::String(title)) =
+                (key.strip_prefix(dialect::TITLE_KEY), value)
+            {
+                out.titles.insert(kind.to_string(), title);
+            }
+        }
+    }
+    if let Some(rel) = &config.markdown.abbreviations {
+        let path = root.join(rel);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => out.abbreviations = crate::markdown::abbr_file(&text),
+            Err(e) => diags.push(
+                Diagnostic::error(
+                    crate::config::CONFIG_FILE,
+                    format!("kan het afkortingenbestand '{rel}' niet lezen: {e}"),
+                )
+                .hint("zet in markdown.abbreviations het pad van een bestaand bestand, gezien vanaf de map van kennisbank.yaml (bijvoorbeeld includes/abbreviations.md)"),
+            ),
+        }
+    }
+    (out, diags)
 }
 
 #[cfg(test)]

@@ -111,6 +111,26 @@ pub struct Rendered {
     /// Rendered without diagnostics (a body with problems is always
     /// rendered again, so its messages are never lost).
     pub clean: bool,
+    /// Byte ranges of `html` kept out of the search index (sections under
+    /// a `{ data-search-exclude }` heading).
+    pub search_skip: Vec<(usize, usize)>,
+}
+
+impl Rendered {
+    /// `html` without the parts kept out of the search index.
+    pub fn search_html(&self) -> std::borrow::Cow<'_, str> {
+        if self.search_skip.is_empty() {
+            return self.html.as_str().into();
+        }
+        let mut kept = String::with_capacity(self.html.len());
+        let mut at = 0;
+        for &(start, end) in &self.search_skip {
+            kept.push_str(&self.html[at..start]);
+            at = end;
+        }
+        kept.push_str(&self.html[at..]);
+        kept.into()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -221,6 +241,8 @@ pub struct Site {
     pub by_path: HashMap<String, Target>,
     /// Files (relative to content/) left out because they are drafts.
     pub drafts: Vec<String>,
+    /// Callout titles and site-wide abbreviations for the Markdown stage.
+    pub dialect: crate::markdown::Dialect,
     /// When each source file last changed (git, file time).
     pub changes: Arc<Changes>,
 }

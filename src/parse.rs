@@ -201,6 +201,7 @@ pub fn parse_reusing(
         by_path,
         drafts: drafts.iter().cloned().collect(),
         changes,
+        dialect: loaded.dialect,
     };
     let resolver = Resolver::new(&site, drafts);
     render_markdown(&mut site, &resolver, diags, prev);
@@ -668,7 +669,8 @@ fn render_markdown(
 ) {
     let raw_html = site.config.markdown.raw_html;
     let language = site.config.language.clone();
-    let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html);
+    let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html && p.dialect == site.dialect);
+    let dialect = &site.dialect;
     let render = |file: &SourceFile, this: Target, body_line: usize, strip_first_h1: bool| {
         if let Some(r) =
             prev.and_then(|p| reusable(p, resolver, file, this, body_line, strip_first_h1))
@@ -686,6 +688,7 @@ fn render_markdown(
                 file: &file.display,
                 resolve: &resolve,
                 this,
+                dialect,
             },
         );
         (Arc::new(rendered), diags)

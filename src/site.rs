@@ -157,8 +157,11 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
     let mut diags = Vec::new();
     let config = load_config(opts)?;
     let theme_path = theme_dir(&opts.root, &config.theme);
-    let loaded = content::load(&opts.root, &theme_path);
+    let mut loaded = content::load(&opts.root, &theme_path);
+    let (dialect, dialect_diags) = content::load_dialect(&opts.root, &config, &theme_path);
+    loaded.dialect = dialect;
     diags.extend(loaded.diagnostics.iter().cloned());
+    diags.extend(dialect_diags);
     t.lap("load");
 
     let mut site = parse::parse(

@@ -36,6 +36,20 @@ fn markdownish() -> impl Strategy<Value = String> {
         Just("title: x\n".to_string()),
         Just("\r\n".to_string()),
         Just("\u{feff}ë́\u{200b}".to_string()),
+        // The MkDocs / GitHub dialect.
+        Just("!!! note \"Titel\"\n".to_string()),
+        Just("??? tip\n".to_string()),
+        Just("???+ \"Open\"\n".to_string()),
+        Just("    ".to_string()),
+        Just("\t".to_string()),
+        Just("> [!WARNING] Let op\n".to_string()),
+        Just("*[VIA]: Verdere Integratie\n".to_string()),
+        Just("VIA-pilot ".to_string()),
+        Just("<!-- notitie\n".to_string()),
+        Just(" -->".to_string()),
+        Just("{ .knop }".to_string()),
+        Just("## Kop { data-search-exclude }\n".to_string()),
+        Just("\u{e000}\u{e001}".to_string()),
         "[ -~]{0,12}",
         "\\PC{0,6}",
     ];
@@ -79,6 +93,10 @@ proptest! {
             file: Path::new("content/p.md"),
             resolve: &resolve,
             this: Target::Page(0),
+            dialect: &markdown::Dialect {
+                abbreviations: markdown::abbr_file("*[mbo]: middelbaar beroepsonderwijs\n"),
+                ..Default::default()
+            },
         };
         let (rendered, diags) = markdown::render(&text, &opts);
         let lines = text.lines().count() + 3;
@@ -89,5 +107,7 @@ proptest! {
             prop_assert!(!rendered.html.contains("<script"));
             prop_assert!(!rendered.summary.contains("<script"));
         }
+        // Search-skip ranges are on character boundaries of the HTML.
+        let _ = rendered.search_html();
     }
 }

@@ -455,6 +455,7 @@ fn render(md: &str, raw_html: RawHtml) -> (String, Vec<String>) {
             file: Path::new("content/a.md"),
             resolve: &keep,
             this: Target::Page(0),
+            dialect: &markdown::Dialect::default(),
         },
     );
     (r.html, d.iter().map(ToString::to_string).collect())

@@ -108,7 +108,7 @@ impl Record {
     pub fn word_count(&self) -> usize {
         let mut text = String::with_capacity(self.body.html.len());
         let mut in_tag = false;
-        for c in self.body.html.chars() {
+        for c in self.body.search_html().chars() {
             match c {
                 '<' => in_tag = true,
                 '>' => {
@@ -164,7 +164,7 @@ impl Record {
         for fact in &self.facts {
             let _ = write!(h, "<p>{}</p>", esc(fact));
         }
-        h.push_str(&self.body.html);
+        h.push_str(&self.body.search_html());
         h.push_str("</article></body></html>");
         h
     }

@@ -242,6 +242,17 @@ impl Engine {
         &self.theme_name
     }
 
+    /// Files outside the watched folders that the build reads (the
+    /// `markdown.abbreviations` file), relative to the root: a change to
+    /// one is a change of the configuration.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        self.st
+            .as_ref()
+            .and_then(|st| st.site.config.markdown.abbreviations.as_deref())
+            .map(|rel| vec![PathBuf::from(rel)])
+            .unwrap_or_default()
+    }
+
     /// URL path the site is served under (`/` or `/kennisbank/`).
     pub fn base_path(&self) -> &str {
         &self.base_path
@@ -324,7 +335,12 @@ impl Engine {
             .filter(|p| self.reprint(p))
             .map(Path::to_path_buf)
             .collect();
-        if changed_config || self.structural(batch) {
+        // Translations hold the callouts' default titles, which are in the
+        // rendered bodies: a full rebuild, which re-renders only the bodies
+        // when those titles changed.
+        let changed_titles =
+            batch.of_kind(ChangeKind::Translations).next().is_some() && !theme_files.is_empty();
+        if changed_config || changed_titles || self.structural(batch) {
             return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
         }
         let mut out = Outcome::new(RebuildKind::Nothing);
@@ -522,7 +538,10 @@ impl Engine {
                 Target::Section(s) => Some(prev.site.sections[s].file.text.clone()),
             }
         };
-        let loaded = content::load_reusing(&self.root, &theme_path, &known);
+        let mut loaded = content::load_reusing(&self.root, &theme_path, &known);
+        let (dialect, dialect_diags) = content::load_dialect(&self.root, &config, &theme_path);
+        loaded.dialect = dialect;
+        loaded.diagnostics.extend(dialect_diags);
         let stamps = loaded.stamps.clone();
         let mut parse_diags: Vec<Diagnostic> = loaded.diagnostics.clone();
         let md_files: HashSet<String> = loaded.files.iter().map(|f| f.rel.clone()).collect();
@@ -754,6 +773,7 @@ impl Engine {
                 file: &file.display,
                 resolve: &resolve,
                 this,
+                dialect: &st.site.dialect,
             };
             let (_, old_diags) = markdown::render(old.body, &opts);
             let (rendered, new_diags) = markdown::render(new.body, &opts);
@@ -947,6 +967,7 @@ impl Engine {
                         file: &page.file.display,
                         resolve: &resolve,
                         this: Target::Page(p),
+                        dialect: &st.site.dialect,
                     },
                 );
                 let before = link_targets(&st.site.pages[p], p);
@@ -1257,13 +1278,16 @@ impl Engine {
     fn fingerprint_all(&mut self) {
         self.prints.clear();
         let mut files = vec![self.root.join(CONFIG_FILE)];
-        let theme = if let Ok(text) = std::fs::read_to_string(self.root.join(CONFIG_FILE)) {
-            Config::parse(&text, Path::new(CONFIG_FILE))
-                .map(|c| c.theme)
-                .unwrap_or_else(|_| self.theme_name.clone())
-        } else {
-            self.theme_name.clone()
-        };
+        let config = std::fs::read_to_string(self.root.join(CONFIG_FILE))
+            .ok()
+            .and_then(|text| Config::parse(&text, Path::new(CONFIG_FILE)).ok());
+        if let Some(rel) = config
+            .as_ref()
+            .and_then(|c| c.markdown.abbreviations.as_ref())
+        {
+            files.push(self.root.join(rel));
+        }
+        let theme = config.map_or_else(|| self.theme_name.clone(), |c| c.theme);
         let theme = self.opts.theme.clone().unwrap_or(theme);
         let tdir = theme_dir(&self.root, &theme);
         for dir in [

@@ -253,6 +253,7 @@ pub(crate) fn rebuild_loop(
         } else {
             None
         };
+        watcher.watch_inputs(engine.inputs());
         let next = watcher.next_batch(&rx, engine.theme_name(), timeout, QUIET, MAX_WAIT);
         match next {
             watch::Next::Stop => return,

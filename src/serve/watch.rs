@@ -16,7 +16,7 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 use crate::error::Diagnostic;
 use crate::render::OutputFile;
 
-use super::classify::Batch;
+use super::classify::{Batch, ChangeKind};
 
 /// Folders watched recursively (when present; created later, they are added).
 pub const WATCHED: &[&str] = &["content", "themes", "templates", "static", "i18n"];
@@ -44,6 +44,9 @@ pub struct Watcher {
     counter: Arc<AtomicU64>,
     /// A search result that arrived in the middle of a burst.
     held: Option<(Vec<OutputFile>, Result<(), Diagnostic>)>,
+    /// Files outside the watched folders that the build reads, relative to
+    /// the root ([`super::engine::Engine::inputs`]).
+    inputs: Vec<PathBuf>,
     /// A folder of Markdown that is its own content folder (no `content/`,
     /// no config): watched whole, and a change to its Markdown rebuilds
     /// fully (such folders are small).
@@ -83,8 +86,25 @@ impl Watcher {
             root: root.to_path_buf(),
             counter,
             held: None,
+            inputs: Vec::new(),
             bare,
         })
+    }
+
+    /// Watches the folders of `inputs` too; their changes count as
+    /// changes of the configuration.
+    pub fn watch_inputs(&mut self, inputs: Vec<PathBuf>) {
+        if inputs == self.inputs {
+            return;
+        }
+        for rel in &inputs {
+            if let Some(dir) = self.root.join(rel).parent() {
+                if dir != self.root && dir.is_dir() {
+                    let _ = self.inner.watch(dir, RecursiveMode::NonRecursive);
+                }
+            }
+        }
+        self.inputs = inputs;
     }
 
     pub fn counter(&self) -> Arc<AtomicU64> {
@@ -145,6 +165,14 @@ impl Watcher {
                 && p.is_dir()
             {
                 let _ = self.inner.watch(p, RecursiveMode::Recursive);
+            }
+            if let Some(rel) = p
+                .strip_prefix(&self.root)
+                .ok()
+                .filter(|rel| self.inputs.iter().any(|i| i == rel))
+            {
+                batch.paths.insert(rel.to_path_buf(), ChangeKind::Config);
+                continue;
             }
             if !batch.add(&self.root, p, theme) && self.bare {
                 self.add_bare(batch, p);

@@ -4,6 +4,7 @@
 // - a filter checkbox narrows the results and is written to the URL;
 // - a query without matches says so;
 // - a result link carries ?markeer= and the page highlights the term;
+// - a term inside a closed collapsible opens it; collapsibles print open;
 // - without JavaScript the page explains that search needs it.
 import { launch, join, sameOriginOnly } from "./lib.mjs";
 
@@ -75,6 +76,20 @@ try {
     const marked = await page.waitForSelector("mark.markering", { timeout: 10000 }).then(() => true, () => false);
     check(marked, "the result page highlights the term");
   }
+  // 4b. A hit inside a closed collapsible opens it; collapsibles print open.
+  await page.goto(join(site, "voor-redacteuren/?markeer=klikt"));
+  const inDetails = await page
+    .waitForFunction(() => document.querySelector("details.callout mark.markering")?.closest("details").open, null, { timeout: 10000 })
+    .then(() => true, () => false);
+  check(inDetails, "a highlighted term inside a closed collapsible opens it");
+  await page.goto(join(site, "voor-redacteuren/"));
+  await page.emulateMedia({ media: "print" });
+  const printed = await page.$eval("details.callout:not([open])", (d) => d.querySelector("p").checkVisibility()).catch(() => false);
+  check(printed, "a closed collapsible's text is printed");
+  await page.emulateMedia({ media: "screen" });
+  const hidden = await page.$eval("details.callout:not([open])", (d) => !d.querySelector("p").checkVisibility()).catch(() => false);
+  check(hidden, "on screen a closed collapsible's text is hidden");
+
   check(errors.length === 0, `no JavaScript errors ${errors.join("; ")}`);
   await context.close();
 

@@ -40,6 +40,16 @@
     }
   }
 
+  // Collapsibles print open; the ones opened for printing close again after.
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    var closed = document.querySelectorAll(".content details:not([open])");
+    for (var k = 0; k < closed.length; k++) { closed[k].open = true; opened.push(closed[k]); }
+  });
+  window.addEventListener("afterprint", function () {
+    while (opened.length) opened.pop().open = false;
+  });
+
   // Coming from a search result (?markeer=term): highlight the term in the text
   // with Pagefind's highlighter, which ships with the search index.
   var script = body.getAttribute("data-markeer-js");
@@ -51,6 +61,11 @@
         addStyles: false,
         markOptions: { className: "markering", exclude: ["[data-pagefind-ignore]", "[data-pagefind-ignore] *"] }
       });
+      // A hit inside a closed collapsible: open it, so the reader sees it.
+      var marks = document.querySelectorAll("details:not([open]) mark.markering");
+      for (var m = 0; m < marks.length; m++) {
+        for (var d = marks[m].closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
+      }
       var first = document.querySelector("mark.markering");
       if (first && !location.hash) first.scrollIntoView({ block: "center" });
     }).catch(function () { /* no search index: nothing to highlight */ });

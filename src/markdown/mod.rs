@@ -1,6 +1,20 @@
 //! Markdown to HTML (pulldown-cmark): heading ids and table of contents,
 //! internal links rewritten to final URLs, code highlighted with syntect
 //! classes. `render` is pure given a link resolver, so it is unit-testable.
+//! The MkDocs / GitHub extensions (callouts, abbreviations, attribute
+//! lists, comments) are in [`dialect`].
+
+mod abbr;
+mod attrs;
+mod callout;
+pub mod dialect;
+
+pub use dialect::Dialect;
+
+/// The definitions of a site-wide abbreviations file.
+pub fn abbr_file(text: &str) -> abbr::Abbreviations {
+    abbr::Abbreviations::parse(text)
+}
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -47,6 +61,8 @@ pub struct RenderOptions<'a> {
     pub resolve: &'a (dyn Fn(&str) -> Resolution + Sync),
     /// The document being rendered, for same-page anchors.
     pub this: Target,
+    /// Callout titles and site-wide abbreviations.
+    pub dialect: &'a Dialect,
 }
 
 pub fn parser_options() -> Options {
@@ -90,7 +106,13 @@ type OpenHeading<'a> = (
     Vec<CowStr<'a>>,
     Vec<Event<'a>>,
     String,
+    bool,
 );
+
+/// Around a `data-search-exclude` section in the rendered HTML; taken out
+/// again after rendering, their places kept in [`Rendered::search_skip`].
+const SKIP_START: &str = "\u{E001}";
+const SKIP_END: &str = "\u{E002}";
 
 /// Renders `body`; problems (broken links, images without alt) are returned
 /// as diagnostics beside the output, never as a panic.
@@ -107,18 +129,28 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     let mut heading: Option<OpenHeading> = None;
     let mut code: Option<(Option<String>, String)> = None;
 
+    let prepared = dialect::prepare(body, opts.dialect);
+    let source: &str = &prepared.text;
     let mut lines = Lines {
-        text: body,
+        text: source,
         starts: None,
     };
-    let mut line_at = |offset: usize| opts.body_line + lines.line(offset) - 1;
+    let mut line_at = |offset: usize| opts.body_line + prepared.body_line(lines.line(offset)) - 1;
+    let titles = |canon: &str| opts.dialect.title(canon);
+    let mut comments = dialect::Comments::default();
+    // Open block quotes: whether each became a callout (its table index).
+    let mut quotes: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut skip_html_end = false;
+    let mut depth = 0usize;
+    // An open `data-search-exclude` section: its heading level and depth.
+    let mut excluded: Option<(HeadingLevel, usize)> = None;
     let mut html_gate = HtmlGate::new(opts.raw_html, opts.file);
     // Column alignments of the table being read, the cell's column, and
     // whether it is in the head: alignment goes out as a class, never as
     // an inline style (a strict Content-Security-Policy blocks those).
     let mut table: (Vec<pulldown_cmark::Alignment>, usize, bool) = (Vec::new(), 0, false);
 
-    let parser = Parser::new_ext(body, parser_options());
+    let parser = Parser::new_ext(source, parser_options());
     // Every link reference definition, used or not, at its own line; as
     // an image source, the looser use (a `data:` link is refused where used).
     let mut defs: Vec<_> = parser.reference_definitions().iter().collect();
@@ -128,7 +160,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
             .err()
             .filter(|_| safety::check_url(&def.dest, UrlUse::Image).is_err());
         if let Some(r) = refused {
-            let (line, col) = (line_at(def.span.start), column(body, def.span.start));
+            let (line, col) = (line_at(def.span.start), column(source, def.span.start));
             diags.push(
                 safety::refusal_diagnostic(opts.file, "linkdefinitie", &def.dest, &r).at(line, col),
             );
@@ -137,13 +169,25 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
 
     let mut lint = crate::a11y::Lint::new(
         opts.file,
-        body,
+        source,
         opts.body_line,
         opts.language,
         opts.raw_html != RawHtml::Escape,
     );
-    for (event, range) in parser.into_offset_iter() {
+    let mut iter = parser.into_offset_iter().peekable();
+    while let Some((event, range)) = iter.next() {
         lint.event(&event, &range);
+        match &event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if excluded.is_some_and(|(_, d)| depth < d) {
+                    events.push(Event::Html(SKIP_END.into()));
+                    excluded = None;
+                }
+            }
+            _ => {}
+        }
         // Code blocks: gather text, then highlight in one go.
         if let Some((lang, text)) = code.as_mut() {
             match event {
@@ -157,6 +201,22 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
             }
             continue;
         }
+        // Comments go first, whatever `raw_html` does with the rest.
+        let event = match event {
+            Event::Html(h) if comments.applies(&h) => match comments.strip(h) {
+                Some(rest) => Event::Html(rest),
+                None => continue,
+            },
+            Event::InlineHtml(h) if comments.applies(&h) => match comments.strip(h) {
+                Some(rest) => Event::InlineHtml(rest),
+                None => continue,
+            },
+            Event::End(TagEnd::HtmlBlock | TagEnd::Paragraph) => {
+                comments.reset();
+                event
+            }
+            other => other,
+        };
         if let Event::Text(t) | Event::Code(t) = &event {
             out.word_count += count_words(t);
         }
@@ -169,12 +229,48 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 code = Some((lang, String::new()));
                 continue;
             }
+            Event::Start(Tag::BlockQuote(_)) => {
+                quotes.push((events.len(), None));
+                event
+            }
+            // A callout's marker block is the dialect's, not raw HTML: it
+            // must not reach the raw-HTML gate below.
+            Event::Start(Tag::HtmlBlock) if matches!(iter.peek(), Some((Event::Html(h), _)) if callout::marker_index(h).is_some()) => {
+                event
+            }
+            Event::Html(ref h) if callout::marker_index(h).is_some() => {
+                let Some(index) = callout::marker_index(h) else {
+                    continue;
+                };
+                let starts_quote = matches!(events.last(), Some(Event::Start(Tag::HtmlBlock)))
+                    && quotes.last().is_some_and(|q| q.0 + 2 == events.len());
+                if let (true, Some(c)) = (starts_quote, prepared.callouts.get(index)) {
+                    events.pop();
+                    if let Some(q) = quotes.last_mut() {
+                        events[q.0] = Event::Html(c.open_html(&titles).into());
+                        q.1 = Some(index);
+                    }
+                    skip_html_end = true;
+                }
+                continue;
+            }
+            Event::End(TagEnd::HtmlBlock) if skip_html_end => {
+                skip_html_end = false;
+                continue;
+            }
+            Event::End(TagEnd::BlockQuote(_)) => match quotes.pop() {
+                Some((_, Some(index))) => Event::Html(prepared.callouts[index].close_html().into()),
+                _ => event,
+            },
             Event::Start(Tag::Heading {
                 level,
                 id,
                 classes,
-                attrs: _,
+                attrs,
             }) => {
+                let exclude = attrs
+                    .iter()
+                    .any(|(k, _)| k.as_ref() == "data-search-exclude");
                 if level == HeadingLevel::H1 && stripped_h1 {
                     diags.push(
                         Diagnostic::warning(
@@ -191,16 +287,25 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     classes,
                     Vec::new(),
                     String::new(),
+                    exclude,
                 ));
                 continue;
             }
             Event::End(TagEnd::Heading(_)) => {
-                let Some((level, explicit, classes, inner, text)) = heading.take() else {
+                let Some((level, explicit, classes, inner, text, exclude)) = heading.take() else {
                     continue;
                 };
                 if !stripped_h1 && level == HeadingLevel::H1 {
                     stripped_h1 = true;
                     continue;
+                }
+                if excluded.is_some_and(|(l, d)| level <= l && depth == d) {
+                    events.push(Event::Html(SKIP_END.into()));
+                    excluded = None;
+                }
+                if exclude && excluded.is_none() {
+                    events.push(Event::Html(SKIP_START.into()));
+                    excluded = Some((level, depth));
                 }
                 let id = unique_id(explicit.unwrap_or_else(|| slugify(&text)), &mut ids);
                 headings.push((level as u8, id.clone(), text.trim().to_string()));
@@ -225,7 +330,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     if !is_reference(link_type)
                         || safety::check_url(&dest_url, UrlUse::Image).is_ok()
                     {
-                        let (line, col) = (line_at(range.start), column(body, range.start));
+                        let (line, col) = (line_at(range.start), column(source, range.start));
                         diags.push(
                             safety::refusal_diagnostic(opts.file, "link", &dest_url, &r)
                                 .at(line, col),
@@ -257,7 +362,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 let refused = safety::check_url(&dest_url, UrlUse::Image).err();
                 if let Some(r) = &refused {
                     if !is_reference(link_type) {
-                        let (line, col) = (line_at(range.start), column(body, range.start));
+                        let (line, col) = (line_at(range.start), column(source, range.start));
                         diags.push(
                             safety::refusal_diagnostic(opts.file, "afbeelding", &dest_url, r)
                                 .at(line, col),
@@ -329,7 +434,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
             other => other,
         };
         match heading.as_mut() {
-            Some((_, _, _, inner, text)) => {
+            Some((_, _, _, inner, text, _)) => {
                 if let Event::Text(t) | Event::Code(t) = &event {
                     text.push_str(t);
                 }
@@ -339,12 +444,21 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         }
     }
 
+    if excluded.is_some() {
+        events.push(Event::Html(SKIP_END.into()));
+    }
+    let removed = dialect::finish(&mut events, &prepared.abbreviations);
+    out.word_count = out.word_count.saturating_sub(removed);
+
     if let Some(end) = first_paragraph_end {
         let start = events[..end]
             .iter()
             .rposition(|e| matches!(e, Event::Start(Tag::Paragraph)))
             .unwrap_or(0);
         pulldown_cmark::html::push_html(&mut out.summary, events[start..=end].iter().cloned());
+        if out.summary.contains(['\u{E001}', '\u{E002}']) {
+            out.summary = out.summary.replace(['\u{E001}', '\u{E002}'], "");
+        }
     }
     out.html.reserve(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
@@ -352,6 +466,9 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     if html_gate.seen {
         out.html = safety::sanitize(&out.html);
         out.summary = safety::sanitize(&out.summary);
+    }
+    if out.html.contains(SKIP_START) {
+        (out.html, out.search_skip) = take_skips(&out.html);
     }
     out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
     out.toc = build_toc(&headings);
@@ -371,6 +488,25 @@ fn is_reference(t: LinkType) -> bool {
         t,
         LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut
     )
+}
+
+/// `html` without the search-skip marks, and the byte ranges they enclosed.
+fn take_skips(html: &str) -> (String, Vec<(usize, usize)>) {
+    let mut clean = String::with_capacity(html.len());
+    let mut ranges = Vec::new();
+    let mut open = None;
+    for (i, c) in html.char_indices() {
+        match c {
+            '\u{E001}' => open = Some(clean.len()),
+            '\u{E002}' => {
+                if let Some(start) = open.take() {
+                    ranges.push((start, clean.len()));
+                }
+            }
+            _ => clean.push_str(&html[i..i + c.len_utf8()]),
+        }
+    }
+    (clean, ranges)
 }
 
 /// Resolves `dest` and remembers the answer (see [`Rendered::lookups`]).
@@ -677,8 +813,11 @@ mod tests {
             file: Path::new("content/a.md"),
             resolve,
             this: Target::Page(0),
+            dialect: &NO_DIALECT,
         }
     }
+
+    static NO_DIALECT: std::sync::LazyLock<Dialect> = std::sync::LazyLock::new(Dialect::default);
 
     #[test]
     fn slugify_folds_diacritics_and_dashes() {
@@ -794,5 +933,219 @@ mod tests {
         let (r, _) = render("# Titel\n\nEerste alinea.\n\nTweede.\n", &o);
         assert!(!r.html.contains("<h1"));
         assert_eq!(r.summary.trim(), "<p>Eerste alinea.</p>");
+    }
+}
+
+#[cfg(test)]
+mod dialect_tests {
+    //! The dialect through the whole renderer.
+    use super::*;
+
+    fn no_links(_: &str) -> Resolution {
+        Resolution::Keep
+    }
+
+    fn titles() -> Dialect {
+        Dialect {
+            titles: [
+                ("note", "Opmerking"),
+                ("warning", "Waarschuwing"),
+                ("caution", "Let op"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            abbreviations: abbr_file("*[VIA]: Verdere Integratie op de Arbeidsmarkt\n"),
+        }
+    }
+
+    fn render_with<'a>(
+        md: &str,
+        dialect: &'a Dialect,
+        resolve: &'a (dyn Fn(&str) -> Resolution + Sync),
+    ) -> (Rendered, Vec<Diagnostic>) {
+        render(
+            md,
+            &RenderOptions {
+                raw_html: RawHtml::Escape,
+                language: "nl",
+                strip_first_h1: false,
+                body_line: 1,
+                file: Path::new("content/a.md"),
+                resolve,
+                this: Target::Page(0),
+                dialect,
+            },
+        )
+    }
+
+    fn html(md: &str) -> String {
+        render_with(md, &titles(), &no_links).0.html
+    }
+
+    #[test]
+    fn admonition_body_is_markdown_with_default_title() {
+        let h = html("!!! note\n    Een **vette** regel.\n\n    - punt\n");
+        assert!(
+            h.starts_with("<div class=\"callout callout-note note\">\n<p class=\"callout-title\">Opmerking</p>\n<p>Een <strong>vette</strong> regel.</p>\n<ul>"),
+            "{h}"
+        );
+        assert!(h.trim_end().ends_with("</ul>\n</div>"), "{h}");
+        assert!(!h.contains("blockquote"), "{h}");
+    }
+
+    #[test]
+    fn titles_empty_unknown_and_custom() {
+        let h = html("!!! warning \"Voorlopig\"\n    x\n");
+        assert!(
+            h.contains("<p class=\"callout-title\">Voorlopig</p>"),
+            "{h}"
+        );
+        let h = html("!!! note \"\"\n    x\n");
+        assert!(!h.contains("callout-title"), "{h}");
+        let h = html("!!! expander\n    x\n");
+        assert!(
+            h.contains("class=\"callout callout-neutral expander\""),
+            "{h}"
+        );
+        assert!(h.contains(">Expander</p>"), "{h}");
+    }
+
+    #[test]
+    fn collapsibles_become_details() {
+        let h = html("??? note \"Achtergrond\"\n    Verborgen tekst.\n");
+        assert!(h.starts_with("<details class=\"callout callout-note note\">\n<summary class=\"callout-title\">Achtergrond</summary>"), "{h}");
+        assert!(h.contains("</details>"), "{h}");
+        let h = html("???+ warning\n    Open.\n");
+        assert!(
+            h.starts_with("<details class=\"callout callout-warning warning\" open>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<summary class=\"callout-title\">Waarschuwing</summary>"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn github_alerts_with_and_without_title() {
+        let h = html("> [!CAUTION]\n> Pas op.\n");
+        assert!(h.starts_with("<div class=\"callout callout-danger caution\">\n<p class=\"callout-title\">Let op</p>\n<p>Pas op.</p>"), "{h}");
+        let h = html("> [!NOTE] Zelf gekozen\n> Tekst.\n");
+        assert!(h.contains(">Zelf gekozen</p>"), "{h}");
+        // A plain quote stays a quote.
+        assert!(html("> Citaat.\n").starts_with("<blockquote>"));
+    }
+
+    #[test]
+    fn nesting_in_lists_and_in_callouts() {
+        let md = "1. Stap een\n\n    !!! tip \"Hint\"\n        Binnen de lijst.\n\n2. Stap twee\n\n!!! note\n    Buiten.\n\n    !!! warning\n        Binnen binnen.\n\n        ```yaml\n        a: 1\n        ```\n";
+        let h = html(md);
+        let li = h.find("<li>").unwrap();
+        let tip = h.find("callout-tip").unwrap();
+        let li_end = h.find("</li>").unwrap();
+        assert!(li < tip && tip < li_end, "{h}");
+        assert!(
+            h.contains("<li>\n<p>Stap twee</p>") || h.contains("Stap twee"),
+            "{h}"
+        );
+        let outer = h.find("callout-note").unwrap();
+        let inner = h.find("callout-warning").unwrap();
+        assert!(outer < inner, "{h}");
+        assert!(h.contains("data-lang=\"yaml\""), "{h}");
+        assert!(h.contains("</div>\n</div>"), "{h}");
+    }
+
+    #[test]
+    fn odd_endings_crlf_and_empty_bodies() {
+        let h = html("!!! tip \"Zonder slot\"\n    Laatste regel");
+        assert!(h.contains("<p>Laatste regel</p>\n</div>"), "{h}");
+        let h = html("Tekst.\r\n\r\n!!! note\r\n    Windows-regels.\r\n\r\nNa.\r\n");
+        assert!(
+            h.contains("<p>Windows-regels.</p>\n</div>\n<p>Na.</p>"),
+            "{h}"
+        );
+        // No body: an empty callout, and the text after it is a paragraph.
+        let h = html("!!! note \"Leeg\"\nGewone tekst.\n");
+        assert!(h.contains("Leeg</p>\n</div>\n<p>Gewone tekst.</p>"), "{h}");
+        // `???` in running text is no marker.
+        let h = html("Wat nu???\n\n??? \n");
+        assert!(h.contains("Wat nu???"), "{h}");
+        assert!(!h.contains("details"), "{h}");
+    }
+
+    #[test]
+    fn broken_link_lines_inside_and_after_callouts() {
+        let broken = |_: &str| Resolution::Broken("bestaat niet".into());
+        let md = "!!! note\n    Regel twee.\n\n    Zie [a](@/a.md).\nZie [b](@/b.md).\n\n> [!TIP]\n> [c](@/c.md)\n\n[d](@/d.md)\n";
+        let (_, d) = render_with(md, &titles(), &broken);
+        let lines: Vec<_> = d.iter().map(|d| d.line.unwrap()).collect();
+        assert_eq!(lines, [4, 5, 8, 10]);
+    }
+
+    #[test]
+    fn comments_never_show() {
+        let h = html("Voor<!-- weg --> na.\n\n<!--\nMeerdere\nregels\n-->\n\nTekst <!-- over\nregels --> einde.\n");
+        assert!(!h.contains("&lt;!--"), "{h}");
+        assert!(
+            !h.contains("weg") && !h.contains("Meerdere") && !h.contains("over"),
+            "{h}"
+        );
+        assert!(h.contains("Voor na."), "{h}");
+        assert!(h.contains("einde."), "{h}");
+    }
+
+    #[test]
+    fn abbreviations_outside_code_links_and_headings_ids() {
+        let md = "## Over VIA\n\nDe VIA-pilot, `VIA` en [VIA](https://example.org).\n\n*[mbo]: middelbaar beroepsonderwijs\n\nHet mbo.\n";
+        let (r, _) = render_with(md, &titles(), &no_links);
+        let h = r.html;
+        assert!(h.contains("<h2 id=\"over-via\">Over <abbr title=\"Verdere Integratie op de Arbeidsmarkt\">VIA</abbr></h2>"), "{h}");
+        assert!(
+            h.contains("<abbr title=\"Verdere Integratie op de Arbeidsmarkt\">VIA</abbr>-pilot"),
+            "{h}"
+        );
+        assert!(h.contains("<code>VIA</code>"), "{h}");
+        assert!(h.contains(">VIA</a>"), "{h}");
+        assert!(
+            h.contains("Het <abbr title=\"middelbaar beroepsonderwijs\">mbo</abbr>."),
+            "{h}"
+        );
+        assert!(!h.contains("*["), "{h}");
+        assert_eq!(r.toc[0].title, "Over VIA");
+    }
+
+    #[test]
+    fn attribute_lists_keep_classes_and_leave_no_residue() {
+        let h = html("[Download](x.csv){ .button } en ![Kaart](a.png){ width=\"300\" } en ![Foto](b.png){: .breed }\n\nAlinea.\n{: .lead }\n\n## Kop {: .apart }\n");
+        assert!(
+            h.contains("<a href=\"x.csv\" class=\"button\">Download</a> en"),
+            "{h}"
+        );
+        assert!(h.contains("<img src=\"a.png\" alt=\"Kaart\" /> en"), "{h}");
+        assert!(
+            h.contains("<img src=\"b.png\" alt=\"Foto\" class=\"breed\" />"),
+            "{h}"
+        );
+        assert!(h.contains("<p>Alinea.</p>"), "{h}");
+        assert!(h.contains("<h2 id=\"kop\" class=\"apart\">"), "{h}");
+        assert!(!h.contains('{'), "{h}");
+        let h = html("Een **vet** woord{ .x } en `code`{: .y } en *schuin*{ .z }.\n");
+        assert_eq!(h, "<p>Een <strong>vet</strong> woord{ .x } en <code>code</code> en <em>schuin</em>.</p>\n");
+    }
+
+    #[test]
+    fn search_exclude_keeps_a_section_out_of_the_index() {
+        let md = "## Open\n\nZichtbaar.\n\n## Intern { data-search-exclude }\n\nGeheim.\n\n### Dieper\n\nOok geheim.\n\n## Weer open\n\nGevonden.\n";
+        let (r, _) = render_with(md, &titles(), &no_links);
+        assert!(r.html.contains("Geheim.") && r.html.contains("Ook geheim."));
+        assert!(!r.html.contains('\u{E001}'));
+        let s = r.search_html();
+        assert!(s.contains("Zichtbaar.") && s.contains("Gevonden."), "{s}");
+        assert!(
+            !s.contains("Geheim") && !s.contains("Intern") && !s.contains("Ook geheim"),
+            "{s}"
+        );
+        assert!(s.contains("<h2 id=\"weer-open\">"), "{s}");
     }
 }
