@@ -84,6 +84,9 @@ pub struct Lint<'a> {
     html_block: Option<(usize, String)>,
     in_code: bool,
     in_head: bool,
+    /// Offsets of the body's line starts, made on the first warning's line
+    /// lookup (counting newlines per lookup is quadratic on big pages).
+    starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 struct OpenLink {
@@ -117,11 +120,17 @@ impl<'a> Lint<'a> {
             html_block: None,
             in_code: false,
             in_head: false,
+            starts: std::cell::OnceCell::new(),
         }
     }
 
     fn line(&self, offset: usize) -> usize {
-        self.body_line + crate::error::line_of(self.body, offset) - 1
+        let starts = self.starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.body.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        self.body_line + starts.partition_point(|&s| s <= offset) - 1
     }
 
     fn warn(&mut self, line: usize, message: String, hint: &str) {

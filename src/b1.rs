@@ -388,6 +388,9 @@ pub fn glossary_terms(bodies: &[&str]) -> HashSet<String> {
 }
 
 /// Measures one page's body. `body_line` is the body's first line in the file.
+/// Bodies longer than this (bytes) get no writing hints.
+const MAX_ANALYSED: usize = 1 << 20;
+
 pub fn analyse(
     file: &Path,
     body: &str,
@@ -396,6 +399,9 @@ pub fn analyse(
 ) -> PageReport {
     let mut hints = Vec::new();
     let (mut n_sent, mut n_words, mut n_syll) = (0, 0, 0);
+    // Writing hints are for pages people write and read; a generated page
+    // of megabytes gets none (and would cost seconds to analyse).
+    let body = if body.len() > MAX_ANALYSED { "" } else { body };
     for block in blocks(body, body_line) {
         for (s, e) in sentences(&block.text) {
             let sentence = block.text[s..e].trim();
