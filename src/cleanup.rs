@@ -13,13 +13,17 @@ use std::process::{Child, Command, Stdio};
 
 pub struct RemoveOnExit {
     child: Option<Child>,
+    dir: std::path::PathBuf,
 }
 
 impl RemoveOnExit {
     /// Guards `dir`. Without `sh` (or off Unix) the guard does nothing and
     /// the folder is removed only by its owner's destructor, as before.
     pub fn guard(dir: &Path) -> RemoveOnExit {
-        RemoveOnExit { child: spawn(dir) }
+        RemoveOnExit {
+            child: spawn(dir),
+            dir: dir.to_path_buf(),
+        }
     }
 }
 
@@ -53,6 +57,8 @@ impl Drop for RemoveOnExit {
             drop(child.stdin.take());
             let _ = child.wait();
         }
+        // Without `sh`, or if it failed: remove it here (a no-op otherwise).
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -140,16 +140,24 @@ impl RecordWriter {
         // gives the URL `/pilots/a/`, as the page has on the site. In memory
         // (tmpfs) where there is one: creating and deleting ten thousand
         // small files on a disk costs more than indexing them.
+        // The guard is started before its folder exists, so no moment
+        // passes in which a kill would leave the records behind.
+        static SERIAL: AtomicUsize = AtomicUsize::new(0);
         let shm = std::path::Path::new("/dev/shm");
-        let mut builder = tempfile::Builder::new();
-        let prefix = format!("kennisbank-zoekindex-{}-", std::process::id());
-        builder.prefix(&prefix);
-        let scratch = if shm.is_dir() {
-            builder.tempdir_in(shm)
+        let base = if shm.is_dir() {
+            shm.to_path_buf()
         } else {
-            builder.tempdir()
-        }
-        .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
+            std::env::temp_dir()
+        };
+        let outer = base.join(format!(
+            "kennisbank-zoekindex-{}-{}",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
+        let guard = RemoveOnExit::guard(&outer);
+        let scratch = std::fs::create_dir_all(&outer)
+            .and_then(|()| tempfile::Builder::new().prefix("r-").tempdir_in(&outer))
+            .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
         // Pagefind numbers the pages in the order it finds their files, which
         // is the order their folders were made (tmpfs) or a name hash
         // (disk). Making every folder now, one by one in URL order, rather
@@ -160,7 +168,6 @@ impl RecordWriter {
             std::fs::create_dir_all(scratch.path().join(path))
                 .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
         }
-        let guard = RemoveOnExit::guard(scratch.path());
         Ok(RecordWriter {
             scratch,
             guard,
