@@ -236,6 +236,7 @@ mod tests {
             values: values.map(|v| v.iter().map(|s| s.to_string()).collect()),
             label: None,
             description: Some("Uitleg.".into()),
+            show: None,
         }
     }
 

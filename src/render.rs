@@ -1109,6 +1109,7 @@ impl<'a> Renderer<'a> {
         self.site.sections[p.section]
             .schema
             .iter()
+            .filter(|(name, spec)| spec.shown(name))
             .filter_map(|(name, spec)| {
                 let value = p.fields.get(name)?;
                 let text = field_text(value, &self.theme.translations);

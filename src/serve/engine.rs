@@ -677,7 +677,10 @@ impl Engine {
             let file = content::read_source(&path, rel.clone(), &root).ok()?;
             let (old_file, title_from_body) = match target {
                 Target::Page(p) => (&st.site.pages[p].file, st.site.pages[p].title_from_body),
-                Target::Section(s) => (&st.site.sections[s].file, false),
+                Target::Section(s) => (
+                    &st.site.sections[s].file,
+                    st.site.sections[s].title_from_body,
+                ),
             };
             if old_file.text == file.text {
                 continue;
@@ -700,7 +703,7 @@ impl Engine {
                 }
                 Target::Section(s) => {
                     let sc = &st.site.sections[s];
-                    (&sc.file, sc.body_line, false, target)
+                    (&sc.file, sc.body_line, sc.title_from_body, target)
                 }
             };
             let old = frontmatter::split(&old_file.text, &old_file.display).ok()?;
