@@ -11,6 +11,7 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod frontmatter;
+pub mod import_mkdocs;
 pub mod links;
 pub mod markdown;
 pub mod model;

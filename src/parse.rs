@@ -71,10 +71,18 @@ pub fn parse_reusing(
             parse_doc(f, is_section)
         })
         .collect();
+    let order: HashMap<&str, i64> = (config
+        .order
+        .iter()
+        .rev()
+        .zip((1..=config.order.len() as i64).rev()))
+    .map(|(rel, w)| (rel.trim_start_matches("./"), w))
+    .collect();
     let mut docs = Vec::new();
     for r in results {
         match r {
-            Ok((d, mut e)) => {
+            Ok((mut d, mut e)) => {
+                apply_order(&mut d, |rel| order.get(rel).copied());
                 docs.push(d);
                 diags.append(&mut e);
             }
@@ -112,7 +120,7 @@ pub fn parse_reusing(
         };
         let mut schema = parent
             .map(|p| sections[p].schema.clone())
-            .unwrap_or_default();
+            .unwrap_or_else(|| config.schema.clone());
         schema.extend(doc.section.schema.clone());
         let open_fields = doc
             .section
@@ -310,6 +318,13 @@ impl FolderSections {
     }
 }
 
+/// A document without `weight:` takes its place in the config's `order`.
+fn apply_order(doc: &mut Doc, weight_of: impl Fn(&str) -> Option<i64>) {
+    if doc.meta.raw.get("weight").is_none() {
+        doc.meta.weight = weight_of(&doc.file.rel);
+    }
+}
+
 fn file_name(rel: &str) -> &str {
     last_segment(rel)
 }
@@ -502,7 +517,8 @@ pub fn reparse_page(
     // index.md is what it was.
     let is_section = file_name(&file.rel) == "_index.md"
         || matches!(site.by_file.get(&file.rel), Some(Target::Section(_)));
-    let (doc, soft) = parse_doc(file, is_section)?;
+    let (mut doc, soft) = parse_doc(file, is_section)?;
+    apply_order(&mut doc, |rel| site.config.order_weight(rel));
     if doc.is_section || (doc.meta.draft && !opts.drafts) {
         return Err(Vec::new());
     }
