@@ -15,6 +15,7 @@ pub mod import_mkdocs;
 pub mod links;
 pub mod markdown;
 pub mod model;
+pub mod nav;
 pub mod new;
 pub mod output;
 pub mod parse;

@@ -275,3 +275,117 @@ fn serve_turns_a_bundle_into_a_section_when_a_page_is_added_beside_it_and_back()
     assert_same(&e, &root, "page removed again");
     assert!(!is_section_page(&loket(&e)));
 }
+
+// ---------------------------------------------------------------------------
+// Section-tree navigation (default theme)
+
+/// The section tree of a built page, and the one link marked current.
+fn nav_of(html: &str) -> (&str, Vec<&str>) {
+    let start = html
+        .find("<nav class=\"section-nav\"")
+        .unwrap_or_else(|| panic!("no section tree"));
+    let end = start + html[start..].find("</nav>").unwrap() + 6;
+    let nav = &html[start..end];
+    let current = nav
+        .match_indices(" aria-current=\"page\"")
+        .map(|(i, _)| {
+            let href = nav[..i].rfind("href=\"").unwrap() + 6;
+            &nav[href..href + nav[href..].find('"').unwrap()]
+        })
+        .collect();
+    (nav, current)
+}
+
+#[test]
+fn section_tree_marks_the_current_page_and_opens_only_the_way_to_it() {
+    let site = site();
+    site.build().assert_ok();
+    let html = site.public("regelingen/participatiewet/inkomen/index.html");
+    let (nav, current) = nav_of(&html);
+    assert_eq!(current, ["/regelingen/participatiewet/inkomen/"]);
+    // Open: the sections on the way, with their pages.
+    for open in [
+        "<summary>Regelingen</summary>",
+        "<summary>Participatiewet</summary>",
+    ] {
+        assert!(nav.contains(open), "{open} in {nav}");
+    }
+    assert!(nav.contains("href=\"/regelingen/bijstand/\""));
+    assert!(nav.contains("href=\"/regelingen/participatiewet/re-integratie/\""));
+    // Other sections are one link, their pages not listed.
+    assert!(nav.contains("href=\"/archief/\""));
+    assert!(!nav.contains("href=\"/archief/ioaw/\""));
+    assert!(!nav.contains("<summary>Archief</summary>"));
+    // A section's own page is marked on the section page.
+    let section = site.public("regelingen/index.html");
+    let (_, current) = nav_of(&section);
+    assert_eq!(current, ["/regelingen/"]);
+    // The skip link still jumps over the tree to the content.
+    assert!(html.find("href=\"#inhoud\"").unwrap() < html.find("section-nav").unwrap());
+}
+
+#[test]
+fn section_tree_is_the_same_for_every_page_of_a_section_and_bounded() {
+    let site = site();
+    // A large section: more pages than the tree lists.
+    let n = kennisbank::nav::PAGES_SHOWN + 5;
+    for i in 0..n {
+        site.write(
+            &format!("content/beleid/nota-{i:02}.md"),
+            &format!(
+                "---\ntitle: \"Nota {i:02}\"\neigenaar: Team Beleid\n---\nTekst van nota {i}.\n"
+            ),
+        );
+    }
+    site.build().assert_ok();
+    let pages = n + 1; // and the armoedebeleid page
+    let strip = |rel: &str| {
+        let html = site.public(rel);
+        let (nav, current) = nav_of(&html);
+        assert_eq!(current.len(), 1, "{rel}: one current link");
+        nav.replace(" aria-current=\"page\"", "")
+    };
+    let first = strip("beleid/nota-00/index.html");
+    for rel in [
+        "beleid/nota-07/index.html",
+        "beleid/armoedebeleid/index.html",
+        "beleid/index.html",
+    ] {
+        assert_eq!(strip(rel), first, "{rel}: same tree as its siblings");
+    }
+    let listed = first.matches("href=\"/beleid/").count();
+    // The section's own link, the pages shown and the "all pages" link.
+    assert_eq!(listed, 1 + kennisbank::nav::PAGES_SHOWN + 1, "{first}");
+    assert!(first.contains(&format!("Alle {pages} pagina")), "{first}");
+}
+
+#[test]
+fn serve_keeps_section_trees_current_after_a_title_edit() {
+    let site = site();
+    let root = site.root().canonicalize().unwrap();
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.clone(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    e.initial();
+    // A page of regelingen/ is listed in the trees of the sections below it.
+    let page = root.join("content/regelingen/bijstand.md");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(
+        &page,
+        text.replace("Bijstandsuitkering", "Bijzondere bijstand"),
+    )
+    .unwrap();
+    apply(&mut e, &root, &["content/regelingen/bijstand.md"]);
+    assert_same(&e, &root, "title edit shown in the trees below its section");
+    let below = String::from_utf8(
+        e.outputs()["regelingen/participatiewet/inkomen/index.html"]
+            .bytes
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(nav_of(&below).0.contains("Bijzondere bijstand"));
+}

@@ -929,6 +929,13 @@ impl Engine {
             if let Some(i) = list.iter().position(|&x| x == p) {
                 later.extend(i.checked_sub(1).map(|j| Item::Page(list[j])));
                 later.extend(list.get(i + 1).map(|&n| Item::Page(n)));
+                // The section trees it leaves (see `nav`).
+                if i <= crate::nav::PAGES_SHOWN && crate::nav::wanted(&st.site) {
+                    for s in crate::nav::sections_showing(&st.site, section) {
+                        later.insert(Item::Section(s));
+                        later.extend(st.site.sections[s].pages.iter().map(|&q| Item::Page(q)));
+                    }
+                }
             }
             let counted = |site: &Site| -> Vec<Vec<PageId>> {
                 site.taxonomies
@@ -1364,6 +1371,18 @@ fn dependents_of_summary(
             .flatten()
             .map(|&q| Item::Page(q)),
     );
+    // The section trees that list it (see `nav`): only the first pages of
+    // a section are listed, but a page moving out of them moves others in.
+    let listed = list
+        .iter()
+        .position(|&x| x == p)
+        .is_some_and(|i| i <= crate::nav::PAGES_SHOWN);
+    if listed && crate::nav::wanted(site) {
+        for s in crate::nav::sections_showing(site, page.section) {
+            out.insert(Item::Section(s));
+            out.extend(site.sections[s].pages.iter().map(|&q| Item::Page(q)));
+        }
+    }
     out.insert(Item::Special);
     out.remove(&Item::Page(p));
 }
