@@ -209,6 +209,7 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
     )?;
 
     templates_for(&pages, &opts.out, &mut report)?;
+    page_settings(&pages, &mut report);
     snippets_in_pages(&pages, &mut report);
     not_carried(&mk, &text, &mut report);
     if let Some(theme) = &opts.theme {
@@ -919,6 +920,32 @@ fn templates_for(
     Ok(())
 }
 
+/// MkDocs-Material's per-page layout settings: kept (declared with
+/// `show: false`), but they do not change the page here.
+fn page_settings(pages: &[DocFile], report: &mut ImportReport) {
+    let using = |key: &str, what: &dyn Fn(&Value) -> bool| -> Vec<&str> {
+        pages
+            .iter()
+            .filter(|p| p.front.get(key).is_some_and(what))
+            .map(|p| p.rel.as_str())
+            .collect()
+    };
+    let excluded = using("search", &|v| v.get("exclude") == Some(&Value::Bool(true)));
+    if !excluded.is_empty() {
+        report.advice.push(Advice {
+            what: format!("search: exclude: true op {} pagina('s), bv. content/{}", excluded.len(), excluded[0]),
+            todo: "Kennisbank indexeert elke pagina; zet data-pagefind-ignore in een eigen sjabloon of markeer de kop met { data-search-exclude }".into(),
+        });
+    }
+    let hidden = using("hide", &|_| true);
+    if !hidden.is_empty() {
+        report.advice.push(Advice {
+            what: format!("hide: op {} pagina('s), bv. content/{}", hidden.len(), hidden[0]),
+            todo: "het veld blijft staan maar verbergt niets; de inhoudsopgave verschijnt pas vanaf drie koppen".into(),
+        });
+    }
+}
+
 /// `--8<--` includes in pages: each named with file and line.
 fn snippets_in_pages(pages: &[DocFile], report: &mut ImportReport) {
     for p in pages {
@@ -1053,5 +1080,31 @@ fn not_carried(mk: &Mapping, text: &str, report: &mut ImportReport) {
                 todo: "niet overgenomen; zet wat u wilt tonen onder extra: in kennisbank.yaml en gebruik het in een eigen sjabloon (site.extra)".into(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_tags_take_the_variable_or_the_default_and_python_names_are_read() {
+        let yaml = "a: !ENV [KB_IMPORT_TEST_UNSET, 'standaard']\nb: !ENV KB_IMPORT_TEST_UNSET\nc: !!python/name:material.extensions.emoji.twemoji\n";
+        let v = resolve_tags(serde_yaml::from_str(yaml).unwrap());
+        assert_eq!(v["a"], Value::String("standaard".into()));
+        assert_eq!(v["b"], Value::Null);
+        // serde_yaml reads a `!!` tag it does not know as an empty scalar:
+        // the file is readable, the Python object means nothing here.
+        assert!(v["c"].is_string() || v["c"].is_null(), "{:?}", v["c"]);
+    }
+
+    #[test]
+    fn rest_entries_filter_by_glob_and_report_regexes() {
+        let mut advice = Vec::new();
+        let m = rest_matcher("glob=reg*", &mut advice);
+        assert!(m("regels.md") && !m("beleid.md"));
+        let all = rest_matcher("regex=^a", &mut advice);
+        assert!(all("beleid.md"));
+        assert_eq!(advice.len(), 1, "{advice:?}");
     }
 }
