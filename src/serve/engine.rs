@@ -68,11 +68,44 @@ enum Item {
     Special,
 }
 
+/// Which kind of rebuild an [`Outcome`] reports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum RebuildKind {
+    /// Nothing needed rebuilding.
+    #[default]
+    Nothing,
+    /// The site was parsed again from its files.
+    Full,
+    /// Only Markdown bodies changed.
+    Body,
+    /// Front matter changed and was patched into the model.
+    FrontMatter,
+    /// A template or translation changed.
+    Template,
+    /// A static file changed.
+    Static,
+    /// Queued dependent outputs were rendered.
+    Queued,
+}
+
+impl RebuildKind {
+    /// Whether what the search index holds (text, titles, fields, URLs) may
+    /// have changed, so the index must be refreshed.
+    pub fn touches_search(self) -> bool {
+        match self {
+            RebuildKind::Full
+            | RebuildKind::Body
+            | RebuildKind::FrontMatter
+            | RebuildKind::Template => true,
+            RebuildKind::Nothing | RebuildKind::Static | RebuildKind::Queued => false,
+        }
+    }
+}
+
 /// What one call of [`Engine::apply`] or [`Engine::step`] did.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// `"full"`, `"body"`, `"template"`, `"static"`, `"queued"` or `""` (nothing to do).
-    pub kind: &'static str,
+    pub kind: RebuildKind,
     /// Output path → new content, or `None` when the file is gone.
     pub updates: Vec<(String, Option<Out>)>,
     /// The new asset table, when it changed.
@@ -95,7 +128,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(kind: &'static str) -> Self {
+    fn new(kind: RebuildKind) -> Self {
         Outcome {
             kind,
             ..Outcome::default()
@@ -289,7 +322,7 @@ impl Engine {
         if changed_config || self.structural(batch) {
             return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
         }
-        let mut out = Outcome::new("");
+        let mut out = Outcome::new(RebuildKind::Nothing);
         // Static files that only changed: no rebuild, tell the browser.
         for p in batch
             .of_kind(ChangeKind::Style)
@@ -303,7 +336,7 @@ impl Engine {
                 } else {
                     out.reload_all = true;
                 }
-                out.kind = "static";
+                out.kind = RebuildKind::Static;
             }
         }
         let md: Vec<String> = content_rels(batch).collect();
@@ -326,7 +359,7 @@ impl Engine {
     /// After a panic in a rebuild: forget the queue, show `error`, rebuild
     /// fully on the next change. The served outputs stay as they were.
     pub fn crashed(&mut self, error: Diagnostic) -> Outcome {
-        let mut out = Outcome::new("full");
+        let mut out = Outcome::new(RebuildKind::Full);
         self.queue.clear();
         self.needs_full = true;
         self.fail(&mut out, vec![error]);
@@ -337,7 +370,7 @@ impl Engine {
     /// queue is empty or `interrupted()` says new changes are waiting.
     pub fn step(&mut self, open: &[String], interrupted: &dyn Fn() -> bool) -> Outcome {
         let start = Instant::now();
-        let mut out = Outcome::new("queued");
+        let mut out = Outcome::new(RebuildKind::Queued);
         if !self.errors.is_empty() {
             return out;
         }
@@ -399,7 +432,7 @@ impl Engine {
     /// Load, parse and link everything; queue every output. Publishes only
     /// removals of outputs that no longer exist (and only when good).
     fn full(&mut self, everything: bool, saved: &HashSet<String>) -> Outcome {
-        let mut out = Outcome::new("full");
+        let mut out = Outcome::new(RebuildKind::Full);
         // Templates or translations changed, or a theme error hid one: the
         // model diff below cannot see that.
         let everything = everything || !self.theme_errors.is_empty();
@@ -661,7 +694,7 @@ impl Engine {
     /// or unknown): the caller rebuilds fully.
     fn body_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
         let started = Instant::now();
-        let mut out = Outcome::new("body");
+        let mut out = Outcome::new(RebuildKind::Body);
         let root = self.root.clone();
         let st = self.st.as_mut()?;
         let raw_html = st.site.config.markdown.raw_html;
@@ -690,7 +723,7 @@ impl Engine {
             if old.front != new.front || old.body_line != new.body_line {
                 return None;
             }
-            if title_from_body && first_h1_line(old.body) != first_h1_line(new.body) {
+            if title_from_body && markdown::first_h1(old.body) != markdown::first_h1(new.body) {
                 return None;
             }
             files.push((rel, target, file));
@@ -748,7 +781,7 @@ impl Engine {
             changed.push(target);
         }
         if changed.is_empty() {
-            out.kind = "";
+            out.kind = RebuildKind::Nothing;
             return Some(out);
         }
         let t = Instant::now();
@@ -843,7 +876,7 @@ impl Engine {
     /// then be partly patched, which the re-parse replaces.
     fn meta_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
         let started = Instant::now();
-        let mut out = Outcome::new("front matter");
+        let mut out = Outcome::new(RebuildKind::FrontMatter);
         let root = self.root.clone();
         let drafts = ParseOptions {
             drafts: self.opts.drafts,
@@ -878,7 +911,7 @@ impl Engine {
             edits.push((rel, p, page, diags, stamp));
         }
         if edits.is_empty() {
-            out.kind = "";
+            out.kind = RebuildKind::Nothing;
             return Some(out);
         }
         let raw_html = st.site.config.markdown.raw_html;
@@ -1013,7 +1046,7 @@ impl Engine {
     // Template and translation edits
 
     fn template_edit(&mut self, files: &[PathBuf], open: &[String]) -> Outcome {
-        let mut out = Outcome::new("template");
+        let mut out = Outcome::new(RebuildKind::Template);
         let Some(st) = self.st.as_mut() else {
             return out;
         };
@@ -1277,7 +1310,7 @@ fn hash_file(path: &Path) -> Option<u64> {
 }
 
 fn merge(into: &mut Outcome, more: Outcome) {
-    if into.kind.is_empty() {
+    if into.kind == RebuildKind::Nothing {
         into.kind = more.kind;
     }
     for (p, o) in more.updates {
@@ -1304,11 +1337,6 @@ fn content_rels(batch: &Batch) -> impl Iterator<Item = String> + '_ {
         .of_kind(ChangeKind::Content)
         .filter_map(|p| p.strip_prefix("content").ok())
         .filter_map(|p| p.to_str().map(|s| s.replace('\\', "/")))
-}
-
-/// The first `# ` line of a body, as written.
-fn first_h1_line(body: &str) -> Option<&str> {
-    body.lines().find(|l| l.starts_with("# "))
 }
 
 /// The other pages that page `p` links to.
