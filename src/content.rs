@@ -24,6 +24,10 @@ pub struct Loaded {
     /// Size and modification time of each Markdown file (by `rel`), taken
     /// before it was read.
     pub stamps: HashMap<String, Stamp>,
+    /// Markdown files that are only included (`_includes/` folders).
+    pub snippets: Vec<SourceFile>,
+    /// `templates/shortcodes/` of the theme and the site.
+    pub shortcode_templates: Vec<crate::shortcodes::TemplateFile>,
 }
 
 /// What `serve` compares to decide a file is unchanged since it was read.
@@ -77,13 +81,16 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut md_paths = Vec::new();
+    let mut snippet_paths = Vec::new();
     walk(
         &content,
         &canonical_root,
         root,
         &mut loaded.diagnostics,
         |path, rel| {
-            if rel.ends_with(".md") {
+            if rel.ends_with(".md") && crate::shortcodes::is_include_only(&rel) {
+                snippet_paths.push((path, rel));
+            } else if rel.ends_with(".md") {
                 md_paths.push((path, rel));
             } else {
                 loaded.content_assets.push((path, rel));
@@ -120,6 +127,15 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
         }
     }
     loaded.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    // Few and small: read every time, so an edit is never missed.
+    for (path, rel) in snippet_paths {
+        match read_source(&path, rel, root) {
+            Ok(f) => loaded.snippets.push(f),
+            Err(d) => loaded.diagnostics.push(d),
+        }
+    }
+    loaded.shortcode_templates =
+        crate::shortcodes::read_templates(root, theme_dir, &mut loaded.diagnostics);
 
     // Theme static first, then the site's: a later entry overrides an earlier one.
     let mut statics = std::collections::BTreeMap::new();

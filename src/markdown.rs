@@ -3,7 +3,7 @@
 //! classes. `render` is pure given a link resolver, so it is unit-testable.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -32,6 +32,24 @@ pub enum Resolution {
     Broken(String),
 }
 
+/// Where a stretch of the body came from, when shortcodes put text of other
+/// files into it (`src/shortcodes/`): lines and messages point there, and
+/// relative `.md` links in it resolve from that file's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Byte offset in the body where the stretch starts (it runs to the
+    /// next origin).
+    pub start: usize,
+    pub file: PathBuf,
+    /// Line in `file` of the stretch's first line.
+    pub line: usize,
+    /// Folder (relative to content/) that relative links are written
+    /// from, when it is not the document's own.
+    pub base: Option<String>,
+    /// Every line of the stretch counts as `line` (text a template wrote).
+    pub fixed: bool,
+}
+
 pub struct RenderOptions<'a> {
     pub raw_html: bool,
     /// Drop the first `# heading` (it became the page title).
@@ -42,6 +60,9 @@ pub struct RenderOptions<'a> {
     pub resolve: &'a (dyn Fn(&str) -> Resolution + Sync),
     /// The document being rendered, for same-page anchors.
     pub this: Target,
+    /// Stretches of `body` that do not come straight from the document
+    /// (sorted by start; empty for a plain body).
+    pub origins: &'a [Origin],
 }
 
 pub fn parser_options() -> Options {
@@ -75,13 +96,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     // State for constructs that need their inner text first.
     let mut heading: Option<OpenHeading> = None;
     let mut code: Option<(Option<String>, String)> = None;
-    let mut image: Option<(usize, String)> = None;
+    let mut image: Option<(Place, String)> = None;
 
     let mut lines = Lines {
         text: body,
         starts: None,
     };
-    let mut line_at = |offset: usize| opts.body_line + lines.line(offset) - 1;
+    let mut line_at = |offset: usize| place(opts, &mut lines, offset);
 
     for (event, range) in Parser::new_ext(body, parser_options()).into_offset_iter() {
         // Code blocks: gather text, then highlight in one go.
@@ -121,12 +142,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 attrs: _,
             }) => {
                 if level == HeadingLevel::H1 && stripped_h1 {
+                    let at = line_at(range.start);
                     diags.push(
                         Diagnostic::warning(
-                            opts.file,
+                            at.file,
                             "kop van niveau 1 in de tekst: de paginatitel is al de hoofdkop",
                         )
-                        .at_line(Some(line_at(range.start)))
+                        .at_line(Some(at.line))
                         .hint("gebruik ## voor kopjes in de tekst, zodat de pagina één h1 houdt"),
                     );
                 }
@@ -180,11 +202,12 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 title,
                 id,
             }) => {
-                image = Some((line_at(range.start), String::new()));
-                let dest = match resolve(opts, &dest_url, &mut out) {
+                let at = line_at(range.start);
+                let dest = match resolve(opts, &dest_url, at.base, &mut out) {
                     Resolution::Rewrite(u) => Some(u),
                     _ => None,
                 };
+                image = Some((at, String::new()));
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url: dest.map(Into::into).unwrap_or(dest_url),
@@ -193,11 +216,11 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 })
             }
             Event::End(TagEnd::Image) => {
-                if let Some((line, alt)) = image.take() {
+                if let Some((at, alt)) = image.take() {
                     if alt.trim().is_empty() {
                         diags.push(
-                            Diagnostic::warning(opts.file, "afbeelding zonder alt-tekst")
-                                .at_line(Some(line))
+                            Diagnostic::warning(at.file, "afbeelding zonder alt-tekst")
+                                .at_line(Some(at.line))
                                 .hint("beschrijf de afbeelding: ![wat erop staat](bestand.png)"),
                         );
                     }
@@ -239,8 +262,42 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     (out, diags)
 }
 
-/// Resolves `dest` and remembers the answer (see [`Rendered::lookups`]).
-fn resolve(opts: &RenderOptions, dest: &str, out: &mut Rendered) -> Resolution {
+/// A place in the source: file, line, and the folder relative links are
+/// written from when it is not the document's.
+#[derive(Clone, Copy)]
+struct Place<'o> {
+    file: &'o Path,
+    line: usize,
+    base: Option<&'o str>,
+}
+
+/// Where byte `offset` of the body was written (see [`Origin`]).
+fn place<'o>(opts: &'o RenderOptions, lines: &mut Lines, offset: usize) -> Place<'o> {
+    let i = opts.origins.partition_point(|o| o.start <= offset);
+    let Some(o) = i.checked_sub(1).map(|i| &opts.origins[i]) else {
+        return Place {
+            file: opts.file,
+            line: opts.body_line + lines.line(offset) - 1,
+            base: None,
+        };
+    };
+    let line = if o.fixed {
+        o.line
+    } else {
+        o.line + lines.line(offset) - lines.line(o.start)
+    };
+    Place {
+        file: &o.file,
+        line,
+        base: o.base.as_deref(),
+    }
+}
+
+/// Resolves `dest` (written in the folder `base`, when given) and remembers
+/// the answer (see [`Rendered::lookups`]).
+fn resolve(opts: &RenderOptions, dest: &str, base: Option<&str>, out: &mut Rendered) -> Resolution {
+    let rebased = base.and_then(|b| crate::links::rebase(b, dest));
+    let dest = rebased.as_deref().unwrap_or(dest);
     let r = (opts.resolve)(dest);
     out.lookups.push((dest.to_string(), r.clone()));
     r
@@ -249,11 +306,13 @@ fn resolve(opts: &RenderOptions, dest: &str, out: &mut Rendered) -> Resolution {
 fn rewrite_link(
     dest: &str,
     opts: &RenderOptions,
-    line: usize,
+    at: Place,
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    match resolve(opts, dest, out) {
+    let line = at.line;
+    let from = (at.file != opts.file).then(|| at.file.to_path_buf());
+    match resolve(opts, dest, at.base, out) {
         Resolution::Keep => None,
         Resolution::Rewrite(url) => Some(url),
         Resolution::SelfAnchor(anchor) => {
@@ -261,6 +320,7 @@ fn rewrite_link(
                 target: opts.this,
                 anchor: Some(anchor),
                 line,
+                from,
             });
             None
         }
@@ -273,12 +333,13 @@ fn rewrite_link(
                 target,
                 anchor,
                 line,
+                from,
             });
             Some(url)
         }
         Resolution::Broken(reason) => {
             diags.push(
-                Diagnostic::error(opts.file, format!("kapotte link '{dest}': {reason}"))
+                Diagnostic::error(at.file, format!("kapotte link '{dest}': {reason}"))
                     .at_line(Some(line))
                     .hint("verwijs naar een bestaand bestand onder content/, bijvoorbeeld [tekst](@/sectie/pagina.md)"),
             );
@@ -542,6 +603,7 @@ mod tests {
             file: Path::new("content/a.md"),
             resolve,
             this: Target::Page(0),
+            origins: &[],
         }
     }
 

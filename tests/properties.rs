@@ -71,6 +71,7 @@ proptest! {
             file: Path::new("content/p.md"),
             resolve: &resolve,
             this: Target::Page(0),
+            origins: &[],
         };
         let (rendered, diags) = markdown::render(&text, &opts);
         let lines = text.lines().count() + 3;

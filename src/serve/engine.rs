@@ -39,12 +39,12 @@ use crate::content::{self, Stamp};
 use crate::error::{BuildFailure, Diagnostic};
 use crate::frontmatter;
 use crate::links::{self, Resolver};
-use crate::markdown::{self, RenderOptions};
 use crate::model::{Asset, Page, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, ParseOptions};
 use crate::render::{
     load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
 };
+use crate::shortcodes;
 use crate::site::BuildOptions;
 
 use super::classify::{Batch, ChangeKind};
@@ -288,6 +288,18 @@ impl Engine {
             .collect();
         if changed_config || self.structural(batch) {
             return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
+        }
+        // What other bodies read (an included file, a shortcode template)
+        // changed: the re-parse renders again exactly the bodies whose
+        // recorded uses differ (`shortcodes::still_current`).
+        let (shortcode_templates, theme_files): (Vec<PathBuf>, Vec<PathBuf>) = theme_files
+            .into_iter()
+            .partition(|p| is_shortcode_template(p));
+        let included = self.st.as_ref().is_some_and(|st| {
+            content_rels(batch).any(|rel| shortcodes::is_included(&st.site, &rel))
+        });
+        if included || !shortcode_templates.is_empty() {
+            return self.full_then_open(batch, open, !theme_files.is_empty());
         }
         let mut out = Outcome::new("");
         // Static files that only changed: no rebuild, tell the browser.
@@ -664,7 +676,6 @@ impl Engine {
         let mut out = Outcome::new("body");
         let root = self.root.clone();
         let st = self.st.as_mut()?;
-        let raw_html = st.site.config.markdown.raw_html;
         let mut changed: Vec<Target> = Vec::new();
         let mut later: BTreeSet<Item> = BTreeSet::new();
         // Read and check every file first: the model is changed only when all
@@ -692,7 +703,7 @@ impl Engine {
             }
             files.push((rel, target, file));
         }
-        for (rel, target, file) in files {
+        for (_, target, file) in files {
             let (old_file, body_line, title_from_body, this) = match target {
                 Target::Page(p) => {
                     let pg = &st.site.pages[p];
@@ -703,21 +714,14 @@ impl Engine {
                     (&sc.file, sc.body_line, false, target)
                 }
             };
-            let old = frontmatter::split(&old_file.text, &old_file.display).ok()?;
-            let new = frontmatter::split(&file.text, &file.display).ok()?;
-            let resolver = &st.resolver;
-            let from = rel.as_str();
-            let resolve = |dest: &str| resolver.resolve(from, dest);
-            let opts = RenderOptions {
-                raw_html,
-                strip_first_h1: title_from_body,
-                body_line,
-                file: &file.display,
-                resolve: &resolve,
+            let doc = |file| shortcodes::Doc {
+                file,
                 this,
+                body_line,
+                strip_first_h1: title_from_body,
             };
-            let (_, old_diags) = markdown::render(old.body, &opts);
-            let (rendered, new_diags) = markdown::render(new.body, &opts);
+            let (_, old_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(old_file));
+            let (rendered, new_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(&file));
             for d in &old_diags {
                 if let Some(i) = st.parse_diags.iter().position(|x| x == d) {
                     st.parse_diags.remove(i);
@@ -878,7 +882,6 @@ impl Engine {
             out.kind = "";
             return Some(out);
         }
-        let raw_html = st.site.config.markdown.raw_html;
         let mut later: BTreeSet<Item> = BTreeSet::new();
         let mut relink = false;
         let mut pages = Vec::new();
@@ -895,18 +898,14 @@ impl Engine {
             if same_body {
                 page.rendered = Arc::clone(&old.rendered);
             } else {
-                let resolver = &st.resolver;
-                let from = rel.as_str();
-                let resolve = |dest: &str| resolver.resolve(from, dest);
-                let (rendered, body_diags) = markdown::render(
-                    parse::body_of(&page.file),
-                    &RenderOptions {
-                        raw_html,
-                        strip_first_h1: page.title_from_body,
-                        body_line: page.body_line,
-                        file: &page.file.display,
-                        resolve: &resolve,
+                let (rendered, body_diags) = shortcodes::render_body(
+                    &st.site,
+                    &st.resolver,
+                    shortcodes::Doc {
+                        file: &page.file,
                         this: Target::Page(p),
+                        body_line: page.body_line,
+                        strip_first_h1: page.title_from_body,
                     },
                 );
                 let before = link_targets(&st.site.pages[p], p);
@@ -967,6 +966,11 @@ impl Engine {
                 return None;
             }
             pages.push(p);
+        }
+        // A `pages()` list somewhere now shows something else: the
+        // re-parse renders those bodies again (and reuses the rest).
+        if !shortcodes::stale_queries(&st.site).is_empty() {
+            return None;
         }
         out.phases.push(("parse", started.elapsed()));
         if relink {
@@ -1296,6 +1300,14 @@ fn content_rels(batch: &Batch) -> impl Iterator<Item = String> + '_ {
         .filter_map(|p| p.to_str().map(|s| s.replace('\\', "/")))
 }
 
+/// A template in `templates/shortcodes/` (of the site or the theme).
+fn is_shortcode_template(path: &Path) -> bool {
+    let parts: Vec<&str> = path.iter().filter_map(|c| c.to_str()).collect();
+    parts
+        .windows(2)
+        .any(|w| w[0] == "templates" && w[1] == "shortcodes")
+}
+
 /// The first `# ` line of a body, as written.
 fn first_h1_line(body: &str) -> Option<&str> {
     body.lines().find(|l| l.starts_with("# "))
@@ -1402,8 +1414,17 @@ fn changed_items(old: &State, new: &State, pending: &BTreeSet<Item>) -> Option<B
     };
     by_old(&mut pending.iter().copied());
     let mut items: BTreeSet<Item> = BTreeSet::new();
+    // A body rendered again with the same text: what its shortcodes read
+    // changed (or a link's URL).
+    let rerendered = |a: &Arc<crate::model::Rendered>, b: &Arc<crate::model::Rendered>| {
+        !Arc::ptr_eq(a, b) && a.html != b.html
+    };
     for (s, (a, b)) in o.sections.iter().zip(&n.sections).enumerate() {
-        if a.file.text != b.file.text || a.pages != b.pages || a.subsections != b.subsections {
+        if a.file.text != b.file.text
+            || a.pages != b.pages
+            || a.subsections != b.subsections
+            || rerendered(&a.rendered, &b.rendered)
+        {
             items.insert(Item::Section(s));
         }
         if a.pages != b.pages {
@@ -1438,6 +1459,7 @@ fn changed_items(old: &State, new: &State, pending: &BTreeSet<Item>) -> Option<B
         }
         if summary
             || a.file.text != b.file.text
+            || rerendered(&a.rendered, &b.rendered)
             || a.relations != b.relations
             || o.backrefs.relations.get(&i) != n.backrefs.relations.get(&i)
             || o.backrefs.links.get(&i) != n.backrefs.links.get(&i)
