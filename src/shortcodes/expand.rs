@@ -403,7 +403,9 @@ impl Expander<'_> {
             .tera
             .render(&template_key(&c.name, t.markdown), ctx)
         {
-            Ok(out) => Some((out, t.markdown)),
+            // A template file's last newline is no part of the output: an
+            // inline shortcode stays inline.
+            Ok(out) => Some((out.trim_end_matches('\n').to_string(), t.markdown)),
             Err(e) => {
                 let display = t.display.display().to_string();
                 self.error(
