@@ -73,6 +73,32 @@ pub fn parser_options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
+/// The text of the body's first level-1 heading as the Markdown parser sees
+/// it (never a `#` line inside code; `{#id}` attributes left out). The one
+/// place that decides a title taken from the body; [`render`] strips the
+/// same heading when asked.
+pub fn first_h1(body: &str) -> Option<String> {
+    let mut text: Option<String> = None;
+    for event in Parser::new_ext(body, parser_options()) {
+        match event {
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            }) => text = Some(String::new()),
+            Event::End(TagEnd::Heading(HeadingLevel::H1)) => {
+                return text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(into) = text.as_mut() {
+                    into.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A heading being read: level, explicit id, classes, inner events, text.
 type OpenHeading<'a> = (
     HeadingLevel,

@@ -243,6 +243,26 @@ pub struct Site {
 }
 
 impl Site {
+    /// The date a build is "of": `SOURCE_DATE_EPOCH` when set (the
+    /// reproducible-builds convention), else the newest date of any page or
+    /// section. Never the wall clock, so the same sources give the same
+    /// bytes on any day. `None` when nothing has a date.
+    pub fn build_date(&self) -> Option<chrono::NaiveDate> {
+        if let Some(date) = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        {
+            return Some(date.date_naive());
+        }
+        let pages = self.pages.iter().map(|p| &p.meta);
+        let sections = self.sections.iter().map(|s| &s.meta);
+        pages
+            .chain(sections)
+            .filter_map(|m| m.updated.or(m.date))
+            .max()
+    }
+
     /// Frees the Markdown sources: once bodies are rendered and links
     /// checked, a build reads only the model. (`serve` keeps them, to tell
     /// a body edit from a front-matter edit.)

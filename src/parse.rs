@@ -15,7 +15,7 @@ use crate::content::Loaded;
 use crate::error::Diagnostic;
 use crate::frontmatter::{self, RawFront, Reader, Schema};
 use crate::links::Resolver;
-use crate::markdown::slugify;
+use crate::markdown::{self, slugify};
 use crate::model::*;
 use crate::shortcodes::{self, Library};
 
@@ -245,7 +245,7 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
     let mut title = r.string("title");
     let mut title_from_body = false;
     if title.is_none() {
-        title = first_h1(split.body);
+        title = markdown::first_h1(split.body);
         title_from_body = title.is_some();
     }
     let meta = Meta {
@@ -380,13 +380,6 @@ pub fn body_of(file: &SourceFile) -> &str {
         Ok(s) => s.body,
         Err(_) => "",
     }
-}
-
-fn first_h1(body: &str) -> Option<String> {
-    body.lines()
-        .find_map(|l| l.strip_prefix("# "))
-        .map(|t| t.trim().trim_end_matches('#').trim().to_string())
-        .filter(|t| !t.is_empty())
 }
 
 /// Keys a page may use: builtin, taxonomies, relations, and schema fields.
@@ -990,10 +983,25 @@ mod tests {
 
     #[test]
     fn title_falls_back_to_first_h1() {
-        assert_eq!(
-            first_h1("tekst\n# Mijn titel #\n"),
-            Some("Mijn titel".into())
+        let (site, _) = site_of(&[("a.md", "tekst\n\n# Mijn titel #\n\nmeer\n")], None);
+        assert_eq!(site.pages[0].meta.title, "Mijn titel");
+        assert!(!html_of(&site, "a.md").contains("Mijn titel"));
+    }
+
+    /// Regression: a `# comment` in a fenced code block became the title and
+    /// the real `# Echte titel` heading disappeared from the HTML, because a
+    /// line scanner and the Markdown parser disagreed on the first h1.
+    #[test]
+    fn a_hash_line_in_code_is_not_the_title() {
+        let body = "```sh\n# installeer eerst\nmake\n```\n\n# Echte titel\n\nTekst.\n";
+        let (site, diags) = site_of(&[("a.md", body)], None);
+        assert_eq!(site.pages[0].meta.title, "Echte titel");
+        let html = html_of(&site, "a.md");
+        assert!(html.contains("installeer eerst"), "{html}");
+        assert!(
+            !html.contains("Echte titel"),
+            "the title is not repeated: {html}"
         );
-        assert_eq!(first_h1("## niet\n"), None);
+        assert!(diags.is_empty(), "{diags:?}");
     }
 }

@@ -786,7 +786,7 @@ impl<'a> Renderer<'a> {
             "base_path": self.base_path,
             "language": config.language,
             "extra": config.extra,
-            "build_date": chrono::Local::now().date_naive().to_string(),
+            "build_date": site.build_date().map(|d| d.to_string()),
             "menu": menu,
             "taxonomies": taxonomies,
             "sections": sections,
@@ -1369,14 +1369,9 @@ impl<'a> Renderer<'a> {
         if site.config.search.enabled {
             plain(ws, "search.html", "zoeken/index.html", fields(vec![]));
         }
-        let newest = site
-            .pages
-            .iter()
-            .filter_map(|p| p.meta.updated.or(p.meta.date))
-            .max();
-        let today = newest
-            .unwrap_or_else(|| chrono::Local::now().date_naive())
-            .to_string();
+        // Atom needs a date; a site with no dated content gets the epoch
+        // rather than the wall clock, so builds stay reproducible.
+        let today = site.build_date().unwrap_or_default().to_string();
         if site.config.feed {
             let mut by_date: Vec<PageId> = (0..site.pages.len()).collect();
             by_date.sort_by(|&a, &b| {

@@ -112,7 +112,10 @@ fn require_node_modules() {
 // ---- axe ------------------------------------------------------------------------
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn axe_finds_no_violations_on_any_page() {
     require_node_modules();
     let site = built();
@@ -147,7 +150,10 @@ fn axe_finds_no_violations_on_any_page() {
 // ---- Search page -----------------------------------------------------------------
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn search_page_finds_filters_and_highlights() {
     require_node_modules();
     let site = built();
@@ -176,7 +182,10 @@ fn search_page_finds_filters_and_highlights() {
 // ---- vnu --------------------------------------------------------------------------
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn every_page_is_valid_html() {
     require_node_modules();
     let site = built();

@@ -239,7 +239,7 @@ fn raw_html_in_markdown_is_escaped_unless_allowed() {
 fn killed_build_leaves_previous_output_and_no_leftovers() {
     let s = site();
     s.build().assert_ok();
-    let before = snapshot_tree(&s.path("public"));
+    let mut before = snapshot_tree(&s.path("public"));
     // Make the build slower so the kill lands mid-build.
     for i in 0..400 {
         s.write(
@@ -250,28 +250,49 @@ fn killed_build_leaves_previous_output_and_no_leftovers() {
             ),
         );
     }
-    for (signal, delay_ms) in [("KILL", 30), ("INT", 60), ("KILL", 120), ("KILL", 250)] {
-        let mut child = std::process::Command::new(common::bin())
-            .args(["build", "--no-search", "--root"])
-            .arg(s.root())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = std::process::Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status();
-        let status = child.wait().unwrap();
-        if status.success() {
-            // The build finished before the signal: output is the new site, complete.
-            assert!(s.path("public/veel/p399/index.html").exists());
-            return;
+    // Each signal must land mid-build: sent once the build has claimed its
+    // staging folder (it exists until the swap). A build that finishes
+    // before the signal is tried again; it never ends the test early.
+    for signal in ["KILL", "INT", "KILL"] {
+        let mut interrupted = false;
+        for _attempt in 0..20 {
+            let mut child = std::process::Command::new(common::bin())
+                .args(["build", "--no-search", "--root"])
+                .arg(s.root())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let staging = s.path(&format!(".public.kb-tmp-{}", child.id()));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while !staging.exists()
+                && child.try_wait().unwrap().is_none()
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            let _ = std::process::Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status();
+            let status = child.wait().unwrap();
+            if status.success() {
+                // Finished before the signal: the output is the new site,
+                // complete, and what the next interrupted build must keep.
+                assert!(s.path("public/veel/p399/index.html").exists());
+                before = snapshot_tree(&s.path("public"));
+                continue;
+            }
+            assert_eq!(
+                before,
+                snapshot_tree(&s.path("public")),
+                "output changed after SIG{signal} mid-build"
+            );
+            interrupted = true;
+            break;
         }
-        assert_eq!(
-            before,
-            snapshot_tree(&s.path("public")),
-            "output changed after SIG{signal} at {delay_ms} ms"
+        assert!(
+            interrupted,
+            "no build was interrupted by SIG{signal} in 20 tries"
         );
     }
     // The next build cleans up what killed builds left behind: only the

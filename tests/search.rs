@@ -286,7 +286,10 @@ fn check_bundled_site(prefix: &str) {
 }
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn search_in_chromium_at_the_root() {
     check_bundled_site("/");
 }
@@ -296,7 +299,10 @@ fn search_in_chromium_at_the_root() {
 /// fragments (ranking is approximated), and the worker script, whose size
 /// Chromium does not report.
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn query_cost_matches_chromium() {
     require_browser_tools();
     let server = Server::start("/");
@@ -344,13 +350,19 @@ fn query_cost_matches_chromium() {
 }
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn search_in_chromium_under_a_sub_path() {
     check_bundled_site("/kennisbank/");
 }
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn dutch_stemming_and_diacritics_in_chromium() {
     let site = TestSite::new();
     let server = Server::start("/");

@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use kennisbank::serve::classify::Batch;
-use kennisbank::serve::engine::Engine;
+use kennisbank::serve::engine::{Engine, RebuildKind};
 use kennisbank::site::{build_in_memory, BuildOptions};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/serve-site");
@@ -678,7 +678,7 @@ fn incremental_rebuilds_equal_a_full_build() {
         t + "\nEn [de mentor](../begrippen/mentor.md).\n"
     });
     let out = apply(&mut e, &root, &["content/pilots/alfa.md"]);
-    assert_eq!(out.kind, "body");
+    assert_eq!(out.kind, RebuildKind::Body);
     assert_same(&e, &root, "body edit with new link");
     // Body edit of a section.
     w("content/pilots/_index.md", &|t| {
@@ -686,7 +686,7 @@ fn incremental_rebuilds_equal_a_full_build() {
     });
     assert_eq!(
         apply(&mut e, &root, &["content/pilots/_index.md"]).kind,
-        "body"
+        RebuildKind::Body
     );
     assert_same(&e, &root, "section body");
     // Front matter: title and tags change lists, terms and relations.
@@ -696,7 +696,7 @@ fn incremental_rebuilds_equal_a_full_build() {
     });
     assert_eq!(
         apply(&mut e, &root, &["content/pilots/alfa.md"]).kind,
-        "full"
+        RebuildKind::Full
     );
     assert_same(&e, &root, "front matter");
     // Front matter: a date that reorders the list (neighbours, feed). The
@@ -706,7 +706,7 @@ fn incremental_rebuilds_equal_a_full_build() {
     });
     assert_eq!(
         apply(&mut e, &root, &["content/pilots/bravo.md"]).kind,
-        "front matter"
+        RebuildKind::FrontMatter
     );
     assert_same(&e, &root, "date reorder");
     // Front matter: a relation moves (backrelations on both targets).
@@ -715,7 +715,7 @@ fn incremental_rebuilds_equal_a_full_build() {
     });
     assert_eq!(
         apply(&mut e, &root, &["content/begrippen/mentor.md"]).kind,
-        "full"
+        RebuildKind::Full
     );
     assert_same(&e, &root, "relation moved");
     let out = apply(&mut e, &root, &["content/begrippen/mentor.md"]);
@@ -742,7 +742,7 @@ fn incremental_rebuilds_equal_a_full_build() {
         &root,
         &["content/_index.md", "content/pilots/bravo.md"],
     );
-    assert_eq!(out.kind, "full");
+    assert_eq!(out.kind, RebuildKind::Full);
     assert_same(&e, &root, "mixed batch");
     // A template used only by sections.
     w("themes/mini/templates/section.html", &|t| {
@@ -750,7 +750,7 @@ fn incremental_rebuilds_equal_a_full_build() {
     });
     assert_eq!(
         apply(&mut e, &root, &["themes/mini/templates/section.html"]).kind,
-        "template"
+        RebuildKind::Template
     );
     assert_same(&e, &root, "section template");
     // Added and removed pages.
@@ -791,7 +791,10 @@ fn incremental_rebuilds_equal_a_full_build() {
     w("kennisbank.yaml", &|t| {
         t.replace("Servetest\"", "Servetest twee\"")
     });
-    assert_eq!(apply(&mut e, &root, &["kennisbank.yaml"]).kind, "full");
+    assert_eq!(
+        apply(&mut e, &root, &["kennisbank.yaml"]).kind,
+        RebuildKind::Full
+    );
     assert_same(&e, &root, "config");
 }
 
@@ -818,7 +821,7 @@ fn a_saved_file_is_read_again_even_when_its_stamp_is_unchanged() {
         .unwrap();
     assert_eq!(
         apply(&mut e, &root, &["content/pilots/alfa.md"]).kind,
-        "front matter"
+        RebuildKind::FrontMatter
     );
     assert_same(&e, &root, "same stamp");
     let page = String::from_utf8(e.outputs()["pilots/alfa/index.html"].bytes.to_vec()).unwrap();
@@ -852,7 +855,10 @@ fn a_failed_body_edit_keeps_the_last_good_outputs() {
 // (`npm ci --prefix tests/browser`, `apt-get install chromium`).
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn browser_reloads_the_open_page_keeps_scroll_and_swaps_css() {
     let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     assert!(
@@ -1037,7 +1043,7 @@ fn incremental_rebuilds_of_the_bundled_site_equal_a_full_build() {
         ));
         std::fs::write(&path, text).unwrap();
         let out = apply(&mut e, &root, &[p.as_str()]);
-        assert_eq!(out.kind, "body", "{p}");
+        assert_eq!(out.kind, RebuildKind::Body, "{p}");
         assert_same(&e, &root, &format!("body edit of {p}"));
     }
     // A title edit (front matter): lists, relations and feeds show titles.
@@ -1121,7 +1127,7 @@ fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
         t.replace("Pilot Bravo", "Aanloop Bravo")
     });
     let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
-    assert_eq!(out.kind, "front matter");
+    assert_eq!(out.kind, RebuildKind::FrontMatter);
     assert_same(&e, &root, "title that reorders");
     // Title and body in one save; a new line shifts the body's line numbers.
     w("content/pilots/alfa.md", &|t| {
@@ -1132,7 +1138,7 @@ fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
         .replace("Eerste versie", "Tweede versie")
     });
     let out = apply(&mut e, &root, &["content/pilots/alfa.md"]);
-    assert_eq!(out.kind, "front matter");
+    assert_eq!(out.kind, RebuildKind::FrontMatter);
     assert_same(&e, &root, "title and body");
     // The anchor Bravo links to disappears with a body change: an error,
     // shown; putting it back clears it.
@@ -1183,7 +1189,7 @@ fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
             .replace("[Alfa](alfa.md#aanpak)", "Alfa")
     });
     let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
-    assert_eq!(out.kind, "full");
+    assert_eq!(out.kind, RebuildKind::Full);
 }
 
 /// The shortcodes fixture: pages that list pages (`pages()`) and include
@@ -1316,14 +1322,12 @@ fn shortcode_queries_and_includes_follow_edits_and_equal_a_full_build() {
         &root,
         &["content/praktijken/nederlands-in-de-bouw.md"],
     );
-    assert_eq!(out.kind, "body");
+    assert_eq!(out.kind, RebuildKind::Body);
     assert_same(&e, &root, "body edit nothing reads");
 }
 
-/// With search on, serve builds the index in the background and builds it
-/// again after a change once the site is idle: the served index changes.
-#[test]
-fn the_search_index_is_refreshed_after_a_change() {
+/// A copy of the serve fixture with search on, served.
+fn searchable_site() -> (tempfile::TempDir, Server) {
     let dir = site_copy();
     let config = dir.path().join("kennisbank.yaml");
     let text = std::fs::read_to_string(&config).unwrap();
@@ -1335,26 +1339,51 @@ fn the_search_index_is_refreshed_after_a_change() {
     )
     .unwrap();
     let server = Server::start(dir.path());
-    let entry = |server: &Server| {
+    (dir, server)
+}
+
+/// Polls the served Pagefind entry until `until` accepts it. The index is
+/// rebuilt on a niced thread once serve is idle, so on a loaded machine it
+/// may take longer than a page reload.
+fn poll_index(server: &Server, what: &str, until: &dyn Fn(&str) -> bool) -> String {
+    const SEARCH_WAIT: Duration = Duration::from_secs(90);
+    let deadline = Instant::now() + SEARCH_WAIT;
+    loop {
         let r = server.get("/pagefind/pagefind-entry.json");
-        (r.status == 200).then_some(r.body)
-    };
-    let poll = |what: &str, until: &dyn Fn(&str) -> bool| -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(body) = entry(&server).filter(|b| until(b)) {
-                return body;
-            }
-            assert!(Instant::now() < deadline, "{what} within {WAIT:?}");
-            std::thread::sleep(Duration::from_millis(100));
+        if r.status == 200 && until(&r.body) {
+            return r.body;
         }
-    };
-    let first = poll("a first index", &|_| true);
+        assert!(Instant::now() < deadline, "{what} within {SEARCH_WAIT:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// With search on, serve builds the index in the background and builds it
+/// again after a change once the site is idle: the served index changes.
+#[test]
+fn the_search_index_is_refreshed_after_a_change() {
+    let (dir, server) = searchable_site();
+    let first = poll_index(&server, "a first index", &|_| true);
     assert!(first.contains("\"page_count\":"), "{first}");
 
     let md = dir.path().join("content/pilots/alfa.md");
     let page = std::fs::read_to_string(&md).unwrap();
     std::fs::write(&md, format!("{page}\nEen nieuw woord: zoekproefwoord.\n")).unwrap();
-    let second = poll("a new index after the edit", &|b| b != first);
+    let second = poll_index(&server, "a new index after the edit", &|b| b != first);
+    assert!(second.contains("\"page_count\":"), "{second}");
+}
+
+/// Regression: a front-matter edit (reported as its own rebuild kind) left
+/// the search index stale until some other edit.
+#[test]
+fn search_is_not_stale_after_a_front_matter_edit() {
+    let (dir, server) = searchable_site();
+    let first = poll_index(&server, "a first index", &|_| true);
+    let md = dir.path().join("content/pilots/alfa.md");
+    let page = std::fs::read_to_string(&md).unwrap();
+    let renamed = page.replacen("title: \"Pilot Alfa\"", "title: \"Pilot Alfa Hernoemd\"", 1);
+    assert_ne!(renamed, page, "the fixture's title line");
+    std::fs::write(&md, renamed).unwrap();
+    let second = poll_index(&server, "a new index after a title edit", &|b| b != first);
     assert!(second.contains("\"page_count\":"), "{second}");
 }

@@ -37,7 +37,20 @@ pub fn is_temp_name(name: &str) -> bool {
         || name.ends_with(".bak")
         || name.ends_with(".orig")
         || name.ends_with(".part")
-        || (name.starts_with("sed") && name.len() == 9 && !name.contains('.')) // sed -i
+        || is_sed_temp(name)
+}
+
+/// `sed -i` writes `sedXXXXXX` beside the file, six characters from
+/// mkstemp's `[A-Za-z0-9]`. A word such as `sedatieve` is a folder or file
+/// of the site, so all-lowercase names are not taken for one (a real temp
+/// name is that only one time in 180, and costs a needless rebuild then).
+fn is_sed_temp(name: &str) -> bool {
+    name.len() == 9
+        && name.starts_with("sed")
+        && name[3..].bytes().all(|b| b.is_ascii_alphanumeric())
+        && name[3..]
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Classifies `rel`, a path relative to the site root. `theme` is the active
@@ -52,7 +65,10 @@ pub fn classify(rel: &Path, theme: &str) -> Option<ChangeKind> {
             _ => return None,
         }
     }
-    if parts.iter().any(|p| is_temp_name(p)) {
+    // Save-time temp names are file names; folders only skip what the
+    // content loader skips (hidden folders and the like).
+    let (last, folders) = parts.split_last()?;
+    if is_temp_name(last) || folders.iter().any(|p| crate::content::is_ignored_name(p)) {
         return None;
     }
     match parts.as_slice() {
@@ -233,6 +249,19 @@ mod tests {
             b.paths.keys().collect::<Vec<_>>(),
             vec![Path::new("content/p/a.md")]
         );
+    }
+
+    /// Regression: the `sed -i` rule (nine characters starting with `sed`)
+    /// was applied to folders too, so edits under `sedatieve/` never rebuilt.
+    #[test]
+    fn folders_named_like_sed_temp_files_are_still_content() {
+        assert_eq!(c("content/sedatieve/a.md"), Some(Content));
+        assert_eq!(c("content/sedimenten/a.md"), Some(Content));
+        assert_eq!(c("content/sedatieve"), Some(ContentFolder));
+        // The file itself is still a temp file.
+        assert_eq!(c("content/pilots/sedAb12Cd"), None);
+        // Hidden folders stay out.
+        assert_eq!(c("content/.obsidian/a.md"), None);
     }
 
     #[test]

@@ -44,6 +44,7 @@ use crate::parse::{self, ParseOptions};
 use crate::render::{
     load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
 };
+use crate::markdown;
 use crate::shortcodes;
 use crate::site::BuildOptions;
 
@@ -68,11 +69,44 @@ enum Item {
     Special,
 }
 
+/// Which kind of rebuild an [`Outcome`] reports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum RebuildKind {
+    /// Nothing needed rebuilding.
+    #[default]
+    Nothing,
+    /// The site was parsed again from its files.
+    Full,
+    /// Only Markdown bodies changed.
+    Body,
+    /// Front matter changed and was patched into the model.
+    FrontMatter,
+    /// A template or translation changed.
+    Template,
+    /// A static file changed.
+    Static,
+    /// Queued dependent outputs were rendered.
+    Queued,
+}
+
+impl RebuildKind {
+    /// Whether what the search index holds (text, titles, fields, URLs) may
+    /// have changed, so the index must be refreshed.
+    pub fn touches_search(self) -> bool {
+        match self {
+            RebuildKind::Full
+            | RebuildKind::Body
+            | RebuildKind::FrontMatter
+            | RebuildKind::Template => true,
+            RebuildKind::Nothing | RebuildKind::Static | RebuildKind::Queued => false,
+        }
+    }
+}
+
 /// What one call of [`Engine::apply`] or [`Engine::step`] did.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// `"full"`, `"body"`, `"template"`, `"static"`, `"queued"` or `""` (nothing to do).
-    pub kind: &'static str,
+    pub kind: RebuildKind,
     /// Output path → new content, or `None` when the file is gone.
     pub updates: Vec<(String, Option<Out>)>,
     /// The new asset table, when it changed.
@@ -95,7 +129,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(kind: &'static str) -> Self {
+    fn new(kind: RebuildKind) -> Self {
         Outcome {
             kind,
             ..Outcome::default()
@@ -301,7 +335,7 @@ impl Engine {
         if included || !shortcode_templates.is_empty() {
             return self.full_then_open(batch, open, !theme_files.is_empty());
         }
-        let mut out = Outcome::new("");
+        let mut out = Outcome::new(RebuildKind::Nothing);
         // Static files that only changed: no rebuild, tell the browser.
         for p in batch
             .of_kind(ChangeKind::Style)
@@ -315,7 +349,7 @@ impl Engine {
                 } else {
                     out.reload_all = true;
                 }
-                out.kind = "static";
+                out.kind = RebuildKind::Static;
             }
         }
         let md: Vec<String> = content_rels(batch).collect();
@@ -338,7 +372,7 @@ impl Engine {
     /// After a panic in a rebuild: forget the queue, show `error`, rebuild
     /// fully on the next change. The served outputs stay as they were.
     pub fn crashed(&mut self, error: Diagnostic) -> Outcome {
-        let mut out = Outcome::new("full");
+        let mut out = Outcome::new(RebuildKind::Full);
         self.queue.clear();
         self.needs_full = true;
         self.fail(&mut out, vec![error]);
@@ -349,7 +383,7 @@ impl Engine {
     /// queue is empty or `interrupted()` says new changes are waiting.
     pub fn step(&mut self, open: &[String], interrupted: &dyn Fn() -> bool) -> Outcome {
         let start = Instant::now();
-        let mut out = Outcome::new("queued");
+        let mut out = Outcome::new(RebuildKind::Queued);
         if !self.errors.is_empty() {
             return out;
         }
@@ -411,7 +445,7 @@ impl Engine {
     /// Load, parse and link everything; queue every output. Publishes only
     /// removals of outputs that no longer exist (and only when good).
     fn full(&mut self, everything: bool, saved: &HashSet<String>) -> Outcome {
-        let mut out = Outcome::new("full");
+        let mut out = Outcome::new(RebuildKind::Full);
         // Templates or translations changed, or a theme error hid one: the
         // model diff below cannot see that.
         let everything = everything || !self.theme_errors.is_empty();
@@ -673,7 +707,7 @@ impl Engine {
     /// or unknown): the caller rebuilds fully.
     fn body_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
         let started = Instant::now();
-        let mut out = Outcome::new("body");
+        let mut out = Outcome::new(RebuildKind::Body);
         let root = self.root.clone();
         let st = self.st.as_mut()?;
         let mut changed: Vec<Target> = Vec::new();
@@ -698,7 +732,7 @@ impl Engine {
             if old.front != new.front || old.body_line != new.body_line {
                 return None;
             }
-            if title_from_body && first_h1_line(old.body) != first_h1_line(new.body) {
+            if title_from_body && markdown::first_h1(old.body) != markdown::first_h1(new.body) {
                 return None;
             }
             files.push((rel, target, file));
@@ -749,7 +783,7 @@ impl Engine {
             changed.push(target);
         }
         if changed.is_empty() {
-            out.kind = "";
+            out.kind = RebuildKind::Nothing;
             return Some(out);
         }
         let t = Instant::now();
@@ -844,7 +878,7 @@ impl Engine {
     /// then be partly patched, which the re-parse replaces.
     fn meta_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
         let started = Instant::now();
-        let mut out = Outcome::new("front matter");
+        let mut out = Outcome::new(RebuildKind::FrontMatter);
         let root = self.root.clone();
         let drafts = ParseOptions {
             drafts: self.opts.drafts,
@@ -879,7 +913,7 @@ impl Engine {
             edits.push((rel, p, page, diags, stamp));
         }
         if edits.is_empty() {
-            out.kind = "";
+            out.kind = RebuildKind::Nothing;
             return Some(out);
         }
         let mut later: BTreeSet<Item> = BTreeSet::new();
@@ -1007,7 +1041,7 @@ impl Engine {
     // Template and translation edits
 
     fn template_edit(&mut self, files: &[PathBuf], open: &[String]) -> Outcome {
-        let mut out = Outcome::new("template");
+        let mut out = Outcome::new(RebuildKind::Template);
         let Some(st) = self.st.as_mut() else {
             return out;
         };
@@ -1271,7 +1305,7 @@ fn hash_file(path: &Path) -> Option<u64> {
 }
 
 fn merge(into: &mut Outcome, more: Outcome) {
-    if into.kind.is_empty() {
+    if into.kind == RebuildKind::Nothing {
         into.kind = more.kind;
     }
     for (p, o) in more.updates {
@@ -1306,11 +1340,6 @@ fn is_shortcode_template(path: &Path) -> bool {
     parts
         .windows(2)
         .any(|w| w[0] == "templates" && w[1] == "shortcodes")
-}
-
-/// The first `# ` line of a body, as written.
-fn first_h1_line(body: &str) -> Option<&str> {
-    body.lines().find(|l| l.starts_with("# "))
 }
 
 /// The other pages that page `p` links to.

@@ -32,7 +32,7 @@ use crate::cli::ServeArgs;
 use crate::error::Diagnostic;
 use crate::model::{PageId, Target};
 
-use self::engine::{Engine, Outcome};
+use self::engine::{Engine, Outcome, RebuildKind};
 use self::http::{Served, Shared, Snapshot};
 use self::watch::{Msg, Watcher};
 
@@ -266,7 +266,7 @@ pub(crate) fn rebuild_loop(
                 let out = guarded(&mut engine, |e| e.apply(&batch, &open));
                 report(&out, start.elapsed(), false);
                 publisher.publish(&engine, &out);
-                if out.kind == "full" || out.kind == "body" || out.kind == "template" {
+                if out.kind.touches_search() {
                     search.stale();
                 }
             }
@@ -333,18 +333,18 @@ fn report(out: &Outcome, elapsed: Duration, first: bool) {
             );
         }
     }
-    if out.kind.is_empty() && !out.is_visible() {
+    if out.kind == RebuildKind::Nothing && !out.is_visible() {
         return;
     }
     let what = match out.kind {
-        "full" if first => "gebouwd",
-        "full" => "volledig herbouwd",
-        "body" => "tekst herbouwd",
-        "front matter" => "front matter bijgewerkt",
-        "template" => "sjabloon herbouwd",
-        "static" => "statisch bestand gewijzigd",
-        "queued" => "afhankelijke pagina's bijgewerkt",
-        _ => "bijgewerkt",
+        RebuildKind::Full if first => "gebouwd",
+        RebuildKind::Full => "volledig herbouwd",
+        RebuildKind::Body => "tekst herbouwd",
+        RebuildKind::FrontMatter => "front matter bijgewerkt",
+        RebuildKind::Template => "sjabloon herbouwd",
+        RebuildKind::Static => "statisch bestand gewijzigd",
+        RebuildKind::Queued => "afhankelijke pagina's bijgewerkt",
+        RebuildKind::Nothing => "bijgewerkt",
     };
     let queued = if out.queued > 0 {
         format!(", {} in de wachtrij", out.queued)
