@@ -380,8 +380,15 @@ impl Expander<'_> {
         }
     }
 
+    /// The context a template gets: the call's arguments, and `nth`. Every
+    /// argument a template can write into a page passes here.
     fn args_context(&mut self, c: &Call) -> tera::Context {
         let mut ctx = tera::Context::new();
+        // TODO(safety): run every string argument (and list item) through
+        // `crate::safety::check_url(s, UrlUse::Link)` here and report a
+        // refusal with `safety::refusal_diagnostic` at `a.at` (a template may
+        // write it into href/src: `{{ url }}` in `<a href>`); scheme-less
+        // text passes that check. src/safety.rs was not in main yet.
         for a in &c.args {
             ctx.insert(a.key.as_str(), &a.value.to_json());
         }
