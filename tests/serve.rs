@@ -855,10 +855,7 @@ fn a_failed_body_edit_keeps_the_last_good_outputs() {
 // (`npm ci --prefix tests/browser`, `apt-get install chromium`).
 
 #[test]
-#[cfg_attr(
-    not(feature = "browser"),
-    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
-)]
+#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
 fn browser_reloads_the_open_page_keeps_scroll_and_swaps_css() {
     let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     assert!(
@@ -1235,6 +1232,7 @@ fn shortcode_queries_and_includes_follow_edits_and_equal_a_full_build() {
         t.replace("status: loopt", "status: afgerond")
     });
     let out = apply(&mut e, &root, &["content/praktijken/buddy-bij-stage.md"]);
+    assert_eq!(out.kind, RebuildKind::FrontMatter);
     assert!(out.rendered < total, "{} of {total} rendered", out.rendered);
     assert_same(&e, &root, "page leaves pages(status=loopt)");
     // The title of a listed page.
@@ -1244,13 +1242,33 @@ fn shortcode_queries_and_includes_follow_edits_and_equal_a_full_build() {
             "title: \"Taalcoach in het bedrijf\"",
         )
     });
-    apply(
+    let out = apply(
         &mut e,
         &root,
         &["content/praktijken/taalcoach-op-de-werkvloer.md"],
     );
+    assert_eq!(
+        out.kind,
+        RebuildKind::Full,
+        "another page includes part of it"
+    );
     assert!(listed(&e, "Taalcoach in het bedrijf"));
     assert_same(&e, &root, "title of a listed page");
+    // The title of a listed page that nothing includes: patched in.
+    w("content/praktijken/netwerk/alumni-als-rolmodel.md", &|t| {
+        t.replace(
+            "title: \"Alumni als rolmodel\"",
+            "title: \"Oud-studenten als rolmodel\"",
+        )
+    });
+    let out = apply(
+        &mut e,
+        &root,
+        &["content/praktijken/netwerk/alumni-als-rolmodel.md"],
+    );
+    assert_eq!(out.kind, RebuildKind::FrontMatter);
+    assert!(listed(&e, "Oud-studenten als rolmodel"));
+    assert_same(&e, &root, "title of a listed page, patched in");
     // An edit of an include-only file.
     w("content/_includes/over-via.md", &|t| {
         t.replace("liep van 2016", "liep (met vijftien pilots) van 2016")

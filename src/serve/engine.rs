@@ -39,12 +39,12 @@ use crate::content::{self, Stamp};
 use crate::error::{BuildFailure, Diagnostic};
 use crate::frontmatter;
 use crate::links::{self, Resolver};
+use crate::markdown;
 use crate::model::{Asset, Page, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, ParseOptions};
 use crate::render::{
     load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
 };
-use crate::markdown;
 use crate::shortcodes;
 use crate::site::BuildOptions;
 
@@ -1001,10 +1001,55 @@ impl Engine {
             }
             pages.push(p);
         }
-        // A `pages()` list somewhere now shows something else: the
-        // re-parse renders those bodies again (and reuses the rest).
-        if !shortcodes::stale_queries(&st.site).is_empty() {
+        // Documents whose `pages()` lists now show something else (their
+        // recorded queries, run again): their bodies are rendered again and
+        // they count as edited. A body that had messages (which cannot be
+        // told apart from its file's others here) goes through the
+        // re-parse instead, which reuses every other body; checked before
+        // any body changes, so the re-parse sees them as they are served.
+        let requeried = shortcodes::stale_queries(&st.site);
+        let clean = |t: &Target| match *t {
+            Target::Page(q) => st.site.pages[q].rendered.clean,
+            Target::Section(q) => st.site.sections[q].rendered.clean,
+        };
+        if !requeried.iter().all(clean) {
             return None;
+        }
+        let mut sections_now = Vec::new();
+        for t in requeried {
+            let (file, body_line, strip_first_h1) = match t {
+                Target::Page(q) => {
+                    let pg = &st.site.pages[q];
+                    (&pg.file, pg.body_line, pg.title_from_body)
+                }
+                Target::Section(q) => {
+                    let sc = &st.site.sections[q];
+                    (&sc.file, sc.body_line, false)
+                }
+            };
+            let doc = shortcodes::Doc {
+                file,
+                this: t,
+                body_line,
+                strip_first_h1,
+            };
+            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
+            out.warnings
+                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
+            st.parse_diags.extend(diags);
+            relink = true;
+            match t {
+                Target::Page(q) => {
+                    st.site.pages[q].rendered = Arc::new(rendered);
+                    if !pages.contains(&q) {
+                        pages.push(q);
+                    }
+                }
+                Target::Section(q) => {
+                    st.site.sections[q].rendered = Arc::new(rendered);
+                    sections_now.push(Item::Section(q));
+                }
+            }
         }
         out.phases.push(("parse", started.elapsed()));
         if relink {
@@ -1033,7 +1078,8 @@ impl Engine {
             st.link_diags.clear();
             links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
         }
-        let now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
+        let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
+        now.extend(sections_now);
         Some(self.finish_edit(out, &pages, now, later, open))
     }
 
