@@ -37,9 +37,10 @@ pub enum Resolution {
 /// relative `.md` links in it resolve from that file's folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    /// Byte offset in the body where the stretch starts (it runs to the
-    /// next origin).
-    pub start: usize,
+    /// Line of the body (0-based) where the stretch starts; it runs to the
+    /// next origin. Lines, not bytes: a pre-pass that rewrites lines keeps
+    /// their numbers.
+    pub start_line: usize,
     pub file: PathBuf,
     /// Line in `file` of the stretch's first line.
     pub line: usize,
@@ -299,18 +300,19 @@ struct Place<'o> {
 
 /// Where byte `offset` of the body was written (see [`Origin`]).
 fn place<'o>(opts: &'o RenderOptions, lines: &mut Lines, offset: usize) -> Place<'o> {
-    let i = opts.origins.partition_point(|o| o.start <= offset);
+    let k = lines.line(offset) - 1;
+    let i = opts.origins.partition_point(|o| o.start_line <= k);
     let Some(o) = i.checked_sub(1).map(|i| &opts.origins[i]) else {
         return Place {
             file: opts.file,
-            line: opts.body_line + lines.line(offset) - 1,
+            line: opts.body_line + k,
             base: None,
         };
     };
     let line = if o.fixed {
         o.line
     } else {
-        o.line + lines.line(offset) - lines.line(o.start)
+        o.line + k - o.start_line
     };
     Place {
         file: &o.file,

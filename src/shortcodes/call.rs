@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{Event, Parser, Tag};
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
 
 /// An argument value, as written.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,15 +98,17 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Byte ranges of `text` where calls are not read: code spans, code
-/// blocks and HTML comments, as pulldown-cmark parses them.
+/// Byte ranges of `text` where calls are not read: code spans, fenced
+/// code blocks and HTML comments, as pulldown-cmark parses them. Indented
+/// text is read: an MkDocs admonition's body is indented four spaces,
+/// which CommonMark alone would take for code.
 pub fn skipped_ranges(text: &str) -> Vec<Range<usize>> {
     let mut ranges: Vec<Range<usize>> = Vec::new();
     for (event, range) in
         Parser::new_ext(text, crate::markdown::parser_options()).into_offset_iter()
     {
         let skip = match &event {
-            Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => true,
+            Event::Code(_) | Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) => true,
             Event::Start(Tag::HtmlBlock) | Event::InlineHtml(_) | Event::Html(_) => {
                 text[range.clone()].trim_start().starts_with("<!--")
             }
@@ -436,8 +438,11 @@ mod tests {
 
     #[test]
     fn code_spans_blocks_and_comments_are_skipped() {
-        let t = "`{{ pages() }}`\n\n```\n{{ pages() }}\n```\n\n<!-- {{ pages() }} -->\n\n    {{ pages() }}\n";
+        let t = "`{{ pages() }}`\n\n```\n{{ pages() }}\n```\n\n<!-- {{ pages() }} -->\n";
         assert_eq!(first(t), None);
+        // Indented text is read (an admonition's body).
+        let t = "!!! note \"Let op\"\n\n    {{ pages() }}\n";
+        assert_eq!(call(t).name, "pages");
         let t = "`code` dan {{ pages() }}";
         assert_eq!(call(t).name, "pages");
     }

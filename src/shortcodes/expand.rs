@@ -30,8 +30,8 @@ pub struct Expanded {
 
 /// Placeholders are private-use characters around a number: Markdown
 /// leaves them alone and no editor types them.
-const PH_OPEN: char = '\u{E000}';
-const PH_CLOSE: char = '\u{E001}';
+const PH_OPEN: char = '\u{E010}';
+const PH_CLOSE: char = '\u{E011}';
 
 /// What `{{ body }}` is while a body shortcode's template is rendered: the
 /// output is split there, and the body stays Markdown in between.
@@ -102,6 +102,8 @@ struct Expander<'a> {
     site: &'a Site,
     lib: &'a Library,
     ex: Expanded,
+    /// Lines in `ex.text` so far (where the next origin starts).
+    lines: usize,
     /// Calls of each template so far (`nth` in its context).
     nth: HashMap<String, usize>,
 }
@@ -118,6 +120,7 @@ pub fn expand(site: &Site, doc: Doc, body: &str) -> Expanded {
             diags: Vec::new(),
         },
         nth: HashMap::new(),
+        lines: 0,
     };
     let src = Source::new(body, &doc.file.rel, &doc.file.display, doc.body_line, None);
     let _ = doc.this;
@@ -200,33 +203,41 @@ impl Expander<'_> {
         );
     }
 
-    /// From here on the output is `src` from byte `offset` on.
+    fn push(&mut self, s: &str) {
+        self.lines += s.matches('\n').count();
+        self.ex.text.push_str(s);
+    }
+
+    /// From here on the output is `src` from byte `offset` on. (Origins
+    /// count lines: when a line holds text of two origins, the later one
+    /// names it.)
     fn resume(&mut self, src: &Source, offset: usize) {
-        let start = self.ex.text.len();
+        let start = self.lines;
         let origin = Origin {
-            start,
+            start_line: start,
             file: src.display.to_path_buf(),
             line: src.line_col(offset).0,
             base: src.base.clone(),
             fixed: false,
         };
         match self.ex.origins.last_mut() {
-            Some(last) if last.start == start => *last = origin,
+            Some(last) if last.start_line == start => *last = origin,
             _ => self.ex.origins.push(origin),
         }
     }
 
     /// Markdown a template wrote, counted as the line of the call at `at`.
     fn template_markdown(&mut self, src: &Source, at: usize, text: &str) {
-        self.ex.origins.retain(|o| o.start != self.ex.text.len());
+        let start = self.lines;
+        self.ex.origins.retain(|o| o.start_line != start);
         self.ex.origins.push(Origin {
-            start: self.ex.text.len(),
+            start_line: start,
             file: src.display.to_path_buf(),
             line: src.line_col(at).0,
             base: src.base.clone(),
             fixed: true,
         });
-        self.ex.text.push_str(text);
+        self.push(text);
     }
 
     fn block(&mut self, html: String) -> String {
@@ -243,16 +254,16 @@ impl Expander<'_> {
             let found = match found {
                 Ok(f) => f,
                 Err(e) => {
-                    self.ex.text.push_str(&src.text[pos..e.resume]);
+                    self.push(&src.text[pos..e.resume]);
                     pos = e.resume;
                     self.error(src, e.at, e.message, SYNTAX_HINT);
                     continue;
                 }
             };
-            self.ex.text.push_str(&src.text[pos..found.span.start]);
+            self.push(&src.text[pos..found.span.start]);
             let block = is_block(src.text, &found.span);
             match found.token {
-                Token::Literal(s) => self.ex.text.push_str(&s),
+                Token::Literal(s) => self.push(&s),
                 Token::Inline(c) => self.inline(src, &c, chain),
                 Token::Open(c) => {
                     if let Some(frame) = self.open(src, &c, block) {
@@ -272,7 +283,7 @@ impl Expander<'_> {
             pos = found.span.end;
             self.resume(src, pos);
         }
-        self.ex.text.push_str(&src.text[pos..]);
+        self.push(&src.text[pos..]);
         for frame in open {
             self.error(
                 src,
@@ -315,7 +326,7 @@ impl Expander<'_> {
                         self.template_markdown(src, c.at, &out);
                     } else {
                         let ph = self.block(out);
-                        self.ex.text.push_str(&ph);
+                        self.push(&ph);
                     }
                 }
             }
@@ -356,8 +367,8 @@ impl Expander<'_> {
             Close::Markdown(after.to_string())
         } else {
             let ph = self.block(before.to_string());
-            self.ex.text.push_str(&ph);
-            self.ex.text.push_str(nl);
+            self.push(&ph);
+            self.push(nl);
             Close::Html(after.to_string())
         };
         Some(Frame {
@@ -374,8 +385,8 @@ impl Expander<'_> {
             Close::Markdown(text) => self.template_markdown(src, at, &format!("{nl}{text}")),
             Close::Html(html) => {
                 let ph = self.block(html);
-                self.ex.text.push_str(nl);
-                self.ex.text.push_str(&ph);
+                self.push(nl);
+                self.push(&ph);
             }
         }
     }
@@ -453,7 +464,7 @@ impl Expander<'_> {
                 self.template_markdown(src, c.at, &out);
             } else {
                 let ph = self.block(out);
-                self.ex.text.push_str(&ph);
+                self.push(&ph);
             }
         }
     }
