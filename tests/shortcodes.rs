@@ -310,7 +310,7 @@ fn bad_arguments_are_errors_that_say_what_is_expected() {
     let site = TestSite::fixture("shortcodes");
     site.write(
         "content/fouten.md",
-        "---\ntitle: Fouten\n---\n\n{{ pages(limit=\"tien\") }}\n\n{{ pages(thma=\"taal\") }}\n\n{{ pages(section=\"praktijk\") }}\n\n{{ include(path=\"_includes/over-via.md\", heading=\"Onbekend\") }}\n\n{{ include(path=\"_includes/weg.md\") }}\n\n{% kader(titel=\"Open\") %}\nNooit dicht.\n",
+        "---\ntitle: Fouten\n---\n\n{{ pages(limit=\"tien\") }}\n\n{{ pages(thma=\"taal\") }}\n\n{{ pages(section=\"praktijk\") }}\n\n{{ include(path=\"_includes/over-via.md\", heading=\"Onbekend\") }}\n\n{{ include(path=\"_includes/weg.md\") }}\n\n{{ cijfer(waarde=3) }}\n\n{% kader(titel=\"Open\") %}\nNooit dicht.\n",
     );
     let err = errors(&site);
     insta::assert_snapshot!("bad_arguments", err);
@@ -322,7 +322,9 @@ fn bad_arguments_are_errors_that_say_what_is_expected() {
         "bedoelt u \"praktijken\"?",
         "content/fouten.md:11:4: fout: include(): kop \"Onbekend\" niet gevonden in content/_includes/over-via.md",
         "content/fouten.md:13:4: fout: include(): content/_includes/weg.md bestaat niet",
-        "content/fouten.md:15:4: fout: shortcode 'kader' wordt niet afgesloten",
+        "content/fouten.md:15:4: fout: shortcode 'cijfer': argument 'label' ontbreekt",
+        "het sjabloon templates/shortcodes/cijfer.html gebruikt 'label'; geef het mee, bijvoorbeeld cijfer(label=\"…\") (gegeven: waarde)",
+        "content/fouten.md:17:4: fout: shortcode 'kader' wordt niet afgesloten",
     ] {
         assert!(err.contains(needle), "{needle}\n{err}");
     }
@@ -340,4 +342,24 @@ fn problems_inside_an_included_file_name_that_file_and_its_line() {
         err.contains("content/_includes/contact.md:3: fout: kapotte link '../archief.md': content/archief.md bestaat niet"),
         "{err}"
     );
+}
+
+#[test]
+fn lines_after_and_inside_shortcodes_stay_the_files() {
+    let site = TestSite::fixture("shortcodes");
+    let page = "---\ntitle: Regels\n---\n\n{% kader(titel=\"Eerst\") %}\nBinnen het kader: [kapot](nergens.md).\n{% end %}\n\n{{ include(path=\"_includes/over-via.md\") }}\n\n{{ pages(section=\"pilots\") }}\n\nNa alles: [ook kapot](ook-nergens.md).\n";
+    site.write("content/regels.md", page);
+    let line = |needle: &str| page.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let err = errors(&site);
+    for (dest, l) in [
+        ("nergens.md", line("[kapot]")),
+        ("ook-nergens.md", line("[ook kapot]")),
+    ] {
+        assert!(
+            err.contains(&format!(
+                "content/regels.md:{l}: fout: kapotte link '{dest}'"
+            )),
+            "{dest} at line {l}:\n{err}"
+        );
+    }
 }

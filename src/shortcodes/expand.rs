@@ -426,16 +426,35 @@ impl Expander<'_> {
             Ok(out) => Some((out.trim_end_matches('\n').to_string(), t.markdown)),
             Err(e) => {
                 let display = t.display.display().to_string();
-                self.error(
-                    src,
-                    c.at,
-                    format!(
-                        "shortcode '{}': sjabloon {display} faalt: {}",
-                        c.name,
-                        super::error_chain(&e)
+                let chain = super::error_chain(&e);
+                // The usual cause: an argument the template prints is not
+                // given. Say which, in the editor's terms.
+                let missing = chain
+                    .split("Variable `")
+                    .nth(1)
+                    .and_then(|rest| rest.split_once("` not found"))
+                    .map(|(name, _)| name.to_string());
+                let given: Vec<&str> = c.args.iter().map(|a| a.key.as_str()).collect();
+                let (message, hint) = match missing {
+                    Some(name) => (
+                        format!("shortcode '{}': argument '{name}' ontbreekt", c.name),
+                        format!(
+                            "het sjabloon {display} gebruikt '{name}'; geef het mee, bijvoorbeeld {}({name}=\"…\"){}",
+                            c.name,
+                            if given.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (gegeven: {})", given.join(", "))
+                            }
+                        ),
                     ),
-                    "geef de argumenten mee die het sjabloon gebruikt, of pas het sjabloon aan",
-                );
+                    None => (
+                        format!("shortcode '{}': sjabloon {display} faalt: {chain}", c.name),
+                        "geef de argumenten mee die het sjabloon gebruikt, of pas het sjabloon aan"
+                            .to_string(),
+                    ),
+                };
+                self.error(src, c.at, message, hint);
                 None
             }
         }
