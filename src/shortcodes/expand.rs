@@ -141,8 +141,16 @@ pub fn text_of<'s>(site: &'s Site, rel: &str) -> Option<&'s SourceFile> {
 /// Swaps the placeholders in rendered `html` for their HTML; one that is a
 /// paragraph of its own takes the paragraph's place (a list is no text).
 pub fn fill(html: &str, blocks: &[String]) -> String {
+    fill_mapped(html, blocks).0
+}
+
+/// [`fill`], with how offsets moved: `(old, new)` pairs, each saying that
+/// from byte `old` of `html` on the text is at `new` in the result (until
+/// the next pair).
+pub fn fill_mapped(html: &str, blocks: &[String]) -> (String, Vec<(usize, usize)>) {
+    let mut map = Vec::new();
     if !html.contains(PH_OPEN) {
-        return html.to_string();
+        return (html.to_string(), map);
     }
     let mut out = String::with_capacity(html.len() + blocks.iter().map(String::len).sum::<usize>());
     let mut rest = html;
@@ -150,28 +158,29 @@ pub fn fill(html: &str, blocks: &[String]) -> String {
         out.push_str(&rest[..i]);
         let after = &rest[i + PH_OPEN.len_utf8()..];
         let Some(j) = after.find(PH_CLOSE) else {
-            out.push_str(&rest[i..]);
-            return out;
+            rest = &rest[i..];
+            break;
         };
         let Some(block) = after[..j].parse::<usize>().ok().and_then(|n| blocks.get(n)) else {
-            out.push_str(&rest[..i + PH_OPEN.len_utf8()]);
+            out.push(PH_OPEN);
             rest = after;
             continue;
         };
         rest = &after[j + PH_CLOSE.len_utf8()..];
+        let mut newline = false;
         if out.ends_with("<p>") && rest.starts_with("</p>") {
             out.truncate(out.len() - "<p>".len());
             rest = &rest["</p>".len()..];
-            if !block.ends_with('\n') && !rest.starts_with('\n') {
-                out.push_str(block);
-                out.push('\n');
-                continue;
-            }
+            newline = !block.ends_with('\n') && !rest.starts_with('\n');
         }
         out.push_str(block);
+        if newline {
+            out.push('\n');
+        }
+        map.push((html.len() - rest.len(), out.len()));
     }
     out.push_str(rest);
-    out
+    (out, map)
 }
 
 fn placeholder(n: usize) -> String {
@@ -700,6 +709,9 @@ mod tests {
             fill(&html, &blocks),
             "<ul><li>a</li></ul>\n\n<p>Tekst <b>x</b> eind</p>\n"
         );
+        // A lone opening character stays as it is.
+        let odd = format!("a{PH_OPEN}b");
+        assert_eq!(fill(&odd, &blocks), odd);
     }
 
     #[test]
