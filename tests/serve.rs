@@ -1280,11 +1280,12 @@ fn shortcode_queries_and_includes_follow_edits_and_equal_a_full_build() {
     w("content/praktijken/taalcoach-op-de-werkvloer.md", &|t| {
         t.replace("elke week een half uur", "elke week een uur")
     });
-    apply(
+    let out = apply(
         &mut e,
         &root,
         &["content/praktijken/taalcoach-op-de-werkvloer.md"],
     );
+    assert_eq!(out.kind, RebuildKind::Body, "the including page follows");
     assert!(served(&e, "pilots/studiekeuze-vmbo/index.html").contains("elke week een uur"));
     assert_same(&e, &root, "included page's body edited");
     // The included heading is renamed: the include names a heading that is

@@ -323,16 +323,13 @@ impl Engine {
         if changed_config || self.structural(batch) {
             return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
         }
-        // What other bodies read (an included file, a shortcode template)
-        // changed: the re-parse renders again exactly the bodies whose
-        // recorded uses differ (`shortcodes::still_current`).
+        // A shortcode template changed: the re-parse renders again exactly
+        // the bodies whose recorded uses differ (`shortcodes::still_current`).
+        // (Included files: see `body_edit` and `meta_edit`.)
         let (shortcode_templates, theme_files): (Vec<PathBuf>, Vec<PathBuf>) = theme_files
             .into_iter()
             .partition(|p| is_shortcode_template(p));
-        let included = self.st.as_ref().is_some_and(|st| {
-            content_rels(batch).any(|rel| shortcodes::is_included(&st.site, &rel))
-        });
-        if included || !shortcode_templates.is_empty() {
+        if !shortcode_templates.is_empty() {
             return self.full_then_open(batch, open, !theme_files.is_empty());
         }
         let mut out = Outcome::new(RebuildKind::Nothing);
@@ -737,6 +734,21 @@ impl Engine {
             }
             files.push((rel, target, file));
         }
+        // Bodies that include an edited one are rendered again too (their
+        // recorded includes say which). One with messages, or edited itself
+        // in this batch, goes through the re-parse instead.
+        let edited: Vec<&str> = files.iter().map(|(rel, _, _)| rel.as_str()).collect();
+        let includers = shortcodes::includers(&st.site, &edited);
+        let clean = |t: &Target| match *t {
+            Target::Page(p) => st.site.pages[p].rendered.clean,
+            Target::Section(s) => st.site.sections[s].rendered.clean,
+        };
+        if includers
+            .iter()
+            .any(|t| !clean(t) || files.iter().any(|(_, f, _)| f == t))
+        {
+            return None;
+        }
         for (_, target, file) in files {
             let (old_file, body_line, title_from_body, this) = match target {
                 Target::Page(p) => {
@@ -781,6 +793,38 @@ impl Engine {
                 }
             }
             changed.push(target);
+        }
+        for t in includers {
+            let (file, body_line, strip_first_h1) = match t {
+                Target::Page(p) => {
+                    let pg = &st.site.pages[p];
+                    (&pg.file, pg.body_line, pg.title_from_body)
+                }
+                Target::Section(s) => {
+                    let sc = &st.site.sections[s];
+                    (&sc.file, sc.body_line, false)
+                }
+            };
+            let doc = shortcodes::Doc {
+                file,
+                this: t,
+                body_line,
+                strip_first_h1,
+            };
+            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
+            out.warnings
+                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
+            st.parse_diags.extend(diags);
+            match t {
+                Target::Page(p) => {
+                    let before = link_targets(&st.site.pages[p], p);
+                    st.site.pages[p].rendered = Arc::new(rendered);
+                    let after = link_targets(&st.site.pages[p], p);
+                    later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
+                }
+                Target::Section(s) => st.site.sections[s].rendered = Arc::new(rendered),
+            }
+            changed.push(t);
         }
         if changed.is_empty() {
             out.kind = RebuildKind::Nothing;
@@ -890,6 +934,10 @@ impl Engine {
             let Target::Page(p) = *st.site.by_file.get(rel)? else {
                 return None;
             };
+            // Another body includes it: the re-parse renders that again.
+            if shortcodes::is_included(&st.site, rel) {
+                return None;
+            }
             let path = root.join("content").join(rel);
             let stamp = Stamp::of(&path);
             let file = content::read_source(&path, rel.clone(), &root).ok()?;

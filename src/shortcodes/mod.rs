@@ -326,12 +326,32 @@ pub fn still_current(uses: &Uses, site: &Site) -> bool {
 /// Whether an edit of `rel` (relative to content/) reaches a body other
 /// than its own: some document includes it.
 pub fn is_included(site: &Site, rel: &str) -> bool {
-    let docs = site
+    !includers(site, &[rel]).is_empty()
+}
+
+/// The documents that include any of `rels` (relative to content/),
+/// directly or through other files.
+pub fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
+    let pages = site
         .pages
         .iter()
-        .map(|p| &p.rendered)
-        .chain(site.sections.iter().map(|s| &s.rendered));
-    docs.flat_map(|r| &r.uses.includes).any(|(r, _)| r == rel)
+        .enumerate()
+        .map(|(i, p)| (Target::Page(i), &p.rendered));
+    let sections = site
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (Target::Section(i), &s.rendered));
+    pages
+        .chain(sections)
+        .filter(|(_, r)| {
+            r.uses
+                .includes
+                .iter()
+                .any(|(inc, _)| rels.contains(&inc.as_str()))
+        })
+        .map(|(t, _)| t)
+        .collect()
 }
 
 /// Documents whose `pages()` lists would show something else in `site`
