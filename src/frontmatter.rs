@@ -363,32 +363,58 @@ pub fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
     }
 }
 
+/// True when a value says nothing yet: empty text, an empty list, or a
+/// list of only empty texts. `kennisbank new` writes required fields this
+/// way, so a forgotten field can never pass as a fact.
+pub fn is_unfilled(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Sequence(items) => items.iter().all(is_unfilled),
+        _ => false,
+    }
+}
+
+/// What a required field wants, for the hint: its allowed values, or its
+/// description.
+fn wanted(spec: &FieldSpec) -> String {
+    match (&spec.values, spec.description.as_deref()) {
+        (Some(v), _) => format!("kies uit: {}", v.join(", ")),
+        (None, Some(d)) => format!("vul in: {d}"),
+        (None, None) => format!("vul in: {}", type_name(spec.kind)),
+    }
+}
+
 /// Checks a page's front matter against its (merged) section schema.
 pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for (name, spec) in schema {
-        let value = raw.get(name).filter(|v| !v.is_null());
-        let Some(value) = value else {
+        let Some(value) = raw.get(name) else {
             if spec.required {
-                let example = spec
-                    .values
-                    .as_ref()
-                    .and_then(|v| v.first().cloned())
-                    .unwrap_or_else(|| "…".into());
                 errors.push(
                     Diagnostic::error(file, format!("verplicht veld '{name}' ontbreekt"))
                         .at_line(Some(1))
                         .hint(format!(
-                            "voeg in de front matter toe: {name}: {example}{}",
-                            spec.description
-                                .as_deref()
-                                .map(|d| format!(" ({d})"))
-                                .unwrap_or_default()
+                            "voeg in de front matter toe: {name}: … ({})",
+                            wanted(spec)
                         )),
                 );
             }
             continue;
         };
+        if is_unfilled(value) {
+            if spec.required {
+                errors.push(
+                    Diagnostic::error(
+                        file,
+                        format!("verplicht veld '{name}' is nog niet ingevuld"),
+                    )
+                    .at_line(raw.line(name))
+                    .hint(wanted(spec)),
+                );
+            }
+            continue;
+        }
         let line = raw.line(name);
         let type_ok = match spec.kind {
             FieldType::Any => true,
@@ -537,6 +563,52 @@ mod tests {
             .unwrap();
         assert_eq!(bad.line, Some(3));
         assert!(bad.hint.as_ref().unwrap().contains("loopt"));
+    }
+
+    #[test]
+    fn empty_required_fields_are_reported_at_their_line() {
+        let raw = parse_yaml(
+            "title: a\nstatus: []\nbron: \"  \"\nvoorlopig:\nthema: [\"\"]\nnoot: \"\"\n",
+            p(),
+        )
+        .unwrap();
+        let mut schema = Schema::new();
+        let required = |values: Option<Vec<String>>| FieldSpec {
+            required: true,
+            values,
+            ..Default::default()
+        };
+        schema.insert(
+            "status".into(),
+            required(Some(vec!["loopt".into(), "afgerond".into()])),
+        );
+        schema.insert("bron".into(), required(None));
+        schema.insert("voorlopig".into(), required(None));
+        schema.insert("thema".into(), required(Some(vec!["taal".into()])));
+        // Optional and empty is as good as absent.
+        schema.insert(
+            "noot".into(),
+            FieldSpec {
+                values: Some(vec!["x".into()]),
+                ..Default::default()
+            },
+        );
+        let errors = check_schema(&raw, &schema, p());
+        let got: Vec<(Option<usize>, &str)> = errors
+            .iter()
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(4), "verplicht veld 'bron' is nog niet ingevuld"),
+                (Some(3), "verplicht veld 'status' is nog niet ingevuld"),
+                (Some(6), "verplicht veld 'thema' is nog niet ingevuld"),
+                (Some(5), "verplicht veld 'voorlopig' is nog niet ingevuld"),
+            ]
+        );
+        assert_eq!(errors[1].hint.as_deref(), Some("kies uit: loopt, afgerond"));
+        assert!(!is_unfilled(&Value::Bool(false)), "false is an answer");
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! `kennisbank new SECTION "Titel"`: a new page in a section, with front
-//! matter that already passes the section's schema (merged down from the
-//! root): title, today's date and every required field, filled with the
-//! first allowed value or a visible placeholder, with a comment listing the
-//! allowed values. Optional fields follow as comments.
+//! `kennisbank new SECTION "Titel"`: a new page in a section, as a draft.
+//! The front matter has the title, today's date, `draft: true` and every
+//! field the section's schema (merged down from the root) requires, written
+//! *empty*, with a comment naming the allowed values. Nothing is filled in
+//! for the editor: `check` and `build` name each field still empty, so a
+//! forgotten field can never be published as an invented status or source.
+//! Optional fields follow as comments.
 //!
 //! A section can bring its own template: `content/<section>/_archetype.md`
 //! (never published). In it `{{ title }}`, `{{ date }}` and `{{ slug }}` are
-//! replaced; the title is inserted as a YAML double-quoted string.
+//! replaced; the title is inserted as a YAML double-quoted string. A page
+//! made from an archetype is a draft too, unless the archetype says so.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,15 +19,15 @@ use chrono::NaiveDate;
 
 use crate::cli::NewArgs;
 use crate::error::{closest, Diagnostic};
-use crate::frontmatter::{FieldSpec, FieldType, Schema};
+use crate::frontmatter::{parse_yaml, split, FieldSpec, FieldType, Schema};
 use crate::markdown::slugify;
 use crate::site::BuildOptions;
 
 pub const ARCHETYPE: &str = "_archetype.md";
 
-/// Placeholder for required text without allowed values: visible on the
-/// page, so it is not forgotten.
-pub const PLACEHOLDER: &str = "… (invullen)";
+/// Written above `draft: true` in every new page.
+pub const DRAFT_COMMENT: &str =
+    "# Concept: haal deze regel weg als alle verplichte velden zijn ingevuld.";
 
 pub fn run(args: NewArgs) -> ExitCode {
     let today = chrono::Local::now().date_naive();
@@ -70,7 +73,7 @@ pub fn create(
     let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
     let archetype = folder.join(ARCHETYPE);
     let text = match std::fs::read_to_string(&archetype) {
-        Ok(t) => fill_archetype(&t, title, &slug, today),
+        Ok(t) => as_draft(&fill_archetype(&t, title, &slug, today)),
         Err(_) => generate(title, today, &schema),
     };
     // create_new: never overwrite, also not a file that appeared meanwhile.
@@ -162,51 +165,81 @@ pub fn generate(title: &str, today: NaiveDate, schema: &Schema) -> String {
     if !schema.contains_key("date") {
         let _ = writeln!(s, "date: {today}");
     }
+    let _ = writeln!(s, "{DRAFT_COMMENT}\ndraft: true");
     for (name, spec) in schema.iter().filter(|(_, f)| f.required) {
-        s.push_str(&field(name, spec, today, false));
+        s.push_str(&field(name, spec, false));
     }
     let optional: Vec<(&String, &FieldSpec)> = schema.iter().filter(|(_, f)| !f.required).collect();
     if !optional.is_empty() {
         s.push_str("# Niet verplicht:\n");
         for (name, spec) in optional {
-            s.push_str(&field(name, spec, today, true));
+            s.push_str(&field(name, spec, true));
         }
     }
     s.push_str("---\n\nSchrijf hier de tekst.\n");
     s
 }
 
-fn field(name: &str, spec: &FieldSpec, today: NaiveDate, commented: bool) -> String {
+/// One field, empty, under a comment with what it wants.
+fn field(name: &str, spec: &FieldSpec, commented: bool) -> String {
     let mut s = String::new();
-    let about = spec.description.as_deref().or(spec.label.as_deref());
-    match (&spec.values, about) {
-        (Some(values), Some(d)) => {
-            let _ = writeln!(s, "# {d} Toegestaan: {}", values.join(", "));
-        }
-        (Some(values), None) => {
-            let _ = writeln!(s, "# Toegestaan: {}", values.join(", "));
-        }
-        (None, Some(d)) => {
-            let _ = writeln!(s, "# {d}");
-        }
-        (None, None) => {}
+    let mut about = Vec::new();
+    if let Some(d) = spec.description.as_deref().or(spec.label.as_deref()) {
+        about.push(d.to_string());
     }
-    let first = spec
-        .values
-        .as_ref()
-        .and_then(|v| v.first())
-        .map(|v| quoted(v));
+    if !commented {
+        about.push("Verplicht.".into());
+    }
+    match (&spec.values, spec.kind) {
+        (Some(values), FieldType::List) => {
+            about.push(format!("Kies een of meer uit: {}.", values.join(", ")))
+        }
+        (Some(values), _) => about.push(format!("Kies uit: {}.", values.join(", "))),
+        (None, FieldType::Bool) => about.push("Kies uit: true, false.".into()),
+        (None, FieldType::Date) => about.push("Een datum: JJJJ-MM-DD.".into()),
+        (None, FieldType::Number) => about.push("Een getal.".into()),
+        (None, _) => {}
+    }
+    if !about.is_empty() {
+        let _ = writeln!(s, "# {}", about.join(" "));
+    }
+    // Empty on purpose: `check` reports an empty required field.
     let value = match spec.kind {
-        FieldType::List => format!("[{}]", first.unwrap_or_else(|| quoted(PLACEHOLDER))),
-        FieldType::Number => first
-            .map(|f| f.trim_matches('"').to_string())
-            .unwrap_or_else(|| "0".into()),
-        FieldType::Bool => "false".into(),
-        FieldType::Date => today.to_string(),
-        FieldType::String | FieldType::Any => first.unwrap_or_else(|| quoted(PLACEHOLDER)),
+        FieldType::List => " []",
+        FieldType::String => " \"\"",
+        FieldType::Number | FieldType::Bool | FieldType::Date | FieldType::Any => "",
     };
-    let _ = writeln!(s, "{}{name}: {value}", if commented { "# " } else { "" });
+    let _ = writeln!(s, "{}{name}:{value}", if commented { "# " } else { "" });
     s
+}
+
+/// Adds `draft: true` to a filled archetype whose front matter has no
+/// `draft` field (an archetype that sets `draft` itself is left alone).
+pub fn as_draft(text: &str) -> String {
+    let draft = format!("{DRAFT_COMMENT}\ndraft: true\n");
+    match split(text, Path::new(ARCHETYPE)) {
+        Ok(sp) => match sp.front {
+            Some(front) => {
+                let has_draft = parse_yaml(front, Path::new(ARCHETYPE))
+                    .map(|raw| raw.get("draft").is_some())
+                    .unwrap_or(false);
+                if has_draft {
+                    return text.to_string();
+                }
+                // The front matter is a slice of `text`: insert at its end.
+                let at = front.as_ptr() as usize - text.as_ptr() as usize + front.len();
+                let sep = if front.is_empty() || front.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
+                format!("{}{sep}{draft}{}", &text[..at], &text[at..])
+            }
+            None => format!("---\n{draft}---\n{text}"),
+        },
+        // Unclosed front matter: `check` will say so; change nothing.
+        Err(_) => text.to_string(),
+    }
 }
 
 /// Fills an `_archetype.md`.
@@ -239,8 +272,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn generated_front_matter_passes_the_schema() {
+    fn schema() -> Schema {
         let mut schema = Schema::new();
         schema.insert(
             "thema".into(),
@@ -252,31 +284,106 @@ mod tests {
             spec(true, FieldType::String, Some(&["lopend", "afgerond"])),
         );
         schema.insert("jaar".into(), spec(true, FieldType::Number, None));
+        schema.insert("voorlopig".into(), spec(true, FieldType::Bool, None));
         schema.insert(
             "voor_wie".into(),
             spec(false, FieldType::List, Some(&["werkgevers"])),
         );
+        schema
+    }
+
+    fn errors_of(text: &str, schema: &Schema) -> Vec<crate::error::Diagnostic> {
+        let sp = split(text, Path::new("x.md")).unwrap();
+        let raw = parse_yaml(sp.front.unwrap(), Path::new("x.md")).unwrap();
+        check_schema(&raw, schema, Path::new("x.md"))
+    }
+
+    #[test]
+    fn generated_front_matter_fills_in_nothing_and_fails_each_required_field() {
+        let schema = schema();
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let text = generate("Stages \"zoeken\" met een buddy: tips", today, &schema);
         let sp = split(&text, Path::new("x.md")).unwrap();
         let raw = parse_yaml(sp.front.unwrap(), Path::new("x.md")).unwrap();
-        assert!(
-            check_schema(&raw, &schema, Path::new("x.md")).is_empty(),
-            "{text}"
-        );
         assert_eq!(
             raw.get("title").and_then(|v| v.as_str()),
             Some("Stages \"zoeken\" met een buddy: tips")
         );
+        assert_eq!(raw.get("draft").and_then(|v| v.as_bool()), Some(true));
         assert!(text.contains("date: 2026-11-25"), "{text}");
         assert!(
-            text.contains("# Uitleg. Toegestaan: begeleiding, corona\nthema: [\"begeleiding\"]"),
+            text.contains(
+                "# Uitleg. Verplicht. Kies een of meer uit: begeleiding, corona.\nthema: []\n"
+            ),
             "{text}"
         );
-        assert!(text.contains("status: \"lopend\""), "{text}");
         assert!(
-            text.contains("# voor_wie: [\"werkgevers\"]"),
+            text.contains("Kies uit: lopend, afgerond.\nstatus: \"\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Kies uit: true, false.\nvoorlopig:\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# voor_wie: []"),
             "optional fields as comments: {text}"
+        );
+        assert!(
+            !text.contains("begeleiding\"]"),
+            "no list is pre-filled: {text}"
+        );
+        let errors = errors_of(&text, &schema);
+        let required: Vec<&String> = schema
+            .iter()
+            .filter(|(_, f)| f.required)
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(errors.len(), required.len(), "{errors:?}");
+        for name in required {
+            let e = errors
+                .iter()
+                .find(|e| e.message == format!("verplicht veld '{name}' is nog niet ingevuld"))
+                .unwrap_or_else(|| panic!("{name} not reported: {errors:?}"));
+            assert_eq!(e.line, raw.line(name), "{name} at its own line");
+        }
+        let status = errors
+            .iter()
+            .find(|e| e.message.contains("'status'"))
+            .unwrap();
+        assert_eq!(status.hint.as_deref(), Some("kies uit: lopend, afgerond"));
+        let bron = errors
+            .iter()
+            .find(|e| e.message.contains("'bron'"))
+            .unwrap();
+        assert_eq!(bron.hint.as_deref(), Some("vul in: Uitleg."));
+    }
+
+    #[test]
+    fn filled_in_page_passes_the_schema() {
+        let schema = schema();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let text = generate("Titel", today, &schema)
+            .replace("thema: []", "thema: [corona]")
+            .replace("bron: \"\"", "bron: \"Kamerbrief\"")
+            .replace("status: \"\"", "status: afgerond")
+            .replace("jaar:\n", "jaar: 2021\n")
+            .replace("voorlopig:\n", "voorlopig: true\n");
+        assert!(errors_of(&text, &schema).is_empty(), "{text}");
+    }
+
+    #[test]
+    fn archetype_pages_become_drafts() {
+        let t = as_draft("---\ntitle: \"A\"\nbron: \"\"\n---\nTekst\n");
+        assert_eq!(
+            t,
+            format!("---\ntitle: \"A\"\nbron: \"\"\n{DRAFT_COMMENT}\ndraft: true\n---\nTekst\n")
+        );
+        let own = "---\ntitle: A\ndraft: false\n---\n";
+        assert_eq!(as_draft(own), own, "an archetype's own draft field wins");
+        assert_eq!(
+            as_draft("# Kop\n"),
+            format!("---\n{DRAFT_COMMENT}\ndraft: true\n---\n# Kop\n")
         );
     }
 

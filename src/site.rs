@@ -134,8 +134,9 @@ struct Prepared {
     timer: Timer,
 }
 
-/// Load, parse and link; then the theme. Fails on any error.
-fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildFailure> {
+/// Load, parse and link; then the theme. Fails on any error. With
+/// `report_drafts`, drafts left out of the site are still checked.
+fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFailure> {
     let mut t = Timer::new();
     let mut diags = Vec::new();
     let config = load_config(opts)?;
@@ -152,6 +153,14 @@ fn prepare(opts: &BuildOptions) -> Result<Prepared, BuildFailure> {
         },
         &mut diags,
     );
+    if report_drafts {
+        // Type errors in a draft's fields were already reported by parse.
+        for d in draft_problems(&site, &opts.root) {
+            if !diags.contains(&d) {
+                diags.push(d);
+            }
+        }
+    }
     t.lap("parse");
     links::link(&mut site, &mut diags);
     t.lap("link");
@@ -190,7 +199,11 @@ fn index(
 
 /// Runs every stage up to and including the search index, in memory.
 pub fn build_in_memory(opts: &BuildOptions) -> Result<Built, BuildFailure> {
-    let mut p = prepare(opts)?;
+    in_memory(opts, false)
+}
+
+fn in_memory(opts: &BuildOptions, report_drafts: bool) -> Result<Built, BuildFailure> {
+    let mut p = prepare(opts, report_drafts)?;
     let search_out = index(opts, &mut p)?;
     let Prepared {
         site,
@@ -236,7 +249,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         theme,
         mut diags,
         timer: mut t,
-    } = prepare(opts)?;
+    } = prepare(opts, false)?;
     // Bodies are rendered and links checked: the sources are not read again.
     site.drop_sources();
     let staging = output::Staging::begin(&out)?;
@@ -293,11 +306,38 @@ fn drop_in_background<T: Send + 'static>(x: T) {
     std::thread::spawn(move || drop(x));
 }
 
-/// Everything `build` validates; writes nothing.
+/// Everything `build` validates, and the front matter of drafts that a
+/// build without `--drafts` leaves out: an editor sees which fields of a
+/// page made by `kennisbank new` are still empty. Writes nothing.
 pub fn check(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let mut o = opts.clone();
     o.search = false;
-    build_in_memory(&o).map(|b| b.report)
+    in_memory(&o, !o.drafts).map(|b| b.report)
+}
+
+/// The front-matter problems of each draft left out of `site` (read again
+/// from disk: drafts are few), checked as the page it will become.
+fn draft_problems(site: &Site, root: &Path) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for rel in &site.drafts {
+        let display = Path::new("content").join(rel);
+        let text = match std::fs::read_to_string(root.join(&display)) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(&display, format!("kan niet lezen: {e}")));
+                continue;
+            }
+        };
+        let file = crate::model::SourceFile {
+            rel: rel.clone(),
+            display,
+            text: text.into(),
+        };
+        match parse::reparse_page(site, file, ParseOptions { drafts: true }) {
+            Ok((_, d)) | Err(d) => diags.extend(d),
+        }
+    }
+    diags
 }
 
 pub fn default_root() -> PathBuf {

@@ -85,7 +85,10 @@ fn the_footer_date_is_the_newest_content_date_or_source_date_epoch() {
     assert_eq!(footer_date(&home), newest_content_date());
 
     // 2001-09-09T01:46:40Z
-    build_to(&dir.path().join("b"), &[("SOURCE_DATE_EPOCH", "1000000000")]);
+    build_to(
+        &dir.path().join("b"),
+        &[("SOURCE_DATE_EPOCH", "1000000000")],
+    );
     let home = std::fs::read_to_string(dir.path().join("b/index.html")).unwrap();
     assert_eq!(footer_date(&home), "2001-09-09");
 }
@@ -119,11 +122,8 @@ fn two_builds_are_byte_identical_and_equal_build_in_memory() {
         search: true,
     })
     .unwrap_or_else(|e| panic!("{e:?}"));
-    let mut memory: BTreeMap<String, Vec<u8>> = built
-        .files
-        .into_iter()
-        .map(|f| (f.path, f.bytes))
-        .collect();
+    let mut memory: BTreeMap<String, Vec<u8>> =
+        built.files.into_iter().map(|f| (f.path, f.bytes)).collect();
     for asset in &built.site.assets {
         memory.insert(asset.dest.clone(), std::fs::read(&asset.source).unwrap());
     }
@@ -134,6 +134,9 @@ fn two_builds_are_byte_identical_and_equal_build_in_memory() {
         "only on disk: {only_disk:?}\nonly in memory: {only_memory:?}"
     );
     for (path, bytes) in &memory {
-        assert!(disk[path] == *bytes, "{path}: build and build_in_memory differ");
+        assert!(
+            disk[path] == *bytes,
+            "{path}: build and build_in_memory differ"
+        );
     }
 }
