@@ -855,7 +855,10 @@ fn a_failed_body_edit_keeps_the_last_good_outputs() {
 // (`npm ci --prefix tests/browser`, `apt-get install chromium`).
 
 #[test]
-#[cfg_attr(not(feature = "browser"), ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test")]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
 fn browser_reloads_the_open_page_keeps_scroll_and_swaps_css() {
     let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     assert!(
