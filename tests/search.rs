@@ -17,6 +17,7 @@
 mod common;
 
 use common::static_server::Server;
+use common::TestSite;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -364,7 +365,7 @@ fn search_in_chromium_under_a_sub_path() {
     ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
 )]
 fn dutch_stemming_and_diacritics_in_chromium() {
-    let site = TestSite::new();
+    let site = search_site();
     let server = Server::start("/");
     let out = site.dir.path().join("public");
     build_with_binary(site.root(), &out, None);
@@ -398,7 +399,7 @@ fn dutch_stemming_and_diacritics_in_chromium() {
 
 #[test]
 fn chrome_is_not_indexed_and_metadata_and_filters_are() {
-    let site = TestSite::new();
+    let site = search_site();
     let built = model_with_search(site.root());
     let page = built
         .files
@@ -470,7 +471,7 @@ fn chrome_is_not_indexed_and_metadata_and_filters_are() {
 
 #[test]
 fn the_bundle_has_the_dutch_browser_files() {
-    let site = TestSite::new();
+    let site = search_site();
     let built = model_with_search(site.root());
     let names: BTreeSet<&str> = built
         .files
@@ -499,7 +500,7 @@ fn the_bundle_has_the_dutch_browser_files() {
 
 #[test]
 fn query_cost_counts_what_the_browser_fetches() {
-    let site = TestSite::new();
+    let site = search_site();
     let dir = tempfile::tempdir().unwrap();
     build_with_binary(site.root(), dir.path(), None);
     let bundle_dir = dir.path().join("pagefind");
@@ -609,21 +610,17 @@ fn has_word(text: &str, word: &str) -> bool {
 /// Two pages in one section, sharing a theme term (so each page lists the
 /// other as related), with words that occur only in the chrome: the site
 /// title, a menu item, the home page title.
-struct TestSite {
-    dir: tempfile::TempDir,
-}
-
-impl TestSite {
-    fn new() -> TestSite {
-        let dir = tempfile::tempdir().unwrap();
-        let site = TestSite { dir };
-        copy_dir(
-            &repo().join("themes/default"),
-            &site.root().join("themes/default"),
-        );
-        site.write(
-            "kennisbank.yaml",
-            r#"title: "Sitetitelwoord"
+fn search_site() -> TestSite {
+    let site = TestSite {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::copy_dir(
+        &repo().join("themes/default"),
+        &site.root().join("themes/default"),
+    );
+    site.write(
+        "kennisbank.yaml",
+        r#"title: "Sitetitelwoord"
 description: "Een testsite."
 language: nl
 taxonomies:
@@ -635,53 +632,26 @@ menu:
 search:
   filters: [soort, thema]
 "#,
-        );
-        site.write(
-            "content/_index.md",
-            "---\ntitle: Thuispaginawoord\n---\n\nWelkom.\n",
-        );
-        site.write(
-            "content/notities/_index.md",
-            "---\ntitle: Notities\nsoort: notitie\nschema:\n  betrokkenen: {type: list}\n---\n\nAlle notities.\n",
-        );
-        site.write(
-            "content/notities/alfa.md",
-            "---\ntitle: Werkgever in de regio\ndescription: Een pagina over één werkgever.\ndate: 2024-03-01\n\
-             thema: [arbeidsmarkt, regio]\nbetrokkenen: [Bemiddelaars]\nweight: 1\n---\n\n\
-             De werkgever is goed geïnformeerd over de regeling. Inhoudswoordalfa.\n\n\
-             ## Tweede kop\n\nMeer tekst over de aanpak.\n",
-        );
-        site.write(
-            "content/notities/beta.md",
-            "---\ntitle: Betapaginatitel\nthema: [arbeidsmarkt]\nweight: 2\n---\n\n\
-             Over studenten. Zie [alfa](@/notities/alfa.md).\n",
-        );
-        site
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.root().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    );
+    site.write(
+        "content/_index.md",
+        "---\ntitle: Thuispaginawoord\n---\n\nWelkom.\n",
+    );
+    site.write(
+        "content/notities/_index.md",
+        "---\ntitle: Notities\nsoort: notitie\nschema:\n  betrokkenen: {type: list}\n---\n\nAlle notities.\n",
+    );
+    site.write(
+        "content/notities/alfa.md",
+        "---\ntitle: Werkgever in de regio\ndescription: Een pagina over één werkgever.\ndate: 2024-03-01\n\
+         thema: [arbeidsmarkt, regio]\nbetrokkenen: [Bemiddelaars]\nweight: 1\n---\n\n\
+         De werkgever is goed geïnformeerd over de regeling. Inhoudswoordalfa.\n\n\
+         ## Tweede kop\n\nMeer tekst over de aanpak.\n",
+    );
+    site.write(
+        "content/notities/beta.md",
+        "---\ntitle: Betapaginatitel\nthema: [arbeidsmarkt]\nweight: 2\n---\n\n\
+         Over studenten. Zie [alfa](@/notities/alfa.md).\n",
+    );
+    site
 }

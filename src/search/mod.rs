@@ -33,6 +33,7 @@ use rayon::prelude::*;
 pub use bundle::{bundle_size, query_cost, BundleSize, QueryCost};
 pub use record::Record;
 
+use crate::cleanup::RemoveOnExit;
 use crate::error::Diagnostic;
 use crate::model::{PageId, Site, Target};
 use crate::render::OutputFile;
@@ -78,6 +79,8 @@ pub fn index_pages(
 /// the biggest consumer of memory in a build.
 pub struct Records {
     scratch: tempfile::TempDir,
+    /// Held for its `Drop`: removes `scratch` even if this process is killed.
+    _guard: RemoveOnExit,
     language: String,
     pages: usize,
     words: usize,
@@ -110,6 +113,8 @@ pub fn index_records(
 /// page's record right after rendering the page.
 pub struct RecordWriter {
     scratch: tempfile::TempDir,
+    /// Removes `scratch` even if this process is killed.
+    guard: RemoveOnExit,
     language: String,
     pages: AtomicUsize,
     words: AtomicUsize,
@@ -137,7 +142,8 @@ impl RecordWriter {
         // small files on a disk costs more than indexing them.
         let shm = std::path::Path::new("/dev/shm");
         let mut builder = tempfile::Builder::new();
-        builder.prefix("kennisbank-zoekindex-");
+        let prefix = format!("kennisbank-zoekindex-{}-", std::process::id());
+        builder.prefix(&prefix);
         let scratch = if shm.is_dir() {
             builder.tempdir_in(shm)
         } else {
@@ -154,8 +160,10 @@ impl RecordWriter {
             std::fs::create_dir_all(scratch.path().join(path))
                 .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
         }
+        let guard = RemoveOnExit::guard(scratch.path());
         Ok(RecordWriter {
             scratch,
+            guard,
             language: language.to_string(),
             pages: AtomicUsize::new(0),
             words: AtomicUsize::new(0),
@@ -189,6 +197,7 @@ impl RecordWriter {
     pub fn finish(self) -> Records {
         Records {
             scratch: self.scratch,
+            _guard: self.guard,
             language: self.language,
             pages: self.pages.into_inner(),
             words: self.words.into_inner(),
