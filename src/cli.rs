@@ -1,15 +1,25 @@
 //! Command line: clap definitions and dispatch. Library errors become exit
 //! codes here and nowhere else.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use crate::error::MessageFormat;
 use crate::site::{self, BuildOptions};
 
+/// `0.1.0 (abc1234 2026-12-01)`: the commit comes from build.rs.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("KENNISBANK_COMMIT"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
-#[command(name = "kennisbank", version, about = "Bouwt een doorzoekbare statische kennisbank uit Markdown", long_about = None)]
+#[command(name = "kennisbank", version = VERSION, about = "Bouwt een doorzoekbare statische kennisbank uit Markdown", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -25,6 +35,47 @@ pub enum Command {
     Serve(ServeArgs),
     /// Maak een nieuwe pagina in een sectie, met alle verplichte velden
     New(NewArgs),
+    /// Begin een nieuwe kennisbank in een lege map
+    Init(InitArgs),
+    /// Werk met het ingebouwde thema
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+    /// Schrijf het aanvulscript voor een shell naar stdout
+    Completions(CompletionsArgs),
+    /// Schrijf de handleiding (man-pagina, roff) naar stdout
+    Man,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ThemeCommand {
+    /// Schrijf het ingebouwde standaardthema naar themes/NAAM/ om het helemaal aan te passen
+    Eject(EjectArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EjectArgs {
+    /// Naam van de nieuwe themamap (standaard: default, dat dan het ingebouwde vervangt)
+    #[arg(default_value = crate::theme::DEFAULT_NAME)]
+    pub name: String,
+    /// Map van de site
+    #[arg(long, short = 'r', default_value = ".")]
+    pub root: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    /// Map voor de nieuwe site (standaard de huidige; moet leeg zijn of nog niet bestaan)
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Schrijf de volledige VIA-kennisbank als voorbeeld in plaats van een startsite
+    #[arg(long)]
+    pub example: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, powershell of elvish
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -67,6 +118,9 @@ pub struct CommonArgs {
     /// Gebruik een ander thema dan kennisbank.yaml noemt
     #[arg(long)]
     pub theme: Option<String>,
+    /// Meldingen als tekst (human) of als één JSON-object per regel op stdout (json), voor editors
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -90,6 +144,11 @@ impl CommonArgs {
             drafts: self.drafts,
             theme: self.theme.clone(),
             search: true,
+            messages: self.message_format,
+            // Progress only for a person watching: both streams a terminal.
+            progress: self.message_format == MessageFormat::Human
+                && std::io::stderr().is_terminal()
+                && std::io::stdout().is_terminal(),
         }
     }
 }
@@ -100,7 +159,8 @@ pub fn run(cli: Cli) -> ExitCode {
             let mut opts = args.common.options();
             opts.output = args.output;
             opts.search = !args.no_search;
-            report(site::build(&opts), |r| {
+            config_hint(&opts);
+            report(&opts, site::build(&opts), |r| {
                 let mut line = r.summary_line();
                 if let Some(s) = &r.search {
                     line.push_str(&format!(
@@ -113,32 +173,128 @@ pub fn run(cli: Cli) -> ExitCode {
                 line
             })
         }
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => {
+            config_hint(&args.common.options());
+            crate::serve::run(args)
+        }
         Command::New(args) => crate::new::run(args),
-        Command::Check(args) => report(site::check(&args.options()), |r| {
-            format!(
-                "geen fouten: {} pagina's, {} secties gecontroleerd",
-                r.pages, r.sections
-            )
-        }),
+        Command::Check(args) => {
+            let opts = args.options();
+            config_hint(&opts);
+            report(&opts, site::check(&opts), |r| {
+                format!(
+                    "geen fouten: {} pagina's, {} secties gecontroleerd",
+                    r.pages, r.sections
+                )
+            })
+        }
+        Command::Init(args) => crate::init::run(&args.dir, args.example),
+        Command::Theme(ThemeCommand::Eject(args)) => eject(&args),
+        Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "kennisbank",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("fout: kan de handleiding niet schrijven: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// A folder without kennisbank.yaml builds with the defaults; say once
+/// how to get a configuration to change them.
+fn config_hint(opts: &BuildOptions) {
+    if opts.root.is_dir() && !opts.root.join(crate::config::CONFIG_FILE).exists() {
+        eprintln!(
+            "hint: geen {} gevonden, standaardinstellingen gebruikt; `kennisbank init` schrijft een configuratie met uitleg",
+            crate::config::CONFIG_FILE
+        );
+    }
+}
+
+fn eject(args: &EjectArgs) -> ExitCode {
+    match crate::theme::eject(&args.root, &args.name) {
+        Ok(files) => {
+            let dir = crate::theme::theme_dir(std::path::Path::new(""), &args.name);
+            println!(
+                "thema geschreven: {} bestanden in {}/",
+                files.len(),
+                dir.display()
+            );
+            if args.name == crate::theme::DEFAULT_NAME {
+                println!("de site gebruikt nu deze kopie in plaats van het ingebouwde thema");
+            } else {
+                println!(
+                    "zet `theme: {}` in {} om het te gebruiken",
+                    args.name,
+                    crate::config::CONFIG_FILE
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(d) => {
+            eprintln!("{d}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 fn report(
+    opts: &BuildOptions,
     result: Result<site::BuildReport, crate::error::BuildFailure>,
     ok: impl Fn(&site::BuildReport) -> String,
 ) -> ExitCode {
+    let format = opts.messages;
     match result {
         Ok(r) => {
             for w in &r.warnings {
-                eprintln!("{w}");
+                format.emit(w);
             }
-            println!("{}", ok(&r));
+            format.say(&ok(&r));
             ExitCode::SUCCESS
         }
         Err(failure) => {
-            eprintln!("{failure}");
+            match format {
+                MessageFormat::Human => eprintln!("{failure}"),
+                MessageFormat::Json => {
+                    for d in &failure.diagnostics {
+                        format.emit(d);
+                    }
+                    let n = failure.errors().count();
+                    eprintln!(
+                        "build mislukt: {n} {}",
+                        if n == 1 { "fout" } else { "fouten" }
+                    );
+                }
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_version_names_a_commit() {
+        assert!(VERSION.starts_with(env!("CARGO_PKG_VERSION")));
+        assert!(VERSION.contains(" ("), "{VERSION}");
     }
 }

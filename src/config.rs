@@ -39,6 +39,10 @@ pub struct Config {
     pub feed: bool,
     #[serde(default)]
     pub extra: serde_yaml::Mapping,
+    /// There is no `kennisbank.yaml`: these are the defaults, and the home
+    /// page's title (when it has one) becomes the site's.
+    #[serde(skip)]
+    pub implicit: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -126,11 +130,30 @@ impl Config {
 
     pub fn load(root: &Path) -> Result<Config, Diagnostic> {
         let path = root.join(CONFIG_FILE);
+        if !path.exists() && root.is_dir() {
+            return Ok(Config::implicit(root));
+        }
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Diagnostic::error(CONFIG_FILE, format!("kan de configuratie niet lezen: {e}"))
                 .hint(format!("maak {CONFIG_FILE} aan in {}", root.display()))
         })?;
         Config::parse(&text, Path::new(CONFIG_FILE))
+    }
+
+    /// The configuration of a folder without `kennisbank.yaml`: every
+    /// default, titled after the folder.
+    pub fn implicit(root: &Path) -> Config {
+        let name = crate::output::absolute(root)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| "Kennisbank".into());
+        let mut map = serde_yaml::Mapping::new();
+        map.insert("title".into(), name.into());
+        let mut config: Config = serde_yaml::from_value(serde_yaml::Value::Mapping(map))
+            .expect("the defaults with a title are a valid configuration");
+        config.implicit = true;
+        config
     }
 
     fn validate(&self, text: &str, file: &Path) -> Result<(), Diagnostic> {
@@ -268,6 +291,21 @@ mod tests {
         assert_eq!(base_path_of("https://example.org"), "/");
         assert_eq!(base_path_of("/"), "/");
         assert_eq!(base_path_of("/docs"), "/docs/");
+    }
+
+    #[test]
+    fn a_folder_without_config_gets_the_defaults_and_its_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("Mijn notities");
+        std::fs::create_dir(&dir).unwrap();
+        let c = Config::load(&dir).unwrap();
+        assert!(c.implicit);
+        assert_eq!(c.title, "Mijn notities");
+        assert_eq!((c.language.as_str(), c.theme.as_str()), ("nl", "default"));
+        std::fs::write(dir.join(CONFIG_FILE), "title: Echt\n").unwrap();
+        let c = Config::load(&dir).unwrap();
+        assert!(!c.implicit);
+        assert_eq!(c.title, "Echt");
     }
 
     #[test]

@@ -63,6 +63,29 @@ pub fn is_ignored_name(name: &str) -> bool {
         || name == "_archetype.md" // template for `kennisbank new`, never a page
 }
 
+/// Top-level folders of a site that are never content (when a bare folder
+/// of Markdown is its own content folder).
+pub const NOT_CONTENT: &[&str] = &[
+    "public",
+    "themes",
+    "templates",
+    "static",
+    "i18n",
+    "node_modules",
+    "target",
+];
+
+/// The folder the pages are in: `content/`, or, in a folder of Markdown
+/// without `content/` and without a configuration, the folder itself.
+pub fn content_dir(root: &Path) -> PathBuf {
+    let content = root.join("content");
+    if content.is_dir() || root.join(crate::config::CONFIG_FILE).is_file() {
+        content
+    } else {
+        root.to_path_buf()
+    }
+}
+
 pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
     load_reusing(root, theme_dir, &|_, _| None)
 }
@@ -71,7 +94,8 @@ pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
 /// of reading it when `known` has it for the file's current stamp.
 pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
     let mut loaded = Loaded::default();
-    let content = root.join("content");
+    let content = content_dir(root);
+    let bare = content == root;
     if !content.is_dir() {
         loaded.diagnostics.push(
             Diagnostic::error("content", "map content/ ontbreekt")
@@ -88,6 +112,16 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
         root,
         &mut loaded.diagnostics,
         |path, rel| {
+            // A bare folder is its own content, but not its output or the
+            // folders that are the site's other parts.
+            if bare
+                && rel
+                    .split('/')
+                    .next()
+                    .is_some_and(|top| NOT_CONTENT.contains(&top))
+            {
+                return;
+            }
             if rel.ends_with(".md") && crate::shortcodes::is_include_only(&rel) {
                 snippet_paths.push((path, rel));
             } else if rel.ends_with(".md") {
@@ -138,7 +172,11 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
         crate::shortcodes::read_templates(root, theme_dir, &mut loaded.diagnostics);
 
     // Theme static first, then the site's: a later entry overrides an earlier one.
-    let mut statics = std::collections::BTreeMap::new();
+    let mut statics: std::collections::BTreeMap<String, Asset> =
+        crate::theme::embedded_static(theme_dir)
+            .into_iter()
+            .map(|a| (a.dest.clone(), a))
+            .collect();
     for dir in [theme_dir.join("static"), root.join("static")] {
         if dir.is_dir() {
             walk(
@@ -147,15 +185,12 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
                 root,
                 &mut loaded.diagnostics,
                 |path, rel| {
-                    statics.insert(rel, path);
+                    statics.insert(rel.clone(), Asset::file(path, rel));
                 },
             );
         }
     }
-    loaded.static_files = statics
-        .into_iter()
-        .map(|(dest, source)| Asset { source, dest })
-        .collect();
+    loaded.static_files = statics.into_values().collect();
     loaded
 }
 

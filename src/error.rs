@@ -98,6 +98,60 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// How diagnostics are printed: for people (on stderr), or one JSON object
+/// per line on stdout for editors and CI (`--message-format json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The JSON form of a diagnostic; fields in this order, always present
+/// (`null` when unknown), so a line-based problem matcher can read it.
+#[derive(serde::Serialize)]
+struct JsonDiagnostic<'a> {
+    file: String,
+    line: Option<usize>,
+    column: Option<usize>,
+    severity: Severity,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+impl Diagnostic {
+    /// One line of JSON (`file` `/`-separated, relative to the site root).
+    pub fn to_json(&self) -> String {
+        let j = JsonDiagnostic {
+            file: self.file.to_string_lossy().replace('\\', "/"),
+            line: self.line,
+            column: self.column,
+            severity: self.severity,
+            message: &self.message,
+            hint: self.hint.as_deref(),
+        };
+        serde_json::to_string(&j).unwrap_or_default()
+    }
+}
+
+impl MessageFormat {
+    pub fn emit(self, d: &Diagnostic) {
+        match self {
+            MessageFormat::Human => eprintln!("{d}"),
+            MessageFormat::Json => println!("{}", d.to_json()),
+        }
+    }
+
+    /// A summary or status line: stdout for people, stderr when stdout
+    /// carries JSON.
+    pub fn say(self, line: &str) {
+        match self {
+            MessageFormat::Human => println!("{line}"),
+            MessageFormat::Json => eprintln!("{line}"),
+        }
+    }
+}
+
 /// A failed build: every error found (warnings ride along).
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct BuildFailure {
@@ -168,6 +222,22 @@ mod tests {
         assert_eq!(
             d.to_string(),
             "content/a.md:3:7: fout: kapot\n  = hint: repareer het"
+        );
+    }
+
+    #[test]
+    fn json_has_every_field_in_order() {
+        let d = Diagnostic::error("content/a.md", "link \"x\" kapot")
+            .at(3, 7)
+            .hint("repareer het");
+        assert_eq!(
+            d.to_json(),
+            r#"{"file":"content/a.md","line":3,"column":7,"severity":"error","message":"link \"x\" kapot","hint":"repareer het"}"#
+        );
+        let w = Diagnostic::warning("kennisbank.yaml", "let op");
+        assert_eq!(
+            w.to_json(),
+            r#"{"file":"kennisbank.yaml","line":null,"column":null,"severity":"warning","message":"let op","hint":null}"#
         );
     }
 

@@ -346,6 +346,10 @@ pub struct FieldSpec {
     pub label: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Show the value as a badge on the page and in lists and search
+    /// results (a status, say); the theme gets it as `page.badges`.
+    #[serde(default)]
+    pub badge: bool,
 }
 
 pub type Schema = BTreeMap<String, FieldSpec>;

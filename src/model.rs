@@ -32,6 +32,27 @@ pub struct Asset {
     pub source: PathBuf,
     /// Output path relative to the output root.
     pub dest: String,
+    /// The bytes of a file built into the binary (the default theme's
+    /// static files); `source` then only names it in messages.
+    pub embedded: Option<&'static [u8]>,
+}
+
+impl Asset {
+    pub fn file(source: PathBuf, dest: String) -> Asset {
+        Asset {
+            source,
+            dest,
+            embedded: None,
+        }
+    }
+
+    /// The file's bytes.
+    pub fn read(&self) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
+        match self.embedded {
+            Some(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            None => std::fs::read(&self.source).map(std::borrow::Cow::Owned),
+        }
+    }
 }
 
 /// Front-matter fields shared by pages and sections.

@@ -64,10 +64,11 @@ pub fn create(
         .hint("gebruik letters of cijfers in de titel"));
     }
     let (dir, schema) = section_schema(root, section)?;
+    let content = crate::content::content_dir(root);
     let folder = if dir.is_empty() {
-        root.join("content")
+        content
     } else {
-        root.join("content").join(&dir)
+        content.join(&dir)
     };
     let path = folder.join(format!("{slug}.md"));
     let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
@@ -269,6 +270,7 @@ mod tests {
             values: values.map(|v| v.iter().map(|s| s.to_string()).collect()),
             label: None,
             description: Some("Uitleg.".into()),
+            badge: false,
         }
     }
 

@@ -198,6 +198,9 @@ impl Staging {
 
     /// Copies a static file or bundle asset.
     pub fn copy(&self, asset: &Asset) -> Result<(), Diagnostic> {
+        if let Some(bytes) = asset.embedded {
+            return self.put(&asset.dest, bytes);
+        }
         let path = self.dir.join(&asset.dest);
         let source_len = std::fs::metadata(&asset.source)
             .map_err(|e| io_error(&asset.source, e))?

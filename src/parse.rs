@@ -205,6 +205,16 @@ pub fn parse_reusing(
     };
     let resolver = Resolver::new(&site, drafts);
     render_markdown(&mut site, &resolver, diags, prev);
+    // Without kennisbank.yaml the home page names the site.
+    if site.config.implicit {
+        if let Some(home) = site
+            .sections
+            .first()
+            .filter(|s| !s.meta.title.trim().is_empty())
+        {
+            site.config.title = home.meta.title.clone();
+        }
+    }
     site
 }
 
@@ -637,7 +647,7 @@ fn place_assets(
             Some(page_path) => format!("{page_path}{name}"),
             None => format!("{}{name}", folder_url(section_of_dir, sections, dir)),
         };
-        assets.push(Asset { source, dest });
+        assets.push(Asset::file(source, dest));
     }
     assets
 }

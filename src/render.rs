@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use tera::Tera;
 
 use crate::error::Diagnostic;
 use crate::links::alias_path;
@@ -25,284 +24,7 @@ pub struct OutputFile {
     pub source: Option<Target>,
 }
 
-/// Templates, translations and asset fingerprints of the active theme.
-pub struct Theme {
-    pub tera: Tera,
-    /// Template name → file it came from, and its text (for error lines).
-    sources: HashMap<String, (PathBuf, String)>,
-    translations: Value,
-}
-
-const BUILTIN: &[(&str, &str)] = &[
-    ("sitemap.xml", include_str!("builtin/sitemap.xml")),
-    ("atom.xml", include_str!("builtin/atom.xml")),
-    ("robots.txt", include_str!("builtin/robots.txt")),
-    ("__redirect.html", include_str!("builtin/redirect.html")),
-];
-
-pub fn theme_dir(root: &Path, theme: &str) -> PathBuf {
-    root.join("themes").join(theme)
-}
-
-/// Loads the theme's templates with the site's `templates/` overriding them
-/// file by file, then the interface strings of `language`.
-pub fn load_theme(
-    root: &Path,
-    theme: &str,
-    language: &str,
-    base_path: &str,
-    assets: &[Asset],
-) -> Result<Theme, Vec<Diagnostic>> {
-    let dir = theme_dir(root, theme);
-    if !dir.join("templates").is_dir() {
-        return Err(vec![Diagnostic::error(
-            crate::config::CONFIG_FILE,
-            format!(
-                "thema '{theme}' niet gevonden: {} ontbreekt",
-                dir.join("templates").display()
-            ),
-        )
-        .hint("zet 'theme:' op een map in themes/ (bijvoorbeeld default)")]);
-    }
-    let mut sources: HashMap<String, (PathBuf, String)> = HashMap::new();
-    for (name, text) in BUILTIN {
-        sources.insert(
-            name.to_string(),
-            (
-                PathBuf::from(format!("(ingebouwd) {name}")),
-                text.to_string(),
-            ),
-        );
-    }
-    let mut diags = Vec::new();
-    for tdir in [dir.join("templates"), root.join("templates")] {
-        if !tdir.is_dir() {
-            continue;
-        }
-        for entry in walkdir::WalkDir::new(&tdir)
-            .sort_by_file_name()
-            .into_iter()
-            .flatten()
-        {
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let path = entry.path();
-            let Some(name) = path.strip_prefix(&tdir).ok().and_then(|p| p.to_str()) else {
-                continue;
-            };
-            if crate::content::is_ignored_name(name.rsplit('/').next().unwrap_or(name)) {
-                continue;
-            }
-            let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-            match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    sources.insert(name.replace('\\', "/"), (shown, text));
-                }
-                Err(e) => diags.push(Diagnostic::error(
-                    shown,
-                    format!("kan sjabloon niet lezen: {e}"),
-                )),
-            }
-        }
-    }
-    diags.extend(check_include_cycles(&sources));
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![".html", ".htm", ".xml"]);
-    // Tera's default also escapes `/`, which turns every URL into `&#x2F;` noise.
-    tera.set_escape_fn(escape_html);
-    let raw: Vec<(String, String)> = sources
-        .iter()
-        .map(|(n, (_, t))| (n.clone(), t.clone()))
-        .collect();
-    if let Err(e) = tera.add_raw_templates(raw) {
-        return Err(vec![template_error(&e, &sources, None)]);
-    }
-    register_functions(&mut tera, base_path, assets);
-    let translations = load_translations(root, &dir, language)?;
-    register_filters(&mut tera, &translations);
-    Ok(Theme {
-        tera,
-        sources,
-        translations,
-    })
-}
-
-impl Theme {
-    /// Names of the templates that use any of `changed` through include,
-    /// extends or import, directly or not (the changed ones included): what a
-    /// template edit forces to be re-rendered.
-    pub fn users_of(&self, changed: &[String]) -> std::collections::HashSet<String> {
-        let edges: Vec<(&str, Vec<String>)> = self
-            .sources
-            .iter()
-            .map(|(n, (_, t))| (n.as_str(), referenced_templates(t)))
-            .collect();
-        let mut users: std::collections::HashSet<String> = changed.iter().cloned().collect();
-        loop {
-            let before = users.len();
-            for (name, refs) in &edges {
-                if !users.contains(*name) && refs.iter().any(|r| users.contains(r)) {
-                    users.insert(name.to_string());
-                }
-            }
-            if users.len() == before {
-                return users;
-            }
-        }
-    }
-
-    /// Whether the theme (or the site's templates/) has a template `name`.
-    pub fn has_template(&self, name: &str) -> bool {
-        self.sources.contains_key(name)
-    }
-}
-
-fn load_translations(
-    root: &Path,
-    theme_dir: &Path,
-    language: &str,
-) -> Result<Value, Vec<Diagnostic>> {
-    let mut map = Map::new();
-    for dir in [theme_dir.join("i18n"), root.join("i18n")] {
-        let file = dir.join(format!("{language}.yaml"));
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            continue;
-        };
-        let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
-        let parsed: BTreeMap<String, serde_yaml::Value> =
-            serde_yaml::from_str(&text).map_err(|e| vec![crate::config::yaml_error(&e, &shown)])?;
-        for (k, v) in parsed {
-            let v = serde_json::to_value(v).unwrap_or(Value::Null);
-            map.insert(k, v);
-        }
-    }
-    Ok(Value::Object(map))
-}
-
-/// `{% include %}` / `{% extends %}` / `{% import %}` cycles would make Tera
-/// recurse forever; refuse them up front.
-fn check_include_cycles(sources: &HashMap<String, (PathBuf, String)>) -> Vec<Diagnostic> {
-    let edges: HashMap<&str, Vec<String>> = sources
-        .iter()
-        .map(|(name, (_, text))| (name.as_str(), referenced_templates(text)))
-        .collect();
-    let mut diags = Vec::new();
-    for start in edges.keys() {
-        // Depth-first search for a path back to `start`.
-        let mut stack: Vec<(String, usize)> = vec![(start.to_string(), 0)];
-        let mut seen = std::collections::HashSet::new();
-        while let Some((node, depth)) = stack.pop() {
-            for next in edges.get(node.as_str()).into_iter().flatten() {
-                if next == start {
-                    let (file, _) = &sources[*start];
-                    diags.push(
-                        Diagnostic::error(file, format!("sjabloon '{start}' neemt zichzelf (via '{node}') op: oneindige lus"))
-                            .hint("verwijder de include/extends die terugverwijst"),
-                    );
-                    stack.clear();
-                    break;
-                }
-                if seen.insert(next.clone()) && depth < 64 {
-                    stack.push((next.clone(), depth + 1));
-                }
-            }
-        }
-    }
-    diags.sort_by(|a, b| a.file.cmp(&b.file));
-    diags.dedup_by(|a, b| a.file == b.file);
-    diags
-}
-
-fn referenced_templates(text: &str) -> Vec<String> {
-    // Comments may name templates without using them.
-    let mut code = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{#") {
-        code.push_str(&rest[..start]);
-        rest = rest[start..]
-            .find("#}")
-            .map_or("", |end| &rest[start + end + 2..]);
-    }
-    code.push_str(rest);
-    let text = code.as_str();
-    let mut out = Vec::new();
-    for keyword in ["include", "extends", "import"] {
-        let mut rest = text;
-        while let Some(i) = rest.find(keyword) {
-            rest = &rest[i + keyword.len()..];
-            let after = rest.trim_start();
-            if let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') {
-                if let Some(end) = after[1..].find(q) {
-                    out.push(after[1..1 + end].to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
-fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
-    let hashes: Arc<HashMap<String, String>> = Arc::new(
-        assets
-            .iter()
-            .filter(|a| !a.dest.contains("index.html"))
-            .filter_map(|a| {
-                std::fs::read(&a.source)
-                    .ok()
-                    .map(|b| (a.dest.clone(), short_hash(&b)))
-            })
-            .collect(),
-    );
-    let base = base_path.to_string();
-    tera.register_function("asset", move |args: &HashMap<String, Value>| {
-        let path = args
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| tera::Error::msg("asset() heeft path=\"…\" nodig"))?
-            .trim_start_matches('/');
-        match hashes.get(path) {
-            Some(h) => Ok(Value::String(format!("{base}{path}?h={h}"))),
-            None => Err(tera::Error::msg(format!(
-                "asset(path=\"{path}\"): bestand niet gevonden in static/ van thema of site"
-            ))),
-        }
-    });
-    let base = base_path.to_string();
-    tera.register_function("url", move |args: &HashMap<String, Value>| {
-        let path = args
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| tera::Error::msg("url() heeft path=\"…\" nodig"))?;
-        Ok(Value::String(format!(
-            "{base}{}",
-            path.trim_start_matches('/')
-        )))
-    });
-}
-
-/// Filters a theme gets besides Tera's own (built without its optional
-/// ones): `datum` writes a `YYYY-MM-DD` date out in the site's language.
-fn register_filters(tera: &mut Tera, translations: &Value) {
-    let months: Vec<Option<String>> = (1..=12)
-        .map(|m| {
-            translations
-                .get(format!("maand_{m:02}"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .collect();
-    tera.register_filter(
-        "datum",
-        move |v: &Value, _: &HashMap<String, Value>| match v.as_str() {
-            Some(s) => Ok(Value::String(written_date(s, &months))),
-            None => Ok(v.clone()),
-        },
-    );
-}
+pub use crate::theme::{load_theme, theme_dir, Theme};
 
 /// `2020-11-09` (or a date-time starting so) as `9 november 2020`, with
 /// the month names of the interface strings (`maand_01` …); anything that
@@ -339,10 +61,6 @@ fn toc_count(toc: &[TocEntry]) -> usize {
     toc.iter().map(|e| 1 + toc_count(&e.children)).sum()
 }
 
-fn escape_html(s: &str) -> String {
-    crate::markdown::escape(s)
-}
-
 /// FNV-1a, enough to bust caches when a stylesheet changes.
 pub fn short_hash(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -355,7 +73,7 @@ pub fn short_hash(bytes: &[u8]) -> String {
 
 /// Turns a Tera error into "template:line: message", naming the missing
 /// variable when that is the cause.
-fn template_error(
+pub(crate) fn template_error(
     e: &tera::Error,
     sources: &HashMap<String, (PathBuf, String)>,
     rendering: Option<&str>,
@@ -769,7 +487,8 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .map(|(name, spec)| {
                         json!({"name": name, "type": spec.kind, "required": spec.required,
-                               "values": spec.values, "description": spec.description, "label": spec.label})
+                               "values": spec.values, "description": spec.description, "label": spec.label,
+                               "badge": spec.badge})
                     })
                     .collect();
                 json!({"title": sec.meta.title, "description": sec.meta.description, "url": self.url(&sec.path),
@@ -849,6 +568,39 @@ impl<'a> Renderer<'a> {
         out
     }
 
+    /// The values of the fields the page's schema marks `badge: true`, one
+    /// per value: `{field, label, name, slug, url}`, `url` being the term's
+    /// page when the field is a taxonomy.
+    fn badges_of(&self, p: &Page) -> Vec<Value> {
+        let schema = &self.site.sections[p.section].schema;
+        if !schema.values().any(|f| f.badge) {
+            return Vec::new();
+        }
+        let terms = self.terms_of(p);
+        let mut out = Vec::new();
+        for (field, spec) in schema.iter().filter(|(_, f)| f.badge) {
+            let label = spec.label.as_deref().unwrap_or(field);
+            if let Some(refs) = terms.get(field.as_str()) {
+                for r in refs {
+                    out.push(json!({"field": field, "label": label, "name": r.name, "slug": r.slug, "url": r.url}));
+                }
+            } else if let Some(v) = p.fields.get(field) {
+                let word = |k: &'static str| {
+                    self.theme
+                        .translations
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or(k)
+                };
+                for name in crate::frontmatter::value_texts(v, word("ja"), word("nee")) {
+                    let slug = crate::markdown::slugify(&name);
+                    out.push(json!({"field": field, "label": label, "name": name, "slug": slug, "url": null}));
+                }
+            }
+        }
+        out
+    }
+
     fn page_summary(&self, id: PageId) -> Value {
         let p = &self.site.pages[id];
         json!({
@@ -865,6 +617,7 @@ impl<'a> Renderer<'a> {
             "section_title": self.site.sections[p.section].meta.title,
             "fields": p.fields,
             "taxonomies": self.terms_of(p),
+            "badges": self.badges_of(p),
             "word_count": p.rendered.word_count,
             "draft": p.meta.draft,
         })
@@ -1584,6 +1337,7 @@ pub fn same_related_inputs(a: &Site, b: &Site) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tera::Tera;
 
     fn dutch_months() -> Vec<Option<String>> {
         let names = [
@@ -1619,20 +1373,6 @@ mod tests {
     }
 
     #[test]
-    fn the_datum_filter_uses_the_theme_month_names() {
-        let mut tera = Tera::default();
-        let t = json!({"maand_03": "maart"});
-        register_filters(&mut tera, &t);
-        let out = tera
-            .render_str(
-                "{{ d | datum }}|{{ n | datum }}",
-                &tera::Context::from_value(json!({"d": "2020-03-04", "n": 5})).unwrap(),
-            )
-            .unwrap();
-        assert_eq!(out, "4 maart 2020|5");
-    }
-
-    #[test]
     fn field_values_as_text() {
         let t = json!({"ja": "yes"});
         let yaml = |s: &str| serde_yaml::from_str::<serde_yaml::Value>(s).unwrap();
@@ -1658,41 +1398,6 @@ mod tests {
             entry(vec![]),
         ];
         assert_eq!(toc_count(&toc), 5);
-    }
-
-    #[test]
-    fn include_cycles_are_found() {
-        let mut s = HashMap::new();
-        s.insert(
-            "a.html".to_string(),
-            (
-                PathBuf::from("a.html"),
-                "{% include \"b.html\" %}".to_string(),
-            ),
-        );
-        s.insert(
-            "b.html".to_string(),
-            (
-                PathBuf::from("b.html"),
-                "{% include 'a.html' %}".to_string(),
-            ),
-        );
-        s.insert(
-            "c.html".to_string(),
-            (
-                PathBuf::from("c.html"),
-                "{% extends \"a.html\" %}".to_string(),
-            ),
-        );
-        let d = check_include_cycles(&s);
-        assert_eq!(d.len(), 2, "{d:?}");
-        assert!(d[0].message.contains("oneindige lus"));
-    }
-
-    #[test]
-    fn templates_named_in_comments_are_not_references() {
-        let text = "{# gebruik: {% include \"a.html\" %} #}{% include 'b.html' %}{#- {% extends \"c.html\" %}";
-        assert_eq!(referenced_templates(text), vec!["b.html".to_string()]);
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub struct BuildOptions {
     pub theme: Option<String>,
     /// Build the search index (off for `check` and some benchmarks).
     pub search: bool,
+    /// How diagnostics are printed.
+    pub messages: crate::error::MessageFormat,
+    /// Show per-phase progress (on a terminal only; see `progress`).
+    pub progress: bool,
 }
 
 impl BuildOptions {
@@ -79,21 +83,24 @@ struct Timer {
     start: Instant,
     last: Instant,
     phases: Vec<(&'static str, Duration)>,
+    progress: crate::progress::Progress,
 }
 
 impl Timer {
-    fn new() -> Self {
+    fn new(progress: bool) -> Self {
         let now = Instant::now();
         Timer {
             start: now,
             last: now,
             phases: Vec::new(),
+            progress: crate::progress::Progress::new(progress),
         }
     }
     fn lap(&mut self, name: &'static str) {
         let now = Instant::now();
         self.phases.push((name, now - self.last));
         self.last = now;
+        self.progress.after(name);
     }
 }
 
@@ -137,7 +144,7 @@ struct Prepared {
 /// Load, parse and link; then the theme. Fails on any error. With
 /// `report_drafts`, drafts left out of the site are still checked.
 fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFailure> {
-    let mut t = Timer::new();
+    let mut t = Timer::new(opts.progress);
     let mut diags = Vec::new();
     let config = load_config(opts)?;
     let theme_path = theme_dir(&opts.root, &config.theme);
@@ -264,6 +271,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         if let (Some(records), Some(Target::Page(id))) = (&records, f.source) {
             records.add(&site, id)?;
         }
+        t.progress.file();
         staging.put(&f.path, &f.bytes)
     }));
     t.lap("render");

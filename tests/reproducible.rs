@@ -120,12 +120,13 @@ fn two_builds_are_byte_identical_and_equal_build_in_memory() {
         drafts: false,
         theme: None,
         search: true,
+        ..BuildOptions::default()
     })
     .unwrap_or_else(|e| panic!("{e:?}"));
     let mut memory: BTreeMap<String, Vec<u8>> =
         built.files.into_iter().map(|f| (f.path, f.bytes)).collect();
     for asset in &built.site.assets {
-        memory.insert(asset.dest.clone(), std::fs::read(&asset.source).unwrap());
+        memory.insert(asset.dest.clone(), asset.read().unwrap().into_owned());
     }
     let only_disk: Vec<_> = disk.keys().filter(|p| !memory.contains_key(*p)).collect();
     let only_memory: Vec<_> = memory.keys().filter(|p| !disk.contains_key(*p)).collect();

@@ -233,6 +233,11 @@ impl Engine {
         &self.root
     }
 
+    /// How diagnostics are printed (`--message-format`).
+    pub fn messages(&self) -> crate::error::MessageFormat {
+        self.opts.messages
+    }
+
     /// The active theme's folder name, for classifying events.
     pub fn theme_name(&self) -> &str {
         &self.theme_name

@@ -40,6 +40,8 @@ pub struct Snapshot {
     pub files: HashMap<String, Arc<Served>>,
     /// Output path → source file, read on request.
     pub assets: HashMap<String, PathBuf>,
+    /// Output path → bytes built into the binary (the default theme's static files).
+    pub embedded: HashMap<String, &'static [u8]>,
     pub errors: Arc<Vec<Diagnostic>>,
     /// Changes with every change of `errors` (part of HTML ETags).
     pub error_gen: u64,
@@ -182,7 +184,10 @@ pub fn lookup(snap: &Snapshot, path: &str) -> Lookup {
     } else {
         rest.to_string()
     };
-    if snap.files.contains_key(&key) || snap.assets.contains_key(&key) {
+    if snap.files.contains_key(&key)
+        || snap.assets.contains_key(&key)
+        || snap.embedded.contains_key(&key)
+    {
         return Lookup::File(key);
     }
     if !rest.is_empty()
@@ -318,6 +323,20 @@ async fn respond(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body
         Lookup::File(key) => {
             if let Some(f) = snap.files.get(&key) {
                 return output(req, head, shared, &snap, &key, f, StatusCode::OK);
+            }
+            if let Some(bytes) = snap.embedded.get(&key) {
+                // Never changes while the binary runs: the hash is the ETag.
+                let etag = format!("\"e-{}\"", crate::render::short_hash(bytes));
+                let mime = content_type(&key);
+                return finish(
+                    req,
+                    head,
+                    StatusCode::OK,
+                    &mime,
+                    Bytes::from_static(bytes),
+                    Some(etag),
+                    None,
+                );
             }
             match snap.assets.get(&key) {
                 Some(src) => asset(req, head, &shared.root, src, &key).await,

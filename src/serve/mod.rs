@@ -29,8 +29,8 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::body::Bytes;
 
 use crate::cli::ServeArgs;
-use crate::error::Diagnostic;
-use crate::model::{PageId, Target};
+use crate::error::{Diagnostic, MessageFormat};
+use crate::model::{Asset, PageId, Target};
 
 use self::engine::{Engine, Outcome, RebuildKind};
 use self::http::{Served, Shared, Snapshot};
@@ -41,10 +41,9 @@ pub const DEFAULT_PORT: u16 = 1111;
 pub fn run(args: ServeArgs) -> ExitCode {
     let mut opts = args.common.options();
     opts.search = true;
-    if !opts.root.join(crate::config::CONFIG_FILE).is_file() {
+    if !opts.root.is_dir() {
         eprintln!(
-            "fout: {} niet gevonden in {}\n  = hint: start serve in de map van de site, of geef --root",
-            crate::config::CONFIG_FILE,
+            "fout: map {} niet gevonden\n  = hint: start serve in de map van de site, of geef --root",
             opts.root.display()
         );
         return ExitCode::FAILURE;
@@ -126,10 +125,11 @@ async fn serve_main(
     let start = Instant::now();
     let first = pool.install(|| engine.initial());
     let mut publisher = Publisher::new(shared.clone());
-    report(&first, start.elapsed(), true);
+    report(&first, start.elapsed(), true, engine.messages());
     publisher.publish(&engine, &first);
     let url = format!("{origin}{}", engine.base_path());
-    println!("Kennisbank draait op {url}  (Ctrl-C stopt)");
+    let messages = engine.messages();
+    messages.say(&format!("Kennisbank draait op {url}  (Ctrl-C stopt)"));
     if open {
         open_browser(&url);
     }
@@ -158,7 +158,7 @@ async fn serve_main(
     };
     let server = tokio::spawn(http::serve(listener, shared.clone(), stop_rx));
     wait_for_signal().await;
-    println!("\nstoppen…");
+    messages.say("\nstoppen…");
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(4), server).await;
     // The rebuild thread ends on Stop (after the rebuild it may be in).
@@ -170,7 +170,7 @@ async fn serve_main(
         }
     })
     .await;
-    println!("gestopt");
+    messages.say("gestopt");
     ExitCode::SUCCESS
 }
 
@@ -264,7 +264,7 @@ pub(crate) fn rebuild_loop(
                 let start = Instant::now();
                 let open = shared.open_paths();
                 let out = guarded(&mut engine, |e| e.apply(&batch, &open));
-                report(&out, start.elapsed(), false);
+                report(&out, start.elapsed(), false, engine.messages());
                 publisher.publish(&engine, &out);
                 if out.kind.touches_search() {
                     search.stale();
@@ -282,7 +282,7 @@ pub(crate) fn rebuild_loop(
                         })
                     });
                     if out.is_visible() {
-                        report(&out, start.elapsed(), false);
+                        report(&out, start.elapsed(), false, engine.messages());
                     }
                     publisher.publish(&engine, &out);
                 } else {
@@ -315,16 +315,16 @@ fn guarded(engine: &mut Engine, f: impl FnOnce(&mut Engine) -> Outcome) -> Outco
 }
 
 /// One line per rebuild; errors in full, as the overlay shows them.
-fn report(out: &Outcome, elapsed: Duration, first: bool) {
+fn report(out: &Outcome, elapsed: Duration, first: bool, format: MessageFormat) {
     for w in &out.warnings {
-        eprintln!("{w}");
+        format.emit(w);
     }
     if let Some(errors) = &out.errors {
         if errors.is_empty() {
-            println!("fouten opgelost");
+            format.say("fouten opgelost");
         } else {
             for e in errors {
-                eprintln!("{e}");
+                format.emit(e);
             }
             let n = errors.len();
             eprintln!(
@@ -361,12 +361,12 @@ fn report(out: &Outcome, elapsed: Duration, first: bool) {
             .collect();
         format!(" ({})", p.join(", "))
     };
-    println!(
+    format.say(&format!(
         "{what} in {} ms{phases}: {} gerenderd, {} gewijzigd{queued}",
         elapsed.as_millis(),
         out.rendered,
         out.updates.len()
-    );
+    ));
 }
 
 /// Turns engine outcomes into snapshots and browser events.
@@ -409,16 +409,23 @@ impl Publisher {
             }
             changed.push(format!("{}{path}", self.snap.base_path));
         }
-        if let Some(assets) = &out.assets {
-            self.snap.assets = assets
+        let assets = match &out.assets {
+            Some(assets) => Some(assets.as_slice()),
+            None if self.snap.assets.is_empty() && self.snap.embedded.is_empty() => {
+                Some(engine.assets())
+            }
+            None => None,
+        };
+        if let Some(assets) = assets {
+            let (embedded, on_disk): (Vec<&Asset>, Vec<&Asset>) =
+                assets.iter().partition(|a| a.embedded.is_some());
+            self.snap.assets = on_disk
                 .iter()
                 .map(|a| (a.dest.clone(), a.source.clone()))
                 .collect();
-        } else if self.snap.assets.is_empty() {
-            self.snap.assets = engine
-                .assets()
+            self.snap.embedded = embedded
                 .iter()
-                .map(|a| (a.dest.clone(), a.source.clone()))
+                .filter_map(|a| Some((a.dest.clone(), a.embedded?)))
                 .collect();
         }
         if let Some(errors) = &out.errors {

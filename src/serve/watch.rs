@@ -44,6 +44,10 @@ pub struct Watcher {
     counter: Arc<AtomicU64>,
     /// A search result that arrived in the middle of a burst.
     held: Option<(Vec<OutputFile>, Result<(), Diagnostic>)>,
+    /// A folder of Markdown that is its own content folder (no `content/`,
+    /// no config): watched whole, and a change to its Markdown rebuilds
+    /// fully (such folders are small).
+    bare: bool,
 }
 
 impl Watcher {
@@ -59,8 +63,16 @@ impl Watcher {
             c.fetch_add(1, Ordering::Relaxed);
             let _ = tx.send(Msg::Fs(ev));
         })?;
-        inner.watch(root, RecursiveMode::NonRecursive)?;
-        for d in WATCHED {
+        let bare = crate::content::content_dir(root) == root;
+        inner.watch(
+            root,
+            if bare {
+                RecursiveMode::Recursive
+            } else {
+                RecursiveMode::NonRecursive
+            },
+        )?;
+        for d in WATCHED.iter().filter(|_| !bare) {
             let p = root.join(d);
             if p.is_dir() {
                 inner.watch(&p, RecursiveMode::Recursive)?;
@@ -71,6 +83,7 @@ impl Watcher {
             root: root.to_path_buf(),
             counter,
             held: None,
+            bare,
         })
     }
 
@@ -133,7 +146,32 @@ impl Watcher {
             {
                 let _ = self.inner.watch(p, RecursiveMode::Recursive);
             }
-            batch.add(&self.root, p, theme);
+            if !batch.add(&self.root, p, theme) && self.bare {
+                self.add_bare(batch, p);
+            }
+        }
+    }
+
+    /// In a bare folder, Markdown files and folders outside the site's
+    /// other parts are content: any change to them rebuilds the site.
+    fn add_bare(&self, batch: &mut Batch, path: &Path) {
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            return;
+        };
+        let names: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+        let Some(last) = names.last() else { return };
+        let hidden = names.iter().any(|n| crate::content::is_ignored_name(n));
+        let other_part = names
+            .first()
+            .is_some_and(|top| crate::content::NOT_CONTENT.contains(top));
+        if hidden || other_part || super::classify::is_temp_name(last) {
+            return;
+        }
+        if last.ends_with(".md") || !last.contains('.') {
+            batch.paths.insert(
+                rel.to_path_buf(),
+                super::classify::ChangeKind::ContentFolder,
+            );
         }
     }
 }

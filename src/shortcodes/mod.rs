@@ -77,6 +77,28 @@ pub fn read_templates(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<TemplateFile> {
     let mut by_name: BTreeMap<String, TemplateFile> = BTreeMap::new();
+    // The theme built into the binary has no folder to read.
+    if let Some(crate::theme::Source::Embedded(d)) = crate::theme::Source::of(theme_dir) {
+        for (rel, bytes) in crate::theme::embedded_files(d, "templates") {
+            let Some(file) = rel.strip_prefix("shortcodes/") else {
+                continue;
+            };
+            let (name, markdown) = match file.rsplit_once('.') {
+                Some((n, "html")) if !n.contains('/') => (n, false),
+                Some((n, "md")) if !n.contains('/') => (n, true),
+                _ => continue,
+            };
+            by_name.insert(
+                name.to_string(),
+                TemplateFile {
+                    name: name.to_string(),
+                    markdown,
+                    display: format!("(ingebouwd thema) templates/{rel}").into(),
+                    text: String::from_utf8_lossy(bytes).into_owned(),
+                },
+            );
+        }
+    }
     for dir in [theme_dir.join("templates"), root.join("templates")] {
         let dir = dir.join("shortcodes");
         let Ok(entries) = std::fs::read_dir(&dir) else {

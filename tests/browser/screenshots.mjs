@@ -25,7 +25,7 @@ try {
     const page = await context.newPage();
     await page.goto(join(site, "pilots/"));
     pilot = await page.evaluate(() => {
-      const a = document.querySelector(".pilot-table tbody a, main .cards a");
+      const a = document.querySelector(".section-table tbody a, main .cards a");
       return a ? new URL(a.href).pathname : null;
     });
     await context.close();

@@ -11,6 +11,8 @@ const clearBtn = document.getElementById("search-clear");
 const moreBtn = document.getElementById("search-more");
 const T = JSON.parse(document.getElementById("search-strings").textContent);
 const FILTERS = (form.dataset.filters || "").split(",").filter(Boolean);
+// Fields a schema marks as badges ("veld=Label;…"), shown on each result.
+const BADGES = (form.dataset.badges || "").split(";").filter(Boolean).map((b) => b.split("="));
 const PAGE = 10;
 
 let pagefind = null;
@@ -111,9 +113,10 @@ async function renderMore() {
     const meta = el("p", { className: "result-meta" });
     const soort = d.filters && d.filters.soort && d.filters.soort[0];
     if (soort) meta.append(el("span", { className: "kind", textContent: valueLabel("soort", soort) }));
-    const status = d.filters && d.filters.status;
-    if (status && status.length) {
-      meta.append(" ", el("span", { className: "badge", textContent: `${T.status}: ${status.join(", ")}` }));
+    for (const [name, label] of BADGES) {
+      const values = d.filters && d.filters[name];
+      if (!values || !values.length) continue;
+      meta.append(" ", el("span", { className: "badge", textContent: `${label}: ${values.join(", ")}` }));
     }
     const excerpt = el("p", { className: "result-excerpt" });
     excerpt.innerHTML = d.excerpt || ""; // Pagefind's excerpt: escaped text with <mark>
