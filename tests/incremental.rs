@@ -38,6 +38,10 @@ enum Edit {
     Translation(u8),
     Stylesheet(u8),
     ConfigDescription(u8),
+    Description(usize, u8),
+    Relation(usize, usize),
+    PagesQuery(usize),
+    SectionBody(usize),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -59,6 +63,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         any::<u8>().prop_map(Edit::Translation),
         any::<u8>().prop_map(Edit::Stylesheet),
         any::<u8>().prop_map(Edit::ConfigDescription),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, n)| Edit::Description(i, n)),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Edit::Relation(i, j)),
+        any::<usize>().prop_map(Edit::PagesQuery),
+        any::<usize>().prop_map(Edit::SectionBody),
     ]
 }
 
@@ -275,6 +283,47 @@ impl SiteCopy {
                 let text = self.read(rel);
                 self.write(rel, &format!("{text}\n/* versie {n} */\n"));
                 vec![rel.to_string()]
+            }
+            Edit::Description(i, n) => self.page(i).map_or(vec![], |p| {
+                self.set_field(
+                    &p,
+                    "description",
+                    &format!("\"Een nieuwe samenvatting {n}\""),
+                );
+                vec![p]
+            }),
+            Edit::Relation(i, j) => {
+                let pilots: Vec<String> = self
+                    .pages
+                    .iter()
+                    .filter(|p| p.starts_with("content/pilots/"))
+                    .cloned()
+                    .collect();
+                match (self.page(i), pilots.get(j % pilots.len().max(1))) {
+                    (Some(p), Some(pilot)) if !p.starts_with("content/pilots/") => {
+                        let slug = pilot
+                            .trim_start_matches("content/pilots/")
+                            .trim_end_matches(".md")
+                            .to_string();
+                        self.set_field(&p, "pilots", &format!("[{slug}]"));
+                        vec![p]
+                    }
+                    _ => vec![],
+                }
+            }
+            Edit::PagesQuery(i) => self.page(i).map_or(vec![], |p| {
+                let text = self.read(&p);
+                self.write(
+                    &p,
+                    &format!("{text}\n{{{{ pages(section=\"pilots\", sort_by=\"title\") }}}}\n"),
+                );
+                vec![p]
+            }),
+            Edit::SectionBody(s) => {
+                let rel = format!("content/{}/_index.md", SECTIONS[s % SECTIONS.len()]);
+                let text = self.read(&rel);
+                self.write(&rel, &format!("{text}\nMeer uitleg over deze sectie.\n"));
+                vec![rel]
             }
             Edit::ConfigDescription(n) => {
                 let rel = "kennisbank.yaml";
