@@ -7,12 +7,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::http::Serving;
 use common::static_server::Server;
 
 /// An empty folder holding only a copy of the binary.
@@ -213,106 +212,28 @@ fn init_example_writes_the_bundled_knowledge_base_which_builds() {
     assert!(pilots.contains("badge-status-"));
 }
 
-/// A port nobody listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, text)
-}
-
-/// `kennisbank serve` on a free port in `cwd`, stopped when dropped.
-struct Serving {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Serving {
-    fn start(a: &Alone, cwd: &str) -> Serving {
-        let port = free_port();
-        let mut child = Command::new(&a.bin)
-            .current_dir(a.path(cwd))
-            .args(["serve", "--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Wait for the announced URL (the first build comes before it).
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Keep reading after the announcement: a closed pipe would fail
-        // serve's next status line.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut announced = None;
-        while announced.is_none() && Instant::now() < deadline {
-            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-                if line.contains("draait op") {
-                    announced = Some(line);
-                }
-            }
-        }
-        let serving = Serving { child, port };
-        assert!(
-            announced
-                .as_ref()
-                .is_some_and(|l| l.contains(&format!("127.0.0.1:{port}/"))),
-            "serve did not announce 127.0.0.1:{port} within a minute: {announced:?}"
-        );
-        serving
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        http_get(self.port, path)
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `kennisbank serve` of the copied binary in `cwd` (relative to the folder).
+fn serving(a: &Alone, cwd: &str) -> Serving {
+    Serving::start(&a.bin, &a.path(cwd), &[])
 }
 
 #[test]
 fn serve_in_a_new_site_answers_over_http_with_the_embedded_theme() {
     let a = Alone::new();
     a.init_kb();
-    let s = Serving::start(&a, "kb");
-    let (status, home) = s.get("/");
-    assert_eq!(status, 200, "{home}");
+    let s = serving(&a, "kb");
+    let home = s.get("/");
+    assert_eq!(home.status, 200, "{}", home.text());
+    let home = home.body_text();
     assert!(home.contains("Mijn kennisbank"), "{home}");
     for page in content_pages(&a.path("kb/content")) {
-        let (status, body) = s.get(&format!("/{}/", page.trim_end_matches(".md")));
-        assert_eq!(status, 200, "{page}: {body}");
+        let r = s.get(&format!("/{}/", page.trim_end_matches(".md")));
+        assert_eq!(r.status, 200, "{page}: {}", r.text());
     }
     // Static files of the theme come out of the binary.
-    let (status, css) = s.get("/css/site.css");
-    assert_eq!(status, 200);
+    let css = s.get("/css/site.css");
+    assert_eq!(css.status, 200);
+    let css = css.body_text();
     let theme_css = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/static/css/site.css"),
     )
@@ -321,24 +242,25 @@ fn serve_in_a_new_site_answers_over_http_with_the_embedded_theme() {
         css.ends_with(&theme_css),
         "the embedded stylesheet is served"
     );
-    let (status, missing) = s.get("/bestaat-niet/");
-    assert_eq!(status, 404, "{missing}");
+    let missing = s.get("/bestaat-niet/");
+    assert_eq!(missing.status, 404, "{}", missing.text());
 }
 
 #[test]
 fn serve_in_a_folder_of_markdown_rebuilds_on_a_save() {
     let a = Alone::new();
     common::copy_dir(&common::fixture_dir("losse-notities"), &a.path("notities"));
-    let s = Serving::start(&a, "notities");
-    let (status, page) = s.get("/werkoverleg/");
-    assert_eq!(status, 200, "{page}");
+    let s = serving(&a, "notities");
+    let page = s.get("/werkoverleg/");
+    assert_eq!(page.status, 200, "{}", page.text());
+    let page = page.body_text();
     assert!(page.contains("Marieke stuurt"), "{page}");
     let file = a.path("notities/werkoverleg.md");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("Marieke stuurt", "Fatima stuurt")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, page) = s.get("/werkoverleg/");
+        let page = s.get("/werkoverleg/").body_text();
         if page.contains("Fatima stuurt") {
             break;
         }
@@ -348,7 +270,7 @@ fn serve_in_a_folder_of_markdown_rebuilds_on_a_save() {
     // A new Markdown file becomes a page.
     std::fs::write(a.path("notities/agenda.md"), "# Agenda\n\nVolgende week.\n").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while s.get("/agenda/").0 != 200 {
+    while s.get("/agenda/").status != 200 {
         assert!(Instant::now() < deadline, "the new page never showed");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -497,69 +497,11 @@ fn bundled_site_has_its_statement_linked_from_every_page() {
 
 // ---- serve's writing panel --------------------------------------------------------
 
-/// `GET path` from a server on 127.0.0.1:`port`; the whole response.
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-/// The server process, killed on drop.
-struct Serving(std::process::Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn serve_shows_the_writing_panel_to_editors_and_build_never_does() {
-    use std::io::BufRead;
     let site = site();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(common::bin())
-        .args(["serve", "--port", &port.to_string(), "--root"])
-        .arg(site.root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Serving(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        assert!(std::time::Instant::now() < deadline, "serve did not start");
-        if let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
-            if l.contains("draait op") {
-                break;
-            }
-        }
-    }
-    let page = http_get(port, "/schrijven/stage-aanvragen/");
+    let server = common::http::Serving::start(Path::new(common::bin()), site.root(), &[]);
+    let page = server.get("/schrijven/stage-aanvragen/").body_text();
     assert!(
         page.contains("<details id=\"kennisbank-schrijftips\""),
         "{page}"
@@ -571,7 +513,7 @@ fn serve_shows_the_writing_panel_to_editors_and_build_never_does() {
         "{page}"
     );
     // A page without hints gets no panel.
-    let clean = http_get(port, "/beheer/werkwijze/");
+    let clean = server.get("/beheer/werkwijze/").body_text();
     assert!(clean.contains("Werkwijze van de redactie"), "{clean}");
     assert!(!clean.contains("kennisbank-schrijftips"), "{clean}");
     drop(server);
