@@ -405,6 +405,62 @@ fn message_format_json_gives_one_object_per_problem_with_file_and_line() {
 }
 
 #[test]
+fn serve_with_message_format_json_prints_one_object_per_error_and_nothing_else_on_stdout() {
+    let a = Alone::new();
+    a.init_kb();
+    let mut s = Serving::start(&a.bin, &a.path("kb"), &["--message-format", "json"]);
+    assert!(s.stdout.is_empty(), "a clean site: {:?}", s.stdout);
+    assert_eq!(s.get("/").status, 200);
+    // An edit with two broken links: one object each, at their lines.
+    let rel = "content/artikelen/zo-schrijft-u-een-artikel.md";
+    let page = a.path(&format!("kb/{rel}"));
+    let good = std::fs::read_to_string(&page).unwrap();
+    let broken = format!(
+        "{good}\nZie het [archief](@/archief/bestaat-niet.md).\n\nEn de [oude versie](@/artikelen/weg.md).\n"
+    );
+    std::fs::write(&page, &broken).unwrap();
+    let line_of = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let want = [
+        (line_of("bestaat-niet.md"), "bestaat-niet.md"),
+        (line_of("weg.md"), "weg.md"),
+    ];
+    let wait = Duration::from_secs(20);
+    s.wait_line(|l| l.contains("build mislukt"), wait);
+    while s.stdout.len() < want.len() {
+        s.wait_stdout(|_| true, wait);
+    }
+    s.settle(Duration::from_millis(300));
+    let objects: Vec<serde_json::Value> = s
+        .stdout
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    assert_eq!(objects.len(), want.len(), "{:?}", s.stdout);
+    for (d, (line, target)) in objects.iter().zip(want) {
+        assert_eq!(d["file"], rel, "{d}");
+        assert_eq!(d["line"], line, "{d}");
+        assert_eq!(d["severity"], "error", "{d}");
+        assert!(d["message"].as_str().unwrap().contains(target), "{d}");
+        for key in ["column", "hint"] {
+            assert!(d.get(key).is_some(), "{key} in {d}");
+        }
+    }
+    // The fix: a status line on stderr, no object on stdout.
+    std::fs::write(&page, &good).unwrap();
+    s.wait_line(|l| l.contains("fouten opgelost"), wait);
+    s.wait_line(|l| l.contains("gerenderd"), wait);
+    s.settle(Duration::from_millis(300));
+    assert_eq!(s.stdout.len(), want.len(), "{:?}", s.stdout);
+    assert!(
+        !s.stdout
+            .iter()
+            .any(|l| l.contains("draait op") || l.contains("opgelost")),
+        "status lines belong on stderr: {:?}",
+        s.stdout
+    );
+}
+
+#[test]
 fn completions_for_every_shell_and_a_man_page() {
     let a = Alone::new();
     for shell in ["bash", "zsh", "fish", "powershell"] {

@@ -96,8 +96,12 @@ pub fn get(port: u16, path: &str) -> Response {
 pub struct Serving {
     child: Child,
     pub port: u16,
-    lines: Receiver<String>,
+    /// Lines as they come: `true` for stdout, `false` for stderr.
+    lines: Receiver<(bool, String)>,
+    /// Every line read so far (both streams).
     pub log: Vec<String>,
+    /// The lines of stdout read so far.
+    pub stdout: Vec<String>,
 }
 
 impl Serving {
@@ -114,14 +118,17 @@ impl Serving {
             .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
         let (tx, lines) = mpsc::channel();
         // Keep reading to the end: a closed pipe would fail serve's next line.
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
+        for (is_stdout, stream) in [
+            (
+                true,
+                Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            ),
+            (false, Box::new(child.stderr.take().unwrap())),
         ] {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
+                    let _ = tx.send((is_stdout, line));
                 }
             });
         }
@@ -130,6 +137,7 @@ impl Serving {
             port,
             lines,
             log: Vec::new(),
+            stdout: Vec::new(),
         };
         let said = s.wait_line(|l| l.contains("draait op"), Duration::from_secs(60));
         assert!(
@@ -139,13 +147,40 @@ impl Serving {
         s
     }
 
-    /// The first new line that satisfies `ok`; panics with the log after `wait`.
+    /// The first new line (of either stream) that satisfies `ok`; panics
+    /// with the log after `wait`.
     pub fn wait_line(&mut self, ok: impl Fn(&str) -> bool, wait: Duration) -> String {
+        self.wait_for(|_, l| ok(l), wait)
+    }
+
+    /// The first new line of stdout that satisfies `ok`.
+    pub fn wait_stdout(&mut self, ok: impl Fn(&str) -> bool, wait: Duration) -> String {
+        self.wait_for(|out, l| out && ok(l), wait)
+    }
+
+    /// Reads whatever arrives within `wait` (lines of two pipes are read by
+    /// two threads, so their order across streams is not the program's).
+    pub fn settle(&mut self, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Ok((is_stdout, line)) = self.lines.recv_timeout(left) {
+                self.log.push(line.clone());
+                if is_stdout {
+                    self.stdout.push(line);
+                }
+            }
+        }
+    }
+
+    fn wait_for(&mut self, ok: impl Fn(bool, &str) -> bool, wait: Duration) -> String {
         let deadline = Instant::now() + wait;
         while Instant::now() < deadline {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+            if let Ok((is_stdout, line)) = self.lines.recv_timeout(Duration::from_millis(100)) {
                 self.log.push(line.clone());
-                if ok(&line) {
+                if is_stdout {
+                    self.stdout.push(line.clone());
+                }
+                if ok(is_stdout, &line) {
                     return line;
                 }
             }
