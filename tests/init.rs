@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::browser::browser_dir;
 use common::http::Serving;
-use common::static_server::Server;
 
 /// An empty folder holding only a copy of the binary.
 struct Alone {
@@ -503,10 +503,6 @@ fn version_names_the_version_and_the_commit() {
 
 // ---- Accessibility and HTML validity of the starter site -------------------------
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
 #[test]
 #[cfg_attr(
     not(feature = "browser"),
@@ -520,19 +516,8 @@ fn the_starter_site_passes_axe_and_vnu() {
     let mut paths = html_paths(&public);
     assert!(paths.len() > 5, "{paths:?}");
     paths.push("/zoeken/?q=artikel".into());
-    let list = a.path("axe-paths.txt");
-    std::fs::write(&list, paths.join("\n")).unwrap();
-    let server = Server::at(public.clone());
-    let out = Command::new("node")
-        .current_dir(browser_dir())
-        .arg("axe.mjs")
-        .arg(server.url())
-        .arg(format!("@{}", list.display()))
-        .output()
-        .expect("run node (is Node.js installed?)");
-    drop(server);
-    let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "axe:\n{stdout}\n{stderr}");
+    // WCAG 2.2 A + AA, light and dark: the runner the bundled site's test uses.
+    common::browser::axe(&public, &paths);
 
     let jar = browser_dir().join("node_modules/vnu-jar/build/dist/vnu.jar");
     let out = Command::new("java")

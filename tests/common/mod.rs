@@ -2,6 +2,7 @@
 //! and runs the real `kennisbank` binary against it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod http;
 pub mod static_server;
 
