@@ -125,10 +125,76 @@ fn strict_turns_lint_warnings_into_errors() {
     assert!(stderr.contains("fouten.md"), "{stderr}");
     assert!(stderr.contains(": fout: vage linktekst"), "{stderr}");
     assert!(!site.path("public/index.html").exists());
-    // Without the bad page the strict build passes.
+    // Without the bad page only the placeholder contact address stops it
+    // (`.example` is reserved); with a real contact the strict build passes.
     std::fs::remove_file(site.path("content/stage/fouten.md")).unwrap();
     let out = run(site.root(), &["build", "--strict", "--no-search"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(": fout: toegankelijkheid: contact.email"),
+        "{stderr}"
+    );
+    let config = site.read("kennisbank.yaml");
+    let email = config
+        .lines()
+        .find(|l| l.contains("toegankelijkheid@voorbeeldcollege.example"))
+        .unwrap()
+        .to_string();
+    // A page of the site itself: no address invented for the test.
+    site.write(
+        "kennisbank.yaml",
+        &config.replace(&email, "    url: \"/stage/\""),
+    );
+    let out = run(site.root(), &["build", "--strict", "--no-search"]);
     assert!(out.status.success(), "{}", text(&out).1);
+}
+
+#[test]
+fn a_placeholder_accessibility_contact_warns_in_check_and_build_at_its_line() {
+    let site = site();
+    let config = site.path("kennisbank.yaml");
+    let line = line_of(&config, "toegankelijkheid@voorbeeldcollege.example");
+    for args in [&["check"][..], &["build", "--no-search"]] {
+        let cmd = args[0];
+        let out = run(site.root(), args);
+        let (_, stderr) = text(&out);
+        assert!(
+            out.status.success(),
+            "{cmd}: a warning, not an error:\n{stderr}"
+        );
+        let found = warnings_for(&stderr, "kennisbank.yaml");
+        let hits: Vec<_> = found
+            .iter()
+            .filter(|(_, m)| m.contains("voorbeeldadres"))
+            .collect();
+        assert_eq!(hits.len(), 1, "{cmd}:\n{stderr}");
+        assert_eq!(hits[0].0, line, "{cmd}: {hits:?}");
+        assert!(
+            hits[0]
+                .1
+                .contains("'toegankelijkheid@voorbeeldcollege.example'")
+                && hits[0].1.contains(".example"),
+            "{cmd}: {hits:?}"
+        );
+        assert!(
+            stderr.contains("hint: vul het echte e-mailadres in"),
+            "{cmd}: what to fill in:\n{stderr}"
+        );
+    }
+    // A real address (here a page of the site itself) is not warned about.
+    let text_now = site.read("kennisbank.yaml");
+    let email = text_now
+        .lines()
+        .find(|l| l.contains("voorbeeldcollege.example"))
+        .unwrap()
+        .to_string();
+    site.write(
+        "kennisbank.yaml",
+        &text_now.replace(&email, "    url: \"/stage/\""),
+    );
+    let (_, stderr) = text(&run(site.root(), &["check"]));
+    assert!(!stderr.contains("voorbeeldadres"), "{stderr}");
 }
 
 // ---- B1 hints ----------------------------------------------------------------------
@@ -376,10 +442,13 @@ fn statement_is_rendered_after_the_model_and_linked_from_every_page() {
     let out = run(site.root(), &["build", "--no-search"]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(
-        !stderr.contains("kennisbank.yaml"),
-        "a fresh statement gives no warning:\n{stderr}"
-    );
+    // A fresh statement gives no warning but that its contact is the
+    // fixture's placeholder address (tested on its own below).
+    let warned: Vec<_> = warnings_for(&stderr, "kennisbank.yaml")
+        .into_iter()
+        .filter(|(_, m)| !m.contains("voorbeeldadres"))
+        .collect();
+    assert!(warned.is_empty(), "a fresh statement warns:\n{stderr}");
     let page = site.public("toegankelijkheid/index.html");
     // The model statement's parts, in its order.
     let parts = [
