@@ -562,6 +562,52 @@ fn serve_shows_its_overlay_and_panel_under_the_strict_csp_without_violations() {
     assert_eq!(seen["cleared"], true, "{seen}");
 }
 
+#[test]
+fn serve_refuses_a_dangerous_url_and_shows_it_escaped_in_the_overlay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = init_site(tmp.path());
+    let rel = "content/artikelen/zo-schrijft-u-een-artikel.md";
+    let md = root.join(rel);
+    let good = std::fs::read_to_string(&md).unwrap();
+    let mut server = common::http::Serving::start(Path::new(common::bin()), &root, &[]);
+    let page = "/artikelen/zo-schrijft-u-een-artikel/";
+    assert_eq!(server.get(page).status, 200);
+    let bad = format!("{good}\nEen [handige link](JaVa&#x09;ScRiPt:x('<b>vet</b>')) van buiten.\n");
+    std::fs::write(&md, &bad).unwrap();
+    let line = bad
+        .lines()
+        .position(|l| l.contains("handige link"))
+        .unwrap()
+        + 1;
+    server.wait_line(|l| l.contains("build mislukt"), Duration::from_secs(20));
+    let logged = server.log.join("\n");
+    assert!(
+        logged.contains(&format!("{rel}:{line}")) && logged.contains("geweigerd"),
+        "the terminal names file and line:\n{logged}"
+    );
+    let html = server.get(page).body_text();
+    let at = html
+        .find("<div id=\"kennisbank-overlay\"")
+        .unwrap_or_else(|| panic!("no overlay:\n{html}"));
+    let (last_good, overlay) = html.split_at(at);
+    assert!(overlay.contains(&format!("{rel}:{line}")), "{overlay}");
+    assert!(overlay.contains("geweigerd"), "{overlay}");
+    assert!(
+        overlay.contains("&lt;b&gt;vet&lt;/b&gt;"),
+        "escaped: {overlay}"
+    );
+    assert!(!html.contains("<b>vet</b>"), "unescaped somewhere");
+    // The last good page is shown, without the link.
+    assert!(last_good.contains("<main"), "{last_good}");
+    assert!(
+        !last_good.to_ascii_lowercase().contains("script:x("),
+        "the refused link is on the page"
+    );
+    std::fs::write(&md, &good).unwrap();
+    server.wait_line(|l| l.contains("fouten opgelost"), Duration::from_secs(20));
+    assert!(!server.get(page).body_text().contains("kennisbank-overlay"));
+}
+
 // ---- What `sanitized` keeps ------------------------------------------------------
 
 fn keep(_: &str) -> Resolution {
