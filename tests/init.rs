@@ -179,6 +179,68 @@ fn init_writes_a_site_that_builds_clean_and_says_what_to_do_next() {
 }
 
 #[test]
+fn the_starter_config_has_an_accessibility_statement_to_switch_on() {
+    let a = Alone::new();
+    a.init_kb();
+    let cfg = a.path("kb/kennisbank.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    // Switched on as the comment says: the # before the block's lines goes.
+    let mut on = false;
+    let switched: String = text
+        .lines()
+        .map(|l| {
+            on = on || l == "#toegankelijkheid:";
+            let l = if on {
+                l.strip_prefix('#').unwrap_or(l)
+            } else {
+                l
+            };
+            format!("{l}\n")
+        })
+        .collect();
+    assert!(on, "no commented toegankelijkheid: block:\n{text}");
+    std::fs::write(&cfg, &switched).unwrap();
+    let line = switched
+        .lines()
+        .position(|l| l.contains("@example.org"))
+        .unwrap()
+        + 1;
+    let (_, stderr) = a.ok("kb", &["build", "--no-search"]);
+    // Built, with the reminder to fill in the real contact at its line.
+    assert!(
+        stderr.contains(&format!(
+            "kennisbank.yaml:{line}: waarschuwing: toegankelijkheid: contact.email"
+        )),
+        "{stderr}"
+    );
+    let public = a.path("kb/public");
+    let statement = std::fs::read_to_string(public.join("toegankelijkheid/index.html")).unwrap();
+    assert!(statement.contains("Naam van uw organisatie"), "{statement}");
+    for p in html_paths(&public) {
+        let mut file = public.join(p.trim_start_matches('/'));
+        if p.ends_with('/') {
+            file.push("index.html");
+        }
+        let html = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            html.contains("href=\"/toegankelijkheid/\""),
+            "{p} does not link the statement"
+        );
+    }
+    // With a real contact (a page of the site itself) it checks clean.
+    std::fs::write(
+        &cfg,
+        switched.replace(
+            "email: \"toegankelijkheid@example.org\"",
+            "url: \"/artikelen/\"",
+        ),
+    )
+    .unwrap();
+    let (_, stderr) = a.ok("kb", &["check"]);
+    assert!(!stderr.contains("waarschuwing"), "{stderr}");
+}
+
+#[test]
 fn init_refuses_a_folder_that_is_not_empty_and_writes_nothing() {
     let a = Alone::new();
     std::fs::create_dir(a.path("kb")).unwrap();
