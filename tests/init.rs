@@ -525,6 +525,48 @@ fn serve_with_message_format_json_prints_one_object_per_error_and_nothing_else_o
     );
 }
 
+/// What the progress line names, phase by phase, in order (src/progress.rs).
+const PHASE_LABELS: &[&str] = &[
+    "bestanden inlezen",
+    "Markdown verwerken",
+    "links controleren",
+    "pagina's maken",
+    "bestanden schrijven",
+];
+
+#[test]
+fn build_shows_progress_per_phase_on_a_terminal_and_nothing_extra_in_a_pipe() {
+    let a = Alone::new();
+    a.init_kb();
+    // On a terminal: util-linux's `script` runs the build in a pseudo-terminal.
+    let cmd = format!("{} build", a.bin.display());
+    let out = Command::new("script")
+        .current_dir(a.path("kb"))
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .expect("run script (util-linux, in every Debian)");
+    let (tty, _) = texts(&out);
+    assert!(out.status.success(), "{tty}");
+    let mut from = 0;
+    for label in PHASE_LABELS {
+        let at = tty[from..]
+            .find(label)
+            .unwrap_or_else(|| panic!("{label:?} not shown after the earlier phases:\n{tty}"));
+        from += at;
+    }
+    assert!(tty.contains("pagina's, "), "the summary: {tty}");
+    // In a pipe: the summary only, no progress and no terminal codes.
+    let (stdout, stderr) = a.ok("kb", &["build"]);
+    for text in [&stdout, &stderr] {
+        for label in PHASE_LABELS {
+            assert!(!text.contains(label), "{label:?} in a pipe:\n{text}");
+        }
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+    }
+    assert!(stdout.contains("pagina's, "), "{stdout}");
+}
+
 #[test]
 fn completions_for_every_shell_and_a_man_page() {
     let a = Alone::new();
