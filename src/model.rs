@@ -92,6 +92,8 @@ pub struct SectionMeta {
     pub page_template: Option<String>,
     /// Fields this section requires of its pages (own schema only).
     pub schema: Schema,
+    /// `open_fields:` as written (`None`: inherited from the parent).
+    pub open_fields: Option<bool>,
 }
 
 /// Result of rendering one Markdown body.
@@ -195,7 +197,11 @@ pub struct Section {
     pub pages: Vec<PageId>,
     /// Schema merged down from the root: what pages here must have.
     pub schema: Schema,
+    /// Undeclared page fields allowed (`open_fields`, inherited).
+    pub open_fields: bool,
     pub soort: Option<String>,
+    /// The title came from the body's first `# heading` (an `index.md`).
+    pub title_from_body: bool,
     pub rendered: Arc<Rendered>,
 }
 

@@ -734,7 +734,10 @@ impl Engine {
             let file = content::read_source(&path, rel.clone(), &root).ok()?;
             let (old_file, title_from_body) = match target {
                 Target::Page(p) => (&st.site.pages[p].file, st.site.pages[p].title_from_body),
-                Target::Section(s) => (&st.site.sections[s].file, false),
+                Target::Section(s) => (
+                    &st.site.sections[s].file,
+                    st.site.sections[s].title_from_body,
+                ),
             };
             if old_file.text == file.text {
                 continue;
@@ -757,7 +760,7 @@ impl Engine {
                 }
                 Target::Section(s) => {
                     let sc = &st.site.sections[s];
-                    (&sc.file, sc.body_line, false, target)
+                    (&sc.file, sc.body_line, sc.title_from_body, target)
                 }
             };
             let old = frontmatter::split(&old_file.text, &old_file.display).ok()?;
@@ -987,6 +990,13 @@ impl Engine {
             if let Some(i) = list.iter().position(|&x| x == p) {
                 later.extend(i.checked_sub(1).map(|j| Item::Page(list[j])));
                 later.extend(list.get(i + 1).map(|&n| Item::Page(n)));
+                // The section trees it leaves (see `nav`).
+                if i <= crate::nav::PAGES_SHOWN && crate::nav::wanted(&st.site) {
+                    for s in crate::nav::sections_showing(&st.site, section) {
+                        later.insert(Item::Section(s));
+                        later.extend(st.site.sections[s].pages.iter().map(|&q| Item::Page(q)));
+                    }
+                }
             }
             let counted = |site: &Site| -> Vec<Vec<PageId>> {
                 site.taxonomies
@@ -1420,6 +1430,18 @@ fn dependents_of_summary(
             .flatten()
             .map(|&q| Item::Page(q)),
     );
+    // The section trees that list it (see `nav`): only the first pages of
+    // a section are listed, but a page moving out of them moves others in.
+    let listed = list
+        .iter()
+        .position(|&x| x == p)
+        .is_some_and(|i| i <= crate::nav::PAGES_SHOWN);
+    if listed && crate::nav::wanted(site) {
+        for s in crate::nav::sections_showing(site, page.section) {
+            out.insert(Item::Section(s));
+            out.extend(site.sections[s].pages.iter().map(|&q| Item::Page(q)));
+        }
+    }
     out.insert(Item::Special);
     out.remove(&Item::Page(p));
 }
