@@ -45,8 +45,15 @@ struct Host {
 }
 
 impl Host {
-    /// Waits for `child` to listen on `port`; panics with `log` and `conf`.
-    fn wait(child: Child, port: u16, dir: tempfile::TempDir, log: &str, conf: &str) -> Host {
+    /// Waits for `child` to listen on `port`; panics with its stderr, its
+    /// error log in `dir` (if it writes one) and `conf`.
+    fn wait(
+        child: Child,
+        port: u16,
+        dir: tempfile::TempDir,
+        log: Option<&str>,
+        conf: &str,
+    ) -> Host {
         let mut host = Host { child, port, dir };
         if !wait_for_port(port, Duration::from_secs(20)) {
             let _ = host.child.kill();
@@ -62,7 +69,8 @@ impl Host {
                 .unwrap_or_default();
             panic!(
                 "the server did not start:\n{stderr}\n{}\n{conf}",
-                std::fs::read_to_string(host.dir.path().join(log)).unwrap_or_default()
+                log.and_then(|l| std::fs::read_to_string(host.dir.path().join(l)).ok())
+                    .unwrap_or_default()
             );
         }
         host
@@ -127,7 +135,7 @@ impl Nginx {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("{NGINX} starts (apt-get install nginx-light): {e}"));
-        Host::wait(child, port, prefix, "error.log", &conf)
+        Host::wait(child, port, prefix, Some("error.log"), &conf)
     }
 }
 
@@ -217,7 +225,7 @@ impl Apache {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("{APACHE} starts (apt-get install apache2): {e}"));
-        Host::wait(child, port, dir, "error.log", &conf)
+        Host::wait(child, port, dir, Some("error.log"), &conf)
     }
 }
 
@@ -255,7 +263,8 @@ impl Caddy {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("{CADDY} starts (apt-get install caddy): {e}"));
-        Host::wait(child, port, dir, "none", &conf)
+        // Caddy logs to stderr.
+        Host::wait(child, port, dir, None, &conf)
     }
 }
 
