@@ -585,7 +585,8 @@ fn serve_refuses_a_dangerous_url_and_shows_it_escaped_in_the_overlay() {
         logged.contains(&format!("{rel}:{line}")) && logged.contains("geweigerd"),
         "the terminal names file and line:\n{logged}"
     );
-    let html = server.get(page).body_text();
+    // Serve prints the result before it publishes it: poll the page.
+    let html = poll_page(&server, page, |h| h.contains("kennisbank-overlay"));
     let at = html
         .find("<div id=\"kennisbank-overlay\"")
         .unwrap_or_else(|| panic!("no overlay:\n{html}"));
@@ -605,7 +606,20 @@ fn serve_refuses_a_dangerous_url_and_shows_it_escaped_in_the_overlay() {
     );
     std::fs::write(&md, &good).unwrap();
     server.wait_line(|l| l.contains("fouten opgelost"), Duration::from_secs(20));
-    assert!(!server.get(page).body_text().contains("kennisbank-overlay"));
+    poll_page(&server, page, |h| !h.contains("kennisbank-overlay"));
+}
+
+/// The page `path` once `ok` holds for it (twenty seconds at most).
+fn poll_page(server: &common::http::Serving, path: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let html = server.get(path).body_text();
+        if ok(&html) {
+            return html;
+        }
+        assert!(Instant::now() < deadline, "{path} never changed:\n{html}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 // ---- What `sanitized` keeps ------------------------------------------------------
