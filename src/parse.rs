@@ -1,6 +1,7 @@
 //! Parse stage: front matter into the model, the section tree, URLs, schema
 //! checks, taxonomies, then Markdown bodies (after the link table exists, so
-//! links are rewritten in the same pass).
+//! links are rewritten in the same pass, and after the tree exists, so
+//! shortcodes can list pages: see [`crate::shortcodes`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -14,8 +15,9 @@ use crate::content::Loaded;
 use crate::error::Diagnostic;
 use crate::frontmatter::{self, RawFront, Reader, Schema};
 use crate::links::Resolver;
-use crate::markdown::{self, slugify, RenderOptions};
+use crate::markdown::{self, slugify};
 use crate::model::*;
+use crate::shortcodes::{self, Library};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
@@ -57,6 +59,7 @@ pub fn parse_reusing(
     let changes = Arc::new(crate::governance::changes(&loaded));
     let folders = FolderSections::of(loaded.files.iter().map(|f| f.rel.as_str()));
     diags.extend(folders.conflicts(&loaded.files));
+    let library = Library::new(loaded.shortcode_templates, loaded.snippets, diags);
     let results: Vec<DocResult> = loaded
         .files
         .into_par_iter()
@@ -234,6 +237,7 @@ pub fn parse_reusing(
         drafts: drafts.iter().cloned().collect(),
         changes,
         dialect: loaded.dialect,
+        shortcodes: Arc::new(library),
     };
     let resolver = Resolver::new(&site, drafts);
     render_markdown(&mut site, &resolver, diags, prev);
@@ -890,47 +894,39 @@ fn render_markdown(
     prev: Option<&Site>,
 ) {
     let raw_html = site.config.markdown.raw_html;
-    let language = site.config.language.clone();
     let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html && p.dialect == site.dialect);
-    let dialect = &site.dialect;
+    let tree: &Site = site;
     let render = |file: &SourceFile, this: Target, body_line: usize, strip_first_h1: bool| {
         if let Some(r) =
-            prev.and_then(|p| reusable(p, resolver, file, this, body_line, strip_first_h1))
+            prev.and_then(|p| reusable(p, tree, resolver, file, this, body_line, strip_first_h1))
         {
             return (Arc::clone(r), Vec::new());
         }
-        let resolve = |dest: &str| resolver.resolve(&file.rel, dest);
-        let (rendered, diags) = markdown::render(
-            body_of(file),
-            &RenderOptions {
-                raw_html,
-                language: &language,
-                strip_first_h1,
-                body_line,
-                file: &file.display,
-                resolve: &resolve,
-                this,
-                dialect,
-            },
-        );
+        let doc = shortcodes::Doc {
+            file,
+            this,
+            body_line,
+            strip_first_h1,
+        };
+        let (rendered, diags) = shortcodes::render_body(tree, resolver, doc);
         (Arc::new(rendered), diags)
     };
-    let page_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = site
+    let page_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = tree
         .pages
         .par_iter()
         .enumerate()
         .map(|(i, p)| render(&p.file, Target::Page(i), p.body_line, p.title_from_body))
         .collect();
-    for (page, (rendered, mut d)) in site.pages.iter_mut().zip(page_results) {
-        page.rendered = rendered;
-        diags.append(&mut d);
-    }
-    let section_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = site
+    let section_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = tree
         .sections
         .par_iter()
         .enumerate()
         .map(|(i, s)| render(&s.file, Target::Section(i), s.body_line, s.title_from_body))
         .collect();
+    for (page, (rendered, mut d)) in site.pages.iter_mut().zip(page_results) {
+        page.rendered = rendered;
+        diags.append(&mut d);
+    }
     for (section, (rendered, mut d)) in site.sections.iter_mut().zip(section_results) {
         section.rendered = rendered;
         diags.append(&mut d);
@@ -939,9 +935,11 @@ fn render_markdown(
 
 /// The earlier render of `file`'s body, if rendering it again would give
 /// the same: same text, line, id and title handling, no diagnostics then,
-/// and every link destination resolving as it did.
+/// every link destination resolving as it did, and what its shortcodes
+/// read (in `site`, the new tree) unchanged.
 fn reusable<'a>(
     prev: &'a Site,
+    site: &Site,
     resolver: &Resolver,
     file: &SourceFile,
     this: Target,
@@ -967,7 +965,8 @@ fn reusable<'a>(
         && rendered
             .lookups
             .iter()
-            .all(|(dest, was)| resolver.resolve(&file.rel, dest) == *was);
+            .all(|(dest, was)| resolver.resolve(&file.rel, dest) == *was)
+        && shortcodes::still_current(&rendered.uses, site);
     same.then_some(rendered)
 }
 
