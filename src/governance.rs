@@ -180,6 +180,24 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
             .hint("noem het rapport onder onderzoeken (rapport: URL) of kies de status die het onderzoek onderbouwt (C bij alleen eigen of automatische toetsing)"),
         );
     }
+    for (key, value) in [("email", &s.contact.email), ("url", &s.contact.url)] {
+        let Some(value) = value else { continue };
+        if let Some(domain) = placeholder_domain(value) {
+            out.push(
+                Diagnostic::warning(
+                    file,
+                    format!(
+                        "toegankelijkheid: contact.{key} '{value}' is een voorbeeldadres ({domain} is gereserveerd voor voorbeelden: daar komt geen melding aan)"
+                    ),
+                )
+                .at_line(line(key))
+                .hint(format!(
+                    "vul het echte {} in waar lezers een toegankelijkheidsprobleem melden, bijvoorbeeld dat van de redactie of de servicedesk van uw organisatie",
+                    if key == "email" { "e-mailadres" } else { "adres" }
+                )),
+            );
+        }
+    }
     if s.contact.email.is_none() && s.contact.telefoon.is_none() && s.contact.url.is_none() {
         out.push(
             Diagnostic::warning(
@@ -191,6 +209,38 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
         );
     }
     out
+}
+
+/// The domain of an e-mail address or URL when it is one reserved for
+/// examples and tests (RFC 2606, RFC 6761): `example.org`/`.com`/`.net`
+/// and their subdomains, and the TLDs `.example`, `.test`, `.invalid` and
+/// `.localhost`. Mail sent there never reaches anyone.
+pub fn placeholder_domain(address: &str) -> Option<String> {
+    let a = address.trim();
+    let a = a.strip_prefix("mailto:").unwrap_or(a);
+    let host = match a.split_once("://") {
+        Some((_, rest)) => rest,
+        None => a.rsplit_once('@').map(|(_, d)| d)?,
+    };
+    let host = host
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .rsplit('@')
+        .next()
+        .unwrap_or_default();
+    let host = host.split(':').next().unwrap_or_default();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let reserved_domain = ["example.org", "example.com", "example.net"]
+        .iter()
+        .find(|d| host == **d || host.ends_with(&format!(".{d}")));
+    if let Some(d) = reserved_domain {
+        return Some(d.to_string());
+    }
+    let tld = host.rsplit('.').next().unwrap_or_default();
+    ["example", "test", "invalid", "localhost"]
+        .contains(&tld)
+        .then(|| format!(".{tld}"))
 }
 
 /// Line of `key:` inside the top-level block `parent:` of a YAML file.
@@ -293,7 +343,62 @@ mod tests {
         serde_yaml::from_str(yaml).unwrap()
     }
 
-    const BASE: &str = "organisatie: X\nstatus: C\ndatum_verklaring: 2026-01-10\nlaatste_onderzoek: 2023-06-01\ncontact:\n  email: a@example.org\n";
+    const BASE: &str = "organisatie: X\nstatus: C\ndatum_verklaring: 2026-01-10\nlaatste_onderzoek: 2023-06-01\ncontact:\n  url: /contact/\n";
+
+    #[test]
+    fn placeholder_domains_are_the_reserved_ones_only() {
+        for (address, domain) in [
+            ("toegankelijkheid@example.org", Some("example.org")),
+            ("mailto:Redactie@Example.COM", Some("example.com")),
+            ("info@mail.example.net.", Some("example.net")),
+            ("https://www.example.org/contact", Some("example.org")),
+            (
+                "toegankelijkheid@voorbeeldcollege.example",
+                Some(".example"),
+            ),
+            ("a@school.test", Some(".test")),
+            ("http://localhost:8080/melden", Some(".localhost")),
+            ("toegankelijkheid@rijksoverheid.nl", None),
+            ("https://www.example-school.nl/contact", None),
+            ("toegankelijkheid@notexample.org", None),
+            ("/contact/", None),
+        ] {
+            assert_eq!(placeholder_domain(address).as_deref(), domain, "{address}");
+        }
+    }
+
+    #[test]
+    fn a_placeholder_contact_warns_at_its_line_and_says_what_to_fill_in() {
+        let text = "title: x\ntoegankelijkheid:\n  organisatie: X\n  status: C\n  datum_verklaring: 2026-01-10\n  laatste_onderzoek: 2026-01-01\n  contact:\n    # Vervang dit adres.\n    email: toegankelijkheid@example.org\n    url: https://www.voorbeeld.test/melden\n";
+        let parsed: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let s: Statement = serde_yaml::from_value(parsed["toegankelijkheid"].clone()).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let d = check_statement(&s, text, today);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d[0].line, Some(9));
+        assert!(
+            d[0].message
+                .contains("contact.email 'toegankelijkheid@example.org' is een voorbeeldadres"),
+            "{}",
+            d[0].message
+        );
+        assert!(d[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("vul het echte e-mailadres in"));
+        assert_eq!(d[1].line, Some(10));
+        assert!(d[1].message.contains(".test"), "{}", d[1].message);
+        let real = text
+            .replace(
+                "toegankelijkheid@example.org",
+                "toegankelijkheid@rijksoverheid.nl",
+            )
+            .replace("https://www.voorbeeld.test/melden", "/contact/");
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&real).unwrap();
+        let s: Statement = serde_yaml::from_value(parsed["toegankelijkheid"].clone()).unwrap();
+        assert_eq!(check_statement(&s, &real, today), vec![]);
+    }
 
     #[test]
     fn old_test_warns_at_its_line() {

@@ -64,6 +64,7 @@ fn phase_label(done: &str) -> &'static str {
         "link" => "pagina's maken",
         "render" => "zoekindex en bestanden afronden",
         "index" => "bestanden schrijven",
+        "write" => "afronden",
         _ => "bezig",
     }
 }
@@ -74,7 +75,7 @@ mod tests {
 
     #[test]
     fn every_phase_the_build_times_has_a_label_for_what_follows() {
-        for phase in ["start", "load", "parse", "link", "render", "index"] {
+        for phase in ["start", "load", "parse", "link", "render", "index", "write"] {
             assert_ne!(phase_label(phase), "bezig", "{phase}");
         }
         // Disabled progress draws nothing and does not panic.

@@ -2,8 +2,8 @@
 //!
 //! Builds the repository's own site with the real binary, serves it on
 //! 127.0.0.1 with a tiny static server, and runs:
-//! - axe-core (WCAG 2.0/2.1 A + AA, light and dark scheme) on every HTML page
-//!   and on the search page with results (`tests/browser/axe.mjs`),
+//! - axe-core (WCAG 2.0/2.1/2.2 A + AA, light and dark scheme) on every HTML
+//!   page and on the search page with results (`common::browser::axe`),
 //! - the search page itself: results for `?q=taal`, filters kept in the URL,
 //!   "nothing found", highlighting on the result page, `<noscript>`
 //!   (`tests/browser/search.mjs`),
@@ -17,6 +17,7 @@
 
 mod common;
 
+use common::browser::{browser_dir, require_node_modules};
 use common::static_server::Server;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,10 +26,6 @@ use std::sync::OnceLock;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn browser_dir() -> PathBuf {
-    repo().join("tests/browser")
 }
 
 /// The site, built once per test binary into a temporary directory.
@@ -99,16 +96,6 @@ fn html_paths(public: &Path) -> Vec<String> {
         .collect()
 }
 
-fn require_node_modules() {
-    let nm = browser_dir().join("node_modules");
-    for dep in ["axe-core", "playwright-core", "vnu-jar"] {
-        assert!(
-            nm.join(dep).is_dir(),
-            "tests/browser/node_modules/{dep} is missing: run `npm ci --prefix tests/browser` first"
-        );
-    }
-}
-
 // ---- axe ------------------------------------------------------------------------
 
 #[test]
@@ -117,7 +104,6 @@ fn require_node_modules() {
     ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
 )]
 fn axe_finds_no_violations_on_any_page() {
-    require_node_modules();
     let site = built();
     let mut paths = html_paths(&site.public);
     assert!(
@@ -126,25 +112,7 @@ fn axe_finds_no_violations_on_any_page() {
     );
     // The search page with results, as a reader arriving from the header form.
     paths.push("/zoeken/?q=taal".into());
-    let list = site.public.parent().unwrap().join("axe-paths.txt");
-    std::fs::write(&list, paths.join("\n")).unwrap();
-
-    let server = Server::at(site.public.clone());
-    let out = Command::new("node")
-        .current_dir(browser_dir())
-        .arg("axe.mjs")
-        .arg(server.url())
-        .arg(format!("@{}", list.display()))
-        .output()
-        .expect("run node (is Node.js installed?)");
-    drop(server);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "axe found violations (or could not run):\n{stdout}\n{stderr}"
-    );
+    println!("{}", common::browser::axe(&site.public, &paths));
 }
 
 // ---- Search page -----------------------------------------------------------------

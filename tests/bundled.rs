@@ -18,9 +18,11 @@ fn build_bundled() -> tempfile::TempDir {
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
+    let config = std::fs::read_to_string(repo.join("kennisbank.yaml")).unwrap();
+    let rest = common::without_placeholder_contact_warning(&stderr, &config);
     assert!(
-        stderr.trim().is_empty(),
-        "the bundled site must build without warnings:\n{stderr}"
+        rest.trim().is_empty(),
+        "the bundled site must build without warnings (but the placeholder contact):\n{stderr}"
     );
     out
 }

@@ -7,13 +7,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::static_server::Server;
+use common::browser::browser_dir;
+use common::http::Serving;
 
 /// An empty folder holding only a copy of the binary.
 struct Alone {
@@ -180,6 +179,68 @@ fn init_writes_a_site_that_builds_clean_and_says_what_to_do_next() {
 }
 
 #[test]
+fn the_starter_config_has_an_accessibility_statement_to_switch_on() {
+    let a = Alone::new();
+    a.init_kb();
+    let cfg = a.path("kb/kennisbank.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    // Switched on as the comment says: the # before the block's lines goes.
+    let mut on = false;
+    let switched: String = text
+        .lines()
+        .map(|l| {
+            on = on || l == "#toegankelijkheid:";
+            let l = if on {
+                l.strip_prefix('#').unwrap_or(l)
+            } else {
+                l
+            };
+            format!("{l}\n")
+        })
+        .collect();
+    assert!(on, "no commented toegankelijkheid: block:\n{text}");
+    std::fs::write(&cfg, &switched).unwrap();
+    let line = switched
+        .lines()
+        .position(|l| l.contains("@example.org"))
+        .unwrap()
+        + 1;
+    let (_, stderr) = a.ok("kb", &["build", "--no-search"]);
+    // Built, with the reminder to fill in the real contact at its line.
+    assert!(
+        stderr.contains(&format!(
+            "kennisbank.yaml:{line}: waarschuwing: toegankelijkheid: contact.email"
+        )),
+        "{stderr}"
+    );
+    let public = a.path("kb/public");
+    let statement = std::fs::read_to_string(public.join("toegankelijkheid/index.html")).unwrap();
+    assert!(statement.contains("Naam van uw organisatie"), "{statement}");
+    for p in html_paths(&public) {
+        let mut file = public.join(p.trim_start_matches('/'));
+        if p.ends_with('/') {
+            file.push("index.html");
+        }
+        let html = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            html.contains("href=\"/toegankelijkheid/\""),
+            "{p} does not link the statement"
+        );
+    }
+    // With a real contact (a page of the site itself) it checks clean.
+    std::fs::write(
+        &cfg,
+        switched.replace(
+            "email: \"toegankelijkheid@example.org\"",
+            "url: \"/artikelen/\"",
+        ),
+    )
+    .unwrap();
+    let (_, stderr) = a.ok("kb", &["check"]);
+    assert!(!stderr.contains("waarschuwing"), "{stderr}");
+}
+
+#[test]
 fn init_refuses_a_folder_that_is_not_empty_and_writes_nothing() {
     let a = Alone::new();
     std::fs::create_dir(a.path("kb")).unwrap();
@@ -202,7 +263,10 @@ fn init_example_writes_the_bundled_knowledge_base_which_builds() {
         files_under(&repo.join("content"))
     );
     let (stdout, stderr) = a.ok("via", &["build", "--no-search"]);
-    assert!(!stderr.contains("waarschuwing"), "{stderr}");
+    // Only the reminder to fill in the real accessibility contact.
+    let config = std::fs::read_to_string(a.path("via/kennisbank.yaml")).unwrap();
+    let rest = common::without_placeholder_contact_warning(&stderr, &config);
+    assert!(!rest.contains("waarschuwing"), "{stderr}");
     let pages = content_pages(&repo.join("content")).len();
     assert!(stdout.starts_with(&format!("{pages} pagina's")), "{stdout}");
     // The site's own templates/ and static/ came along: the pilots' table
@@ -213,106 +277,28 @@ fn init_example_writes_the_bundled_knowledge_base_which_builds() {
     assert!(pilots.contains("badge-status-"));
 }
 
-/// A port nobody listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, text)
-}
-
-/// `kennisbank serve` on a free port in `cwd`, stopped when dropped.
-struct Serving {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Serving {
-    fn start(a: &Alone, cwd: &str) -> Serving {
-        let port = free_port();
-        let mut child = Command::new(&a.bin)
-            .current_dir(a.path(cwd))
-            .args(["serve", "--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Wait for the announced URL (the first build comes before it).
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Keep reading after the announcement: a closed pipe would fail
-        // serve's next status line.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut announced = None;
-        while announced.is_none() && Instant::now() < deadline {
-            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-                if line.contains("draait op") {
-                    announced = Some(line);
-                }
-            }
-        }
-        let serving = Serving { child, port };
-        assert!(
-            announced
-                .as_ref()
-                .is_some_and(|l| l.contains(&format!("127.0.0.1:{port}/"))),
-            "serve did not announce 127.0.0.1:{port} within a minute: {announced:?}"
-        );
-        serving
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        http_get(self.port, path)
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `kennisbank serve` of the copied binary in `cwd` (relative to the folder).
+fn serving(a: &Alone, cwd: &str) -> Serving {
+    Serving::start(&a.bin, &a.path(cwd), &[])
 }
 
 #[test]
 fn serve_in_a_new_site_answers_over_http_with_the_embedded_theme() {
     let a = Alone::new();
     a.init_kb();
-    let s = Serving::start(&a, "kb");
-    let (status, home) = s.get("/");
-    assert_eq!(status, 200, "{home}");
+    let s = serving(&a, "kb");
+    let home = s.get("/");
+    assert_eq!(home.status, 200, "{}", home.text());
+    let home = home.body_text();
     assert!(home.contains("Mijn kennisbank"), "{home}");
     for page in content_pages(&a.path("kb/content")) {
-        let (status, body) = s.get(&format!("/{}/", page.trim_end_matches(".md")));
-        assert_eq!(status, 200, "{page}: {body}");
+        let r = s.get(&format!("/{}/", page.trim_end_matches(".md")));
+        assert_eq!(r.status, 200, "{page}: {}", r.text());
     }
     // Static files of the theme come out of the binary.
-    let (status, css) = s.get("/css/site.css");
-    assert_eq!(status, 200);
+    let css = s.get("/css/site.css");
+    assert_eq!(css.status, 200);
+    let css = css.body_text();
     let theme_css = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/static/css/site.css"),
     )
@@ -321,24 +307,25 @@ fn serve_in_a_new_site_answers_over_http_with_the_embedded_theme() {
         css.ends_with(&theme_css),
         "the embedded stylesheet is served"
     );
-    let (status, missing) = s.get("/bestaat-niet/");
-    assert_eq!(status, 404, "{missing}");
+    let missing = s.get("/bestaat-niet/");
+    assert_eq!(missing.status, 404, "{}", missing.text());
 }
 
 #[test]
 fn serve_in_a_folder_of_markdown_rebuilds_on_a_save() {
     let a = Alone::new();
     common::copy_dir(&common::fixture_dir("losse-notities"), &a.path("notities"));
-    let s = Serving::start(&a, "notities");
-    let (status, page) = s.get("/werkoverleg/");
-    assert_eq!(status, 200, "{page}");
+    let s = serving(&a, "notities");
+    let page = s.get("/werkoverleg/");
+    assert_eq!(page.status, 200, "{}", page.text());
+    let page = page.body_text();
     assert!(page.contains("Marieke stuurt"), "{page}");
     let file = a.path("notities/werkoverleg.md");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("Marieke stuurt", "Fatima stuurt")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, page) = s.get("/werkoverleg/");
+        let page = s.get("/werkoverleg/").body_text();
         if page.contains("Fatima stuurt") {
             break;
         }
@@ -348,7 +335,7 @@ fn serve_in_a_folder_of_markdown_rebuilds_on_a_save() {
     // A new Markdown file becomes a page.
     std::fs::write(a.path("notities/agenda.md"), "# Agenda\n\nVolgende week.\n").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while s.get("/agenda/").0 != 200 {
+    while s.get("/agenda/").status != 200 {
         assert!(Instant::now() < deadline, "the new page never showed");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -483,6 +470,104 @@ fn message_format_json_gives_one_object_per_problem_with_file_and_line() {
 }
 
 #[test]
+fn serve_with_message_format_json_prints_one_object_per_error_and_nothing_else_on_stdout() {
+    let a = Alone::new();
+    a.init_kb();
+    let mut s = Serving::start(&a.bin, &a.path("kb"), &["--message-format", "json"]);
+    assert!(s.stdout.is_empty(), "a clean site: {:?}", s.stdout);
+    assert_eq!(s.get("/").status, 200);
+    // An edit with two broken links: one object each, at their lines.
+    let rel = "content/artikelen/zo-schrijft-u-een-artikel.md";
+    let page = a.path(&format!("kb/{rel}"));
+    let good = std::fs::read_to_string(&page).unwrap();
+    let broken = format!(
+        "{good}\nZie het [archief](@/archief/bestaat-niet.md).\n\nEn de [oude versie](@/artikelen/weg.md).\n"
+    );
+    std::fs::write(&page, &broken).unwrap();
+    let line_of = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let want = [
+        (line_of("bestaat-niet.md"), "bestaat-niet.md"),
+        (line_of("weg.md"), "weg.md"),
+    ];
+    let wait = Duration::from_secs(20);
+    s.wait_line(|l| l.contains("build mislukt"), wait);
+    while s.stdout.len() < want.len() {
+        s.wait_stdout(|_| true, wait);
+    }
+    s.settle(Duration::from_millis(300));
+    let objects: Vec<serde_json::Value> = s
+        .stdout
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    assert_eq!(objects.len(), want.len(), "{:?}", s.stdout);
+    for (d, (line, target)) in objects.iter().zip(want) {
+        assert_eq!(d["file"], rel, "{d}");
+        assert_eq!(d["line"], line, "{d}");
+        assert_eq!(d["severity"], "error", "{d}");
+        assert!(d["message"].as_str().unwrap().contains(target), "{d}");
+        for key in ["column", "hint"] {
+            assert!(d.get(key).is_some(), "{key} in {d}");
+        }
+    }
+    // The fix: a status line on stderr, no object on stdout.
+    std::fs::write(&page, &good).unwrap();
+    s.wait_line(|l| l.contains("fouten opgelost"), wait);
+    s.wait_line(|l| l.contains("gerenderd"), wait);
+    s.settle(Duration::from_millis(300));
+    assert_eq!(s.stdout.len(), want.len(), "{:?}", s.stdout);
+    assert!(
+        !s.stdout
+            .iter()
+            .any(|l| l.contains("draait op") || l.contains("opgelost")),
+        "status lines belong on stderr: {:?}",
+        s.stdout
+    );
+}
+
+/// What the progress line names, phase by phase, in order (src/progress.rs).
+const PHASE_LABELS: &[&str] = &[
+    "bestanden inlezen",
+    "Markdown verwerken",
+    "links controleren",
+    "pagina's maken",
+    "bestanden schrijven",
+];
+
+#[test]
+fn build_shows_progress_per_phase_on_a_terminal_and_nothing_extra_in_a_pipe() {
+    let a = Alone::new();
+    a.init_kb();
+    // On a terminal: util-linux's `script` runs the build in a pseudo-terminal.
+    let cmd = format!("{} build", a.bin.display());
+    let out = Command::new("script")
+        .current_dir(a.path("kb"))
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .expect("run script (util-linux, in every Debian)");
+    let (tty, _) = texts(&out);
+    assert!(out.status.success(), "{tty}");
+    let mut from = 0;
+    for label in PHASE_LABELS {
+        let at = tty[from..]
+            .find(label)
+            .unwrap_or_else(|| panic!("{label:?} not shown after the earlier phases:\n{tty}"));
+        from += at;
+    }
+    assert!(tty.contains("pagina's, "), "the summary: {tty}");
+    // In a pipe: the summary only, no progress and no terminal codes.
+    let (stdout, stderr) = a.ok("kb", &["build"]);
+    for text in [&stdout, &stderr] {
+        for label in PHASE_LABELS {
+            assert!(!text.contains(label), "{label:?} in a pipe:\n{text}");
+        }
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+    }
+    assert!(stdout.contains("pagina's, "), "{stdout}");
+}
+
+#[test]
 fn completions_for_every_shell_and_a_man_page() {
     let a = Alone::new();
     for shell in ["bash", "zsh", "fish", "powershell"] {
@@ -525,10 +610,6 @@ fn version_names_the_version_and_the_commit() {
 
 // ---- Accessibility and HTML validity of the starter site -------------------------
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
 #[test]
 #[cfg_attr(
     not(feature = "browser"),
@@ -542,19 +623,8 @@ fn the_starter_site_passes_axe_and_vnu() {
     let mut paths = html_paths(&public);
     assert!(paths.len() > 5, "{paths:?}");
     paths.push("/zoeken/?q=artikel".into());
-    let list = a.path("axe-paths.txt");
-    std::fs::write(&list, paths.join("\n")).unwrap();
-    let server = Server::at(public.clone());
-    let out = Command::new("node")
-        .current_dir(browser_dir())
-        .arg("axe.mjs")
-        .arg(server.url())
-        .arg(format!("@{}", list.display()))
-        .output()
-        .expect("run node (is Node.js installed?)");
-    drop(server);
-    let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "axe:\n{stdout}\n{stderr}");
+    // WCAG 2.2 A + AA, light and dark: the runner the bundled site's test uses.
+    common::browser::axe(&public, &paths);
 
     let jar = browser_dir().join("node_modules/vnu-jar/build/dist/vnu.jar");
     let out = Command::new("java")

@@ -125,10 +125,76 @@ fn strict_turns_lint_warnings_into_errors() {
     assert!(stderr.contains("fouten.md"), "{stderr}");
     assert!(stderr.contains(": fout: vage linktekst"), "{stderr}");
     assert!(!site.path("public/index.html").exists());
-    // Without the bad page the strict build passes.
+    // Without the bad page only the placeholder contact address stops it
+    // (`.example` is reserved); with a real contact the strict build passes.
     std::fs::remove_file(site.path("content/stage/fouten.md")).unwrap();
     let out = run(site.root(), &["build", "--strict", "--no-search"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(": fout: toegankelijkheid: contact.email"),
+        "{stderr}"
+    );
+    let config = site.read("kennisbank.yaml");
+    let email = config
+        .lines()
+        .find(|l| l.contains("toegankelijkheid@voorbeeldcollege.example"))
+        .unwrap()
+        .to_string();
+    // A page of the site itself: no address invented for the test.
+    site.write(
+        "kennisbank.yaml",
+        &config.replace(&email, "    url: \"/stage/\""),
+    );
+    let out = run(site.root(), &["build", "--strict", "--no-search"]);
     assert!(out.status.success(), "{}", text(&out).1);
+}
+
+#[test]
+fn a_placeholder_accessibility_contact_warns_in_check_and_build_at_its_line() {
+    let site = site();
+    let config = site.path("kennisbank.yaml");
+    let line = line_of(&config, "toegankelijkheid@voorbeeldcollege.example");
+    for args in [&["check"][..], &["build", "--no-search"]] {
+        let cmd = args[0];
+        let out = run(site.root(), args);
+        let (_, stderr) = text(&out);
+        assert!(
+            out.status.success(),
+            "{cmd}: a warning, not an error:\n{stderr}"
+        );
+        let found = warnings_for(&stderr, "kennisbank.yaml");
+        let hits: Vec<_> = found
+            .iter()
+            .filter(|(_, m)| m.contains("voorbeeldadres"))
+            .collect();
+        assert_eq!(hits.len(), 1, "{cmd}:\n{stderr}");
+        assert_eq!(hits[0].0, line, "{cmd}: {hits:?}");
+        assert!(
+            hits[0]
+                .1
+                .contains("'toegankelijkheid@voorbeeldcollege.example'")
+                && hits[0].1.contains(".example"),
+            "{cmd}: {hits:?}"
+        );
+        assert!(
+            stderr.contains("hint: vul het echte e-mailadres in"),
+            "{cmd}: what to fill in:\n{stderr}"
+        );
+    }
+    // A real address (here a page of the site itself) is not warned about.
+    let text_now = site.read("kennisbank.yaml");
+    let email = text_now
+        .lines()
+        .find(|l| l.contains("voorbeeldcollege.example"))
+        .unwrap()
+        .to_string();
+    site.write(
+        "kennisbank.yaml",
+        &text_now.replace(&email, "    url: \"/stage/\""),
+    );
+    let (_, stderr) = text(&run(site.root(), &["check"]));
+    assert!(!stderr.contains("voorbeeldadres"), "{stderr}");
 }
 
 // ---- B1 hints ----------------------------------------------------------------------
@@ -376,10 +442,13 @@ fn statement_is_rendered_after_the_model_and_linked_from_every_page() {
     let out = run(site.root(), &["build", "--no-search"]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(
-        !stderr.contains("kennisbank.yaml"),
-        "a fresh statement gives no warning:\n{stderr}"
-    );
+    // A fresh statement gives no warning but that its contact is the
+    // fixture's placeholder address (tested on its own below).
+    let warned: Vec<_> = warnings_for(&stderr, "kennisbank.yaml")
+        .into_iter()
+        .filter(|(_, m)| !m.contains("voorbeeldadres"))
+        .collect();
+    assert!(warned.is_empty(), "a fresh statement warns:\n{stderr}");
     let page = site.public("toegankelijkheid/index.html");
     // The model statement's parts, in its order.
     let parts = [
@@ -497,69 +566,11 @@ fn bundled_site_has_its_statement_linked_from_every_page() {
 
 // ---- serve's writing panel --------------------------------------------------------
 
-/// `GET path` from a server on 127.0.0.1:`port`; the whole response.
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-/// The server process, killed on drop.
-struct Serving(std::process::Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn serve_shows_the_writing_panel_to_editors_and_build_never_does() {
-    use std::io::BufRead;
     let site = site();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(common::bin())
-        .args(["serve", "--port", &port.to_string(), "--root"])
-        .arg(site.root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Serving(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        assert!(std::time::Instant::now() < deadline, "serve did not start");
-        if let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
-            if l.contains("draait op") {
-                break;
-            }
-        }
-    }
-    let page = http_get(port, "/schrijven/stage-aanvragen/");
+    let server = common::http::Serving::start(Path::new(common::bin()), site.root(), &[]);
+    let page = server.get("/schrijven/stage-aanvragen/").body_text();
     assert!(
         page.contains("<details id=\"kennisbank-schrijftips\""),
         "{page}"
@@ -571,7 +582,7 @@ fn serve_shows_the_writing_panel_to_editors_and_build_never_does() {
         "{page}"
     );
     // A page without hints gets no panel.
-    let clean = http_get(port, "/beheer/werkwijze/");
+    let clean = server.get("/beheer/werkwijze/").body_text();
     assert!(clean.contains("Werkwijze van de redactie"), "{clean}");
     assert!(!clean.contains("kennisbank-schrijftips"), "{clean}");
     drop(server);

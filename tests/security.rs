@@ -10,9 +10,11 @@
 //!   headless Chromium (`tests/browser/csp.mjs`) loads every page under the
 //!   strict CSP and without any: no dialog, no `window.__pwned`, no CSP
 //!   violation, nothing script-like left in the DOM.
-//! - Every page of the bundled site (and any site added to
-//!   [`STRICT_CSP_SITES`]) runs under the strict policy with zero
-//!   violations, and its search still finds pages there.
+//! - Every page of the bundled site and of `kennisbank init`'s starter site
+//!   (and any site added to [`STRICT_CSP_SITES`]) runs under the strict
+//!   policy with zero violations, and its search still finds pages there.
+//! - `serve` works under the policy too: its overlay and writing panel are
+//!   styled from a served file, with no violation (`serve-csp.mjs`).
 //! - Snapshots of what `sanitized` keeps; config and security.txt checks.
 
 mod common;
@@ -29,9 +31,42 @@ use kennisbank::model::Target;
 use kennisbank::safety::{self, RawHtml, STRICT_CSP};
 use serde_json::{json, Value};
 
-/// Sites checked page by page under [`STRICT_CSP`]: folder (relative to
-/// the repository) and a search term that must find something there.
-const STRICT_CSP_SITES: &[(&str, &str)] = &[(".", "taal")];
+/// A site checked page by page under [`STRICT_CSP`].
+enum CspSite {
+    /// A folder relative to the repository.
+    Repo(&'static str),
+    /// What `kennisbank init` writes, with `security.csp: true` added (so
+    /// the build puts the policy in every page as a `<meta>` as well).
+    Init,
+}
+
+/// Sites checked page by page under [`STRICT_CSP`], each with a search term
+/// that must find something there.
+const STRICT_CSP_SITES: &[(CspSite, &str)] =
+    &[(CspSite::Repo("."), "taal"), (CspSite::Init, "artikel")];
+
+/// A new site written by the real binary's `init` into `parent/kb`.
+fn init_site(parent: &Path) -> PathBuf {
+    let out = Command::new(common::bin())
+        .current_dir(parent)
+        .args(["init", "kb"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "init failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parent.join("kb")
+}
+
+/// Turns the strict policy on in a site's kennisbank.yaml.
+fn with_csp_meta(root: &Path) {
+    let cfg = root.join("kennisbank.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(!text.contains("\nsecurity:"), "{text}");
+    std::fs::write(&cfg, format!("{text}\nsecurity:\n  csp: true\n")).unwrap();
+}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -417,13 +452,29 @@ fn hostile_pages_run_no_script_in_chromium_when_raw_html_is_sanitized() {
     ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
 )]
 fn every_page_runs_under_the_strict_csp_and_search_works() {
-    for (dir, term) in STRICT_CSP_SITES {
-        let root = repo().join(dir);
+    for (site, term) in STRICT_CSP_SITES {
         let tmp = tempfile::tempdir().unwrap();
+        let (root, dir) = match site {
+            CspSite::Repo(dir) => (repo().join(dir), dir.to_string()),
+            CspSite::Init => {
+                let root = init_site(tmp.path());
+                with_csp_meta(&root);
+                (root, "init".to_string())
+            }
+        };
         let out = tmp.path().join("public");
         build(&root, &out);
         let pages = html_pages(&out);
-        assert!(!pages.is_empty(), "{dir}: no pages");
+        assert!(pages.len() > 3, "{dir}: too few pages: {pages:?}");
+        if matches!(site, CspSite::Init) {
+            for p in &pages {
+                let html = std::fs::read_to_string(page_file(&out, p)).unwrap();
+                assert!(
+                    html.contains("<meta http-equiv=\"Content-Security-Policy\""),
+                    "init: {p} lacks the CSP meta"
+                );
+            }
+        }
         let server = Server::at(out);
         let search = format!("zoeken/?q={term}");
         let seen = browse(&server.url(), &pages, Some(&search));
@@ -435,6 +486,139 @@ fn every_page_runs_under_the_strict_csp_and_search_works() {
         );
         assert_eq!(s["violations"], json!([]), "{dir}: {s}");
         assert_eq!(s["errors"], json!([]), "{dir}: {s}");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
+fn serve_shows_its_overlay_and_panel_under_the_strict_csp_without_violations() {
+    require_browser_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = init_site(tmp.path());
+    with_csp_meta(&root);
+    // A passive sentence, so serve's writing panel is on the page too.
+    let md = root.join("content/artikelen/zo-schrijft-u-een-artikel.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.starts_with("---\n") && text.contains("\ntitle: "),
+        "{text}"
+    );
+    std::fs::write(
+        &md,
+        format!("{text}\nHet rooster wordt door de teamleider opgesteld.\n"),
+    )
+    .unwrap();
+    let server = common::http::Serving::start(Path::new(common::bin()), &root, &[]);
+    let page = "/artikelen/zo-schrijft-u-een-artikel/";
+    let served = server.get(page).body_text();
+    assert!(served.contains("/__kennisbank/live.css"), "{served}");
+    assert!(!served.contains(" style=\""), "inline style in {served}");
+    let css = server.get("/__kennisbank/live.css");
+    assert_eq!(css.status, 200);
+    assert!(css
+        .header("Content-Type")
+        .is_some_and(|c| c.starts_with("text/css")));
+    let out = Command::new("node")
+        .current_dir(repo().join("tests/browser"))
+        .arg("serve-csp.mjs")
+        .arg(server.url())
+        .arg(page)
+        .arg(&md)
+        .output()
+        .expect("run node (is Node.js installed?)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "serve-csp.mjs failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("serve-csp.mjs printed no JSON ({e}):\n{stdout}"));
+    assert_eq!(seen["errors"], json!([]), "{seen}");
+    assert_eq!(seen["meta"], true, "the page carries the policy: {seen}");
+    assert_eq!(seen["violations"], json!([]), "{seen}");
+    // Styled: `position: fixed` comes only from live.css.
+    assert_eq!(seen["panel"]["position"], "fixed", "{seen}");
+    assert!(
+        seen["panel"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Schrijftips")),
+        "{seen}"
+    );
+    for drawn in ["overlayLive", "overlayServed"] {
+        let o = &seen[drawn];
+        assert_eq!(o["position"], "fixed", "{drawn}: {seen}");
+        assert_eq!(o["background"], "rgb(43, 11, 11)", "{drawn}: {seen}");
+        assert!(
+            o["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("content/artikelen/zo-schrijft-u-een-artikel.md")),
+            "{drawn}: {seen}"
+        );
+    }
+    assert_eq!(seen["cleared"], true, "{seen}");
+}
+
+#[test]
+fn serve_refuses_a_dangerous_url_and_shows_it_escaped_in_the_overlay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = init_site(tmp.path());
+    let rel = "content/artikelen/zo-schrijft-u-een-artikel.md";
+    let md = root.join(rel);
+    let good = std::fs::read_to_string(&md).unwrap();
+    let mut server = common::http::Serving::start(Path::new(common::bin()), &root, &[]);
+    let page = "/artikelen/zo-schrijft-u-een-artikel/";
+    assert_eq!(server.get(page).status, 200);
+    let bad = format!("{good}\nEen [handige link](JaVa&#x09;ScRiPt:x('<b>vet</b>')) van buiten.\n");
+    std::fs::write(&md, &bad).unwrap();
+    let line = bad
+        .lines()
+        .position(|l| l.contains("handige link"))
+        .unwrap()
+        + 1;
+    server.wait_line(|l| l.contains("build mislukt"), Duration::from_secs(20));
+    let logged = server.log.join("\n");
+    assert!(
+        logged.contains(&format!("{rel}:{line}")) && logged.contains("geweigerd"),
+        "the terminal names file and line:\n{logged}"
+    );
+    // Serve prints the result before it publishes it: poll the page.
+    let html = poll_page(&server, page, |h| h.contains("kennisbank-overlay"));
+    let at = html
+        .find("<div id=\"kennisbank-overlay\"")
+        .unwrap_or_else(|| panic!("no overlay:\n{html}"));
+    let (last_good, overlay) = html.split_at(at);
+    assert!(overlay.contains(&format!("{rel}:{line}")), "{overlay}");
+    assert!(overlay.contains("geweigerd"), "{overlay}");
+    assert!(
+        overlay.contains("&lt;b&gt;vet&lt;/b&gt;"),
+        "escaped: {overlay}"
+    );
+    assert!(!html.contains("<b>vet</b>"), "unescaped somewhere");
+    // The last good page is shown, without the link.
+    assert!(last_good.contains("<main"), "{last_good}");
+    assert!(
+        !last_good.to_ascii_lowercase().contains("script:x("),
+        "the refused link is on the page"
+    );
+    std::fs::write(&md, &good).unwrap();
+    server.wait_line(|l| l.contains("fouten opgelost"), Duration::from_secs(20));
+    poll_page(&server, page, |h| !h.contains("kennisbank-overlay"));
+}
+
+/// The page `path` once `ok` holds for it (twenty seconds at most).
+fn poll_page(server: &common::http::Serving, path: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let html = server.get(path).body_text();
+        if ok(&html) {
+            return html;
+        }
+        assert!(Instant::now() < deadline, "{path} never changed:\n{html}");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -286,8 +286,19 @@ async fn respond(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body
             head,
             StatusCode::OK,
             "text/javascript; charset=utf-8",
-            Bytes::from(live::live_js()),
+            Bytes::from_static(live::LIVE_JS.as_bytes()),
             Some(format!("\"live-{}\"", shared.instance)),
+            None,
+        );
+    }
+    if path == live::STYLE_PATH {
+        return finish(
+            req,
+            head,
+            StatusCode::OK,
+            "text/css; charset=utf-8",
+            Bytes::from_static(live::LIVE_CSS.as_bytes()),
+            Some(format!("\"live-css-{}\"", shared.instance)),
             None,
         );
     }
@@ -390,7 +401,7 @@ fn output(
     // Injected per request, so the served bytes are the engine's own (one
     // copy of a large site in memory, not two).
     let bytes = if html {
-        let mut extra = String::new();
+        let mut extra = live::style_tag();
         if errors {
             extra.push_str(&live::overlay_html(&snap.errors));
         }

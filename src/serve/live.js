@@ -37,7 +37,8 @@
       l.parentNode.insertBefore(n, l.nextSibling);
     });
   }
-  var BOX = "__BOX_STYLE__", TITLE = "__TITLE_STYLE__", ITEM = "__ITEM_STYLE__";
+  // The look comes from /__kennisbank/live.css (classes only): a strict
+  // Content-Security-Policy blocks inline styles.
   function overlay(errors) {
     var old = document.getElementById("kennisbank-overlay");
     if (old) old.remove();
@@ -45,15 +46,14 @@
     var box = document.createElement("div");
     box.id = "kennisbank-overlay";
     box.setAttribute("role", "alert");
-    box.style.cssText = BOX;
     var h = document.createElement("div");
-    h.style.cssText = TITLE;
+    h.className = "kb-titel";
     h.textContent = "Kennisbank: de laatste wijziging bevat " + errors.length + (errors.length === 1 ? " fout" : " fouten") +
       " (u ziet de laatste goede versie)";
     box.appendChild(h);
     errors.forEach(function (d) {
       var p = document.createElement("div");
-      p.style.cssText = ITEM;
+      p.className = "kb-regel";
       var loc = d.file + (d.line ? ":" + d.line + (d.column ? ":" + d.column : "") : "");
       p.textContent = loc + ": " + d.message + (d.hint ? "\n  = hint: " + d.hint : "");
       box.appendChild(p);
@@ -62,8 +62,8 @@
     close.type = "button";
     close.textContent = "×";
     close.setAttribute("aria-label", "Sluiten");
-    close.style.cssText = "all:initial;position:absolute;top:.4em;right:.6em;color:#fff;font:20px/1 sans-serif;cursor:pointer";
-    close.onclick = function () { box.remove(); };
+    close.className = "kb-sluiten";
+    close.addEventListener("click", function () { box.remove(); });
     box.appendChild(close);
     document.body.appendChild(box);
   }

@@ -1,6 +1,8 @@
-//! What serve adds to pages: the live-reload script tag (before `</body>`,
-//! only in serve, never in `build` output), the error overlay drawn on top of
-//! the last good page, and the Server-Sent Event frames.
+//! What serve adds to pages: the live-reload script and its stylesheet
+//! (before `</body>`, only in serve, never in `build` output), the error
+//! overlay drawn on top of the last good page, and the Server-Sent Event
+//! frames. Nothing inline: a site with a strict Content-Security-Policy
+//! (`script-src 'self'; style-src 'self'`) works in serve too.
 
 use std::fmt::Write as _;
 
@@ -11,15 +13,10 @@ use crate::markdown::escape;
 
 pub const EVENTS_PATH: &str = "/__kennisbank/events";
 pub const SCRIPT_PATH: &str = "/__kennisbank/live.js";
-const LIVE_JS: &str = include_str!("live.js");
-
-/// The live-reload script, with the overlay's styles filled in.
-pub fn live_js() -> String {
-    LIVE_JS
-        .replace("__BOX_STYLE__", BOX_STYLE)
-        .replace("__TITLE_STYLE__", TITLE_STYLE)
-        .replace("__ITEM_STYLE__", ITEM_STYLE)
-}
+pub const STYLE_PATH: &str = "/__kennisbank/live.css";
+pub const LIVE_JS: &str = include_str!("live.js");
+/// The overlay's and the writing panel's look (classes, no inline styles).
+pub const LIVE_CSS: &str = include_str!("live.css");
 
 /// Inserts `snippet` before the last `</body>` (any case), or appends it.
 pub fn insert_before_body_end(html: &[u8], snippet: &str) -> Vec<u8> {
@@ -47,26 +44,20 @@ pub fn script_tag(gen: u64, instance: &str) -> String {
     format!("<script src=\"{SCRIPT_PATH}\" data-gen=\"{gen}\" data-inst=\"{instance}\"></script>")
 }
 
-/// Inline styles of the overlay, shared with `live.js` (which reads them
-/// from the server-drawn overlay when there is one). `all:initial` first,
-/// so the site's own CSS (a theme's `pre` or `strong`) cannot restyle it.
-pub const BOX_STYLE: &str = "all:initial;position:fixed;left:0;right:0;bottom:0;max-height:60vh;overflow:auto;\
-    z-index:2147483647;background:#2b0b0b;color:#fff;font:14px/1.45 ui-monospace,Menlo,Consolas,monospace;\
-    padding:1em 1.25em;border-top:4px solid #e5484d;box-shadow:0 -4px 16px rgba(0,0,0,.4);box-sizing:border-box";
-pub const TITLE_STYLE: &str =
-    "all:initial;display:block;color:#fff;font:inherit;font-weight:bold;padding-right:2em";
-pub const ITEM_STYLE: &str =
-    "all:initial;display:block;white-space:pre-wrap;overflow-wrap:anywhere;margin:.6em 0 0;\
-    color:#fff;font:inherit";
+/// The stylesheet of the overlay and the panel (a `<link>` may stand in
+/// `<body>`), so `live.js` can draw the overlay on a page that had none.
+pub fn style_tag() -> String {
+    format!("<link rel=\"stylesheet\" href=\"{STYLE_PATH}\">")
+}
 
 /// The overlay as HTML, every text escaped (titles and messages can contain
 /// `<script>`). Same look as the one `live.js` draws from a status event.
 pub fn overlay_html(errors: &[Diagnostic]) -> String {
     let n = errors.len();
-    let mut s = format!("<div id=\"kennisbank-overlay\" role=\"alert\" style=\"{BOX_STYLE}\">");
+    let mut s = "<div id=\"kennisbank-overlay\" role=\"alert\">".to_string();
     let _ = write!(
         s,
-        "<div style=\"{TITLE_STYLE}\">Kennisbank: de laatste wijziging bevat {n} {} (u ziet de laatste goede versie)</div>",
+        "<div class=\"kb-titel\">Kennisbank: de laatste wijziging bevat {n} {} (u ziet de laatste goede versie)</div>",
         if n == 1 { "fout" } else { "fouten" }
     );
     for d in errors {
@@ -74,7 +65,7 @@ pub fn overlay_html(errors: &[Diagnostic]) -> String {
         if let Some(h) = &d.hint {
             text.push_str(&format!("\n  = hint: {h}"));
         }
-        let _ = write!(s, "<div style=\"{ITEM_STYLE}\">{}</div>", escape(&text));
+        let _ = write!(s, "<div class=\"kb-regel\">{}</div>", escape(&text));
     }
     s.push_str("</div>");
     s
@@ -87,13 +78,13 @@ pub fn writing_panel(r: &crate::b1::PageReport) -> String {
         return String::new();
     }
     let mut s = format!(
-        "<details id=\"kennisbank-schrijftips\" style=\"{PANEL_STYLE}\"><summary style=\"{PANEL_SUMMARY_STYLE}\">Schrijftips (B1): {} {}</summary>",
+        "<details id=\"kennisbank-schrijftips\"><summary>Schrijftips (B1): {} {}</summary>",
         r.hints.len(),
         if r.hints.len() == 1 { "tip" } else { "tips" }
     );
     let _ = write!(
         s,
-        "<div style=\"{ITEM_STYLE}\">{}</div>",
+        "<div class=\"kb-regel\">{}</div>",
         escape(&format!(
             "{} zinnen, gemiddeld {:.1} woorden per zin, leesgemak (Flesch-Douma) {:.0}{}",
             r.sentences,
@@ -114,23 +105,18 @@ pub fn writing_panel(r: &crate::b1::PageReport) -> String {
             h.detail,
             h.sentence
         );
-        let _ = write!(s, "<div style=\"{ITEM_STYLE}\">{}</div>", escape(&text));
+        let _ = write!(s, "<div class=\"kb-regel\">{}</div>", escape(&text));
     }
     s.push_str("</details>");
     s
 }
 
-const PANEL_STYLE: &str = "all:initial;position:fixed;right:.75rem;bottom:.75rem;max-width:min(34rem,90vw);max-height:50vh;overflow:auto;\
-    z-index:2147483646;background:#10243e;color:#fff;font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;\
-    padding:.5em .9em;border-radius:6px;box-shadow:0 2px 10px rgba(0,0,0,.35);box-sizing:border-box";
-const PANEL_SUMMARY_STYLE: &str =
-    "all:initial;display:list-item;cursor:pointer;color:#fff;font:inherit;font-weight:bold;min-height:24px;line-height:24px";
-
 /// A page shown while no build has succeeded yet.
 pub fn no_build_page(errors: &[Diagnostic], script: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Kennisbank: build mislukt</title></head>\
+        "<!doctype html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Kennisbank: build mislukt</title>{}</head>\
          <body><p>De site kon nog niet worden gebouwd. Herstel de fout; deze pagina herlaadt vanzelf.</p>{}{script}</body></html>\n",
+        style_tag(),
         overlay_html(errors)
     )
 }
@@ -217,10 +203,37 @@ mod tests {
     }
 
     #[test]
-    fn script_has_its_styles_filled_in() {
-        let js = live_js();
-        assert!(!js.contains("_STYLE__"), "placeholder left");
-        assert!(js.contains("all:initial;position:fixed"));
+    fn nothing_serve_adds_is_inline_style_or_script() {
+        // A strict CSP (style-src 'self') blocks style attributes and
+        // <style>; the stylesheet file styles every class the HTML and the
+        // script use.
+        let d = Diagnostic::error("content/a.md", "kapot").at(1, 1);
+        let r = crate::b1::analyse(
+            std::path::Path::new("content/a.md"),
+            "Het contract wordt door de school opgesteld.\n",
+            1,
+            &Default::default(),
+        );
+        let html = format!(
+            "{}{}{}{}",
+            overlay_html(std::slice::from_ref(&d)),
+            writing_panel(&r),
+            no_build_page(&[d], &script_tag(1, "x")),
+            style_tag()
+        );
+        for inline in ["style=", "<style", "onclick", "<script>"] {
+            assert!(!html.contains(inline), "{inline} in {html}");
+        }
+        for js_inline in ["cssText", ".style.", "setAttribute(\"style\""] {
+            assert!(!LIVE_JS.contains(js_inline), "{js_inline} in live.js");
+        }
+        for class in ["kb-titel", "kb-regel", "kb-sluiten"] {
+            assert!(LIVE_JS.contains(class), "live.js does not use {class}");
+            assert!(LIVE_CSS.contains(&format!(".{class}")), "{class} unstyled");
+        }
+        for id in ["#kennisbank-overlay", "#kennisbank-schrijftips"] {
+            assert!(LIVE_CSS.contains(id), "{id} unstyled");
+        }
     }
 
     #[test]

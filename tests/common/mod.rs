@@ -2,6 +2,8 @@
 //! and runs the real `kennisbank` binary against it.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod http;
 pub mod static_server;
 
 use std::path::{Path, PathBuf};
@@ -146,4 +148,34 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     out.sort();
     out
+}
+
+/// `stderr` without the warning (and its hint) that the bundled site's
+/// accessibility contact is a placeholder address: the repository cannot
+/// hold the real address of whoever publishes it. Panics when that warning
+/// is missing while kennisbank.yaml still has the placeholder.
+pub fn without_placeholder_contact_warning(stderr: &str, config: &str) -> String {
+    let marker = ": waarschuwing: toegankelijkheid: contact.email '";
+    let has_placeholder = config.contains("@example.org\"");
+    let mut out = Vec::new();
+    let mut skip_hint = false;
+    let mut seen = false;
+    for l in stderr.lines() {
+        if l.starts_with("kennisbank.yaml:") && l.contains(marker) && l.contains("voorbeeldadres") {
+            seen = true;
+            skip_hint = true;
+            continue;
+        }
+        if skip_hint && l.starts_with("  = hint:") {
+            skip_hint = false;
+            continue;
+        }
+        skip_hint = false;
+        out.push(l);
+    }
+    assert_eq!(
+        seen, has_placeholder,
+        "the placeholder contact warning (expected: {has_placeholder}):\n{stderr}"
+    );
+    out.join("\n")
 }
