@@ -21,6 +21,7 @@
 //! chosen in Cargo.toml).
 
 pub mod bundle;
+pub mod dutch;
 mod record;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

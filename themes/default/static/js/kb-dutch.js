@@ -1,0 +1,117 @@
+// Dutch search keys, the same rules as src/search/dutch.rs (docs/search.md,
+// "Dutch analysis"). The index is written with these keys and Pagefind's
+// non-stemming engine, so the reader's query must become the same keys here.
+// tests/fixtures/dutch/vectors.tsv is checked against both implementations.
+// No dependencies, no vocabulary: only the rules below.
+
+const VOWELS = "aeiouy";
+const isVowel = (c) => c !== undefined && VOWELS.includes(c);
+const isLetter = (c) => c >= "a" && c <= "z";
+const isConsonant = (c) => isLetter(c) && !isVowel(c);
+
+// Words that look inflected but are not: their -s, -e or -en is part of
+// the word (adverbs, prepositions, numbers, pronouns).
+const KEEP = new Set([
+  "alles", "anders", "divers", "volgens", "tijdens", "ergens", "nergens", "overigens",
+  "straks", "soms", "adres", "congres", "deze", "waren", "binnen", "buiten", "tussen",
+  "tegen", "boven", "beneden", "samen", "eigen", "midden", "even", "zeven", "negen",
+  "verlies",
+]);
+
+// Plurals whose short vowel is written open (dag, dagen): the rule would
+// double it and meet another word (gaten → gaat, of gaan).
+const IRREGULAR = new Map([
+  ["dagen", "dag"], ["gaten", "gat"], ["paden", "pad"], ["wegen", "weg"], ["glazen", "glas"],
+  ["bladen", "blad"], ["steden", "stad"], ["schepen", "schip"], ["leden", "lid"],
+]);
+
+/** Lowercase, diacritics folded (geïnformeerd → geinformeerd), ’ → '. */
+export function normalise(word) {
+  return word
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[\u2018\u2019\u02bc]/g, "'");
+}
+
+function vowelGroups(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (isVowel(s[i]) && !isVowel(s[i - 1])) n++;
+  return n;
+}
+
+// The stem left after an ending that opened its last syllable: -en
+// (`plural`) or -e. Undo the open syllable's spelling: bakken → bak,
+// brieven → brief, huizen → huis, and a single a, o, u before one consonant
+// was long (jaren → jaar, resultaten → resultaat). A single e only in a
+// one-syllable stem after -en (menen → meen): elsewhere it may be a schwa
+// (wandelen → wandel), and long e is written single in keys anyway (tidy).
+// After -e, vowels are doubled only in longer stems (sociale → sociaal), so
+// that stage, base, zone, note keep keys that are prefixes of the word.
+function closeSyllable(s, plural) {
+  const n = s.length;
+  const last = s[n - 1];
+  if (isConsonant(last) && s[n - 2] === last) return s.slice(0, -1);
+  if (last === "v") s = s.slice(0, -1) + "f";
+  else if (last === "z") s = s.slice(0, -1) + "s";
+  const v = s[n - 2];
+  if (n >= 3 && isConsonant(s[n - 1]) && isConsonant(s[n - 3])) {
+    const one = vowelGroups(s) === 1;
+    const double = plural ? "aou".includes(v) || (v === "e" && one) : "aou".includes(v) && !one;
+    if (double) return s.slice(0, n - 1) + v + s.slice(n - 1);
+  }
+  return s;
+}
+
+// A long e before the last consonant of a longer word is written single in
+// the key (probleem, problemen → problem; informeer, informeren → informer):
+// the open syllable cannot tell it from a schwa. Not before n, so that a
+// word being typed (gemeen…) stays a prefix of its key (gemeent).
+function tidy(s) {
+  const n = s.length;
+  if (n >= 5 && s[n - 2] === "e" && s[n - 3] === "e" && isConsonant(s[n - 1]) && s[n - 1] !== "n"
+      && isConsonant(s[n - 4]) && vowelGroups(s) >= 2) {
+    return s.slice(0, n - 2) + s.slice(n - 1);
+  }
+  return s;
+}
+
+/** The inflection key of a normalised word (docs/search.md, "Dutch analysis"). */
+export function stem(word) {
+  let w = word;
+  // Plural and genitive 's (auto's, cv's) and a trailing apostrophe.
+  if (w.endsWith("'s")) return w.slice(0, -2);
+  if (w.endsWith("'")) return w.slice(0, -1);
+  if (w.length < 4 || ![...w].every(isLetter) || KEEP.has(w)) return w;
+  if (IRREGULAR.has(w)) return IRREGULAR.get(w);
+  // -s plurals: after -e (stages, conclusies; not -ces, -[C]res, -vies,
+  // -cies: proces, adres, advies, precies), -er/-el/-em (werkgevers), a vowel + r (leraars), -en (jongens)
+  // and a short vowel + t, k, m, p, d, g (pilots, workshops: loanwords).
+  const n = w.length;
+  if (w.endsWith("s") && n >= 5) {
+    const b = w[n - 2];
+    const c = w[n - 3];
+    let strip = false;
+    if (b === "e" && c === "i") strip = !"vc".includes(w[n - 4]);
+    else if (b === "e") strip = isConsonant(c) && c !== "c" && !(c === "r" && isConsonant(w[n - 4]));
+    else if ((b === "r" || b === "l" || b === "m") && c === "e") strip = true;
+    else if (b === "r" && isVowel(c)) strip = n >= 6;
+    else if (b === "n" && c === "e") strip = n >= 6;
+    else if ("tkmpdg".includes(b) && isVowel(c)) strip = n >= 6 && isConsonant(w[n - 4]);
+    if (strip) w = w.slice(0, -1);
+  }
+  const m = w.length;
+  // -heden is the plural of -heid (mogelijkheden).
+  if (w.endsWith("heden") && m >= 8) return w.slice(0, -5) + "heid";
+  if (w.endsWith("eeen")) return w.slice(0, -2); // ideeën → idee
+  if (w.endsWith("ien") && m >= 5) return w.slice(0, -1); // bacteriën → bacterie
+  // -en: plurals and verb forms (gemeenten, jaren, werken, menen).
+  if (w.endsWith("en") && m >= 5 && isConsonant(w[m - 3])) {
+    return tidy(closeSyllable(w.slice(0, -2), true));
+  }
+  // -e: nouns in -e (gemeente ↔ gemeenten), inflected adjectives.
+  if (w.endsWith("e") && m >= 4 && isConsonant(w[m - 2])) {
+    return tidy(closeSyllable(w.slice(0, -1), false));
+  }
+  return tidy(w);
+}
