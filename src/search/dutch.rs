@@ -35,6 +35,7 @@ const KEEP: &[&str] = &[
     "adres",
     "congres",
     "deze",
+    "date",
     "waren",
     "binnen",
     "buiten",
@@ -65,10 +66,24 @@ const IRREGULAR: &[(&str, &str)] = &[
     ("leden", "lid"),
 ];
 
-/// Derivational endings that are no words of their own: never a part of a
-/// compound (`gemeentelijk` is not `gemeente` + `lijk`).
+/// Never a part of a compound: derivational endings that are no words of
+/// their own (`gemeentelijk` is not `gemeente` + `lijk`), and the particles
+/// and adverbs that begin separable verbs and pronominal adverbs
+/// (`onderzoek` is not `onder` + `zoek`, `voorbeeld` not `voor` + `beeld`,
+/// `daarvoor`, `iedereen`).
 const NOT_A_PART: &[&str] = &[
-    "heid", "lijk", "baar", "schap", "isch", "loos", "ling", "achtig", "zaam", "ing", "tje",
+    "heid", "lijk", "baar", "schap", "isch", "loos", "ling", "achtig", "zaam", "ing", "tje", "aan",
+    "achter", "bij", "binnen", "boven", "buiten", "daar", "dat", "door", "een", "heen", "hier",
+    "langs", "mede", "mee", "naar", "naast", "niet", "onder", "over", "per", "samen", "tegen",
+    "terug", "toe", "tot", "tussen", "uit", "van", "vandaan", "voor", "voorbij", "waar", "weer",
+    "zich", "zelf",
+];
+
+/// Where a head may begin after a linking -s- when the parts are not on
+/// the site (a Dutch syllable onset): a vowel, or these before a vowel.
+const ONSETS: &[&str] = &[
+    "schr", "spr", "str", "sch", "bl", "br", "dr", "fl", "fr", "gl", "gr", "kl", "kn", "kr", "pl",
+    "pr", "sl", "sm", "sn", "sp", "st", "tr", "vl", "vr", "wr", "zw",
 ];
 
 /// A part before the head has at least this many letters (`beleid` is not
@@ -257,8 +272,10 @@ pub fn stem(normalised: &str) -> String {
 /// split, the one with the fewest parts wins (then the longest shortest
 /// part); each part is split again, and all are returned in order, the
 /// longer first: `arbeidsmarktpositie` → `[arbeidsmarkt, arbeid, markt,
-/// positie]` when `arbeidsmarkt` occurs on its own. Not the whole key; empty
-/// when the key is no compound of known keys.
+/// positie]` when `arbeidsmarkt` occurs on its own. Where no split into
+/// known keys exists, a linking -s- still splits ([`linked_split`]), so
+/// `markt` finds `arbeidsmarkt` on a site that never says `markt` alone.
+/// Not the whole key; empty when the key is no compound.
 pub fn compound_parts(key: &str, known: &dyn Fn(&str) -> bool) -> Vec<String> {
     let mut out = Vec::new();
     if key.bytes().all(|c| c.is_ascii_lowercase()) {
@@ -313,6 +330,9 @@ fn best_split(
             }
         }
     }
+    if best.is_none() && from == 0 {
+        best = linked_split(rest);
+    }
     memo.insert(from, best.clone());
     best
 }
@@ -344,31 +364,63 @@ fn modifier(m: &str, known: &dyn Fn(&str) -> bool) -> Option<String> {
         .find(|f| f.len() >= 3 && part_ok(f, known))
 }
 
-/// The head: a known key as it ends the compound's key, or with its vowel
-/// doubled again when the compound's key wrote it single (schooljar{en} →
-/// jaar, onderdel → deel).
+/// The head: a known key as it ends the compound's key.
 fn head(h: &str, known: &dyn Fn(&str) -> bool) -> Option<String> {
-    if h.len() < MIN_HEAD {
-        return None;
-    }
-    if part_ok(h, known) {
-        return Some(h.to_string());
-    }
-    let s = h.as_bytes();
-    let v = back(s, 2);
-    if vowel_groups(s) == 1
-        && matches!(v, b'a' | b'e' | b'o' | b'u')
-        && is_consonant(back(s, 1))
-        && is_consonant(back(s, 3))
-    {
-        let mut d = s.to_vec();
-        d.insert(s.len() - 1, v);
-        let d = text(d);
-        if part_ok(&d, known) {
-            return Some(d);
+    (h.len() >= MIN_HEAD && part_ok(h, known)).then(|| h.to_string())
+}
+
+/// A split at a linking -s- when the parts are not keys on the site
+/// (`arbeidsmarkt` on a site that never says `arbeid` or `markt` alone):
+/// both sides of at least four letters, the part before it ending in a
+/// consonant (not s) and no particle, the head beginning as a Dutch syllable
+/// does (not `ch`: `maatschappij` is no `maat` + `chappij`) and not mostly
+/// a Latinate ending ([`latinate`]). Only for a whole key, not for the rest
+/// after a known part. The most even split wins.
+fn linked_split(rest: &str) -> Option<Vec<String>> {
+    let b = rest.as_bytes();
+    let mut best: Option<Vec<String>> = None;
+    for cut in MIN_PART..rest.len().saturating_sub(MIN_PART) {
+        let (first, tail) = (&rest[..cut], &rest[cut + 1..]);
+        if b[cut] != b's' || !is_consonant(b[cut - 1]) || b[cut - 1] == b's' {
+            continue;
+        }
+        if NOT_A_PART.contains(&first)
+            || NOT_A_PART.contains(&tail)
+            || !onset(tail)
+            || latinate(tail)
+        {
+            continue;
+        }
+        let c = vec![stem(first), tail.to_string()];
+        if best.as_ref().is_none_or(|b| better(&c, b)) {
+            best = Some(c);
         }
     }
-    None
+    best
+}
+
+/// A tail that is mostly a Latinate ending (`demon|stratie`,
+/// `diver|siteit`): the s is the word's own, not a link.
+fn latinate(tail: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "iteit", "teit", "atie", "itie", "tie", "isme", "ist", "ief", "iek",
+    ];
+    ENDINGS
+        .iter()
+        .find(|e| tail.ends_with(**e))
+        .is_some_and(|e| tail.len() - e.len() < MIN_PART)
+}
+
+fn onset(w: &str) -> bool {
+    let b = w.as_bytes();
+    if is_vowel(b[0]) {
+        return true;
+    }
+    let cluster = ONSETS
+        .iter()
+        .find(|o| w.starts_with(**o))
+        .map_or(1, |o| o.len());
+    b.len() > cluster && is_vowel(b[cluster]) && (cluster > 1 || is_consonant(b[0]))
 }
 
 #[cfg(test)]

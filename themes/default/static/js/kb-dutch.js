@@ -13,7 +13,7 @@ const isConsonant = (c) => isLetter(c) && !isVowel(c);
 // the word (adverbs, prepositions, numbers, pronouns).
 const KEEP = new Set([
   "alles", "anders", "divers", "volgens", "tijdens", "ergens", "nergens", "overigens",
-  "straks", "soms", "adres", "congres", "deze", "waren", "binnen", "buiten", "tussen",
+  "straks", "soms", "adres", "congres", "deze", "date", "waren", "binnen", "buiten", "tussen",
   "tegen", "boven", "beneden", "samen", "eigen", "midden", "even", "zeven", "negen",
   "verlies",
 ]);
@@ -114,4 +114,92 @@ export function stem(word) {
     return tidy(closeSyllable(w.slice(0, -1), false));
   }
   return tidy(w);
+}
+
+const isDutch = (language) => /^nl(-|$)/i.test(language || "");
+
+// A query word without its surrounding punctuation ("werkgevers," → werkgevers).
+const bare = (w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+
+function keyOf(word, dutch) {
+  const n = normalise(bare(word));
+  return dutch ? n.split("-").map(stem).join("-") : n;
+}
+
+/**
+ * The reader's query as index keys, for `pagefind.search`: every word
+ * normalised, and stemmed for Dutch (`language` is the page's `lang`).
+ */
+export function queryKeys(query, language) {
+  const dutch = isDutch(language);
+  return query.split(/\s+/).filter((w) => bare(w)).map((w) => keyOf(w, dutch)).join(" ");
+}
+
+/**
+ * The queries to run: the keys, and while the last word is still being
+ * typed (no space after it) and its key is no prefix of it, the same keys
+ * with that word only normalised. Pagefind matches the last word as a
+ * prefix, and a partial word can look inflected: `studen` (of studenten)
+ * would become `stuud`, which begins no key.
+ */
+export function queryVariants(query, language) {
+  const keys = queryKeys(query, language);
+  if (!isDutch(language) || /\s$/.test(query)) return [keys];
+  const words = keys.split(" ");
+  const raw = query.split(/\s+/).filter((w) => bare(w));
+  const last = raw.length ? normalise(bare(raw[raw.length - 1])) : "";
+  if (!last || last.startsWith(words[words.length - 1])) return [keys];
+  words[words.length - 1] = last;
+  return [keys, words.join(" ")];
+}
+
+/**
+ * `pagefind.search` (or `debouncedSearch` when `debounce` is given) with the
+ * reader's query turned into keys; a partial last word also runs as typed
+ * and the extra results are merged in by score. `null` when a newer
+ * debounced search took over; a `null` query (filters only) is passed on.
+ */
+export async function search(pagefind, query, language, options = {}, debounce = 0) {
+  if (query === null) return pagefind.search(null, options);
+  const [main, alt] = queryVariants(query, language);
+  const res = debounce ? await pagefind.debouncedSearch(main, options, debounce) : await pagefind.search(main, options);
+  if (res === null || !alt) return res;
+  const more = await pagefind.search(alt, options);
+  const seen = new Set(res.results.map((r) => r.id));
+  const extra = more.results.filter((r) => !seen.has(r.id));
+  if (!extra.length) return res;
+  const results = [...res.results, ...extra].sort((a, b) => b.score - a.score);
+  return { ...res, results, filters: res.results.length ? res.filters : more.filters };
+}
+
+/**
+ * What to highlight on the result page for the reader's query: per word the
+ * part it shares with its key (werkgevers → werkgever, which marks both
+ * forms), or the word and its key when they differ early (jaren, jaar).
+ * Pagefind's highlighter marks these as substrings, diacritics folded.
+ */
+export function highlightTerms(query, language) {
+  const dutch = isDutch(language);
+  const terms = [];
+  for (const w of query.split(/\s+/).map(bare).filter(Boolean)) {
+    const n = normalise(w);
+    const k = keyOf(w, dutch);
+    let p = 0;
+    while (p < n.length && n[p] === k[p]) p++;
+    for (const t of p === k.length || p >= 4 ? [k.slice(0, p)] : [n, k]) {
+      if (t && !terms.includes(t)) terms.push(t);
+    }
+  }
+  return terms;
+}
+
+/**
+ * A result URL from Pagefind, whose highlight parameter holds the keys we
+ * searched with, with the reader's words (`highlightTerms`) instead.
+ */
+export function highlightUrl(url, query, language, param = "markeer") {
+  const u = new URL(url, "https://x.invalid");
+  u.searchParams.delete(param);
+  for (const t of highlightTerms(query || "", language)) u.searchParams.append(param, t);
+  return u.origin === "https://x.invalid" ? u.pathname + u.search + u.hash : u.toString();
 }

@@ -1,0 +1,211 @@
+//! The Dutch search keys (`kennisbank::search::dutch`) against the shared
+//! test vectors in `tests/fixtures/dutch/vectors.tsv`, which
+//! `tests/browser/dutch-vectors.mjs` checks against the browser's
+//! `kb-dutch.js` (run from here under node): the index and the query are
+//! made with the same rules, or search finds nothing.
+//!
+//! The `word` rows are every distinct word of the bundled site and of
+//! `tests/fixtures/search-nl/`, so they are also the vocabulary the
+//! `compound` rows are split against, and what `conflation_report` measures.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+
+use kennisbank::search::dutch::{compound_parts, normalise, stem};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Row {
+    line: usize,
+    kind: String,
+    fields: Vec<String>,
+}
+
+fn vectors() -> Vec<Row> {
+    let path = repo().join("tests/fixtures/dutch/vectors.tsv");
+    let text = std::fs::read_to_string(&path).expect("read vectors.tsv");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| {
+            let mut f = l.split('\t').map(str::to_string);
+            Row {
+                line: i + 1,
+                kind: f.next().unwrap_or_default(),
+                fields: f.collect(),
+            }
+        })
+        .collect()
+}
+
+fn key(w: &str) -> String {
+    stem(&normalise(w))
+}
+
+/// The keys of all `word` rows: the keys that occur on the two sites.
+fn site_keys(rows: &[Row]) -> BTreeSet<String> {
+    rows.iter()
+        .filter(|r| r.kind == "word")
+        .map(|r| r.fields[2].clone())
+        .collect()
+}
+
+#[test]
+fn rust_keys_match_the_vectors() {
+    let rows = vectors();
+    let known = site_keys(&rows);
+    let is_known = |k: &str| known.contains(k);
+    let mut failures = Vec::new();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &rows {
+        *kinds.entry(r.kind.as_str()).or_default() += 1;
+        let at = format!("vectors.tsv:{}", r.line);
+        let f = &r.fields;
+        match r.kind.as_str() {
+            "word" => {
+                assert_eq!(f.len(), 3, "{at}: word surface normalised key");
+                if normalise(&f[0]) != f[1] {
+                    failures.push(format!("{at}: normalise({}) = {}", f[0], normalise(&f[0])));
+                }
+                if stem(&f[1]) != f[2] {
+                    failures.push(format!(
+                        "{at}: stem({}) = {}, not {}",
+                        f[1],
+                        stem(&f[1]),
+                        f[2]
+                    ));
+                }
+            }
+            "same" if key(&f[0]) != key(&f[1]) => failures.push(format!(
+                "{at}: {} ({}) and {} ({}) should share a key",
+                f[0],
+                key(&f[0]),
+                f[1],
+                key(&f[1])
+            )),
+            "differ" if key(&f[0]) == key(&f[1]) => {
+                failures.push(format!("{at}: {} and {} share {}", f[0], f[1], key(&f[0])))
+            }
+            "compound" => {
+                let parts = compound_parts(&key(&f[0]), &is_known);
+                let expected: Vec<String> = match f[1].as_str() {
+                    "-" => Vec::new(),
+                    p => p.split(' ').map(str::to_string).collect(),
+                };
+                if parts != expected {
+                    failures.push(format!("{at}: {} → {parts:?}, not {expected:?}", f[0]));
+                }
+            }
+            "same" | "differ" | "query" => {}
+            other => failures.push(format!("{at}: unknown kind {other}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The vocabulary is derived from the sites, not a handful of easy cases.
+    assert!(kinds.get("word").copied().unwrap_or(0) >= 1000, "{kinds:?}");
+    for kind in ["same", "differ", "compound"] {
+        assert!(kinds.get(kind).copied().unwrap_or(0) >= 10, "{kinds:?}");
+    }
+}
+
+#[test]
+fn the_word_rows_are_the_words_of_the_sites() {
+    // Every word of the fixture occurs in a `word` row, so the vectors follow
+    // the content (refresh them with `dutch-vectors.mjs --derive`).
+    let rows = vectors();
+    let normalised: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r.kind == "word")
+        .map(|r| r.fields[1].as_str())
+        .collect();
+    let mut missing = BTreeSet::new();
+    for dir in ["content", "tests/fixtures/search-nl/content"] {
+        for entry in walkdir::WalkDir::new(repo().join(dir)) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_some_and(|e| e == "md") {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                for w in text
+                    .split(|c: char| !c.is_alphabetic() && c != '\'' && c != '’')
+                    .map(|w| w.trim_matches(|c| c == '\'' || c == '’'))
+                    .filter(|w| w.chars().count() >= 2)
+                {
+                    if !normalised.contains(normalise(w).as_str()) {
+                        missing.insert(w.to_string());
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in vectors.tsv: {missing:?}");
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
+fn browser_keys_match_the_vectors() {
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/dutch-vectors.mjs"))
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "kb-dutch.js differs from the vectors:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // It checked the same rows as here.
+    let rows = vectors();
+    let count = |k: &str| rows.iter().filter(|r| r.kind == k).count();
+    let summary = String::from_utf8_lossy(&out.stdout);
+    for kind in ["word", "same", "differ", "query"] {
+        let want = format!("\"{kind}\":{}", count(kind));
+        assert!(summary.contains(&want), "{summary} lacks {want}");
+    }
+}
+
+/// The measurement in docs/search.md: how many surface forms share a key,
+/// the largest groups, and every compound split, over the two sites.
+/// `cargo test --test dutch conflation_report -- --ignored --nocapture`
+#[test]
+#[ignore = "a report, not a check: run with --ignored --nocapture"]
+fn conflation_report() {
+    let rows = vectors();
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.kind == "word") {
+        groups
+            .entry(r.fields[2].clone())
+            .or_default()
+            .push(r.fields[1].clone());
+    }
+    let words: usize = groups.values().map(Vec::len).sum();
+    let mut histogram: BTreeMap<usize, usize> = BTreeMap::new();
+    for forms in groups.values() {
+        *histogram.entry(forms.len()).or_default() += 1;
+    }
+    println!(
+        "{words} distinct words, {} keys; keys by number of forms: {histogram:?}",
+        groups.len()
+    );
+    let mut multi: Vec<_> = groups.iter().filter(|(_, f)| f.len() > 1).collect();
+    multi.sort_by_key(|(k, f)| (std::cmp::Reverse(f.len()), k.to_string()));
+    for (k, forms) in &multi {
+        println!("  {k}: {}", forms.join(" "));
+    }
+    let known: BTreeSet<String> = groups.keys().cloned().collect();
+    let is_known = |k: &str| known.contains(k);
+    println!("compounds:");
+    let mut n = 0;
+    for k in groups.keys() {
+        let parts = compound_parts(k, &is_known);
+        if !parts.is_empty() {
+            n += 1;
+            println!("  {k} → {}", parts.join(" "));
+        }
+    }
+    println!("{n} keys split");
+}
