@@ -7,10 +7,20 @@
 //! The `word` rows are every distinct word of the bundled site and of
 //! `tests/fixtures/search-nl/`, so they are also the vocabulary the
 //! `compound` rows are split against, and what `conflation_report` measures.
+//!
+//! `dutch_queries_in_the_browser` (Chromium, `tests/browser/dutch-query.mjs`)
+//! searches the built `tests/fixtures/search-nl` site from the header box and
+//! the search page: inflected and half-typed words find their pages, near
+//! words do not, and the result page highlights the reader's words.
+
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::static_server::Server;
 
 use kennisbank::search::dutch::{compound_parts, normalise, stem};
 
@@ -166,6 +176,85 @@ fn browser_keys_match_the_vectors() {
         let want = format!("\"{kind}\":{}", count(kind));
         assert!(summary.contains(&want), "{summary} lacks {want}");
     }
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
+fn dutch_queries_in_the_browser() {
+    let root = repo().join("tests/fixtures/search-nl");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    let run = Command::new(env!("CARGO_BIN_EXE_kennisbank"))
+        .args(["build", "--root"])
+        .arg(&root)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Judged by reading the fixture's pages (bench/search-quality/queries.yaml
+    // has the same judgments for the whole-word queries).
+    let cases = serde_json::json!([
+        {"box": "header", "q": "werkgevers",
+         "must": ["/onderwerpen/werkgevers-betrekken/"], "must_not": ["/onderwerpen/werk-zoeken/"],
+         "markeer": ["werkgever"], "marks": ["werkgevers", "werkgever"]},
+        {"box": "header", "q": "gemeenten",
+         "must": ["/onderwerpen/samenwerken-met-gemeenten/"], "must_not": ["/onderwerpen/wat-deelnemers-menen/"],
+         "markeer": ["gemeent"], "marks": ["gemeenten", "gemeente"]},
+        // Half typed: `werkgeve` looks like -e and keys as `werkgef`; the box
+        // also searches it as typed, so werkgever(s) are found while typing.
+        {"box": "header", "q": "werkgeve",
+         "must": ["/onderwerpen/werkgevers-betrekken/"], "must_not": [],
+         "markeer": ["werkge"], "marks": ["werkgevers", "werkgever"]},
+        {"box": "header", "q": "begeleid",
+         "must": ["/onderwerpen/begeleiding-naar-werk/"], "must_not": ["/onderwerpen/gemeentelijk-beleid/"],
+         "markeer": ["begeleid"], "marks": ["begeleider", "begeleiders", "begeleiding"]},
+        {"box": "page", "q": "stages",
+         "must": ["/conclusies/stages-werken/", "/pilots/stagebank/"], "must_not": [],
+         "markeer": ["stag"], "marks": ["stages", "stage"]},
+        {"box": "page", "q": "geinformeerd",
+         "must": ["/onderwerpen/ouders-informeren/", "/onderwerpen/nieuwsbrief/"],
+         "must_not": ["/onderwerpen/informatie-over-privacy/"],
+         "markeer": ["geinformeerd"], "marks": ["geïnformeerd"]},
+        {"box": "page", "q": "beleid",
+         "must": ["/onderwerpen/gemeentelijk-beleid/"], "must_not": ["/onderwerpen/begeleiding-naar-werk/"],
+         "markeer": ["beleid"], "marks": ["beleid"]},
+    ]);
+    let cases_file = dir.path().join("cases.json");
+    std::fs::write(&cases_file, cases.to_string()).unwrap();
+    let server = Server::start("/");
+    server.serve(&out);
+    let mut child = Command::new("node")
+        .current_dir(repo().join("tests/browser"))
+        .arg("dutch-query.mjs")
+        .arg(format!("{}/", server.origin()))
+        .arg(&cases_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("dutch-query.mjs took more than three minutes");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The measurement in docs/search.md: how many surface forms share a key,
