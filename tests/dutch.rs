@@ -15,6 +15,11 @@
 
 mod common;
 
+// The judged query set's parser, shared with kb-bench.
+#[allow(dead_code)]
+#[path = "../src/bin/kb-bench/quality.rs"]
+mod quality;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -297,4 +302,125 @@ fn conflation_report() {
         }
     }
     println!("{n} keys split");
+}
+
+/// The judged query set (`bench/search-quality/queries.yaml`) against a
+/// model of the index made with these keys: every word of a page (front
+/// matter values and body) under its key and its compound parts; a query
+/// matches a page that has every query key, the last one as a prefix (as
+/// Pagefind matches). No ranking: it shows which queries can pass at all,
+/// i.e. every `must` page matches and no `must_not` page does. For
+/// comparison also with the words only normalised, and with Snowball's
+/// Dutch stemmer (Pagefind 1.6's), both without compounds.
+/// `cargo test --test dutch offline_query_set -- --ignored --nocapture`
+#[test]
+#[ignore = "a report, not a check: run with --ignored --nocapture"]
+fn offline_query_set() {
+    let snowball = pagefind_stem::Stemmer::create(pagefind_stem::Algorithm::Dutch);
+    let plain = |w: &str| normalise(w);
+    let snow = |w: &str| snowball.stem(&normalise(w)).to_string();
+    let ours = |w: &str| stem(&normalise(w));
+    for (name, key, split) in [
+        ("normalised only", &plain as &dyn Fn(&str) -> String, false),
+        ("Snowball dutch", &snow, false),
+        ("search::dutch", &ours, true),
+    ] {
+        println!("== {name}");
+        offline_run(key, split);
+    }
+}
+
+fn offline_run(key: &dyn Fn(&str) -> String, split: bool) {
+    let file = repo().join("bench/search-quality/queries.yaml");
+    let set = quality::QuerySet::parse(&std::fs::read_to_string(&file).unwrap(), &file).unwrap();
+    let mut pages_of: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (name, dir) in &set.sites {
+        let content = repo().join(dir).join("content");
+        let mut words_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for entry in walkdir::WalkDir::new(&content) {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "md") || path.ends_with("_index.md") {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&content)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let text = std::fs::read_to_string(path).unwrap();
+            // Front matter: the values, not the keys.
+            let text: String = text
+                .lines()
+                .map(|l| match l.split_once(": ") {
+                    Some((k, v)) if !k.contains(' ') => v,
+                    _ => l,
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let words = text
+                .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+                .map(|w| w.trim_matches(|c| c == '\'' || c == '’'))
+                .filter(|w| !w.is_empty())
+                .map(key)
+                .collect();
+            words_of.insert(rel, words);
+        }
+        let known: BTreeSet<String> = words_of.values().flatten().cloned().collect();
+        let is_known = |k: &str| known.contains(k);
+        let mut index: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (page, words) in &words_of {
+            for w in words {
+                index.entry(w.clone()).or_default().insert(page.clone());
+                let parts = if split {
+                    compound_parts(w, &is_known)
+                } else {
+                    Vec::new()
+                };
+                for part in parts {
+                    index.entry(part).or_default().insert(page.clone());
+                }
+            }
+        }
+        pages_of.insert(name.clone(), index);
+    }
+    let (mut pass, mut total) = (0, 0);
+    for q in &set.queries {
+        let index = &pages_of[&q.site];
+        let keys: Vec<String> = q.q.split_whitespace().map(key).collect();
+        let mut hits: Option<BTreeSet<String>> = None;
+        for (i, k) in keys.iter().enumerate() {
+            let last = i + 1 == keys.len();
+            let pages: BTreeSet<String> = index
+                .range(k.clone()..)
+                .take_while(|(w, _)| {
+                    if last {
+                        w.starts_with(k.as_str())
+                    } else {
+                        *w == k
+                    }
+                })
+                .flat_map(|(_, p)| p.iter().cloned())
+                .collect();
+            hits = Some(match hits {
+                None => pages,
+                Some(h) => h.intersection(&pages).cloned().collect(),
+            });
+        }
+        let hits = hits.unwrap_or_default();
+        let missing: Vec<&String> = q.must.iter().filter(|m| !hits.contains(*m)).collect();
+        let wrong: Vec<&String> = q.must_not.iter().filter(|m| hits.contains(*m)).collect();
+        total += 1;
+        if missing.is_empty() && wrong.is_empty() {
+            pass += 1;
+        } else {
+            println!(
+                "FAIL {} '{}' ({}): missing {missing:?}, wrong {wrong:?}",
+                q.site,
+                q.q,
+                keys.join(" ")
+            );
+        }
+    }
+    println!("{pass} of {total} queries can pass (matching only, no ranking)");
 }
