@@ -192,6 +192,27 @@ fn text(s: Vec<u8>) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
+/// Whether a final -s is a plural: after -e (stages, conclusies; not -ces,
+/// -[C]res, -vies, -cies: proces, adres, advies, precies), -er/-el/-em
+/// (werkgevers), a vowel + r (leraars), -en (jongens) and a short vowel + t,
+/// k, m, p, d, g (pilots, workshops: loanwords).
+fn plural_s(s: &[u8]) -> bool {
+    let n = s.len();
+    if back(s, 1) != b's' || n < 5 {
+        return false;
+    }
+    let (b, c, d) = (back(s, 2), back(s, 3), back(s, 4));
+    match b {
+        b'e' if c == b'i' => !matches!(d, b'v' | b'c'),
+        b'e' => is_consonant(c) && c != b'c' && !(c == b'r' && is_consonant(d)),
+        b'r' | b'l' | b'm' if c == b'e' => true,
+        b'r' if is_vowel(c) => n >= 6,
+        b'n' if c == b'e' => n >= 6,
+        b't' | b'k' | b'm' | b'p' | b'd' | b'g' if is_vowel(c) => n >= 6 && is_consonant(d),
+        _ => false,
+    }
+}
+
 /// The inflection key of a [`normalise`]d word: plurals (-en, -s, -'s),
 /// -e, and the spelling changes they bring (vowel and consonant doubling,
 /// f/v, s/z), never a derivational suffix. Words of fewer than four
@@ -212,25 +233,8 @@ pub fn stem(normalised: &str) -> String {
         return k.to_string();
     }
     let mut s = w.as_bytes().to_vec();
-    // -s plurals: after -e (stages, conclusies; not -ces, -[C]res, -vies,
-    // -cies: proces, adres, advies, precies), -er/-el/-em (werkgevers), a
-    // vowel + r (leraars), -en (jongens) and a short vowel + t, k, m, p, d,
-    // g (pilots, workshops: loanwords).
-    let n = s.len();
-    if back(&s, 1) == b's' && n >= 5 {
-        let (b, c, d) = (back(&s, 2), back(&s, 3), back(&s, 4));
-        let strip = match b {
-            b'e' if c == b'i' => !matches!(d, b'v' | b'c'),
-            b'e' => is_consonant(c) && c != b'c' && !(c == b'r' && is_consonant(d)),
-            b'r' | b'l' | b'm' if c == b'e' => true,
-            b'r' if is_vowel(c) => n >= 6,
-            b'n' if c == b'e' => n >= 6,
-            b't' | b'k' | b'm' | b'p' | b'd' | b'g' if is_vowel(c) => n >= 6 && is_consonant(d),
-            _ => false,
-        };
-        if strip {
-            s.pop();
-        }
+    if plural_s(&s) {
+        s.pop();
     }
     let m = s.len();
     // -heden is the plural of -heid (mogelijkheden).
@@ -253,9 +257,15 @@ pub fn stem(normalised: &str) -> String {
         return text(tidy(close_syllable(s, true)));
     }
     // -e: nouns in -e (gemeente ↔ gemeenten), inflected adjectives.
+    // An -s left by -se is stripped as the word without -e would be
+    // (westerse → westers → wester, as westers).
     if s.ends_with(b"e") && m >= 4 && is_consonant(back(&s, 2)) {
         s.truncate(m - 1);
-        return text(tidy(close_syllable(s, false)));
+        let mut k = tidy(close_syllable(s, false));
+        if plural_s(&k) {
+            k.pop();
+        }
+        return text(k);
     }
     text(tidy(s))
 }

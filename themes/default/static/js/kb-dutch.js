@@ -76,6 +76,24 @@ function tidy(s) {
   return s;
 }
 
+// -s plurals: after -e (stages, conclusies; not -ces, -[C]res, -vies,
+// -cies: proces, adres, advies, precies), -er/-el/-em (werkgevers), a vowel
+// + r (leraars), -en (jongens) and a short vowel + t, k, m, p, d, g
+// (pilots, workshops: loanwords).
+function pluralS(w) {
+  const n = w.length;
+  if (!w.endsWith("s") || n < 5) return false;
+  const b = w[n - 2];
+  const c = w[n - 3];
+  if (b === "e" && c === "i") return !"vc".includes(w[n - 4]);
+  if (b === "e") return isConsonant(c) && c !== "c" && !(c === "r" && isConsonant(w[n - 4]));
+  if ((b === "r" || b === "l" || b === "m") && c === "e") return true;
+  if (b === "r" && isVowel(c)) return n >= 6;
+  if (b === "n" && c === "e") return n >= 6;
+  if ("tkmpdg".includes(b) && isVowel(c)) return n >= 6 && isConsonant(w[n - 4]);
+  return false;
+}
+
 /** The inflection key of a normalised word (docs/search.md, "Dutch analysis"). */
 export function stem(word) {
   let w = word;
@@ -84,22 +102,7 @@ export function stem(word) {
   if (w.endsWith("'")) return w.slice(0, -1);
   if (w.length < 4 || ![...w].every(isLetter) || KEEP.has(w)) return w;
   if (IRREGULAR.has(w)) return IRREGULAR.get(w);
-  // -s plurals: after -e (stages, conclusies; not -ces, -[C]res, -vies,
-  // -cies: proces, adres, advies, precies), -er/-el/-em (werkgevers), a vowel + r (leraars), -en (jongens)
-  // and a short vowel + t, k, m, p, d, g (pilots, workshops: loanwords).
-  const n = w.length;
-  if (w.endsWith("s") && n >= 5) {
-    const b = w[n - 2];
-    const c = w[n - 3];
-    let strip = false;
-    if (b === "e" && c === "i") strip = !"vc".includes(w[n - 4]);
-    else if (b === "e") strip = isConsonant(c) && c !== "c" && !(c === "r" && isConsonant(w[n - 4]));
-    else if ((b === "r" || b === "l" || b === "m") && c === "e") strip = true;
-    else if (b === "r" && isVowel(c)) strip = n >= 6;
-    else if (b === "n" && c === "e") strip = n >= 6;
-    else if ("tkmpdg".includes(b) && isVowel(c)) strip = n >= 6 && isConsonant(w[n - 4]);
-    if (strip) w = w.slice(0, -1);
-  }
+  if (pluralS(w)) w = w.slice(0, -1);
   const m = w.length;
   // -heden is the plural of -heid (mogelijkheden).
   if (w.endsWith("heden") && m >= 8) return w.slice(0, -5) + "heid";
@@ -110,8 +113,11 @@ export function stem(word) {
     return tidy(closeSyllable(w.slice(0, -2), true));
   }
   // -e: nouns in -e (gemeente ↔ gemeenten), inflected adjectives.
+  // An -s left by -se is stripped as the word without -e would be
+  // (westerse → westers → wester, as westers).
   if (w.endsWith("e") && m >= 4 && isConsonant(w[m - 2])) {
-    return tidy(closeSyllable(w.slice(0, -1), false));
+    const k = tidy(closeSyllable(w.slice(0, -1), false));
+    return pluralS(k) ? k.slice(0, -1) : k;
   }
   return tidy(w);
 }
