@@ -195,14 +195,25 @@ fn text(s: Vec<u8>) -> String {
 /// Whether a final -s is a plural: after -e (stages, conclusies; not -ces,
 /// -[C]res, -vies, -cies: proces, adres, advies, precies), -er/-el/-em
 /// (werkgevers), a vowel + r (leraars), -en (jongens) and a short vowel + t,
-/// k, m, p, d, g (pilots, workshops: loanwords).
+/// k, m, p, d, g (pilots, workshops: loanwords); and 's with its
+/// apostrophe dropped, as the index and Pagefind drop punctuation: -os after
+/// a consonant (fotos, mbos), -ys (hobbys), -as after a vowel and consonant
+/// (paginas, collegas; not atlas, aardgas).
 fn plural_s(s: &[u8]) -> bool {
     let n = s.len();
-    if back(s, 1) != b's' || n < 5 {
+    if back(s, 1) != b's' || n < 4 {
         return false;
     }
     let (b, c, d) = (back(s, 2), back(s, 3), back(s, 4));
+    if b == b'o' {
+        return is_consonant(c);
+    }
+    if n < 5 {
+        return false;
+    }
     match b {
+        b'y' => is_consonant(c),
+        b'a' => n >= 6 && is_consonant(c) && is_vowel(d),
         b'e' if c == b'i' => !matches!(d, b'v' | b'c'),
         b'e' => is_consonant(c) && c != b'c' && !(c == b'r' && is_consonant(d)),
         b'r' | b'l' | b'm' if c == b'e' => true,

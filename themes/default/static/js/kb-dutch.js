@@ -79,12 +79,19 @@ function tidy(s) {
 // -s plurals: after -e (stages, conclusies; not -ces, -[C]res, -vies,
 // -cies: proces, adres, advies, precies), -er/-el/-em (werkgevers), a vowel
 // + r (leraars), -en (jongens) and a short vowel + t, k, m, p, d, g
-// (pilots, workshops: loanwords).
+// (pilots, workshops: loanwords); and 's with its apostrophe dropped, as
+// the index and Pagefind drop punctuation: -os after a consonant (fotos,
+// mbos), -ys (hobbys), -as after a vowel and consonant (paginas, collegas;
+// not atlas, aardgas).
 function pluralS(w) {
   const n = w.length;
-  if (!w.endsWith("s") || n < 5) return false;
+  if (!w.endsWith("s") || n < 4) return false;
   const b = w[n - 2];
   const c = w[n - 3];
+  if (b === "o") return isConsonant(c);
+  if (n < 5) return false;
+  if (b === "y") return isConsonant(c);
+  if (b === "a") return n >= 6 && isConsonant(c) && isVowel(w[n - 4]);
   if (b === "e" && c === "i") return !"vc".includes(w[n - 4]);
   if (b === "e") return isConsonant(c) && c !== "c" && !(c === "r" && isConsonant(w[n - 4]));
   if ((b === "r" || b === "l" || b === "m") && c === "e") return true;
@@ -124,12 +131,14 @@ export function stem(word) {
 
 const isDutch = (language) => /^nl(-|$)/i.test(language || "");
 
-// A query word without its surrounding punctuation ("werkgevers," → werkgevers).
-const bare = (w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+// A query word as the index has it: normalised, letters and digits only
+// (the index joins `mbo-instelling` and `auto's` so, and so does Pagefind
+// with a query's punctuation).
+const joined = (w) => normalise(w).replace(/[^\p{L}\p{N}]/gu, "");
 
 function keyOf(word, dutch) {
-  const n = normalise(bare(word));
-  return dutch ? n.split("-").map(stem).join("-") : n;
+  const n = joined(word);
+  return dutch ? stem(n) : n;
 }
 
 /**
@@ -138,7 +147,7 @@ function keyOf(word, dutch) {
  */
 export function queryKeys(query, language) {
   const dutch = isDutch(language);
-  return query.split(/\s+/).filter((w) => bare(w)).map((w) => keyOf(w, dutch)).join(" ");
+  return query.split(/\s+/).map((w) => keyOf(w, dutch)).filter(Boolean).join(" ");
 }
 
 /**
@@ -152,8 +161,8 @@ export function queryVariants(query, language) {
   const keys = queryKeys(query, language);
   if (!isDutch(language) || /\s$/.test(query)) return [keys];
   const words = keys.split(" ");
-  const raw = query.split(/\s+/).filter((w) => bare(w));
-  const last = raw.length ? normalise(bare(raw[raw.length - 1])) : "";
+  const raw = query.split(/\s+/).map(joined).filter(Boolean);
+  const last = raw.length ? raw[raw.length - 1] : "";
   if (!last || last.startsWith(words[words.length - 1])) return [keys];
   words[words.length - 1] = last;
   return [keys, words.join(" ")];
@@ -179,17 +188,18 @@ export async function search(pagefind, query, language, options = {}, debounce =
 }
 
 /**
- * What to highlight on the result page for the reader's query: per word the
- * part it shares with its key (werkgevers → werkgever, which marks both
+ * What to highlight on the result page for the reader's query: per word
+ * (per part of `mbo-instellingen`, `auto's`; parts of two letters or more)
+ * the part it shares with its key (werkgevers → werkgever, which marks both
  * forms), or the word and its key when they differ early (jaren, jaar).
  * Pagefind's highlighter marks these as substrings, diacritics folded.
  */
 export function highlightTerms(query, language) {
   const dutch = isDutch(language);
   const terms = [];
-  for (const w of query.split(/\s+/).map(bare).filter(Boolean)) {
-    const n = normalise(w);
-    const k = keyOf(w, dutch);
+  const runs = normalise(query).match(/[\p{L}\p{N}]+/gu) || [];
+  for (const n of runs.filter((r) => r.length >= 2)) {
+    const k = dutch ? stem(n) : n;
     let p = 0;
     while (p < n.length && n[p] === k[p]) p++;
     for (const t of p === k.length || p >= 4 ? [k.slice(0, p)] : [n, k]) {
