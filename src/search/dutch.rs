@@ -371,18 +371,27 @@ fn part_ok(p: &str, known: &dyn Fn(&str) -> bool) -> bool {
 /// A part before the head: the key it stands for, with or without a linking
 /// -s-, -e- or -en-.
 fn modifier(m: &str, known: &dyn Fn(&str) -> bool) -> Option<String> {
-    let mut forms = vec![m.to_string(), stem(m)];
+    // Lazily: this runs for every cut of every key of the site.
+    let ok = |f: &str| f.len() >= 3 && part_ok(f, known);
+    if ok(m) {
+        return Some(m.to_string());
+    }
+    let k = stem(m);
+    if ok(&k) {
+        return Some(k);
+    }
     for link in ["s", "en", "e"] {
-        if let Some(x) = m.strip_suffix(link) {
-            if x.len() >= MIN_PART - 1 {
-                forms.push(x.to_string());
-                forms.push(stem(x));
+        if let Some(x) = m.strip_suffix(link).filter(|x| x.len() >= MIN_PART - 1) {
+            if ok(x) {
+                return Some(x.to_string());
+            }
+            let k = stem(x);
+            if ok(&k) {
+                return Some(k);
             }
         }
     }
-    forms
-        .into_iter()
-        .find(|f| f.len() >= 3 && part_ok(f, known))
+    None
 }
 
 /// The head: a known key as it ends the compound's key.
