@@ -41,6 +41,11 @@ async function engine({ bundle, queries }) {
         meta: d.meta,
         filters: d.filters,
         excerpt: d.excerpt.replace(/<[^>]+>/g, ""),
+        sub_results: (d.sub_results || []).map((s) => ({
+          url: s.url,
+          title: s.title,
+          excerpt: s.excerpt.replace(/<[^>]+>/g, ""),
+        })),
       })),
     });
   }
