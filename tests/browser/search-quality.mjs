@@ -21,14 +21,18 @@ if (!planFile || !outFile) {
 const plan = JSON.parse(readFileSync(planFile, "utf8"));
 const depth = plan.depth || 10;
 
-// In the page: the bundle the build wrote, with the options the theme sets.
-async function run({ bundle, base, queries, depth }) {
+// In the page: the bundle the build wrote, with the options the theme sets,
+// and the query turned into index keys by the theme's kb-dutch.js, as the
+// search page and the header box do (the query trimmed, as they send it).
+async function run({ bundle, dutch, base, queries, depth }) {
   const pf = await import(bundle);
+  const kb = await import(dutch);
   await pf.options({ baseUrl: base });
   await pf.init();
+  const lang = document.documentElement.lang;
   const out = [];
   for (const q of queries) {
-    const r = await pf.search(q);
+    const r = await kb.search(pf, q, lang);
     const data = await Promise.all(r.results.slice(0, depth).map((x) => x.data()));
     out.push({
       q,
@@ -60,6 +64,7 @@ try {
     const base = new URL(site.url).pathname;
     sites[site.name] = await page.evaluate(run, {
       bundle: join(site.url, "pagefind/pagefind.js"),
+      dutch: join(site.url, "js/kb-dutch.js"),
       base,
       queries: site.queries,
       depth,
