@@ -22,17 +22,22 @@ const plan = JSON.parse(readFileSync(planFile, "utf8"));
 const depth = plan.depth || 10;
 
 // In the page: the bundle the build wrote, with the options the theme sets,
-// and the query turned into index keys by the theme's kb-dutch.js, as the
-// search page and the header box do (the query trimmed, as they send it).
-async function run({ bundle, dutch, base, queries, depth }) {
+// and the query turned into the index's keys as the theme's search.js does
+// (kb-dutch.js); a theme without it searches with the words as typed.
+async function run({ bundle, base, kbDutch, queries, depth }) {
   const pf = await import(bundle);
-  const kb = await import(dutch);
   await pf.options({ baseUrl: base });
   await pf.init();
-  const lang = document.documentElement.lang;
+  let kb = null;
+  try {
+    kb = await import(kbDutch);
+  } catch {
+    kb = null;
+  }
+  const lang = document.documentElement.lang || "nl";
   const out = [];
   for (const q of queries) {
-    const r = await kb.search(pf, q, lang);
+    const r = kb ? await kb.search(pf, q, lang) : await pf.search(q);
     const data = await Promise.all(r.results.slice(0, depth).map((x) => x.data()));
     out.push({
       q,
@@ -64,8 +69,8 @@ try {
     const base = new URL(site.url).pathname;
     sites[site.name] = await page.evaluate(run, {
       bundle: join(site.url, "pagefind/pagefind.js"),
-      dutch: join(site.url, "js/kb-dutch.js"),
       base,
+      kbDutch: join(site.url, "js/kb-dutch.js"),
       queries: site.queries,
       depth,
     });
