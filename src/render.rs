@@ -28,7 +28,7 @@ pub use crate::theme::{load_theme, theme_dir, Theme};
 
 /// The theme partial that draws the section tree (see `nav`); a theme
 /// without it has no tree.
-const NAV_TEMPLATE: &str = "partials/nav.html";
+pub const NAV_TEMPLATE: &str = "partials/nav.html";
 
 /// `2020-11-09` (or a date-time starting so) as `9 november 2020`, with
 /// the month names of the interface strings (`maand_01` …); anything that

@@ -115,6 +115,9 @@ pub struct Outcome {
     pub styles: Vec<String>,
     /// A script, image or other static file changed: reload every page.
     pub reload_all: bool,
+    /// Paths among `updates` that changed only in an asset fingerprint:
+    /// served, but no reason to reload a page.
+    pub silent: Vec<String>,
     /// The errors now, when they changed (empty: the errors were fixed).
     pub errors: Option<Vec<Diagnostic>>,
     /// Warnings of the files this rebuild read.
@@ -188,6 +191,10 @@ pub struct Engine {
     /// Output paths the special item wrote last time (aliases come and go).
     special_paths: HashSet<String>,
     queue: BTreeSet<Item>,
+    /// Queued only because an asset's fingerprint (`asset()`'s `?h=`)
+    /// changed: the browser swapped the stylesheet already, so their new
+    /// bytes are served without a reload.
+    silent: HashSet<Item>,
     /// Set when the model cannot be patched: the next change rebuilds fully.
     needs_full: bool,
     errors: Vec<Diagnostic>,
@@ -220,6 +227,7 @@ impl Engine {
             outputs: HashMap::new(),
             special_paths: HashSet::new(),
             queue: BTreeSet::new(),
+            silent: HashSet::new(),
             needs_full: true,
             errors: Vec::new(),
             theme_errors: Vec::new(),
@@ -354,6 +362,9 @@ impl Engine {
             return self.full_then_open(batch, open, !theme_files.is_empty());
         }
         let mut out = Outcome::new(RebuildKind::Nothing);
+        // A real edit may change what a silent item shows: its reload then
+        // counts (at worst one reload more, never one missed).
+        self.silent.clear();
         // Static files that only changed: no rebuild, tell the browser.
         for p in batch
             .of_kind(ChangeKind::Style)
@@ -369,6 +380,9 @@ impl Engine {
                 }
                 out.kind = RebuildKind::Static;
             }
+        }
+        if out.kind == RebuildKind::Static {
+            self.refingerprint(&mut out);
         }
         let md: Vec<String> = content_rels(batch).collect();
         if !md.is_empty() {
@@ -913,6 +927,12 @@ impl Engine {
                     dependents_of_summary(&st.site, &st.related_back, p, &mut later);
                 }
             }
+            // What every page shows (the build date is the newest
+            // content date): a change there is every output's.
+            if *r.globals() != st.globals {
+                st.globals = r.globals().clone();
+                later.extend(all_items(&st.site));
+            }
             st.summaries = r.into_page_summaries();
         }
         for i in &now {
@@ -1165,6 +1185,35 @@ impl Engine {
         Some(self.finish_edit(out, &pages, now, later, open))
     }
 
+    /// Static files changed: every output that links one through
+    /// `asset()` carries its fingerprint, so the theme is loaded again (it
+    /// hashes the files) and every output queued, silently.
+    fn refingerprint(&mut self, out: &mut Outcome) {
+        let Some(st) = self.st.as_mut() else {
+            return;
+        };
+        let site = &st.site;
+        match load_theme(
+            &self.root,
+            &site.config.theme,
+            &site.config.language,
+            &site.config.base_path(),
+            &site.assets,
+        ) {
+            Ok(theme) => st.theme = theme,
+            Err(d) => {
+                self.theme_errors = d.clone();
+                self.fail(out, d);
+                return;
+            }
+        }
+        for item in all_items(&st.site) {
+            if self.queue.insert(item) {
+                self.silent.insert(item);
+            }
+        }
+    }
+
     // -----------------------------------------------------------------------
     // Template and translation edits
 
@@ -1223,13 +1272,16 @@ impl Engine {
                 "robots.txt",
                 "__redirect.html",
             ];
+            // The renderer itself renders the section tree into every page
+            // and section, outside their templates.
+            let nav = users.contains(crate::render::NAV_TEMPLATE);
             for i in 0..st.site.pages.len() {
-                if users.contains(&r.page_template(i)) {
+                if nav || users.contains(&r.page_template(i)) {
                     self.queue.insert(Item::Page(i));
                 }
             }
             for s in 0..st.site.sections.len() {
-                if users.contains(&r.section_template(s)) {
+                if nav || users.contains(&r.section_template(s)) {
                     self.queue.insert(Item::Section(s));
                 }
             }
@@ -1331,6 +1383,7 @@ impl Engine {
         }
         for (item, files) in results {
             self.queue.remove(&item);
+            let silent = self.silent.remove(&item);
             out.rendered += files.len();
             let mut written = HashSet::new();
             for f in files.into_iter().flatten() {
@@ -1345,6 +1398,9 @@ impl Engine {
                         source: f.source,
                     };
                     self.outputs.insert(f.path.clone(), o.clone());
+                    if silent {
+                        out.silent.push(f.path.clone());
+                    }
                     out.updates.retain(|(p, _)| *p != f.path);
                     out.updates.push((f.path, Some(o)));
                 }
