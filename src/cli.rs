@@ -44,6 +44,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Schrijf de handleiding (man-pagina, roff) naar stdout
     Man,
+    /// Zet een bestaande site om naar een Kennisbank-site
+    #[command(subcommand)]
+    Import(ImportCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -76,6 +79,24 @@ pub struct InitArgs {
 pub struct CompletionsArgs {
     /// bash, zsh, fish, powershell of elvish
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Uit een MkDocs-project: kennisbank import mkdocs mkdocs.yml --out MAP
+    Mkdocs(ImportMkdocsArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportMkdocsArgs {
+    /// Het mkdocs.yml van het project
+    pub config: PathBuf,
+    /// Nieuwe (lege) map voor de Kennisbank-site
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Themamap om mee te kopiëren, bv. themes/default van Kennisbank
+    #[arg(long)]
+    pub theme: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -200,6 +221,7 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::serve::run(args)
         }
         Command::New(args) => crate::new::run(args),
+        Command::Import(ImportCommand::Mkdocs(args)) => import_mkdocs(args),
         Command::Check(args) => {
             let opts = args.common.options();
             config_hint(&opts);
@@ -345,6 +367,55 @@ fn report(
                     );
                 }
             }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn import_mkdocs(args: ImportMkdocsArgs) -> ExitCode {
+    use crate::import_mkdocs::{import, ImportOptions};
+    let opts = ImportOptions {
+        config: args.config,
+        out: args.out,
+        theme: args.theme,
+    };
+    match import(&opts) {
+        Ok(r) => {
+            println!(
+                "geïmporteerd naar {}: {} pagina's, {} andere bestanden, {} velden in het schema{}",
+                opts.out.display(),
+                r.pages,
+                r.assets,
+                r.fields,
+                if r.taxonomies.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (taxonomieën: {})", r.taxonomies.join(", "))
+                }
+            );
+            if !r.carried.is_empty() {
+                println!("overgenomen:");
+                for c in &r.carried {
+                    println!("  - {c}");
+                }
+            }
+            if !r.advice.is_empty() {
+                println!(
+                    "niet overgenomen ({}), wat u in plaats daarvan doet:",
+                    r.advice.len()
+                );
+                for a in &r.advice {
+                    println!("  - {}\n    → {}", a.what, a.todo);
+                }
+            }
+            println!(
+                "volgende stap: kennisbank build --root {}",
+                opts.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(d) => {
+            eprintln!("{d}");
             ExitCode::FAILURE
         }
     }

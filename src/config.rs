@@ -56,6 +56,15 @@ pub struct Config {
     /// Writing hints (B1) for editors: which page is the glossary.
     #[serde(default)]
     pub schrijven: crate::b1::WritingConfig,
+    /// Content files (relative to content/) in reading order: a page or
+    /// section without `weight:` sorts by its place here (an imported
+    /// MkDocs `nav`).
+    #[serde(default)]
+    pub order: Vec<String>,
+    /// Fields every page may have, as in a section's `schema:` (under the
+    /// root section's own).
+    #[serde(default)]
+    pub schema: crate::frontmatter::Schema,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -236,6 +245,14 @@ impl Config {
     /// `/kennisbank/` for `https://example.org/kennisbank/`, `/` for a root site.
     pub fn base_path(&self) -> String {
         base_path_of(&self.base_url)
+    }
+
+    /// The weight `order` gives the file `rel` (1-based), if it lists it.
+    pub fn order_weight(&self, rel: &str) -> Option<i64> {
+        self.order
+            .iter()
+            .position(|o| o.trim_start_matches("./") == rel)
+            .map(|i| i as i64 + 1)
     }
 
     pub fn is_taxonomy(&self, key: &str) -> bool {

@@ -31,6 +31,10 @@ pub struct Loaded {
     pub git: Option<HashMap<String, chrono::NaiveDate>>,
     /// Callout titles and site-wide abbreviations ([`load_dialect`]).
     pub dialect: Dialect,
+    /// Markdown files that are only included (`_includes/` folders).
+    pub snippets: Vec<SourceFile>,
+    /// `templates/shortcodes/` of the theme and the site.
+    pub shortcode_templates: Vec<crate::shortcodes::TemplateFile>,
 }
 
 /// What `serve` compares to decide a file is unchanged since it was read.
@@ -108,6 +112,7 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut md_paths = Vec::new();
+    let mut snippet_paths = Vec::new();
     walk(
         &content,
         &canonical_root,
@@ -124,7 +129,9 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
             {
                 return;
             }
-            if rel.ends_with(".md") {
+            if rel.ends_with(".md") && crate::shortcodes::is_include_only(&rel) {
+                snippet_paths.push((path, rel));
+            } else if rel.ends_with(".md") {
                 md_paths.push((path, rel));
             } else {
                 loaded.content_assets.push((path, rel));
@@ -162,6 +169,15 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
     }
     loaded.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     loaded.git = crate::git::last_changes(root);
+    // Few and small: read every time, so an edit is never missed.
+    for (path, rel) in snippet_paths {
+        match read_source(&path, rel, root) {
+            Ok(f) => loaded.snippets.push(f),
+            Err(d) => loaded.diagnostics.push(d),
+        }
+    }
+    loaded.shortcode_templates =
+        crate::shortcodes::read_templates(root, theme_dir, &mut loaded.diagnostics);
 
     // Theme static first, then the site's: a later entry overrides an earlier one.
     let mut statics: std::collections::BTreeMap<String, Asset> =

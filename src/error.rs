@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing once, nothing to fix now.
+    Note,
     Warning,
     Error,
 }
@@ -39,6 +41,13 @@ impl Diagnostic {
     pub fn warning(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
+            ..Diagnostic::error(file, message)
+        }
+    }
+
+    pub fn note(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
             ..Diagnostic::error(file, message)
         }
     }
@@ -89,6 +98,7 @@ impl fmt::Display for Diagnostic {
         let kind = match self.severity {
             Severity::Error => "fout",
             Severity::Warning => "waarschuwing",
+            Severity::Note => "opmerking",
         };
         write!(f, "{}: {kind}: {}", self.location(), self.message)?;
         if let Some(hint) = &self.hint {

@@ -30,7 +30,7 @@ pub const PAGE_KEYS: &[&str] = &[
 ];
 
 /// Fields only a section's `_index.md` may have (besides [`PAGE_KEYS`]).
-pub const SECTION_ONLY_KEYS: &[&str] = &["page_template", "sort_by", "schema"];
+pub const SECTION_ONLY_KEYS: &[&str] = &["page_template", "sort_by", "schema", "open_fields"];
 
 pub fn is_builtin(key: &str) -> bool {
     PAGE_KEYS.contains(&key) || SECTION_ONLY_KEYS.contains(&key)
@@ -354,6 +354,21 @@ pub struct FieldSpec {
     /// results (a status, say); the theme gets it as `page.badges`.
     #[serde(default)]
     pub badge: bool,
+    /// `false`: kept for templates, filters and search, not in the page's
+    /// facts table. Unset: shown, except fields MkDocs uses for itself.
+    #[serde(default)]
+    pub show: Option<bool>,
+}
+
+/// Front-matter fields MkDocs and MkDocs-Material read for themselves (how
+/// to lay the page out, not facts about its subject).
+pub const MKDOCS_OWN_FIELDS: &[&str] = &["hide", "search", "icon", "comments"];
+
+impl FieldSpec {
+    /// Whether the field belongs in the page's facts table.
+    pub fn shown(&self, name: &str) -> bool {
+        self.show.unwrap_or(!MKDOCS_OWN_FIELDS.contains(&name))
+    }
 }
 
 pub type Schema = BTreeMap<String, FieldSpec>;

@@ -173,6 +173,33 @@ impl Resolver {
     }
 }
 
+/// A relative link to a `.md` file written in the folder `base` (relative
+/// to content/), as an `@/` link: the text of an included file keeps
+/// pointing where it pointed in its own folder. `None`: nothing to rebase.
+pub fn rebase(base: &str, dest: &str) -> Option<String> {
+    if dest.is_empty()
+        || has_scheme(dest)
+        || dest.starts_with(['/', '#', '@'])
+        || !dest.split(['#', '?']).next().unwrap_or("").ends_with(".md")
+    {
+        return None;
+    }
+    let joined = if base.is_empty() {
+        dest.to_string()
+    } else {
+        format!("{base}/{dest}")
+    };
+    let (path, rest) = match joined.find(['#', '?']) {
+        Some(i) => joined.split_at(i),
+        None => (joined.as_str(), ""),
+    };
+    // Climbing out of content/ stays visible as a broken link.
+    Some(match normalise(path) {
+        Some(p) => format!("@/{p}{rest}"),
+        None => format!("@/../{path}{rest}"),
+    })
+}
+
 fn with_anchor(url: &str, anchor: Option<&str>) -> String {
     match anchor {
         Some(a) => format!("{url}#{a}"),
@@ -261,7 +288,7 @@ fn check_anchors(site: &Site, diags: &mut Vec<Diagnostic>) {
             };
             diags.push(
                 Diagnostic::error(
-                    &file.display,
+                    link.from.as_ref().unwrap_or(&file.display),
                     format!("anker #{anchor} bestaat niet in {}", target_file.display()),
                 )
                 .at_line(Some(link.line))

@@ -78,7 +78,7 @@ pub struct Meta {
     pub raw: RawFront,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortBy {
     #[default]
     Weight,
@@ -92,6 +92,8 @@ pub struct SectionMeta {
     pub page_template: Option<String>,
     /// Fields this section requires of its pages (own schema only).
     pub schema: Schema,
+    /// `open_fields:` as written (`None`: inherited from the parent).
+    pub open_fields: Option<bool>,
 }
 
 /// Result of rendering one Markdown body.
@@ -114,6 +116,8 @@ pub struct Rendered {
     /// Byte ranges of `html` kept out of the search index (sections under
     /// a `{ data-search-exclude }` heading).
     pub search_skip: Vec<(usize, usize)>,
+    /// What the body's shortcodes read besides its own text.
+    pub uses: Uses,
 }
 
 impl Rendered {
@@ -133,6 +137,42 @@ impl Rendered {
     }
 }
 
+/// What a body's shortcodes read besides the body itself, recorded while
+/// they ran: a re-parse reuses the body only while all of it reads the
+/// same, and `serve` re-renders the body when any of it changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Uses {
+    /// Files included (relative to content/, nested ones too), each with a
+    /// hash of the text it had.
+    pub includes: Vec<(String, u64)>,
+    /// `pages()` queries run, each with a hash of what its list showed
+    /// (titles, URLs, fields of the pages in the result, in order).
+    pub queries: Vec<(PagesQuery, u64)>,
+    /// Shortcode templates used, each with a hash of its text.
+    pub templates: Vec<(String, u64)>,
+}
+
+impl Uses {
+    pub fn is_empty(&self) -> bool {
+        self.includes.is_empty() && self.queries.is_empty() && self.templates.is_empty()
+    }
+}
+
+/// The selection of a `pages()` shortcode, kept so it can be run again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PagesQuery {
+    /// Folder of the section under content/ (`""`: the whole site).
+    pub section: String,
+    /// Pages of subsections too.
+    pub subsections: bool,
+    /// Front-matter field → value it must have (or contain, for lists).
+    pub filters: Vec<(String, String)>,
+    /// `None`: the order of section lists.
+    pub sort_by: Option<SortBy>,
+    pub reverse: bool,
+    pub limit: Option<usize>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TocEntry {
     pub level: u8,
@@ -148,6 +188,9 @@ pub struct InternalLink {
     pub anchor: Option<String>,
     /// 1-based line in the source file.
     pub line: usize,
+    /// The file the link is written in when that is not the document
+    /// itself (a file it includes).
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -195,7 +238,11 @@ pub struct Section {
     pub pages: Vec<PageId>,
     /// Schema merged down from the root: what pages here must have.
     pub schema: Schema,
+    /// Undeclared page fields allowed (`open_fields`, inherited).
+    pub open_fields: bool,
     pub soort: Option<String>,
+    /// The title came from the body's first `# heading` (an `index.md`).
+    pub title_from_body: bool,
     pub rendered: Arc<Rendered>,
 }
 
@@ -245,6 +292,9 @@ pub struct Site {
     pub dialect: crate::markdown::Dialect,
     /// When each source file last changed (git, file time).
     pub changes: Arc<Changes>,
+    /// Shortcode templates and the Markdown files that are only included
+    /// (`_includes/` folders), for the Markdown stage.
+    pub shortcodes: Arc<crate::shortcodes::Library>,
 }
 
 /// Last-change dates of the source files, keyed by path relative to

@@ -271,6 +271,7 @@ mod tests {
             label: None,
             description: Some("Uitleg.".into()),
             badge: false,
+            show: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Parse stage: front matter into the model, the section tree, URLs, schema
 //! checks, taxonomies, then Markdown bodies (after the link table exists, so
-//! links are rewritten in the same pass).
+//! links are rewritten in the same pass, and after the tree exists, so
+//! shortcodes can list pages: see [`crate::shortcodes`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -14,8 +15,9 @@ use crate::content::Loaded;
 use crate::error::Diagnostic;
 use crate::frontmatter::{self, RawFront, Reader, Schema};
 use crate::links::Resolver;
-use crate::markdown::{self, slugify, RenderOptions};
+use crate::markdown::{self, slugify};
 use crate::model::*;
+use crate::shortcodes::{self, Library};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
@@ -55,24 +57,37 @@ pub fn parse_reusing(
 ) -> Site {
     diags.extend(config.problems.iter().cloned());
     let changes = Arc::new(crate::governance::changes(&loaded));
+    let folders = FolderSections::of(loaded.files.iter().map(|f| f.rel.as_str()));
+    diags.extend(folders.conflicts(&loaded.files));
+    let library = Library::new(loaded.shortcode_templates, loaded.snippets, diags);
     let results: Vec<DocResult> = loaded
         .files
         .into_par_iter()
+        .filter(|f| !folders.shadowed.contains(&f.rel))
         .map(|f| {
+            let is_section = folders.is_section(&f.rel);
             let f = match prev {
-                Some(p) => match unchanged_page(p, f) {
+                Some(p) if !is_section => match unchanged_page(p, f) {
                     Ok(doc) => return Ok((doc, Vec::new())),
                     Err(f) => f,
                 },
-                None => f,
+                _ => f,
             };
-            parse_doc(f, &config)
+            parse_doc(f, is_section)
         })
         .collect();
+    let order: HashMap<&str, i64> = (config
+        .order
+        .iter()
+        .rev()
+        .zip((1..=config.order.len() as i64).rev()))
+    .map(|(rel, w)| (rel.trim_start_matches("./"), w))
+    .collect();
     let mut docs = Vec::new();
     for r in results {
         match r {
-            Ok((d, mut e)) => {
+            Ok((mut d, mut e)) => {
+                apply_order(&mut d, |rel| order.get(rel).copied());
                 docs.push(d);
                 diags.append(&mut e);
             }
@@ -80,13 +95,17 @@ pub fn parse_reusing(
         }
     }
 
-    // Sections first: one per folder with an `_index.md`; the root always exists.
+    // Sections first: one per folder with an `_index.md` (or an `index.md`
+    // beside other pages); the root always exists.
     let mut sections: Vec<Section> = Vec::new();
     let mut section_of_dir: HashMap<String, SectionId> = HashMap::new();
     let (mut section_docs, page_docs): (Vec<Doc>, Vec<Doc>) =
         docs.into_iter().partition(|d| d.is_section);
     section_docs.sort_by_key(|d| d.file.rel.matches('/').count());
-    if !section_docs.iter().any(|d| d.file.rel == "_index.md") {
+    if !section_docs
+        .iter()
+        .any(|d| parent_dir(&d.file.rel).is_empty())
+    {
         section_docs.insert(0, synthetic_root(&config));
     }
     for doc in section_docs {
@@ -106,8 +125,14 @@ pub fn parse_reusing(
         };
         let mut schema = parent
             .map(|p| sections[p].schema.clone())
-            .unwrap_or_default();
+            .unwrap_or_else(|| config.schema.clone());
         schema.extend(doc.section.schema.clone());
+        let open_fields = doc
+            .section
+            .open_fields
+            .or_else(|| parent.map(|p| sections[p].open_fields))
+            .unwrap_or(false);
+        diags.extend(check_section_keys(&doc, &config, &schema, open_fields));
         let soort = doc
             .meta
             .soort
@@ -128,7 +153,9 @@ pub fn parse_reusing(
             subsections: Vec::new(),
             pages: Vec::new(),
             schema,
+            open_fields,
             soort,
+            title_from_body: doc.title_from_body,
             rendered: Default::default(),
         });
     }
@@ -138,15 +165,23 @@ pub fn parse_reusing(
         .into_iter()
         .partition(|d| d.meta.draft && !opts.drafts);
     let drafts: HashSet<String> = draft_docs.into_iter().map(|d| d.file.rel).collect();
-    let placed: Vec<(Page, Vec<Diagnostic>)> = page_docs
+    let placed: Vec<(Page, Vec<Diagnostic>, Vec<String>)> = page_docs
         .into_par_iter()
         .map(|doc| place_page(doc, &config, &sections, &section_of_dir))
         .collect();
     let mut pages: Vec<Page> = Vec::with_capacity(placed.len());
-    for (page, mut d) in placed {
+    let mut undeclared: BTreeMap<(SectionId, String), Vec<PageId>> = BTreeMap::new();
+    for (page, mut d, open) in placed {
+        for key in open {
+            undeclared
+                .entry((open_root(&sections, page.section), key))
+                .or_default()
+                .push(pages.len());
+        }
         pages.push(page);
         diags.append(&mut d);
     }
+    diags.extend(undeclared_notes(&undeclared, &sections, &pages));
     for (id, page) in pages.iter().enumerate() {
         sections[page.section].pages.push(id);
     }
@@ -202,6 +237,7 @@ pub fn parse_reusing(
         drafts: drafts.iter().cloned().collect(),
         changes,
         dialect: loaded.dialect,
+        shortcodes: Arc::new(library),
     };
     let resolver = Resolver::new(&site, drafts);
     render_markdown(&mut site, &resolver, diags, prev);
@@ -216,6 +252,148 @@ pub fn parse_reusing(
         }
     }
     site
+}
+
+/// Which `index.md` files are sections: MkDocs, Docusaurus and Starlight
+/// make a folder's `index.md` its own page when other pages sit beside or
+/// below it; alone with its images it stays a page bundle. Decided from the
+/// file list only, so a page added beside a bundle turns it into a section.
+#[derive(Debug, Default)]
+pub struct FolderSections {
+    /// `index.md` files that are a section's own page.
+    sections: HashSet<String>,
+    /// `index.md` files beside an `_index.md`: reported, not built.
+    pub shadowed: HashSet<String>,
+}
+
+impl FolderSections {
+    pub fn of<'a>(rels: impl Iterator<Item = &'a str>) -> Self {
+        let rels: Vec<&str> = rels.collect();
+        let underscore: HashSet<&str> = rels
+            .iter()
+            .filter(|r| file_name(r) == "_index.md")
+            .map(|r| parent_dir(r))
+            .collect();
+        // Folders holding a Markdown file other than their own index.md,
+        // directly or in a sub-folder.
+        let mut has_other: HashSet<&str> = HashSet::new();
+        for rel in &rels {
+            let own = parent_dir(rel);
+            let mut dir = own;
+            loop {
+                // Once a folder is in, so is every folder above it.
+                if (dir != own || file_name(rel) != "index.md") && !has_other.insert(dir) {
+                    break;
+                }
+                if dir.is_empty() {
+                    break;
+                }
+                dir = parent_dir(dir);
+            }
+        }
+        let mut out = FolderSections::default();
+        for rel in rels.iter().filter(|r| file_name(r) == "index.md") {
+            let dir = parent_dir(rel);
+            if underscore.contains(dir) {
+                out.shadowed.insert(rel.to_string());
+            } else if dir.is_empty() || has_other.contains(dir) {
+                // The root's index.md is always the home page.
+                out.sections.insert(rel.to_string());
+            }
+        }
+        out
+    }
+
+    pub fn is_section(&self, rel: &str) -> bool {
+        file_name(rel) == "_index.md" || self.sections.contains(rel)
+    }
+
+    /// An error for every folder with both an `_index.md` and an `index.md`.
+    fn conflicts(&self, files: &[SourceFile]) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = files
+            .iter()
+            .filter(|f| self.shadowed.contains(&f.rel))
+            .map(|f| {
+                let dir = parent_dir(&f.rel);
+                let both = if dir.is_empty() {
+                    "_index.md".to_string()
+                } else {
+                    format!("{dir}/_index.md")
+                };
+                Diagnostic::error(
+                    &f.display,
+                    format!(
+                        "map heeft zowel content/{both} als content/{}: welke is de pagina van de sectie?",
+                        f.rel
+                    ),
+                )
+                .at_line(Some(1))
+                .hint("houd één van beide: voeg de tekst samen in _index.md of in index.md en verwijder de ander")
+            })
+            .collect();
+        out.sort_by(|a, b| a.file.cmp(&b.file));
+        out
+    }
+}
+
+/// A document without `weight:` takes its place in the config's `order`.
+fn apply_order(doc: &mut Doc, weight_of: impl Fn(&str) -> Option<i64>) {
+    if doc.meta.raw.get("weight").is_none() {
+        doc.meta.weight = weight_of(&doc.file.rel);
+    }
+}
+
+fn file_name(rel: &str) -> &str {
+    last_segment(rel)
+}
+
+/// The section whose `open_fields: true` lets a page in `s` have
+/// undeclared fields: the highest one that says so on the way up.
+fn open_root(sections: &[Section], s: SectionId) -> SectionId {
+    let mut found = s;
+    let mut cur = Some(s);
+    while let Some(id) = cur {
+        if !sections[id].open_fields {
+            break;
+        }
+        if sections[id].section.open_fields == Some(true) {
+            found = id;
+        }
+        cur = sections[id].parent;
+    }
+    found
+}
+
+/// One note per undeclared field under an `open_fields` section, however
+/// many pages use it: a site in migration should not drown in messages.
+fn undeclared_notes(
+    undeclared: &BTreeMap<(SectionId, String), Vec<PageId>>,
+    sections: &[Section],
+    pages: &[Page],
+) -> Vec<Diagnostic> {
+    undeclared
+        .iter()
+        .map(|((s, key), ids)| {
+            let first = &pages[ids[0]];
+            let count = if ids.len() == 1 {
+                "1 pagina".to_string()
+            } else {
+                format!("{} pagina's", ids.len())
+            };
+            Diagnostic::note(
+                &sections[*s].file.display,
+                format!(
+                    "veld '{key}' staat niet in het schema ({count}, o.a. {}{}); toegestaan door open_fields",
+                    first.file.display.display(),
+                    first.meta.raw.line(key).map(|l| format!(":{l}")).unwrap_or_default()
+                ),
+            )
+            .at_line(sections[*s].meta.raw.line("open_fields"))
+            .hint(format!(
+                "declareer het in schema: (bv. {key}: {{ type: string }}), of met show: false als het niet in de feitentabel hoort"
+            ))
+        })
+        .collect()
 }
 
 fn synthetic_root(config: &Config) -> Doc {
@@ -242,7 +420,7 @@ type DocResult = Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>>;
 
 /// Fatal problems (unreadable front matter, no title) drop the document;
 /// the rest are reported beside it so one typo does not cascade.
-fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
+fn parse_doc(file: SourceFile, is_section: bool) -> DocResult {
     let path = file.display.clone();
     let split = frontmatter::split(&file.text, &path).map_err(|d| vec![d])?;
     let raw = match split.front {
@@ -250,7 +428,6 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
         None => RawFront::default(),
     };
     let body_line = split.body_line;
-    let is_section = file.rel == "_index.md" || file.rel.ends_with("/_index.md");
     let mut r = Reader::new(&raw, &path);
     let mut title = r.string("title");
     let mut title_from_body = false;
@@ -283,13 +460,10 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
         }
     }
     if is_section {
-        let mut allowed: Vec<&str> = frontmatter::PAGE_KEYS.to_vec();
-        allowed.extend(frontmatter::SECTION_ONLY_KEYS);
-        allowed.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
-        allowed.extend(config.relations.keys().map(String::as_str));
-        let mut unknown = Reader::new(&raw, &path);
-        unknown.reject_unknown(&allowed, "een sectie (_index.md)");
-        soft.append(&mut unknown.errors);
+        section.open_fields = raw
+            .get("open_fields")
+            .is_some()
+            .then(|| r.bool("open_fields"));
         section.page_template = r.string("page_template");
         section.sort_by = match r.string("sort_by").as_deref() {
             None | Some("weight") => SortBy::Weight,
@@ -310,7 +484,7 @@ fn parse_doc(file: SourceFile, config: &Config) -> DocResult {
         }
     }
     let mut errors = r.errors;
-    if meta.title.trim().is_empty() && !(is_section && file.rel == "_index.md") {
+    if meta.title.trim().is_empty() && !(is_section && parent_dir(&file.rel).is_empty()) {
         errors.push(
             Diagnostic::error(&path, "titel ontbreekt")
                 .at_line(Some(1))
@@ -364,7 +538,12 @@ pub fn reparse_page(
     file: SourceFile,
     opts: ParseOptions,
 ) -> Result<(Page, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let (doc, soft) = parse_doc(file, &site.config)?;
+    // The file set is unchanged (else serve re-parses all), so a folder's
+    // index.md is what it was.
+    let is_section = file_name(&file.rel) == "_index.md"
+        || matches!(site.by_file.get(&file.rel), Some(Target::Section(_)));
+    let (mut doc, soft) = parse_doc(file, is_section)?;
+    apply_order(&mut doc, |rel| site.config.order_weight(rel));
     if doc.is_section || (doc.meta.draft && !opts.drafts) {
         return Err(Vec::new());
     }
@@ -374,7 +553,7 @@ pub fn reparse_page(
         .enumerate()
         .map(|(i, s)| (s.dir.clone(), i))
         .collect();
-    let (page, mut diags) = place_page(doc, &site.config, &site.sections, &section_of_dir);
+    let (page, mut diags, _) = place_page(doc, &site.config, &site.sections, &section_of_dir);
     diags.extend(soft);
     Ok((page, diags))
 }
@@ -399,21 +578,63 @@ pub fn body_of(file: &SourceFile) -> &str {
     }
 }
 
+/// Keys a section's own file may use: a page's, the section-only ones, and
+/// (an `index.md` is written like any page) the schema's fields.
+fn check_section_keys(
+    doc: &Doc,
+    config: &Config,
+    schema: &Schema,
+    open_fields: bool,
+) -> Vec<Diagnostic> {
+    let mut allowed: Vec<&str> = frontmatter::PAGE_KEYS.to_vec();
+    allowed.extend(frontmatter::SECTION_ONLY_KEYS);
+    allowed.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
+    allowed.extend(config.relations.keys().map(String::as_str));
+    allowed.extend(schema.keys().map(String::as_str));
+    if open_fields {
+        return Vec::new();
+    }
+    let mut r = Reader::new(&doc.meta.raw, &doc.file.display);
+    r.reject_unknown(
+        &allowed,
+        &format!("een sectie ({})", file_name(&doc.file.rel)),
+    );
+    r.errors
+}
+
 /// Keys a page may use: builtin, taxonomies, relations, and schema fields.
-fn check_page_keys(doc: &Doc, config: &Config, schema: &Schema) -> Vec<Diagnostic> {
+/// Under `open_fields` the others are allowed and come back by name.
+fn check_page_keys(
+    doc: &Doc,
+    config: &Config,
+    schema: &Schema,
+    open_fields: bool,
+) -> (Vec<Diagnostic>, Vec<String>) {
     let mut allowed: Vec<&str> = frontmatter::PAGE_KEYS.to_vec();
     allowed.extend(config.taxonomies.iter().map(|t| t.name.as_str()));
     allowed.extend(config.relations.keys().map(String::as_str));
     allowed.extend(schema.keys().map(String::as_str));
+    if open_fields {
+        let open = doc
+            .meta
+            .raw
+            .map
+            .keys()
+            .filter_map(|k| k.as_str())
+            .filter(|k| !allowed.contains(k))
+            .map(str::to_string)
+            .collect();
+        return (Vec::new(), open);
+    }
     let mut r = Reader::new(&doc.meta.raw, &doc.file.display);
     r.reject_unknown(&allowed, "deze pagina");
     for d in &mut r.errors {
         d.hint = Some(format!(
-            "{} Eigen velden declareert u in het schema van de sectie (_index.md) of onder 'extra:'.",
+            "{} Eigen velden declareert u in het schema van de sectie (_index.md) of onder 'extra:'; tijdens een migratie staat open_fields: true in de sectie ze toe.",
             d.hint.clone().unwrap_or_default()
         ));
     }
-    r.errors
+    (r.errors, Vec::new())
 }
 
 /// A page in the tree: its section, URL, terms and fields, with the
@@ -423,7 +644,7 @@ fn place_page(
     config: &Config,
     sections: &[Section],
     section_of_dir: &HashMap<String, SectionId>,
-) -> (Page, Vec<Diagnostic>) {
+) -> (Page, Vec<Diagnostic>, Vec<String>) {
     let dir = parent_dir(&doc.file.rel);
     let is_bundle = doc.file.rel.ends_with("/index.md") || doc.file.rel == "index.md";
     let (folder, stem) = if is_bundle {
@@ -435,7 +656,12 @@ fn place_page(
     let slug = doc.meta.slug.clone().unwrap_or_else(|| slugify(stem));
     let folder_path = folder_url(section_of_dir, sections, folder);
     let path = format!("{folder_path}{slug}/");
-    let mut diags = check_page_keys(&doc, config, &sections[section].schema);
+    let (mut diags, open) = check_page_keys(
+        &doc,
+        config,
+        &sections[section].schema,
+        sections[section].open_fields,
+    );
     diags.extend(frontmatter::check_schema(
         &doc.meta.raw,
         &sections[section].schema,
@@ -463,7 +689,7 @@ fn place_page(
         title_from_body: doc.title_from_body,
         rendered: Default::default(),
     };
-    (page, diags)
+    (page, diags, open)
 }
 
 /// Taxonomy terms and custom fields out of the raw front matter.
@@ -668,47 +894,39 @@ fn render_markdown(
     prev: Option<&Site>,
 ) {
     let raw_html = site.config.markdown.raw_html;
-    let language = site.config.language.clone();
     let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html && p.dialect == site.dialect);
-    let dialect = &site.dialect;
+    let tree: &Site = site;
     let render = |file: &SourceFile, this: Target, body_line: usize, strip_first_h1: bool| {
         if let Some(r) =
-            prev.and_then(|p| reusable(p, resolver, file, this, body_line, strip_first_h1))
+            prev.and_then(|p| reusable(p, tree, resolver, file, this, body_line, strip_first_h1))
         {
             return (Arc::clone(r), Vec::new());
         }
-        let resolve = |dest: &str| resolver.resolve(&file.rel, dest);
-        let (rendered, diags) = markdown::render(
-            body_of(file),
-            &RenderOptions {
-                raw_html,
-                language: &language,
-                strip_first_h1,
-                body_line,
-                file: &file.display,
-                resolve: &resolve,
-                this,
-                dialect,
-            },
-        );
+        let doc = shortcodes::Doc {
+            file,
+            this,
+            body_line,
+            strip_first_h1,
+        };
+        let (rendered, diags) = shortcodes::render_body(tree, resolver, doc);
         (Arc::new(rendered), diags)
     };
-    let page_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = site
+    let page_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = tree
         .pages
         .par_iter()
         .enumerate()
         .map(|(i, p)| render(&p.file, Target::Page(i), p.body_line, p.title_from_body))
         .collect();
+    let section_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = tree
+        .sections
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| render(&s.file, Target::Section(i), s.body_line, s.title_from_body))
+        .collect();
     for (page, (rendered, mut d)) in site.pages.iter_mut().zip(page_results) {
         page.rendered = rendered;
         diags.append(&mut d);
     }
-    let section_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = site
-        .sections
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| render(&s.file, Target::Section(i), s.body_line, false))
-        .collect();
     for (section, (rendered, mut d)) in site.sections.iter_mut().zip(section_results) {
         section.rendered = rendered;
         diags.append(&mut d);
@@ -717,9 +935,11 @@ fn render_markdown(
 
 /// The earlier render of `file`'s body, if rendering it again would give
 /// the same: same text, line, id and title handling, no diagnostics then,
-/// and every link destination resolving as it did.
+/// every link destination resolving as it did, and what its shortcodes
+/// read (in `site`, the new tree) unchanged.
 fn reusable<'a>(
     prev: &'a Site,
+    site: &Site,
     resolver: &Resolver,
     file: &SourceFile,
     this: Target,
@@ -733,7 +953,7 @@ fn reusable<'a>(
         }
         Target::Section(s) => {
             let s = &prev.sections[s];
-            (&s.file, s.body_line, false, &s.rendered)
+            (&s.file, s.body_line, s.title_from_body, &s.rendered)
         }
     };
     let same = rendered.clean
@@ -745,7 +965,8 @@ fn reusable<'a>(
         && rendered
             .lookups
             .iter()
-            .all(|(dest, was)| resolver.resolve(&file.rel, dest) == *was);
+            .all(|(dest, was)| resolver.resolve(&file.rel, dest) == *was)
+        && shortcodes::still_current(&rendered.uses, site);
     same.then_some(rendered)
 }
 
@@ -1001,6 +1222,36 @@ mod tests {
         let (second, diags) = site_of(&[("a.md", a)], Some(&first));
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert!(!html_of(&second, "a.md").starts_with("<!-- vorige"));
+    }
+
+    #[test]
+    fn index_md_is_a_section_only_beside_other_markdown() {
+        let f = FolderSections::of(
+            [
+                "index.md",
+                "a/index.md",
+                "a/b.md",
+                "c/index.md",
+                "d/index.md",
+                "d/e/index.md",
+                "f/_index.md",
+                "f/index.md",
+            ]
+            .into_iter(),
+        );
+        for (rel, section) in [
+            ("index.md", true),
+            ("a/index.md", true),
+            ("c/index.md", false),
+            ("d/index.md", true),
+            ("d/e/index.md", false),
+            ("f/_index.md", true),
+            ("f/index.md", false),
+            ("a/b.md", false),
+        ] {
+            assert_eq!(f.is_section(rel), section, "{rel}");
+        }
+        assert_eq!(f.shadowed, HashSet::from(["f/index.md".to_string()]));
     }
 
     #[test]

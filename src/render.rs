@@ -26,6 +26,10 @@ pub struct OutputFile {
 
 pub use crate::theme::{load_theme, theme_dir, Theme};
 
+/// The theme partial that draws the section tree (see `nav`); a theme
+/// without it has no tree.
+pub const NAV_TEMPLATE: &str = "partials/nav.html";
+
 /// `2020-11-09` (or a date-time starting so) as `9 november 2020`, with
 /// the month names of the interface strings (`maand_01` …); anything that
 /// is not such a date is returned as it is.
@@ -362,6 +366,9 @@ pub struct Renderer<'a> {
     section_summaries: Vec<Value>,
     /// Per taxonomy: term slug → index in its `terms`, built on first use.
     term_index: OnceLock<Vec<HashMap<String, usize>>>,
+    /// Per section: its tree's HTML (see `nav`), made on first use;
+    /// empty when the site or theme has none.
+    navs: Vec<OnceLock<Result<String, Diagnostic>>>,
     /// Idle workspaces; in practice one per rendering thread.
     workspaces: Mutex<Vec<Workspace>>,
 }
@@ -392,8 +399,12 @@ impl<'a> Renderer<'a> {
             page_summaries: Vec::new(),
             section_summaries: Vec::new(),
             term_index: OnceLock::new(),
+            navs: Vec::new(),
             workspaces: Mutex::new(Vec::new()),
         };
+        if crate::nav::wanted(site) && theme.tera.get_template_names().any(|n| n == NAV_TEMPLATE) {
+            r.navs = (0..site.sections.len()).map(|_| OnceLock::new()).collect();
+        }
         if previous.len() == site.pages.len() {
             r.page_summaries = previous;
             for &i in refresh {
@@ -891,6 +902,7 @@ impl<'a> Renderer<'a> {
         self.site.sections[p.section]
             .schema
             .iter()
+            .filter(|(name, spec)| spec.shown(name))
             .filter_map(|(name, spec)| {
                 let value = p.fields.get(name)?;
                 let text = field_text(value, &self.theme.translations);
@@ -1034,11 +1046,39 @@ impl<'a> Renderer<'a> {
         self.with_workspace(|ws| self.page_in(ws, id))
     }
 
+    /// The section tree for the pages of section `s`, rendered once per
+    /// section by `partials/nav.html`, with the link to `current` marked.
+    fn section_nav(
+        &self,
+        ws: &mut Workspace,
+        s: SectionId,
+        current: &str,
+    ) -> Result<Option<Value>, Diagnostic> {
+        let Some(cell) = self.navs.get(s) else {
+            return Ok(None);
+        };
+        let html = cell.get_or_init(|| {
+            let tree = crate::nav::tree(self.site, s, &|p| self.url(p));
+            ws.ctx.insert("nav", &tree);
+            let html = self.theme.tera.render(NAV_TEMPLATE, &ws.ctx);
+            ws.ctx.remove("nav");
+            html.map_err(|e| template_error(&e, &self.theme.sources, Some(NAV_TEMPLATE)))
+        });
+        match html {
+            Ok(h) => Ok(Some(Value::String(crate::nav::mark_current(h, current)))),
+            Err(d) => Err(d.clone()),
+        }
+    }
+
     fn page_in(&self, ws: &mut Workspace, id: PageId) -> Result<OutputFile, Diagnostic> {
         let p = &self.site.pages[id];
         let template = self.page_template(id);
         self.require(&template, &p.file.display)?;
-        let locals = self.page_locals(ws, id);
+        let nav = self.section_nav(ws, p.section, &self.url(&p.path))?;
+        let mut locals = self.page_locals(ws, id);
+        if let Some(nav) = nav {
+            locals.map.insert("section_nav".into(), nav);
+        }
         self.render_in(
             ws,
             &template,
@@ -1057,7 +1097,11 @@ impl<'a> Renderer<'a> {
         let s = &self.site.sections[id];
         let template = self.section_template(id);
         self.require(&template, &s.file.display)?;
-        let locals = self.section_locals(ws, id);
+        let nav = self.section_nav(ws, id, &self.url(&s.path))?;
+        let mut locals = self.section_locals(ws, id);
+        if let Some(nav) = nav {
+            locals.map.insert("section_nav".into(), nav);
+        }
         self.render_in(
             ws,
             &template,

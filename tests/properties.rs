@@ -97,6 +97,7 @@ proptest! {
                 abbreviations: markdown::abbr_file("*[mbo]: middelbaar beroepsonderwijs\n"),
                 ..Default::default()
             },
+            origins: &[],
         };
         let (rendered, diags) = markdown::render(&text, &opts);
         let lines = text.lines().count() + 3;

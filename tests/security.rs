@@ -456,6 +456,7 @@ fn render(md: &str, raw_html: RawHtml) -> (String, Vec<String>) {
             resolve: &keep,
             this: Target::Page(0),
             dialect: &markdown::Dialect::default(),
+            origins: &[],
         },
     );
     (r.html, d.iter().map(ToString::to_string).collect())

@@ -1204,6 +1204,162 @@ fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
     assert_eq!(out.kind, RebuildKind::Full);
 }
 
+/// The shortcodes fixture: pages that list pages (`pages()`) and include
+/// files (`include()`). What a body's shortcodes read is recorded with it;
+/// every edit below changes something a shortcode reads without touching
+/// the body that calls it, and the engine must still equal a full build.
+#[test]
+fn shortcode_queries_and_includes_follow_edits_and_equal_a_full_build() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&common::fixture_dir("shortcodes"), dir.path());
+    let root = dir.path().canonicalize().unwrap();
+    let mut e = started_engine(&root);
+    assert_same(&e, &root, "initial");
+    let w = |rel: &str, f: &dyn Fn(String) -> String| edit(&root, rel, f);
+    let served =
+        |e: &Engine, path: &str| String::from_utf8(e.outputs()[path].bytes.to_vec()).unwrap();
+    let listed = |e: &Engine, title: &str| {
+        let html = served(e, "thema-taal/index.html");
+        let list = &html[html.find("Praktijken over taal</h2>").unwrap()..];
+        list[..list.find("</ul>").unwrap()].contains(title)
+    };
+    let total = full_outputs(&root).len();
+
+    // A page enters a query's result (a taxonomy term added) ...
+    assert!(!listed(&e, "Buddy bij de stage"));
+    w("content/praktijken/buddy-bij-stage.md", &|t| {
+        t.replace("thema: [stage]", "thema: [stage, taal]")
+    });
+    apply(&mut e, &root, &["content/praktijken/buddy-bij-stage.md"]);
+    assert!(listed(&e, "Buddy bij de stage"));
+    assert_same(&e, &root, "page enters pages(thema=taal)");
+    // ... and leaves it again.
+    w("content/praktijken/buddy-bij-stage.md", &|t| {
+        t.replace("thema: [stage, taal]", "thema: [stage]")
+    });
+    apply(&mut e, &root, &["content/praktijken/buddy-bij-stage.md"]);
+    assert!(!listed(&e, "Buddy bij de stage"));
+    assert_same(&e, &root, "page leaves pages(thema=taal)");
+    // A schema field a query filters on (a front-matter edit that keeps
+    // the site's shape): the page leaves pages(status="loopt"), and the
+    // rebuild does not render every output.
+    w("content/praktijken/buddy-bij-stage.md", &|t| {
+        t.replace("status: loopt", "status: afgerond")
+    });
+    let out = apply(&mut e, &root, &["content/praktijken/buddy-bij-stage.md"]);
+    assert_eq!(out.kind, RebuildKind::FrontMatter);
+    assert!(out.rendered < total, "{} of {total} rendered", out.rendered);
+    assert_same(&e, &root, "page leaves pages(status=loopt)");
+    // The title of a listed page.
+    w("content/praktijken/taalcoach-op-de-werkvloer.md", &|t| {
+        t.replace(
+            "title: \"Taalcoach op de werkvloer\"",
+            "title: \"Taalcoach in het bedrijf\"",
+        )
+    });
+    let out = apply(
+        &mut e,
+        &root,
+        &["content/praktijken/taalcoach-op-de-werkvloer.md"],
+    );
+    assert_eq!(
+        out.kind,
+        RebuildKind::Full,
+        "another page includes part of it"
+    );
+    assert!(listed(&e, "Taalcoach in het bedrijf"));
+    assert_same(&e, &root, "title of a listed page");
+    // The title of a listed page that nothing includes: patched in.
+    w("content/praktijken/netwerk/alumni-als-rolmodel.md", &|t| {
+        t.replace(
+            "title: \"Alumni als rolmodel\"",
+            "title: \"Oud-studenten als rolmodel\"",
+        )
+    });
+    let out = apply(
+        &mut e,
+        &root,
+        &["content/praktijken/netwerk/alumni-als-rolmodel.md"],
+    );
+    assert_eq!(out.kind, RebuildKind::FrontMatter);
+    assert!(listed(&e, "Oud-studenten als rolmodel"));
+    assert_same(&e, &root, "title of a listed page, patched in");
+    // An edit of an include-only file.
+    w("content/_includes/over-via.md", &|t| {
+        t.replace("liep van 2016", "liep (met vijftien pilots) van 2016")
+    });
+    apply(&mut e, &root, &["content/_includes/over-via.md"]);
+    assert!(served(&e, "pilots/studiekeuze-vmbo/index.html").contains("met vijftien pilots"));
+    assert_same(&e, &root, "included file edited");
+    // A body edit of a page another page includes part of.
+    w("content/praktijken/taalcoach-op-de-werkvloer.md", &|t| {
+        t.replace("elke week een half uur", "elke week een uur")
+    });
+    let out = apply(
+        &mut e,
+        &root,
+        &["content/praktijken/taalcoach-op-de-werkvloer.md"],
+    );
+    assert_eq!(out.kind, RebuildKind::Body, "the including page follows");
+    assert!(served(&e, "pilots/studiekeuze-vmbo/index.html").contains("elke week een uur"));
+    assert_same(&e, &root, "included page's body edited");
+    // The included heading is renamed: the include names a heading that is
+    // gone, an error at the call; naming the new heading fixes it.
+    w("content/praktijken/taalcoach-op-de-werkvloer.md", &|t| {
+        t.replace("## Aanpak", "## Werkwijze")
+    });
+    apply(
+        &mut e,
+        &root,
+        &["content/praktijken/taalcoach-op-de-werkvloer.md"],
+    );
+    assert!(
+        e.errors()
+            .iter()
+            .any(|d| d.message.contains("kop \"Aanpak\" niet gevonden")
+                && d.file.ends_with("content/pilots/studiekeuze-vmbo.md")),
+        "{:?}",
+        e.errors()
+    );
+    w("content/pilots/studiekeuze-vmbo.md", &|t| {
+        t.replace("heading=\"Aanpak\"", "heading=\"Werkwijze\"")
+    });
+    apply(&mut e, &root, &["content/pilots/studiekeuze-vmbo.md"]);
+    assert!(served(&e, "pilots/studiekeuze-vmbo/index.html")
+        .contains("<h2 id=\"werkwijze\">Werkwijze</h2>"));
+    assert_same(&e, &root, "include heading renamed");
+    // A shortcode template.
+    w("templates/shortcodes/cijfer.html", &|t| {
+        t.replace("<strong>", "<strong class=\"getal\">")
+    });
+    apply(&mut e, &root, &["templates/shortcodes/cijfer.html"]);
+    assert!(served(&e, "thema-taal/index.html").contains("<strong class=\"getal\">1029</strong>"));
+    assert_same(&e, &root, "shortcode template");
+    // A new page that a query lists.
+    std::fs::write(
+        root.join("content/praktijken/voorlezen-op-stage.md"),
+        "---\ntitle: \"Voorlezen op stage\"\ndate: 2024-06-01\nthema: [taal]\nstatus: gepland\n---\n\nStudenten lezen kinderen voor.\n",
+    )
+    .unwrap();
+    apply(&mut e, &root, &["content/praktijken/voorlezen-op-stage.md"]);
+    assert!(listed(&e, "Voorlezen op stage"));
+    assert_same(&e, &root, "new page in a query");
+    // A body edit that no shortcode reads stays a body edit.
+    w("content/praktijken/nederlands-in-de-bouw.md", &|t| {
+        t.replace(
+            "met een docent erbij",
+            "met een docent en een uitvoerder erbij",
+        )
+    });
+    let out = apply(
+        &mut e,
+        &root,
+        &["content/praktijken/nederlands-in-de-bouw.md"],
+    );
+    assert_eq!(out.kind, RebuildKind::Body);
+    assert_same(&e, &root, "body edit nothing reads");
+}
+
 /// A copy of the serve fixture with search on, served.
 fn searchable_site() -> (tempfile::TempDir, Server) {
     let dir = site_copy();

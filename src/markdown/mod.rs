@@ -17,7 +17,7 @@ pub fn abbr_file(text: &str) -> abbr::Abbreviations {
 }
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use pulldown_cmark::{
@@ -49,6 +49,25 @@ pub enum Resolution {
     Broken(String),
 }
 
+/// Where a stretch of the body came from, when shortcodes put text of other
+/// files into it (`src/shortcodes/`): lines and messages point there, and
+/// relative `.md` links in it resolve from that file's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Line of the body (0-based) where the stretch starts; it runs to the
+    /// next origin. Lines, not bytes: a pre-pass that rewrites lines keeps
+    /// their numbers.
+    pub start_line: usize,
+    pub file: PathBuf,
+    /// Line in `file` of the stretch's first line.
+    pub line: usize,
+    /// Folder (relative to content/) that relative links are written
+    /// from, when it is not the document's own.
+    pub base: Option<String>,
+    /// Every line of the stretch counts as `line` (text a template wrote).
+    pub fixed: bool,
+}
+
 pub struct RenderOptions<'a> {
     pub raw_html: RawHtml,
     /// The site's language, for the accessibility lint's language check.
@@ -63,6 +82,9 @@ pub struct RenderOptions<'a> {
     pub this: Target,
     /// Callout titles and site-wide abbreviations.
     pub dialect: &'a Dialect,
+    /// Stretches of `body` that do not come straight from the document
+    /// (sorted by start; empty for a plain body).
+    pub origins: &'a [Origin],
 }
 
 pub fn parser_options() -> Options {
@@ -135,7 +157,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         text: source,
         starts: None,
     };
-    let mut line_at = |offset: usize| opts.body_line + prepared.body_line(lines.line(offset)) - 1;
+    let mut line_at = |offset: usize| place(opts, prepared.body_line(lines.line(offset)));
     let titles = |canon: &str| opts.dialect.title(canon);
     let mut comments = dialect::Comments::default();
     // Open block quotes: whether each became a callout (its table index).
@@ -160,9 +182,10 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
             .err()
             .filter(|_| safety::check_url(&def.dest, UrlUse::Image).is_err());
         if let Some(r) = refused {
-            let (line, col) = (line_at(def.span.start), column(source, def.span.start));
+            let (at, col) = (line_at(def.span.start), column(source, def.span.start));
             diags.push(
-                safety::refusal_diagnostic(opts.file, "linkdefinitie", &def.dest, &r).at(line, col),
+                safety::refusal_diagnostic(at.file, "linkdefinitie", &def.dest, &r)
+                    .at(at.line, col),
             );
         }
     }
@@ -272,12 +295,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     .iter()
                     .any(|(k, _)| k.as_ref() == "data-search-exclude");
                 if level == HeadingLevel::H1 && stripped_h1 {
+                    let at = line_at(range.start);
                     diags.push(
                         Diagnostic::warning(
-                            opts.file,
+                            at.file,
                             "kop van niveau 1 in de tekst: de paginatitel is al de hoofdkop",
                         )
-                        .at_line(Some(line_at(range.start)))
+                        .at_line(Some(at.line))
                         .hint("gebruik ## voor kopjes in de tekst, zodat de pagina één h1 houdt"),
                     );
                 }
@@ -330,10 +354,10 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     if !is_reference(link_type)
                         || safety::check_url(&dest_url, UrlUse::Image).is_ok()
                     {
-                        let (line, col) = (line_at(range.start), column(source, range.start));
+                        let (at, col) = (line_at(range.start), column(source, range.start));
                         diags.push(
-                            safety::refusal_diagnostic(opts.file, "link", &dest_url, &r)
-                                .at(line, col),
+                            safety::refusal_diagnostic(at.file, "link", &dest_url, &r)
+                                .at(at.line, col),
                         );
                     }
                     Event::Start(Tag::Link {
@@ -362,16 +386,16 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 let refused = safety::check_url(&dest_url, UrlUse::Image).err();
                 if let Some(r) = &refused {
                     if !is_reference(link_type) {
-                        let (line, col) = (line_at(range.start), column(source, range.start));
+                        let (at, col) = (line_at(range.start), column(source, range.start));
                         diags.push(
-                            safety::refusal_diagnostic(opts.file, "afbeelding", &dest_url, r)
-                                .at(line, col),
+                            safety::refusal_diagnostic(at.file, "afbeelding", &dest_url, r)
+                                .at(at.line, col),
                         );
                     }
                 }
                 let dest = match refused {
                     Some(_) => Some(String::new()),
-                    None => match resolve(opts, &dest_url, &mut out) {
+                    None => match resolve(opts, &dest_url, line_at(range.start).base, &mut out) {
                         Resolution::Rewrite(u) => Some(u),
                         _ => None,
                     },
@@ -384,7 +408,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 })
             }
             e if html_gate.wants(&e) => {
-                match html_gate.event(e, line_at(range.start), &mut diags) {
+                match html_gate.event(e, line_at(range.start).line, &mut diags) {
                     Some(e) => e,
                     None => continue,
                 }
@@ -509,8 +533,44 @@ fn take_skips(html: &str) -> (String, Vec<(usize, usize)>) {
     (clean, ranges)
 }
 
-/// Resolves `dest` and remembers the answer (see [`Rendered::lookups`]).
-fn resolve(opts: &RenderOptions, dest: &str, out: &mut Rendered) -> Resolution {
+/// A place in the source: file, line, and the folder relative links are
+/// written from when it is not the document's.
+#[derive(Clone, Copy)]
+struct Place<'o> {
+    file: &'o Path,
+    line: usize,
+    base: Option<&'o str>,
+}
+
+/// Where line `body_line` (1-based, of the document's body) was written
+/// (see [`Origin`]).
+fn place<'o>(opts: &'o RenderOptions, body_line: usize) -> Place<'o> {
+    let k = body_line - 1;
+    let i = opts.origins.partition_point(|o| o.start_line <= k);
+    let Some(o) = i.checked_sub(1).map(|i| &opts.origins[i]) else {
+        return Place {
+            file: opts.file,
+            line: opts.body_line + k,
+            base: None,
+        };
+    };
+    let line = if o.fixed {
+        o.line
+    } else {
+        o.line + k - o.start_line
+    };
+    Place {
+        file: &o.file,
+        line,
+        base: o.base.as_deref(),
+    }
+}
+
+/// Resolves `dest` (written in the folder `base`, when given) and remembers
+/// the answer (see [`Rendered::lookups`]).
+fn resolve(opts: &RenderOptions, dest: &str, base: Option<&str>, out: &mut Rendered) -> Resolution {
+    let rebased = base.and_then(|b| crate::links::rebase(b, dest));
+    let dest = rebased.as_deref().unwrap_or(dest);
     let r = (opts.resolve)(dest);
     out.lookups.push((dest.to_string(), r.clone()));
     r
@@ -519,11 +579,13 @@ fn resolve(opts: &RenderOptions, dest: &str, out: &mut Rendered) -> Resolution {
 fn rewrite_link(
     dest: &str,
     opts: &RenderOptions,
-    line: usize,
+    at: Place,
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    match resolve(opts, dest, out) {
+    let line = at.line;
+    let from = (at.file != opts.file).then(|| at.file.to_path_buf());
+    match resolve(opts, dest, at.base, out) {
         Resolution::Keep => None,
         Resolution::Rewrite(url) => Some(url),
         Resolution::SelfAnchor(anchor) => {
@@ -531,6 +593,7 @@ fn rewrite_link(
                 target: opts.this,
                 anchor: Some(anchor),
                 line,
+                from,
             });
             None
         }
@@ -543,12 +606,13 @@ fn rewrite_link(
                 target,
                 anchor,
                 line,
+                from,
             });
             Some(url)
         }
         Resolution::Broken(reason) => {
             diags.push(
-                Diagnostic::error(opts.file, format!("kapotte link '{dest}': {reason}"))
+                Diagnostic::error(at.file, format!("kapotte link '{dest}': {reason}"))
                     .at_line(Some(line))
                     .hint("verwijs naar een bestaand bestand onder content/, bijvoorbeeld [tekst](@/sectie/pagina.md)"),
             );
@@ -814,6 +878,7 @@ mod tests {
             resolve,
             this: Target::Page(0),
             dialect: &NO_DIALECT,
+            origins: &[],
         }
     }
 
@@ -975,6 +1040,7 @@ mod dialect_tests {
                 resolve,
                 this: Target::Page(0),
                 dialect,
+                origins: &[],
             },
         )
     }

@@ -39,12 +39,13 @@ use crate::content::{self, Stamp};
 use crate::error::{BuildFailure, Diagnostic};
 use crate::frontmatter;
 use crate::links::{self, Resolver};
-use crate::markdown::{self, RenderOptions};
+use crate::markdown;
 use crate::model::{Asset, Page, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, ParseOptions};
 use crate::render::{
     load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
 };
+use crate::shortcodes;
 use crate::site::BuildOptions;
 
 use super::classify::{Batch, ChangeKind};
@@ -114,6 +115,9 @@ pub struct Outcome {
     pub styles: Vec<String>,
     /// A script, image or other static file changed: reload every page.
     pub reload_all: bool,
+    /// Paths among `updates` that changed only in an asset fingerprint:
+    /// served, but no reason to reload a page.
+    pub silent: Vec<String>,
     /// The errors now, when they changed (empty: the errors were fixed).
     pub errors: Option<Vec<Diagnostic>>,
     /// Warnings of the files this rebuild read.
@@ -187,6 +191,10 @@ pub struct Engine {
     /// Output paths the special item wrote last time (aliases come and go).
     special_paths: HashSet<String>,
     queue: BTreeSet<Item>,
+    /// Queued only because an asset's fingerprint (`asset()`'s `?h=`)
+    /// changed: the browser swapped the stylesheet already, so their new
+    /// bytes are served without a reload.
+    silent: HashSet<Item>,
     /// Set when the model cannot be patched: the next change rebuilds fully.
     needs_full: bool,
     errors: Vec<Diagnostic>,
@@ -219,6 +227,7 @@ impl Engine {
             outputs: HashMap::new(),
             special_paths: HashSet::new(),
             queue: BTreeSet::new(),
+            silent: HashSet::new(),
             needs_full: true,
             errors: Vec::new(),
             theme_errors: Vec::new(),
@@ -343,7 +352,19 @@ impl Engine {
         if changed_config || changed_titles || self.structural(batch) {
             return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
         }
+        // A shortcode template changed: the re-parse renders again exactly
+        // the bodies whose recorded uses differ (`shortcodes::still_current`).
+        // (Included files: see `body_edit` and `meta_edit`.)
+        let (shortcode_templates, theme_files): (Vec<PathBuf>, Vec<PathBuf>) = theme_files
+            .into_iter()
+            .partition(|p| is_shortcode_template(p));
+        if !shortcode_templates.is_empty() {
+            return self.full_then_open(batch, open, !theme_files.is_empty());
+        }
         let mut out = Outcome::new(RebuildKind::Nothing);
+        // A real edit may change what a silent item shows: its reload then
+        // counts (at worst one reload more, never one missed).
+        self.silent.clear();
         // Static files that only changed: no rebuild, tell the browser.
         for p in batch
             .of_kind(ChangeKind::Style)
@@ -359,6 +380,9 @@ impl Engine {
                 }
                 out.kind = RebuildKind::Static;
             }
+        }
+        if out.kind == RebuildKind::Static {
+            self.refingerprint(&mut out);
         }
         let md: Vec<String> = content_rels(batch).collect();
         if !md.is_empty() {
@@ -721,7 +745,6 @@ impl Engine {
         let mut out = Outcome::new(RebuildKind::Body);
         let root = self.root.clone();
         let st = self.st.as_mut()?;
-        let raw_html = st.site.config.markdown.raw_html;
         let mut changed: Vec<Target> = Vec::new();
         let mut later: BTreeSet<Item> = BTreeSet::new();
         // Read and check every file first: the model is changed only when all
@@ -734,7 +757,10 @@ impl Engine {
             let file = content::read_source(&path, rel.clone(), &root).ok()?;
             let (old_file, title_from_body) = match target {
                 Target::Page(p) => (&st.site.pages[p].file, st.site.pages[p].title_from_body),
-                Target::Section(s) => (&st.site.sections[s].file, false),
+                Target::Section(s) => (
+                    &st.site.sections[s].file,
+                    st.site.sections[s].title_from_body,
+                ),
             };
             if old_file.text == file.text {
                 continue;
@@ -749,7 +775,22 @@ impl Engine {
             }
             files.push((rel, target, file));
         }
-        for (rel, target, file) in files {
+        // Bodies that include an edited one are rendered again too (their
+        // recorded includes say which). One with messages, or edited itself
+        // in this batch, goes through the re-parse instead.
+        let edited: Vec<&str> = files.iter().map(|(rel, _, _)| rel.as_str()).collect();
+        let includers = shortcodes::includers(&st.site, &edited);
+        let clean = |t: &Target| match *t {
+            Target::Page(p) => st.site.pages[p].rendered.clean,
+            Target::Section(s) => st.site.sections[s].rendered.clean,
+        };
+        if includers
+            .iter()
+            .any(|t| !clean(t) || files.iter().any(|(_, f, _)| f == t))
+        {
+            return None;
+        }
+        for (_, target, file) in files {
             let (old_file, body_line, title_from_body, this) = match target {
                 Target::Page(p) => {
                     let pg = &st.site.pages[p];
@@ -757,26 +798,17 @@ impl Engine {
                 }
                 Target::Section(s) => {
                     let sc = &st.site.sections[s];
-                    (&sc.file, sc.body_line, false, target)
+                    (&sc.file, sc.body_line, sc.title_from_body, target)
                 }
             };
-            let old = frontmatter::split(&old_file.text, &old_file.display).ok()?;
-            let new = frontmatter::split(&file.text, &file.display).ok()?;
-            let resolver = &st.resolver;
-            let from = rel.as_str();
-            let resolve = |dest: &str| resolver.resolve(from, dest);
-            let opts = RenderOptions {
-                raw_html,
-                language: &st.site.config.language,
-                strip_first_h1: title_from_body,
-                body_line,
-                file: &file.display,
-                resolve: &resolve,
+            let doc = |file| shortcodes::Doc {
+                file,
                 this,
-                dialect: &st.site.dialect,
+                body_line,
+                strip_first_h1: title_from_body,
             };
-            let (_, old_diags) = markdown::render(old.body, &opts);
-            let (rendered, new_diags) = markdown::render(new.body, &opts);
+            let (_, old_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(old_file));
+            let (rendered, new_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(&file));
             for d in &old_diags {
                 if let Some(i) = st.parse_diags.iter().position(|x| x == d) {
                     st.parse_diags.remove(i);
@@ -802,6 +834,38 @@ impl Engine {
                 }
             }
             changed.push(target);
+        }
+        for t in includers {
+            let (file, body_line, strip_first_h1) = match t {
+                Target::Page(p) => {
+                    let pg = &st.site.pages[p];
+                    (&pg.file, pg.body_line, pg.title_from_body)
+                }
+                Target::Section(s) => {
+                    let sc = &st.site.sections[s];
+                    (&sc.file, sc.body_line, false)
+                }
+            };
+            let doc = shortcodes::Doc {
+                file,
+                this: t,
+                body_line,
+                strip_first_h1,
+            };
+            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
+            out.warnings
+                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
+            st.parse_diags.extend(diags);
+            match t {
+                Target::Page(p) => {
+                    let before = link_targets(&st.site.pages[p], p);
+                    st.site.pages[p].rendered = Arc::new(rendered);
+                    let after = link_targets(&st.site.pages[p], p);
+                    later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
+                }
+                Target::Section(s) => st.site.sections[s].rendered = Arc::new(rendered),
+            }
+            changed.push(t);
         }
         if changed.is_empty() {
             out.kind = RebuildKind::Nothing;
@@ -863,6 +927,12 @@ impl Engine {
                     dependents_of_summary(&st.site, &st.related_back, p, &mut later);
                 }
             }
+            // What every page shows (the build date is the newest
+            // content date): a change there is every output's.
+            if *r.globals() != st.globals {
+                st.globals = r.globals().clone();
+                later.extend(all_items(&st.site));
+            }
             st.summaries = r.into_page_summaries();
         }
         for i in &now {
@@ -911,6 +981,10 @@ impl Engine {
             let Target::Page(p) = *st.site.by_file.get(rel)? else {
                 return None;
             };
+            // Another body includes it: the re-parse renders that again.
+            if shortcodes::is_included(&st.site, rel) {
+                return None;
+            }
             let path = root.join("content").join(rel);
             let stamp = Stamp::of(&path);
             let file = content::read_source(&path, rel.clone(), &root).ok()?;
@@ -937,7 +1011,6 @@ impl Engine {
             out.kind = RebuildKind::Nothing;
             return Some(out);
         }
-        let raw_html = st.site.config.markdown.raw_html;
         let mut later: BTreeSet<Item> = BTreeSet::new();
         let mut relink = false;
         let mut pages = Vec::new();
@@ -954,20 +1027,14 @@ impl Engine {
             if same_body {
                 page.rendered = Arc::clone(&old.rendered);
             } else {
-                let resolver = &st.resolver;
-                let from = rel.as_str();
-                let resolve = |dest: &str| resolver.resolve(from, dest);
-                let (rendered, body_diags) = markdown::render(
-                    parse::body_of(&page.file),
-                    &RenderOptions {
-                        raw_html,
-                        language: &st.site.config.language,
-                        strip_first_h1: page.title_from_body,
-                        body_line: page.body_line,
-                        file: &page.file.display,
-                        resolve: &resolve,
+                let (rendered, body_diags) = shortcodes::render_body(
+                    &st.site,
+                    &st.resolver,
+                    shortcodes::Doc {
+                        file: &page.file,
                         this: Target::Page(p),
-                        dialect: &st.site.dialect,
+                        body_line: page.body_line,
+                        strip_first_h1: page.title_from_body,
                     },
                 );
                 let before = link_targets(&st.site.pages[p], p);
@@ -987,6 +1054,13 @@ impl Engine {
             if let Some(i) = list.iter().position(|&x| x == p) {
                 later.extend(i.checked_sub(1).map(|j| Item::Page(list[j])));
                 later.extend(list.get(i + 1).map(|&n| Item::Page(n)));
+                // The section trees it leaves (see `nav`).
+                if i <= crate::nav::PAGES_SHOWN && crate::nav::wanted(&st.site) {
+                    for s in crate::nav::sections_showing(&st.site, section) {
+                        later.insert(Item::Section(s));
+                        later.extend(st.site.sections[s].pages.iter().map(|&q| Item::Page(q)));
+                    }
+                }
             }
             let counted = |site: &Site| -> Vec<Vec<PageId>> {
                 site.taxonomies
@@ -1029,6 +1103,56 @@ impl Engine {
             }
             pages.push(p);
         }
+        // Documents whose `pages()` lists now show something else (their
+        // recorded queries, run again): their bodies are rendered again and
+        // they count as edited. A body that had messages (which cannot be
+        // told apart from its file's others here) goes through the
+        // re-parse instead, which reuses every other body; checked before
+        // any body changes, so the re-parse sees them as they are served.
+        let requeried = shortcodes::stale_queries(&st.site);
+        let clean = |t: &Target| match *t {
+            Target::Page(q) => st.site.pages[q].rendered.clean,
+            Target::Section(q) => st.site.sections[q].rendered.clean,
+        };
+        if !requeried.iter().all(clean) {
+            return None;
+        }
+        let mut sections_now = Vec::new();
+        for t in requeried {
+            let (file, body_line, strip_first_h1) = match t {
+                Target::Page(q) => {
+                    let pg = &st.site.pages[q];
+                    (&pg.file, pg.body_line, pg.title_from_body)
+                }
+                Target::Section(q) => {
+                    let sc = &st.site.sections[q];
+                    (&sc.file, sc.body_line, false)
+                }
+            };
+            let doc = shortcodes::Doc {
+                file,
+                this: t,
+                body_line,
+                strip_first_h1,
+            };
+            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
+            out.warnings
+                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
+            st.parse_diags.extend(diags);
+            relink = true;
+            match t {
+                Target::Page(q) => {
+                    st.site.pages[q].rendered = Arc::new(rendered);
+                    if !pages.contains(&q) {
+                        pages.push(q);
+                    }
+                }
+                Target::Section(q) => {
+                    st.site.sections[q].rendered = Arc::new(rendered);
+                    sections_now.push(Item::Section(q));
+                }
+            }
+        }
         out.phases.push(("parse", started.elapsed()));
         if relink {
             // URLs and relations are as they were; but a relation problem
@@ -1056,8 +1180,38 @@ impl Engine {
             st.link_diags.clear();
             links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
         }
-        let now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
+        let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
+        now.extend(sections_now);
         Some(self.finish_edit(out, &pages, now, later, open))
+    }
+
+    /// Static files changed: every output that links one through
+    /// `asset()` carries its fingerprint, so the theme is loaded again (it
+    /// hashes the files) and every output queued, silently.
+    fn refingerprint(&mut self, out: &mut Outcome) {
+        let Some(st) = self.st.as_mut() else {
+            return;
+        };
+        let site = &st.site;
+        match load_theme(
+            &self.root,
+            &site.config.theme,
+            &site.config.language,
+            &site.config.base_path(),
+            &site.assets,
+        ) {
+            Ok(theme) => st.theme = theme,
+            Err(d) => {
+                self.theme_errors = d.clone();
+                self.fail(out, d);
+                return;
+            }
+        }
+        for item in all_items(&st.site) {
+            if self.queue.insert(item) {
+                self.silent.insert(item);
+            }
+        }
     }
 
     // -----------------------------------------------------------------------
@@ -1118,13 +1272,16 @@ impl Engine {
                 "robots.txt",
                 "__redirect.html",
             ];
+            // The renderer itself renders the section tree into every page
+            // and section, outside their templates.
+            let nav = users.contains(crate::render::NAV_TEMPLATE);
             for i in 0..st.site.pages.len() {
-                if users.contains(&r.page_template(i)) {
+                if nav || users.contains(&r.page_template(i)) {
                     self.queue.insert(Item::Page(i));
                 }
             }
             for s in 0..st.site.sections.len() {
-                if users.contains(&r.section_template(s)) {
+                if nav || users.contains(&r.section_template(s)) {
                     self.queue.insert(Item::Section(s));
                 }
             }
@@ -1226,6 +1383,7 @@ impl Engine {
         }
         for (item, files) in results {
             self.queue.remove(&item);
+            let silent = self.silent.remove(&item);
             out.rendered += files.len();
             let mut written = HashSet::new();
             for f in files.into_iter().flatten() {
@@ -1240,6 +1398,9 @@ impl Engine {
                         source: f.source,
                     };
                     self.outputs.insert(f.path.clone(), o.clone());
+                    if silent {
+                        out.silent.push(f.path.clone());
+                    }
                     out.updates.retain(|(p, _)| *p != f.path);
                     out.updates.push((f.path, Some(o)));
                 }
@@ -1360,6 +1521,14 @@ fn content_rels(batch: &Batch) -> impl Iterator<Item = String> + '_ {
         .filter_map(|p| p.to_str().map(|s| s.replace('\\', "/")))
 }
 
+/// A template in `templates/shortcodes/` (of the site or the theme).
+fn is_shortcode_template(path: &Path) -> bool {
+    let parts: Vec<&str> = path.iter().filter_map(|c| c.to_str()).collect();
+    parts
+        .windows(2)
+        .any(|w| w[0] == "templates" && w[1] == "shortcodes")
+}
+
 /// The other pages that page `p` links to.
 fn link_targets(page: &Page, p: PageId) -> BTreeSet<PageId> {
     page.rendered
@@ -1420,6 +1589,18 @@ fn dependents_of_summary(
             .flatten()
             .map(|&q| Item::Page(q)),
     );
+    // The section trees that list it (see `nav`): only the first pages of
+    // a section are listed, but a page moving out of them moves others in.
+    let listed = list
+        .iter()
+        .position(|&x| x == p)
+        .is_some_and(|i| i <= crate::nav::PAGES_SHOWN);
+    if listed && crate::nav::wanted(site) {
+        for s in crate::nav::sections_showing(site, page.section) {
+            out.insert(Item::Section(s));
+            out.extend(site.sections[s].pages.iter().map(|&q| Item::Page(q)));
+        }
+    }
     out.insert(Item::Special);
     out.remove(&Item::Page(p));
 }
@@ -1461,8 +1642,17 @@ fn changed_items(old: &State, new: &State, pending: &BTreeSet<Item>) -> Option<B
     };
     by_old(&mut pending.iter().copied());
     let mut items: BTreeSet<Item> = BTreeSet::new();
+    // A body rendered again with the same text: what its shortcodes read
+    // changed (or a link's URL).
+    let rerendered = |a: &Arc<crate::model::Rendered>, b: &Arc<crate::model::Rendered>| {
+        !Arc::ptr_eq(a, b) && a.html != b.html
+    };
     for (s, (a, b)) in o.sections.iter().zip(&n.sections).enumerate() {
-        if a.file.text != b.file.text || a.pages != b.pages || a.subsections != b.subsections {
+        if a.file.text != b.file.text
+            || a.pages != b.pages
+            || a.subsections != b.subsections
+            || rerendered(&a.rendered, &b.rendered)
+        {
             items.insert(Item::Section(s));
         }
         if a.pages != b.pages {
@@ -1497,6 +1687,7 @@ fn changed_items(old: &State, new: &State, pending: &BTreeSet<Item>) -> Option<B
         }
         if summary
             || a.file.text != b.file.text
+            || rerendered(&a.rendered, &b.rendered)
             || a.relations != b.relations
             || o.backrefs.relations.get(&i) != n.backrefs.relations.get(&i)
             || o.backrefs.links.get(&i) != n.backrefs.links.get(&i)

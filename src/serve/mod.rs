@@ -408,7 +408,9 @@ impl Publisher {
                     self.snap.files.remove(path);
                 }
             }
-            changed.push(format!("{}{path}", self.snap.base_path));
+            if !out.silent.contains(path) {
+                changed.push(format!("{}{path}", self.snap.base_path));
+            }
         }
         let assets = match &out.assets {
             Some(assets) => Some(assets.as_slice()),

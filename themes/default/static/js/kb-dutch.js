@@ -171,7 +171,7 @@ export function queryVariants(query, language) {
 /**
  * `pagefind.search` (or `debouncedSearch` when `debounce` is given) with the
  * reader's query turned into keys; a partial last word also runs as typed
- * and the extra results are merged in by score. `null` when a newer
+ * and the two result lists are merged by score. `null` when a newer
  * debounced search took over; a `null` query (filters only) is passed on.
  */
 export async function search(pagefind, query, language, options = {}, debounce = 0) {
@@ -180,10 +180,14 @@ export async function search(pagefind, query, language, options = {}, debounce =
   const res = debounce ? await pagefind.debouncedSearch(main, options, debounce) : await pagefind.search(main, options);
   if (res === null || !alt) return res;
   const more = await pagefind.search(alt, options);
-  const seen = new Set(res.results.map((r) => r.id));
-  const extra = more.results.filter((r) => !seen.has(r.id));
-  if (!extra.length) return res;
-  const results = [...res.results, ...extra].sort((a, b) => b.score - a.score);
+  if (!more.results.length) return res;
+  // Per page the better of the two, by score: a query key that matches no
+  // word (werkgef) can still bring Pagefind's weak partial matches.
+  const best = new Map();
+  for (const r of [...res.results, ...more.results]) {
+    if (!best.has(r.id) || best.get(r.id).score < r.score) best.set(r.id, r);
+  }
+  const results = [...best.values()].sort((a, b) => b.score - a.score);
   return { ...res, results, filters: res.results.length ? res.filters : more.filters };
 }
 

@@ -70,4 +70,17 @@
       if (first && !location.hash) first.scrollIntoView({ block: "center" });
     }).catch(function () { /* no search index: nothing to highlight */ });
   }
+  // Section tree: a disclosure menu on small screens, closed until opened
+  // (without this script it is always open).
+  var nav = document.querySelector(".section-nav");
+  var toggle = nav && nav.querySelector(".section-nav-toggle");
+  if (toggle) {
+    nav.classList.add("has-toggle", "is-collapsed");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("is-collapsed", !open);
+    });
+  }
 })();
