@@ -495,27 +495,35 @@ impl IndexWriter {
     }
 
     fn text_postings(&self, text: &Text, slot: u32, postings: &mut HashMap<String, Posting>) {
+        // A page repeats its words: each distinct one is analysed once.
+        let mut seen: HashMap<&str, Option<(String, Vec<String>)>> = HashMap::new();
         for (i, &(_, _, weight)) in text.words.iter().enumerate() {
-            let Some(k) = word_keys(text.word(i), self.dutch) else {
+            let token = text.word(i);
+            let keys = seen.entry(token).or_insert_with(|| {
+                word_keys(token, self.dutch)
+                    .map(|k| (run_key(&k.key, k.variant.as_deref()), k.parts))
+            });
+            let Some((key, parts)) = keys else {
                 continue;
             };
             let pos = i as u32;
-            let mut add = |key: String, w: u8| {
-                postings
-                    .entry(key)
-                    .or_insert_with(|| Posting {
+            let mut add = |key: &str, w: u8| {
+                match postings.get_mut(key) {
+                    Some(p) => p,
+                    None => postings.entry(key.to_string()).or_insert_with(|| Posting {
                         page: slot,
                         ..Default::default()
-                    })
-                    .locs
-                    .push((pos, w));
+                    }),
+                }
+                .locs
+                .push((pos, w));
             };
             // Parts of a joined word weigh a share of it, as in Pagefind.
-            let part_weight = (weight / (k.parts.len().max(1) as u8)).max(1);
-            for part in k.parts {
+            let part_weight = (weight / (parts.len().max(1) as u8)).max(1);
+            for part in parts.iter() {
                 add(part, part_weight);
             }
-            add(run_key(&k.key, k.variant.as_deref()), weight);
+            add(key, weight);
         }
     }
 
