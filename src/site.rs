@@ -294,7 +294,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     // Each content page's search record is written beside it.
     diags.extend(renderer.render_each(|f| {
         if let (Some(records), Some(Target::Page(id))) = (&records, f.source) {
-            records.add(&site, id)?;
+            let fragment = records.add(&site, id)?;
+            staging.put(&fragment.path, &fragment.bytes)?;
         }
         t.progress.file();
         staging.put(&f.path, &f.bytes)

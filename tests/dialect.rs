@@ -197,7 +197,7 @@ fn callout_text_is_in_the_search_records_and_comments_are_not() {
             .iter()
             .find(|r| r.url == url)
             .unwrap_or_else(|| panic!("no record for {url}"))
-            .to_html("nl")
+            .content()
     };
     let zoeken = record_of("/begeleiding/stage-zoeken/");
     for text in [

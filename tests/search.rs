@@ -430,9 +430,32 @@ fn chrome_is_not_indexed_and_metadata_and_filters_are() {
         content.contains("Inhoudswoordalfa") && content.contains("geïnformeerd"),
         "{content}"
     );
+    // Field values are searchable (a metadata field) but not text, so
+    // they can never form an excerpt.
     assert!(
-        content.contains("Bemiddelaars"),
-        "field values are indexed: {content}"
+        !content.contains("Bemiddelaars"),
+        "field values are not part of the text: {content}"
+    );
+    let index = read_back(&built);
+    let velden = index
+        .meta_fields
+        .iter()
+        .position(|f| f == kennisbank::search::FACTS)
+        .expect("the field-values field") as u16;
+    let alfa_page = index
+        .pages
+        .iter()
+        .position(|p| p.fragment["url"] == "/notities/alfa/")
+        .unwrap();
+    let key = kennisbank::search::word_keys("Bemiddelaars", true)
+        .unwrap()
+        .key;
+    assert!(
+        index.words[&key]
+            .iter()
+            .any(|h| h.page == alfa_page && h.meta.iter().any(|m| m.0 == velden)),
+        "{:?}",
+        index.words.get(&key)
     );
     for chrome in [
         "Menuwoordje",
@@ -484,7 +507,7 @@ fn the_bundle_has_the_dutch_browser_files() {
         "pagefind/pagefind-worker.js",
         "pagefind/pagefind-highlight.js",
         "pagefind/pagefind-entry.json",
-        "pagefind/wasm.nl.pagefind",
+        "pagefind/wasm.unknown.pagefind",
     ] {
         assert!(names.contains(want), "{want} missing from {names:?}");
     }
@@ -494,7 +517,12 @@ fn the_bundle_has_the_dutch_browser_files() {
         .find(|f| f.path == "pagefind/pagefind-entry.json")
         .unwrap();
     let entry: Value = serde_json::from_slice(&entry.bytes).unwrap();
-    assert_eq!(entry["languages"]["nl"]["wasm"], "nl", "{entry}");
+    // No language WebAssembly: the browser must not stem, the keys are ours.
+    assert_eq!(entry["languages"]["nl"]["wasm"], Value::Null, "{entry}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("pagefind/wasm.nl")),
+        "{names:?}"
+    );
     assert_eq!(entry["languages"]["nl"]["page_count"], 2, "{entry}");
 }
 
@@ -508,7 +536,7 @@ fn query_cost_counts_what_the_browser_fetches() {
     let files: Vec<&str> = cost.files.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(cost.matches, 1, "{files:?}");
     assert!(
-        files.contains(&"pagefind.js") && files.contains(&"wasm.nl.pagefind"),
+        files.contains(&"pagefind.js") && files.contains(&"wasm.unknown.pagefind"),
         "{files:?}"
     );
     assert_eq!(
@@ -654,4 +682,458 @@ search:
          Over studenten. Zie [alfa](@/notities/alfa.md).\n",
     );
     site
+}
+
+// ---- Our index writer, read back --------------------------------------------------
+
+/// The fixture `tests/fixtures/search-index` with the default theme.
+fn index_site() -> TestSite {
+    let site = TestSite {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::copy_dir(&repo().join("tests/fixtures/search-index"), site.root());
+    common::copy_dir(
+        &repo().join("themes/default"),
+        &site.root().join("themes/default"),
+    );
+    site
+}
+
+fn read_back(built: &Built) -> bundle::Index {
+    let files: std::collections::BTreeMap<&str, &[u8]> = built
+        .files
+        .iter()
+        .filter_map(|f| Some((f.path.strip_prefix("pagefind/")?, f.bytes.as_slice())))
+        .collect();
+    bundle::read_index(&|rel| {
+        files
+            .get(rel)
+            .map(|b| b.to_vec())
+            .ok_or_else(|| std::io::Error::other(format!("{rel} is not in the bundle")))
+    })
+    .expect("the index reads back")
+}
+
+/// The words a page's field values and terms consist of.
+fn fact_words(site: &Site, id: usize) -> Vec<String> {
+    let p = &site.pages[id];
+    let mut out = Vec::new();
+    for terms in p.taxonomies.values() {
+        out.extend(terms.iter().cloned());
+    }
+    for v in p.fields.values() {
+        out.extend(kennisbank::frontmatter::value_texts(v, "true", "false"));
+    }
+    out.iter()
+        .flat_map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn the_index_reads_back_as_the_model_says() {
+    let site = index_site();
+    let built = model_with_search(site.root());
+    let model = &built.site;
+    let index = read_back(&built);
+    assert_eq!(index.version, "1.6.0");
+    assert_eq!(index.language, "nl");
+    assert_eq!(index.wasm, None, "the browser must not stem");
+
+    // Every content page once, in URL order.
+    let want: Vec<String> = {
+        let mut v: Vec<String> = (0..model.pages.len())
+            .map(|id| format!("/{}", model.pages[id].path))
+            .collect();
+        v.sort();
+        v
+    };
+    let got: Vec<String> = index
+        .pages
+        .iter()
+        .map(|p| p.fragment["url"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want);
+    assert!(want.len() >= 5, "the fixture has pages: {want:?}");
+
+    let field = |name: &str| index.meta_fields.iter().position(|f| f == name).unwrap() as u16;
+    let (velden, title_field) = (field(kennisbank::search::FACTS), field("title"));
+    let known = |k: &str| index.words.contains_key(k);
+    for (n, page) in index.pages.iter().enumerate() {
+        let url = page.fragment["url"].as_str().unwrap();
+        let id = (0..model.pages.len())
+            .find(|&id| format!("/{}", model.pages[id].path) == url)
+            .unwrap();
+        let p = &model.pages[id];
+        let content = page.fragment["content"].as_str().unwrap();
+        let words: Vec<&str> = content.split_whitespace().collect();
+        assert_eq!(page.word_count as usize, words.len(), "{url}");
+        assert_eq!(page.fragment["word_count"], words.len(), "{url}");
+
+        // Result metadata and filters from the model.
+        assert_eq!(
+            page.fragment["meta"]["title"],
+            p.meta.title.as_str(),
+            "{url}"
+        );
+        assert_eq!(
+            page.fragment["meta"]["description"].as_str(),
+            p.meta.description.as_deref(),
+            "{url}"
+        );
+        assert_eq!(
+            page.fragment["meta"]["section"],
+            model.sections[p.section].meta.title.as_str()
+        );
+        assert_eq!(
+            page.fragment["meta"]["date"].as_str(),
+            p.meta.date.map(|d| d.to_string()).as_deref()
+        );
+        for name in &model.config.search.filters {
+            let values: Vec<String> = if name == "soort" {
+                p.soort.iter().cloned().collect()
+            } else if let Some(t) = p.taxonomies.get(name) {
+                t.clone()
+            } else {
+                p.fields
+                    .get(name)
+                    .map(|v| kennisbank::frontmatter::value_texts(v, "true", "false"))
+                    .unwrap_or_default()
+            };
+            for v in &values {
+                assert!(
+                    index.filters[name][v].contains(&n),
+                    "{url}: filter {name}={v} misses the page"
+                );
+            }
+            assert_eq!(
+                page.fragment["filters"]
+                    .get(name)
+                    .cloned()
+                    .unwrap_or(json!([])),
+                json!(values),
+                "{url}"
+            );
+        }
+
+        // The text starts with the title, at the title's weight.
+        let title_words: Vec<&str> = p.meta.title.split_whitespace().collect();
+        // (a full stop ends the title's sentence, as Pagefind does for an h1)
+        let key = |w: &str| kennisbank::search::word_keys(w, true).map(|k| k.key);
+        let lead: Vec<_> = words[..title_words.len()].iter().map(|w| key(w)).collect();
+        let want: Vec<_> = title_words.iter().map(|w| key(w)).collect();
+        assert_eq!(lead, want, "{url}");
+        for (i, w) in title_words.iter().enumerate() {
+            let k = kennisbank::search::word_keys(w, true).unwrap();
+            let hits = &index.words[&k.key];
+            let hit = hits
+                .iter()
+                .find(|h| h.page == n && h.form == k.variant)
+                .unwrap_or_else(|| panic!("{url}: title word {w} not indexed"));
+            assert!(hit.locs.contains(&(i as u32, 240)), "{url}: {w} {hit:?}");
+            assert!(hit.meta.iter().any(|m| m.0 == title_field), "{url}: {w}");
+        }
+
+        // Every word of the text is indexed at its position ...
+        for (i, w) in words.iter().enumerate() {
+            let Some(k) = kennisbank::search::word_keys(w, true) else {
+                continue;
+            };
+            let hits = index
+                .words
+                .get(&k.key)
+                .unwrap_or_else(|| panic!("{url}: {w:?} (key {}) is not in the index", k.key));
+            assert!(
+                hits.iter().any(|h| h.page == n
+                    && h.form == k.variant
+                    && h.locs.iter().any(|l| l.0 == i as u32)),
+                "{url}: {w:?} at {i} missing: {hits:?}"
+            );
+        }
+        // ... and every field value and term word as a field match.
+        for w in fact_words(model, id) {
+            let Some(k) = kennisbank::search::word_keys(&w, true) else {
+                continue;
+            };
+            let hits = &index.words[&k.key];
+            assert!(
+                hits.iter()
+                    .any(|h| h.page == n && h.meta.iter().any(|m| m.0 == velden)),
+                "{url}: field value {w:?} is not searchable"
+            );
+        }
+
+        // Headings are anchors at their first word.
+        let anchors = page.fragment["anchors"].as_array().unwrap();
+        let mut toc = Vec::new();
+        fn walk<'a>(
+            t: &'a [kennisbank::model::TocEntry],
+            out: &mut Vec<&'a kennisbank::model::TocEntry>,
+        ) {
+            for e in t {
+                out.push(e);
+                walk(&e.children, out);
+            }
+        }
+        walk(&p.rendered.toc, &mut toc);
+        assert_eq!(anchors.len(), toc.len(), "{url}: {anchors:?}");
+        for (a, e) in anchors.iter().zip(&toc) {
+            assert_eq!(a["id"], e.id.as_str());
+            assert_eq!(a["element"], format!("h{}", e.level));
+            let at = a["location"].as_u64().unwrap() as usize;
+            let first = e.title.split_whitespace().next().unwrap();
+            assert_eq!(key(words[at]), key(first), "{url}: anchor {} at {at}", e.id);
+            assert_eq!(a["text"], e.title.as_str(), "{url}");
+        }
+    }
+
+    // Conversely, every position in the index is a word of that page whose
+    // key (or a part's) is the indexed word.
+    for (word, hits) in &index.words {
+        for h in hits {
+            let content = index.pages[h.page].fragment["content"].as_str().unwrap();
+            let words: Vec<&str> = content.split_whitespace().collect();
+            for &(pos, _) in &h.locs {
+                let w = words.get(pos as usize).unwrap_or_else(|| {
+                    panic!("{word}: position {pos} past the end of page {}", h.page)
+                });
+                let k = kennisbank::search::word_keys(w, true).unwrap();
+                let compound = kennisbank::search::dutch::compound_parts(&k.key, &known);
+                assert!(
+                    k.key == *word || k.parts.contains(word) || compound.contains(word),
+                    "{word} indexed at {pos} of page {}, which says {w:?}",
+                    h.page
+                );
+            }
+        }
+    }
+    // Chunks cover the words in order and their bounds hold them.
+    let mut all = Vec::new();
+    for (from, to, words) in &index.chunks {
+        for w in words {
+            assert!(w.as_str() >= from.as_str(), "{w} before chunk {from}..{to}");
+            assert!(
+                w.starts_with(to.as_str()) || w.as_str() <= to.as_str(),
+                "{w} after {to}"
+            );
+        }
+        all.extend(words.iter().cloned());
+    }
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(all, sorted, "chunks hold each word once, in order");
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "browser"),
+    ignore = "needs Chromium, Java and tests/browser/node_modules: run scripts/test"
+)]
+fn excerpts_come_from_the_body_and_sub_results_link_to_headings() {
+    let site = index_site();
+    let built = model_with_search(site.root());
+    let model = &built.site;
+    let server = Server::start("/");
+    let out = site.dir.path().join("public");
+    build_with_binary(site.root(), &out, None);
+    server.serve(&out);
+
+    // Words that only occur in field values and terms, never in any text.
+    let texts: String = fragments(&built)
+        .iter()
+        .map(|f| f["content"].as_str().unwrap().to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut only_fields: Vec<(String, String)> = Vec::new();
+    for id in 0..model.pages.len() {
+        for w in fact_words(model, id) {
+            if w.chars().count() > 4 && !has_word(&texts, &w.to_lowercase()) {
+                only_fields.push((w, format!("/{}", model.pages[id].path)));
+            }
+        }
+    }
+    assert!(
+        only_fields.len() >= 8,
+        "the fixture has field-only words: {only_fields:?}"
+    );
+    let mut queries: Vec<Value> = only_fields
+        .iter()
+        .map(|(w, _)| json!({"term": w}))
+        .collect();
+    for q in [
+        "student",
+        "werkvloer",
+        "gemeente",
+        "praktijkopleider",
+        "stage",
+    ] {
+        queries.push(json!({"term": q}));
+    }
+    let seen = browse(
+        &format!("{}/", server.origin()),
+        &json!({ "queries": queries }),
+    );
+    assert_clean(&seen);
+
+    // A field value finds its page ...
+    for (w, url) in &only_fields {
+        assert!(
+            urls(engine(&seen, w)).contains(url),
+            "{w:?} does not find {url}: {:?}",
+            engine(&seen, w)
+        );
+    }
+    // ... but no excerpt, of any result, shows a field value.
+    for e in seen["engine"].as_array().unwrap() {
+        for r in e["results"].as_array().unwrap() {
+            let mut shown = vec![r["excerpt"].as_str().unwrap().to_string()];
+            for s in r["sub_results"].as_array().unwrap() {
+                shown.push(s["excerpt"].as_str().unwrap().to_string());
+            }
+            for text in shown {
+                for (w, _) in &only_fields {
+                    assert!(
+                        !has_word(&text, w),
+                        "{:?}: the excerpt {text:?} shows the field value {w:?}",
+                        e["term"]
+                    );
+                }
+            }
+        }
+    }
+    // A body match under a heading gives a sub-result linking to it.
+    let p = model
+        .pages
+        .iter()
+        .find(|p| p.file.rel.ends_with("leerwerkplekken.md"))
+        .unwrap();
+    let heading = p
+        .rendered
+        .toc
+        .iter()
+        .find(|e| e.title == "Aanpak in de regio")
+        .expect("the heading of the praktijkopleider paragraph");
+    let hit = &engine(&seen, "praktijkopleider")["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["url"] == format!("/{}", p.path))
+        .expect("leerwerkplekken found")["sub_results"];
+    assert!(
+        hit.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["url"] == format!("/{}#{}", p.path, heading.id)),
+        "{hit}"
+    );
+    // A title match ranks above body matches.
+    let titled: Vec<String> = model
+        .pages
+        .iter()
+        .filter(|p| has_word(&p.meta.title.to_lowercase().replace('-', " "), "stage"))
+        .map(|p| format!("/{}", p.path))
+        .collect();
+    assert_eq!(titled.len(), 1, "{titled:?}");
+    let stage = urls(engine(&seen, "stage"));
+    assert!(
+        stage.len() > 1,
+        "stage is in other pages' text too: {stage:?}"
+    );
+    assert_eq!(stage[0], titled[0], "{stage:?}");
+}
+
+/// `serve`'s index: a save re-analyses the saved page only and keeps the
+/// chunk boundaries, so only the page's fragment, the chunks holding its
+/// words and `pf_meta` change, and the result reads back the same as an
+/// index made from scratch.
+#[test]
+fn live_index_rewrites_only_what_a_save_touches() {
+    let site = index_site();
+    // Enough pages for several word chunks: 150 more project pages, each
+    // with words of its own.
+    for i in 0..150 {
+        site.write(
+            &format!("content/projecten/project-{i}.md"),
+            &format!(
+                "---\ntitle: Project {i} in de regio\nstatus: [lopend]\ndoelgroep: [jongeren]\n---\n\n{}\n\n## Aanpak {i}\n\n{}\n",
+                (0..60)
+                    .map(|j| format!("werkafspraak{i}x{j} met de praktijkopleider over stage{j}."))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                "De studenten en de school maken samen een plan. ".repeat(10)
+            ),
+        );
+    }
+    let built = model_with_search(site.root());
+    let ids: Vec<usize> = (0..built.site.pages.len()).collect();
+    let mut records = kennisbank::search::records(&built.site, &ids);
+    let mut live = kennisbank::search::LiveIndex::default();
+    let as_map = |files: Vec<kennisbank::render::OutputFile>| {
+        files
+            .into_iter()
+            .map(|f| (f.path, f.bytes))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let first = as_map(live.update("nl", &records).unwrap().0);
+    let chunks = first
+        .keys()
+        .filter(|p| p.starts_with("pagefind/index/"))
+        .count();
+    assert!(chunks >= 3, "{chunks} chunks: the test needs several");
+    assert_eq!(
+        as_map(live.update("nl", &records).unwrap().0),
+        first,
+        "nothing changed, nothing rewritten"
+    );
+
+    // A save: one page's body gains a sentence.
+    let k = records
+        .iter()
+        .position(|r| r.url.ends_with("/taalcoaching/"))
+        .unwrap();
+    let mut body = (*records[k].body).clone();
+    body.html
+        .push_str("<p>De taalcoach schrijft een verslag.</p>");
+    records[k].body = std::sync::Arc::new(body);
+    let after = as_map(live.update("nl", &records).unwrap().0);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(p, b)| first.get(*p) != Some(*b))
+        .map(|(p, _)| p)
+        .collect();
+    let kind = |prefix: &str| changed.iter().filter(|p| p.starts_with(prefix)).count();
+    assert_eq!(kind("pagefind/fragment/"), 1, "{changed:?}");
+    assert_eq!(kind("pagefind/pagefind."), 1, "the pf_meta: {changed:?}");
+    let new_chunks = kind("pagefind/index/");
+    assert!(
+        new_chunks >= 1 && new_chunks < chunks,
+        "{new_chunks} of {chunks} chunks rewritten: {changed:?}"
+    );
+    assert!(
+        !changed.iter().any(|p| p.starts_with("pagefind/filter/")),
+        "{changed:?}"
+    );
+
+    // The same index as one made from scratch, word for word.
+    let read = |files: &std::collections::BTreeMap<String, Vec<u8>>| {
+        bundle::read_index(&|rel| {
+            files
+                .get(&format!("pagefind/{rel}"))
+                .cloned()
+                .ok_or_else(|| std::io::Error::other(rel.to_string()))
+        })
+        .unwrap()
+    };
+    let fresh = as_map(kennisbank::search::index_records("nl", &records).unwrap().0);
+    let (a, b) = (read(&after), read(&fresh));
+    assert_eq!(a.words, b.words);
+    assert_eq!(a.filters, b.filters);
+    let frags = |i: &bundle::Index| {
+        i.pages
+            .iter()
+            .map(|p| p.fragment.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(frags(&a), frags(&b));
+    assert!(a.words.contains_key("verslag"), "the new word is indexed");
 }

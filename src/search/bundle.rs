@@ -182,38 +182,21 @@ pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost
     Ok(cost)
 }
 
-/// The query words as Pagefind's browser code looks them up: lower case,
-/// letters and digits only, diacritics folded; each with its stem in the
-/// index language.
+/// The query words as the browser looks them up: per word (split on
+/// spaces) the folded word and its index key, made by the same analyser as
+/// the index (`kb-dutch.js` does this in the browser; the WebAssembly
+/// named `unknown` in the entry does not stem).
 pub fn query_terms(query: &str, lang: &str) -> Vec<(String, String)> {
-    let stemmer = stemmer_for(lang);
+    let dutch = lang.split('-').next() == Some("nl");
     query
         .split_whitespace()
-        .map(|w| {
-            let folded: String = deunicode::deunicode(&w.to_lowercase())
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect();
-            let stem = match &stemmer {
-                Some(s) => s.stem(&folded).into_owned(),
-                None => folded.clone(),
-            };
-            (folded, stem)
+        .filter_map(|w| {
+            let keys = super::word_keys(w, dutch)?;
+            let folded = keys.variant.unwrap_or_else(|| keys.key.clone());
+            let folded = super::dutch::normalise(&folded);
+            Some((folded, keys.key))
         })
-        .filter(|(w, _)| !w.is_empty())
         .collect()
-}
-
-fn stemmer_for(lang: &str) -> Option<pagefind_stem::Stemmer> {
-    use pagefind_stem::{Algorithm, Stemmer};
-    let algorithm = match lang.split('-').next().unwrap_or("") {
-        "nl" => Algorithm::Dutch,
-        "en" => Algorithm::English,
-        "de" => Algorithm::German,
-        "fr" => Algorithm::French,
-        _ => return None,
-    };
-    Some(Stemmer::create(algorithm))
 }
 
 /// The word index chunks Pagefind's WebAssembly requests for one term
@@ -278,6 +261,163 @@ pub fn fragment(bytes: &[u8]) -> io::Result<serde_json::Value> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
+/// A bundle's index read back whole, for tests: pages with their
+/// fragments, every word with its pages and positions, and the filters.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub version: String,
+    /// The language key in `pagefind-entry.json` and its `wasm` value.
+    pub language: String,
+    pub wasm: Option<String>,
+    pub meta_fields: Vec<String>,
+    /// In page-number order.
+    pub pages: Vec<IndexPage>,
+    /// Word → its postings, page numbers absolute.
+    pub words: BTreeMap<String, Vec<Hit>>,
+    /// Filter → value → page numbers.
+    pub filters: BTreeMap<String, BTreeMap<String, Vec<usize>>>,
+    /// (from, to) of each word chunk, in order, and the words it holds.
+    pub chunks: Vec<(String, String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndexPage {
+    pub hash: String,
+    pub word_count: u32,
+    pub fragment: serde_json::Value,
+}
+
+/// One page's postings for one word (or for one of its diacritic forms).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub page: usize,
+    /// The diacritic form (`additional_variants`), `None` for the word.
+    pub form: Option<String>,
+    /// (position in the fragment's content, weight: 24 is 1.0).
+    pub locs: Vec<(u32, u8)>,
+    /// (metadata field id, position in that field).
+    pub meta: Vec<(u16, u32)>,
+}
+
+/// Reads the index of a bundle; `read` gives a file's bytes by its path
+/// inside `pagefind/`.
+pub fn read_index(read: &dyn Fn(&str) -> io::Result<Vec<u8>>) -> io::Result<Index> {
+    let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidData, m);
+    let entry: Entry = serde_json::from_slice(&read("pagefind-entry.json")?)
+        .map_err(|e| invalid(format!("pagefind-entry.json: {e}")))?;
+    let (language, lang) = entry
+        .languages
+        .into_iter()
+        .next()
+        .ok_or_else(|| invalid("pagefind-entry.json: geen talen".into()))?;
+    let meta_bytes = decompress(&read(&format!("pagefind.{}.pf_meta", lang.hash))?)?;
+    let meta: MetaIndex = decode(&meta_bytes)?;
+    let mut pages = Vec::new();
+    for p in &meta.pages {
+        let bytes = read(&format!("fragment/{}.pf_fragment", p.hash))?;
+        pages.push(IndexPage {
+            hash: p.hash.clone(),
+            word_count: p.word_count,
+            fragment: fragment(&bytes)?,
+        });
+    }
+    let mut words: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
+    let mut chunks = Vec::new();
+    for c in &meta.index_chunks {
+        let bytes = decompress(&read(&format!("index/{}.pf_index", c.hash))?)?;
+        let index: WordIndex = decode(&bytes)?;
+        let mut names = Vec::new();
+        for w in index.words {
+            names.push(w.word.clone());
+            let hits = words.entry(w.word).or_default();
+            let lists = std::iter::once((None, w.pages)).chain(
+                w.additional_variants
+                    .into_iter()
+                    .map(|v| (Some(v.form), v.pages)),
+            );
+            for (form, list) in lists {
+                let mut page = 0;
+                for p in list {
+                    page += p.page_number;
+                    hits.push(Hit {
+                        page,
+                        form: form.clone(),
+                        locs: unpack_locs(&p.locs),
+                        meta: unpack_meta(&p.meta_locs),
+                    });
+                }
+            }
+        }
+        chunks.push((c.from.clone(), c.to.clone(), names));
+    }
+    let mut filters = BTreeMap::new();
+    for f in &meta.filters {
+        let bytes = decompress(&read(&format!("filter/{}.pf_filter", f.hash))?)?;
+        let index: FilterIndex = decode(&bytes)?;
+        let values: BTreeMap<String, Vec<usize>> = index
+            .values
+            .into_iter()
+            .map(|v| (v.value, v.pages))
+            .collect();
+        if index.filter != f.filter {
+            return Err(invalid(format!(
+                "filter {} heet {}",
+                f.filter, index.filter
+            )));
+        }
+        filters.insert(index.filter, values);
+    }
+    Ok(Index {
+        version: meta.version,
+        language,
+        wasm: lang.wasm,
+        meta_fields: meta.meta_fields,
+        pages,
+        words,
+        filters,
+        chunks,
+    })
+}
+
+/// Pagefind's `locs`: deltas, with `-(weight) - 1` then an absolute
+/// position where the weight changes.
+fn unpack_locs(locs: &[i32]) -> Vec<(u32, u8)> {
+    let mut out = Vec::new();
+    let mut weight = 24u8;
+    let mut last = 0i64;
+    let mut it = locs.iter();
+    while let Some(&v) = it.next() {
+        if v < 0 {
+            weight = (-(i64::from(v)) - 1) as u8;
+            if let Some(&abs) = it.next() {
+                last = i64::from(abs);
+                out.push((abs as u32, weight));
+            }
+        } else {
+            last += i64::from(v);
+            out.push((last as u32, weight));
+        }
+    }
+    out
+}
+
+/// `meta_locs`: `-(field) - 1`, then deltas within the field.
+fn unpack_meta(locs: &[i32]) -> Vec<(u16, u32)> {
+    let mut out = Vec::new();
+    let mut field = 0u16;
+    let mut last = 0i64;
+    for &v in locs {
+        if v < 0 {
+            field = (-(i64::from(v)) - 1) as u16;
+            last = 0;
+        } else {
+            last += i64::from(v);
+            out.push((field, last as u32));
+        }
+    }
+    out
+}
+
 fn decode<'b, T: Decode<'b, ()>>(bytes: &'b [u8]) -> io::Result<T> {
     minicbor::decode(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
@@ -299,18 +439,24 @@ struct EntryLanguage {
 
 #[derive(Decode)]
 struct MetaIndex {
+    #[n(0)]
+    version: String,
     #[n(1)]
     pages: Vec<MetaPage>,
     #[n(2)]
     index_chunks: Vec<MetaChunk>,
     #[n(3)]
     filters: Vec<MetaFilter>,
+    #[n(5)]
+    meta_fields: Vec<String>,
 }
 
 #[derive(Decode)]
 struct MetaPage {
     #[n(0)]
     hash: String,
+    #[n(1)]
+    word_count: u32,
     #[n(2)]
     group_hash: String,
 }
@@ -327,8 +473,26 @@ struct MetaChunk {
 
 #[derive(Decode)]
 struct MetaFilter {
+    #[n(0)]
+    filter: String,
     #[n(1)]
     hash: String,
+}
+
+#[derive(Decode)]
+struct FilterIndex {
+    #[n(0)]
+    filter: String,
+    #[n(1)]
+    values: Vec<FilterValue>,
+}
+
+#[derive(Decode)]
+struct FilterValue {
+    #[n(0)]
+    value: String,
+    #[n(1)]
+    pages: Vec<usize>,
 }
 
 #[derive(Decode)]
@@ -349,6 +513,8 @@ struct PackedWord {
 
 #[derive(Decode)]
 struct PackedVariant {
+    #[n(0)]
+    form: String,
     #[n(1)]
     pages: Vec<PackedPage>,
 }
@@ -368,14 +534,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_terms_are_folded_and_stemmed_like_the_index() {
+    fn query_terms_are_folded_and_keyed_like_the_index() {
         let stems = |q: &str| {
             query_terms(q, "nl")
                 .into_iter()
                 .map(|(_, s)| s)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(stems("Werkgevers"), stems("werkgever"));
+        assert_eq!(
+            stems("Werkgevers"),
+            vec![crate::search::word_keys("werkgevers", true).unwrap().key]
+        );
         assert_eq!(stems("geïnformeerd"), stems("geinformeerd"));
         assert_eq!(
             query_terms("  Taal, ", "nl"),

@@ -1,39 +1,38 @@
-//! Index stage: the Pagefind search index, written with the site, so search
-//! works from any static host with no separate tool, Node or service.
+//! Index stage: the search index, written with the site in Pagefind 1.6's
+//! format, so search works from any static host with no separate tool,
+//! Node or service.
 //!
 //! Every content page (not sections, term lists, the 404 or redirects)
-//! becomes a [`Record`] built from the model, indexed in the site language
-//! (Dutch stemming and diacritic folding for `nl`), with its title,
-//! description, section and date as result metadata and the front-matter
-//! values named in `search.filters` as filters. The files Pagefind returns,
-//! the index and its browser bundle (`pagefind.js`, the language's
-//! WebAssembly, `pagefind-highlight.js`, ...), go to `<output>/pagefind/`.
+//! becomes a [`Record`] built from the model: title, description, section
+//! and date as result metadata, the front-matter values named in
+//! `search.filters` as filters, field values and taxonomy terms as a
+//! searchable metadata field, and the rendered Markdown as text.
 //!
-//! Speed: Pagefind's `add_html_file` and `add_custom_record` take `&mut
-//! self`, parse one page at a time and look up every earlier page by URL,
-//! while its `add_directory` parses a folder in parallel with rayon (the
-//! CLI's path). So the records are written as small HTML files to a private
-//! temporary folder ([`RecordWriter`]; a build writes each page's record
-//! right after rendering the page) and indexed with `add_directory`
-//! ([`Records::index`]), after the build has freed the site: Pagefind is
-//! the biggest consumer of memory in a build. The crate is used as
-//! published: no patched copy (its gzip runs on the `zlib-rs` backend
-//! chosen in Cargo.toml).
+//! The index is written by our own streaming writer ([`writer`]): a build
+//! indexes each page right after rendering it and writes the page's
+//! fragment at once; the postings are merged into word chunks at the end.
+//! The keys are ours ([`dutch`]: conservative Dutch stemming and
+//! decompounding for `nl`), and the entry names no language WebAssembly,
+//! so the browser runs Pagefind's non-stemming engine on them. Only
+//! Pagefind's browser runtime comes from the `pagefind` crate
+//! ([`runtime`]).
 
 pub mod bundle;
+pub mod dutch;
 mod record;
+mod runtime;
+mod text;
+mod writer;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use pagefind::api::PagefindIndex;
-use pagefind::options::PagefindServiceConfig;
 use rayon::prelude::*;
 
 pub use bundle::{bundle_size, query_cost, BundleSize, QueryCost};
 pub use record::Record;
+pub use writer::{word_keys, WordKeys, FACTS, META_FIELDS};
 
-use crate::cleanup::RemoveOnExit;
 use crate::error::Diagnostic;
 use crate::model::{PageId, Site, Target};
 use crate::render::OutputFile;
@@ -74,20 +73,6 @@ pub fn index_pages(
     index_records(&site.config.language, &records(site, ids))
 }
 
-/// The records of a site, written and waiting to be indexed. They need
-/// nothing of the site any more, so a build can free it first: Pagefind is
-/// the biggest consumer of memory in a build.
-pub struct Records {
-    scratch: tempfile::TempDir,
-    /// Held for its `Drop`: removes `scratch` even if this process is killed.
-    _guard: RemoveOnExit,
-    language: String,
-    pages: usize,
-    words: usize,
-    /// Thread time spent making the records.
-    took: Duration,
-}
-
 /// The records of the pages `ids`. Cheap (the bodies are shared with the
 /// model), so `serve` takes them on its own thread and leaves the rest of
 /// the index to a background thread, without a copy of the site.
@@ -97,175 +82,125 @@ pub fn records(site: &Site, ids: &[PageId]) -> Vec<Record> {
         .collect()
 }
 
-/// Builds the search index of `records`, in the site language `language`.
+/// Builds the search index of `records`, in the site language `language`:
+/// every file of `pagefind/`, sorted by path.
 pub fn index_records(
     language: &str,
     records: &[Record],
 ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
-    let writer = RecordWriter::for_pages(language, records.iter().map(|r| r.url.as_str()))?;
-    records
+    let writer = RecordWriter::for_pages(language, records.iter().map(|r| r.url.as_str()));
+    let fragments: Vec<OutputFile> = records
         .par_iter()
-        .try_for_each(|r| writer.write(r, Instant::now()))?;
-    writer.finish().index()
+        .map(|r| writer.write(r))
+        .collect::<Result<_, _>>()?;
+    let (mut files, mut stats) = writer.finish().index()?;
+    files.extend(fragments);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    stats.files = files.len();
+    stats.bytes = files.iter().map(|f| f.bytes.len() as u64).sum();
+    Ok((files, stats))
 }
 
-/// Writes records one page at a time, from any thread: a build writes each
-/// page's record right after rendering the page.
+/// Indexes pages one at a time, from any thread: a build indexes each page
+/// right after rendering it and writes the fragment it returns.
 pub struct RecordWriter {
-    scratch: tempfile::TempDir,
-    /// Removes `scratch` even if this process is killed.
-    guard: RemoveOnExit,
-    language: String,
-    pages: AtomicUsize,
-    words: AtomicUsize,
-    /// Thread time spent on records, in microseconds.
-    micros: AtomicU64,
+    index: writer::IndexWriter,
+    fragments: AtomicUsize,
+    fragment_bytes: AtomicU64,
 }
 
 impl RecordWriter {
     pub fn new(site: &Site) -> Result<RecordWriter, Diagnostic> {
-        RecordWriter::for_pages(
+        Ok(RecordWriter::for_pages(
             &site.config.language,
             site.pages.iter().map(|p| p.path.as_str()),
-        )
+        ))
     }
 
     /// A writer for the pages at `paths` (URL paths, with or without the
     /// leading `/`).
-    fn for_pages<'a>(
-        language: &str,
-        paths: impl Iterator<Item = &'a str>,
-    ) -> Result<RecordWriter, Diagnostic> {
-        // Records as files under a private folder: `pilots/a/index.html`
-        // gives the URL `/pilots/a/`, as the page has on the site. In memory
-        // (tmpfs) where there is one: creating and deleting ten thousand
-        // small files on a disk costs more than indexing them.
-        // The guard is started before its folder exists, so no moment
-        // passes in which a kill would leave the records behind.
-        static SERIAL: AtomicUsize = AtomicUsize::new(0);
-        let shm = std::path::Path::new("/dev/shm");
-        let base = if shm.is_dir() {
-            shm.to_path_buf()
-        } else {
-            std::env::temp_dir()
-        };
-        let outer = base.join(format!(
-            "kennisbank-zoekindex-{}-{}",
-            std::process::id(),
-            SERIAL.fetch_add(1, Ordering::Relaxed)
-        ));
-        let guard = RemoveOnExit::guard(&outer);
-        let scratch = std::fs::create_dir_all(&outer)
-            .and_then(|()| tempfile::Builder::new().prefix("r-").tempdir_in(&outer))
-            .map_err(|e| failure(format!("kan geen tijdelijke map maken: {e}")))?;
-        // Pagefind numbers the pages in the order it finds their files, which
-        // is the order their folders were made (tmpfs) or a name hash
-        // (disk). Making every folder now, one by one in URL order, rather
-        // than as rendering threads finish, gives the same index every build.
-        let mut paths: Vec<&str> = paths.map(|p| p.trim_start_matches('/')).collect();
-        paths.sort_unstable();
-        for path in paths {
-            std::fs::create_dir_all(scratch.path().join(path))
-                .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
+    fn for_pages<'a>(language: &str, paths: impl Iterator<Item = &'a str>) -> RecordWriter {
+        runtime::warm();
+        RecordWriter {
+            index: writer::IndexWriter::new(language, paths),
+            fragments: AtomicUsize::new(0),
+            fragment_bytes: AtomicU64::new(0),
         }
-        Ok(RecordWriter {
-            scratch,
-            guard,
-            language: language.to_string(),
-            pages: AtomicUsize::new(0),
-            words: AtomicUsize::new(0),
-            micros: AtomicU64::new(0),
-        })
     }
 
-    /// Writes the record of page `id`; none are held in memory.
-    pub fn add(&self, site: &Site, id: PageId) -> Result<(), Diagnostic> {
-        let start = Instant::now();
-        self.write(&Record::of_page(site, id), start)
+    /// Indexes page `id`; returns its fragment (`pagefind/fragment/…`).
+    pub fn add(&self, site: &Site, id: PageId) -> Result<OutputFile, Diagnostic> {
+        self.write(&Record::of_page(site, id))
     }
 
-    /// Writes one record; `start` is when making it began (for the timing).
-    fn write(&self, r: &Record, start: Instant) -> Result<(), Diagnostic> {
-        // The folder was made up front (see `for_pages`).
-        let file = self
-            .scratch
-            .path()
-            .join(r.url.trim_start_matches('/'))
-            .join("index.html");
-        std::fs::write(file, r.to_html(&self.language))
-            .map_err(|e| failure(format!("kan de zoekrecords niet schrijven: {e}")))?;
-        self.pages.fetch_add(1, Ordering::Relaxed);
-        self.words.fetch_add(r.word_count(), Ordering::Relaxed);
-        self.micros
-            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-        Ok(())
+    fn write(&self, r: &Record) -> Result<OutputFile, Diagnostic> {
+        let f = self.index.add(r)?;
+        self.fragments.fetch_add(1, Ordering::Relaxed);
+        self.fragment_bytes
+            .fetch_add(f.bytes.len() as u64, Ordering::Relaxed);
+        Ok(f)
     }
 
     pub fn finish(self) -> Records {
-        Records {
-            scratch: self.scratch,
-            _guard: self.guard,
-            language: self.language,
-            pages: self.pages.into_inner(),
-            words: self.words.into_inner(),
-            took: Duration::from_micros(self.micros.into_inner()),
-        }
+        Records { writer: self }
     }
 }
 
+/// The pages added, waiting for their word index. They need nothing of the
+/// site any more, so a build frees it first.
+pub struct Records {
+    writer: RecordWriter,
+}
+
 impl Records {
-    /// Indexes the records with Pagefind: the index and its browser bundle.
+    /// The word index, filters, metadata, entry and browser runtime (the
+    /// fragments were returned by [`RecordWriter::add`]).
     pub fn index(self) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
         let start = Instant::now();
-        // Pagefind's API is async; a runtime on this thread drives it. The
-        // parsing inside `add_directory` is rayon work in the global pool.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .map_err(|e| failure(format!("kan de zoekindex niet starten: {e}")))?;
-        let config = PagefindServiceConfig::builder()
-            .force_language(self.language.clone())
-            .build();
-        let mut pagefind =
-            PagefindIndex::new(Some(config)).map_err(|e| failure(format!("Pagefind: {e}")))?;
-        let folder = self.scratch.path().to_string_lossy().into_owned();
-        let (indexed, out) = runtime
-            .block_on(async {
-                let indexed = pagefind
-                    .add_directory(folder, Some("**/*.html".into()))
-                    .await?;
-                // Builds the index, then hands every file back.
-                let out = pagefind.get_files().await?;
-                anyhow::Ok((indexed, out))
-            })
-            .map_err(|e| failure(format!("Pagefind: {e}")))?;
-        if indexed != self.pages {
-            return Err(failure(format!(
-                "Pagefind indexeerde {indexed} van de {} pagina's",
-                self.pages
-            )));
-        }
-
-        let mut bytes = 0;
-        let files: Vec<OutputFile> = out
-            .into_iter()
-            .map(|f| {
-                bytes += f.contents.len() as u64;
-                let name = f.filename.to_string_lossy().replace('\\', "/");
-                OutputFile {
-                    path: format!("{BUNDLE_DIR}/{name}"),
-                    bytes: f.contents,
-                    source: None,
-                }
-            })
-            .collect();
+        let RecordWriter {
+            index,
+            fragments,
+            fragment_bytes,
+        } = self.writer;
+        let done = index.finish()?;
+        let bytes = done.files.iter().map(|f| f.bytes.len() as u64).sum::<u64>()
+            + fragment_bytes.into_inner();
         let stats = SearchStats {
-            pages: self.pages,
-            words: self.words,
-            duration: self.took + start.elapsed(),
-            files: files.len(),
+            pages: done.pages,
+            words: done.words,
+            duration: done.adding + start.elapsed(),
+            files: done.files.len() + fragments.into_inner(),
             bytes,
         };
-        Ok((files, stats))
+        Ok((done.files, stats))
+    }
+}
+
+/// The index `serve` keeps: each refresh re-analyses only the pages whose
+/// record changed and keeps the chunk boundaries, so unchanged chunks keep
+/// their bytes and names.
+#[derive(Default)]
+pub struct LiveIndex {
+    inner: writer::Incremental,
+}
+
+impl LiveIndex {
+    /// Every file of `pagefind/` for `records`, sorted by path.
+    pub fn update(
+        &mut self,
+        language: &str,
+        records: &[Record],
+    ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
+        let start = Instant::now();
+        let done = self.inner.update(language, records)?;
+        let stats = SearchStats {
+            pages: done.pages,
+            words: done.words,
+            duration: start.elapsed(),
+            files: done.files.len(),
+            bytes: done.files.iter().map(|f| f.bytes.len() as u64).sum(),
+        };
+        Ok((done.files, stats))
     }
 }
 

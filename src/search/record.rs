@@ -4,23 +4,17 @@
 //! related-links lists are therefore never indexed, whatever the theme does,
 //! and Pagefind parses a few kilobytes per page instead of the whole page.
 //!
-//! The record is a small HTML document so Pagefind still sees the headings
-//! (heading weights, and sub-results that link to `#anchor`s on the page).
+//! The body keeps its headings (heading weights, and sub-results that link
+//! to `#anchor`s on the page): [`super::text`] reads them from its HTML.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde_yaml::Value;
 
 use crate::model::{PageId, Rendered, Site};
 
-/// Pagefind weights (0–10; body text is 1, `<h2>` 6, `<h1>` 7 by default).
-/// The title gets the most, so a title match ranks above a match in a
-/// body heading.
-const TITLE_WEIGHT: &str = "10";
-
-/// One page as handed to Pagefind.
+/// One page as handed to the index writer.
 #[derive(Debug, Clone)]
 pub struct Record {
     /// URL relative to the base path, starting with `/` (`/pilots/a/`).
@@ -100,73 +94,17 @@ impl Record {
         }
     }
 
-    /// The document Pagefind indexes. Metadata and filters sit in an element
-    /// marked `data-pagefind-ignore` (Pagefind reads them there but does not
-    /// index their text); the title is the `<h1>` so it carries a heading's
-    /// weight, as it does on the page itself.
-    /// Words Pagefind will see: title, description, facts and body text.
-    pub fn word_count(&self) -> usize {
-        let mut text = String::with_capacity(self.body.html.len());
-        let mut in_tag = false;
-        for c in self.body.search_html().chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' => {
-                    in_tag = false;
-                    text.push(' ');
-                }
-                c if !in_tag => text.push(c),
-                _ => {}
-            }
-        }
-        let count = |s: &str| s.split_whitespace().count();
-        count(&self.title)
-            + self.meta.get("description").map_or(0, |d| count(d))
-            + self.facts.iter().map(|f| count(f)).sum::<usize>()
-            + count(&text)
-    }
-
-    pub fn to_html(&self, lang: &str) -> String {
-        let mut h = String::with_capacity(self.body.html.len() + 1024);
-        let _ = write!(
-            h,
-            "<!doctype html><html lang=\"{}\"><body><article data-pagefind-body>",
-            esc(lang)
-        );
-        h.push_str("<div data-pagefind-ignore>");
-        for (name, value) in &self.meta {
-            let _ = write!(
-                h,
-                "<span data-pagefind-meta=\"{}\">{}</span>",
-                esc(name),
-                esc(value)
-            );
-        }
-        for (name, values) in &self.filters {
-            for value in values {
-                let _ = write!(
-                    h,
-                    "<span data-pagefind-filter=\"{}\">{}</span>",
-                    esc(name),
-                    esc(value)
-                );
-            }
-        }
-        h.push_str("</div>");
-        let _ = write!(
-            h,
-            "<h1 data-pagefind-meta=\"title\" data-pagefind-weight=\"{TITLE_WEIGHT}\">{}</h1>",
-            esc(&self.title)
-        );
-        if let Some(d) = self.meta.get("description") {
-            let _ = write!(h, "<p>{}</p>", esc(d));
-        }
-        for fact in &self.facts {
-            let _ = write!(h, "<p>{}</p>", esc(fact));
-        }
-        h.push_str(&self.body.search_html());
-        h.push_str("</article></body></html>");
-        h
+    /// The text the index holds for this page and the browser makes
+    /// excerpts from (the fragment's `content`): title, description and
+    /// body, without field values.
+    pub fn content(&self) -> String {
+        let body = self.body.search_html();
+        super::text::page_text(
+            &self.title,
+            self.meta.get("description").map(String::as_str),
+            &body,
+        )
+        .content
     }
 }
 
@@ -175,55 +113,9 @@ fn text_values(value: &Value) -> Vec<String> {
     crate::frontmatter::value_texts(value, "true", "false")
 }
 
-/// Escapes text for an HTML element or a double-quoted attribute.
-fn esc(s: &str) -> String {
-    crate::markdown::escape(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record() -> Record {
-        Record {
-            url: "/pilots/a/".into(),
-            title: "Taal & <werk>".into(),
-            meta: BTreeMap::from([("description".to_string(), "Over \"taal\"".to_string())]),
-            filters: BTreeMap::from([("soort".to_string(), vec!["pilot".to_string()])]),
-            facts: vec!["CBS".into()],
-            body: Arc::new(Rendered {
-                html: "<h2 id=\"x\">Kop</h2><p>Tekst</p>".into(),
-                ..Default::default()
-            }),
-        }
-    }
-
-    #[test]
-    fn html_escapes_text_and_keeps_the_rendered_body() {
-        let html = record().to_html("nl");
-        assert!(
-            html.starts_with("<!doctype html><html lang=\"nl\">"),
-            "{html}"
-        );
-        assert!(
-            html.contains(
-                "<h1 data-pagefind-meta=\"title\" data-pagefind-weight=\"10\">Taal &amp; &lt;werk&gt;</h1>"
-            ),
-            "{html}"
-        );
-        assert!(
-            html.contains("<span data-pagefind-meta=\"description\">Over &quot;taal&quot;</span>"),
-            "{html}"
-        );
-        assert!(
-            html.contains("<span data-pagefind-filter=\"soort\">pilot</span>"),
-            "{html}"
-        );
-        assert!(
-            html.contains("<p>CBS</p><h2 id=\"x\">Kop</h2><p>Tekst</p></article>"),
-            "{html}"
-        );
-    }
 
     #[test]
     fn field_values_become_text() {

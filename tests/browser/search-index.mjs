@@ -25,12 +25,17 @@ if (!site || !mode) {
 
 // Runs in the page: Pagefind from the bundle, default options (so the result
 // URLs show which base path Pagefind derives from where pagefind.js lives).
-async function engine({ bundle, queries }) {
+// The term goes in as the index's keys, made by the theme's kb-dutch.js as
+// the search page and the header box do.
+async function engine({ bundle, dutch, queries }) {
   const pf = await import(bundle);
+  const kb = await import(dutch);
+  const lang = document.documentElement.lang;
   await pf.init();
   const out = [];
   for (const q of queries) {
-    const r = await pf.search(q.term, q.filters ? { filters: q.filters } : {});
+    const term = q.term === null ? null : kb.queryKeys(q.term, lang);
+    const r = await pf.search(term, q.filters ? { filters: q.filters } : {});
     const data = await Promise.all(r.results.map((x) => x.data()));
     out.push({
       term: q.term,
@@ -41,6 +46,11 @@ async function engine({ bundle, queries }) {
         meta: d.meta,
         filters: d.filters,
         excerpt: d.excerpt.replace(/<[^>]+>/g, ""),
+        sub_results: (d.sub_results || []).map((s) => ({
+          url: s.url,
+          title: s.title,
+          excerpt: s.excerpt.replace(/<[^>]+>/g, ""),
+        })),
       })),
     });
   }
@@ -58,6 +68,7 @@ try {
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   const bundle = join(site, "pagefind/pagefind.js");
+  const dutch = join(site, "js/kb-dutch.js");
 
   if (mode === "--measure") {
     const query = arg || "begeleiding";
@@ -70,15 +81,16 @@ try {
     });
     await page.goto(join(site, "404.html"));
     const matches = await page.evaluate(
-      async ({ bundle, query, shown }) => {
+      async ({ bundle, dutch, query, shown }) => {
         const pf = await import(bundle);
+        const kb = await import(dutch);
         await pf.init();
         await pf.filters();
-        const r = await pf.search(query);
+        const r = await pf.search(kb.queryKeys(query, document.documentElement.lang));
         await Promise.all(r.results.slice(0, shown).map((x) => x.data()));
         return r.results.length;
       },
-      { bundle, query, shown },
+      { bundle, dutch, query, shown },
     );
     await page.waitForTimeout(500); // let requestfinished handlers settle
     const files = fetched.map((f) => ({ path: new URL(f.url).pathname.replace(/^.*\/pagefind\//, ""), bytes: f.bytes }));
@@ -88,7 +100,7 @@ try {
     const plan = JSON.parse(readFileSync(mode, "utf8"));
     // Any page of the site will do as the origin for the API calls.
     await page.goto(join(site, "404.html"));
-    const engineResults = await page.evaluate(engine, { bundle, queries: plan.queries || [] });
+    const engineResults = await page.evaluate(engine, { bundle, dutch, queries: plan.queries || [] });
 
     const ui = [];
     for (const path of plan.ui || []) {

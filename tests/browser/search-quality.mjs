@@ -21,14 +21,23 @@ if (!planFile || !outFile) {
 const plan = JSON.parse(readFileSync(planFile, "utf8"));
 const depth = plan.depth || 10;
 
-// In the page: the bundle the build wrote, with the options the theme sets.
-async function run({ bundle, base, queries, depth }) {
+// In the page: the bundle the build wrote, with the options the theme sets,
+// and the query turned into the index's keys as the theme's search.js does
+// (kb-dutch.js); a theme without it searches with the words as typed.
+async function run({ bundle, base, kbDutch, queries, depth }) {
   const pf = await import(bundle);
   await pf.options({ baseUrl: base });
   await pf.init();
+  let kb = null;
+  try {
+    kb = await import(kbDutch);
+  } catch {
+    kb = null;
+  }
+  const lang = document.documentElement.lang || "nl";
   const out = [];
   for (const q of queries) {
-    const r = await pf.search(q);
+    const r = kb ? await kb.search(pf, q, lang) : await pf.search(q);
     const data = await Promise.all(r.results.slice(0, depth).map((x) => x.data()));
     out.push({
       q,
@@ -61,6 +70,7 @@ try {
     sites[site.name] = await page.evaluate(run, {
       bundle: join(site.url, "pagefind/pagefind.js"),
       base,
+      kbDutch: join(site.url, "js/kb-dutch.js"),
       queries: site.queries,
       depth,
     });

@@ -3,6 +3,9 @@
 // section, excerpt and sub-results), the result count in one live region,
 // and `/` to focus the box. Without JavaScript the form submits to the
 // search page. Pagefind loads on first focus or input, so pages stay light.
+// The query goes to Pagefind as the index's Dutch keys (kb-dutch.js).
+import { search as searchKeys, highlightUrl } from "./kb-dutch.js";
+
 const form = document.querySelector("form.site-search[data-pagefind]");
 if (form) setUp(form);
 
@@ -70,7 +73,7 @@ function setUp(form) {
     return li;
   }
 
-  const clean = (url) => url.replace(/[?&]markeer=(?=&|#|$)/, "");
+  const lang = document.documentElement.lang;
 
   async function search() {
     const q = input.value.trim();
@@ -88,7 +91,7 @@ function setUp(form) {
       console.error(err);
       return; // the form still submits to the search page
     }
-    const res = await pf.debouncedSearch(q, {}, 150);
+    const res = await searchKeys(pf, q, lang, {}, 150);
     if (res === null || myRun !== run) return; // a newer search took over
     const data = await Promise.all(res.results.slice(0, SHOWN).map((r) => r.data()));
     if (myRun !== run) return;
@@ -98,9 +101,9 @@ function setUp(form) {
       const section = d.meta && d.meta.section ? el("span", { className: "header-search-section", textContent: d.meta.section }) : null;
       const excerpt = el("span", { className: "header-search-excerpt" });
       excerpt.innerHTML = d.excerpt || ""; // Pagefind's excerpt: escaped text with <mark>
-      list.append(option(clean(d.url), "header-search-option", title, section, excerpt));
+      list.append(option(highlightUrl(d.url, q, lang), "header-search-option", title, section, excerpt));
       for (const sub of (d.sub_results || []).filter((s) => s.url.includes("#")).slice(0, SUBS)) {
-        list.append(option(clean(sub.url), "header-search-option is-sub", el("span", { className: "header-search-title", textContent: sub.title })));
+        list.append(option(highlightUrl(sub.url, q, lang), "header-search-option is-sub", el("span", { className: "header-search-title", textContent: sub.title })));
       }
     }
     const n = res.results.length;

@@ -1,6 +1,9 @@
 // Search page of the Kennisbank default theme: a small UI on Pagefind's JS API.
 // Results as you type, filter checkboxes with counts, query and filters kept in
-// the URL (?q=taal&soort=conclusie) so a search can be shared.
+// the URL (?q=taal&soort=conclusie) so a search can be shared. The query
+// goes to Pagefind as the index's Dutch keys (kb-dutch.js).
+import { search as searchKeys, highlightUrl } from "./kb-dutch.js";
+
 const form = document.getElementById("search-form");
 const input = document.getElementById("search-q");
 const statusEl = document.getElementById("search-status");
@@ -14,11 +17,13 @@ const FILTERS = (form.dataset.filters || "").split(",").filter(Boolean);
 // Fields a schema marks as badges ("veld=Label;…"), shown on each result.
 const BADGES = (form.dataset.badges || "").split(";").filter(Boolean).map((b) => b.split("="));
 const PAGE = 10;
+const LANG = document.documentElement.lang;
 
 let pagefind = null;
 let results = [];
 let shown = 0;
 let run = 0;
+let shownQuery = ""; // the reader's words of the results shown, to highlight
 
 const fmt = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
 const filterLabel = (name) => T["filter_" + name] || name;
@@ -109,7 +114,7 @@ async function renderMore() {
   if (myRun !== run) return;
   for (const d of data) {
     const title = (d.meta && d.meta.title) || d.url;
-    const link = el("a", { href: d.url.replace(/[?&]markeer=(?=&|#|$)/, ""), textContent: title });
+    const link = el("a", { href: highlightUrl(d.url, shownQuery, LANG), textContent: title });
     const meta = el("p", { className: "result-meta" });
     const soort = d.filters && d.filters.soort && d.filters.soort[0];
     if (soort) meta.append(el("span", { className: "kind", textContent: valueLabel("soort", soort) }));
@@ -149,10 +154,9 @@ async function search({ immediate = false } = {}) {
   const filters = {};
   for (const [name, values] of Object.entries(selected)) filters[name] = { any: values };
   const term = q || null; // null: list every page that matches the filters
-  const res = immediate || !q
-    ? await pagefind.search(term, { filters })
-    : await pagefind.debouncedSearch(term, { filters }, 250);
+  const res = await searchKeys(pagefind, term, LANG, { filters }, immediate || !q ? 0 : 250);
   if (res === null || myRun !== run) return; // a newer search took over
+  shownQuery = q;
   results = res.results;
   shown = 0;
   list.textContent = "";

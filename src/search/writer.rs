@@ -1,0 +1,1154 @@
+//! Our own index writer, in Pagefind 1.6's format (read back by
+//! [`super::bundle`]), so the browser keeps Pagefind's runtime while we
+//! choose the index keys and the cost.
+//!
+//! - Each page is analysed on the thread that rendered it: its fragment
+//!   (gzipped JSON, named by its content hash) is returned at once, to be
+//!   written beside the page, and its postings go into a compact run: one
+//!   byte string per index key, shared by the pages a thread handled.
+//! - At the end the runs are sorted and merged key by key (a k-way merge),
+//!   compounds give their postings to their parts ([`super::dutch`]), and
+//!   the words are cut into chunks that are encoded and gzipped in parallel.
+//! - Pages are numbered in URL order, whatever order they were rendered
+//!   in, so every build of the same site writes the same bytes.
+//!
+//! Field values and taxonomy terms are indexed as a metadata field
+//! (`meta_locs`), not as text: they find the page and filter it, but the
+//! browser never builds an excerpt from them (excerpts come from `locs`,
+//! positions in `content`, which holds only title, description and body).
+
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use minicbor::Encode;
+use rayon::prelude::*;
+use sha1::{Digest, Sha1};
+
+use super::record::Record;
+use super::text::{self, Text, BODY};
+use super::{dutch, BUNDLE_DIR};
+use crate::error::Diagnostic;
+use crate::render::OutputFile;
+
+/// The signature Pagefind expects at the start of every gzipped file.
+const SIGNATURE: &[u8] = b"pagefind_dcd";
+/// Pagefind's default chunk size (locations per chunk, roughly).
+const CHUNK_SIZE: usize = 20_000;
+/// A thread's run is sorted and set aside beyond this many bytes.
+const RUN_BYTES: usize = 32 << 20;
+/// The metadata fields whose words are indexed (as `meta_locs`), sorted:
+/// their position is the field id. `velden` holds the page's field values
+/// and taxonomy terms; it is searchable but not part of the fragment.
+pub const META_FIELDS: [&str; 5] = ["date", "description", "section", "title", FACTS];
+pub const FACTS: &str = "velden";
+/// Hex digits of the content hash in a file name: 48 bits, so a clash is
+/// unlikely even at a million pages; a clash still gets a longer name.
+const HASH_DIGITS: usize = 12;
+
+/// One page's postings for one key.
+#[derive(Debug, Default, Clone)]
+struct Posting {
+    page: u32,
+    /// (position, weight).
+    locs: Vec<(u32, u8)>,
+    /// (field id, position).
+    meta: Vec<(u16, u32)>,
+}
+
+/// Postings by index key, as compact bytes.
+#[derive(Default)]
+struct RunBuilder {
+    map: HashMap<String, Vec<u8>>,
+    bytes: usize,
+}
+
+impl RunBuilder {
+    fn add(&mut self, key: &str, page: u32, p: &Posting) {
+        let buf = match self.map.get_mut(key) {
+            Some(b) => b,
+            None => {
+                self.bytes += key.len() + 48;
+                self.map.entry(key.to_string()).or_default()
+            }
+        };
+        let before = buf.len();
+        encode_posting(buf, page, p);
+        self.bytes += buf.len() - before;
+    }
+
+    fn seal(self) -> Run {
+        let mut v: Vec<(String, Vec<u8>)> = self.map.into_iter().collect();
+        v.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+/// Sorted (key, postings).
+type Run = Vec<(String, Vec<u8>)>;
+
+fn put_varint(buf: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            buf.push(b);
+            return;
+        }
+        buf.push(b | 0x80);
+    }
+}
+
+fn get_varint(buf: &[u8], at: &mut usize) -> u32 {
+    let mut v = 0u32;
+    let mut shift = 0;
+    loop {
+        let b = buf[*at];
+        *at += 1;
+        v |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+fn encode_posting(buf: &mut Vec<u8>, page: u32, p: &Posting) {
+    put_varint(buf, page);
+    put_varint(buf, p.locs.len() as u32);
+    for &(pos, w) in &p.locs {
+        put_varint(buf, pos);
+        buf.push(w);
+    }
+    put_varint(buf, p.meta.len() as u32);
+    for &(f, pos) in &p.meta {
+        put_varint(buf, u32::from(f));
+        put_varint(buf, pos);
+    }
+}
+
+fn decode_postings(buf: &[u8], out: &mut Vec<Posting>) {
+    let mut at = 0;
+    while at < buf.len() {
+        let page = get_varint(buf, &mut at);
+        let n = get_varint(buf, &mut at) as usize;
+        let mut locs = Vec::with_capacity(n);
+        for _ in 0..n {
+            let pos = get_varint(buf, &mut at);
+            let w = buf[at];
+            at += 1;
+            locs.push((pos, w));
+        }
+        let m = get_varint(buf, &mut at) as usize;
+        let mut meta = Vec::with_capacity(m);
+        for _ in 0..m {
+            let f = get_varint(buf, &mut at) as u16;
+            let pos = get_varint(buf, &mut at);
+            meta.push((f, pos));
+        }
+        out.push(Posting { page, locs, meta });
+    }
+}
+
+/// The index keys of one word as written (`Geïnformeerd,`): its key, the
+/// form with diacritics when it has them (Pagefind's variant), and the keys
+/// of its parts when punctuation joins several (`monitoring-en-beheer`).
+pub struct WordKeys {
+    pub key: String,
+    pub variant: Option<String>,
+    pub parts: Vec<String>,
+}
+
+/// The key a normalised word is indexed under in `language`.
+pub fn key_of(normalised: &str, dutch_stem: bool) -> String {
+    if dutch_stem {
+        dutch::stem(normalised)
+    } else {
+        normalised.to_string()
+    }
+}
+
+fn fold(lower_alnum: &str) -> String {
+    dutch::normalise(lower_alnum)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+pub fn word_keys(token: &str, dutch_stem: bool) -> Option<WordKeys> {
+    let lower: String = token
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if lower.is_empty() {
+        return None;
+    }
+    let folded = fold(&lower);
+    if folded.is_empty() {
+        return None;
+    }
+    let key = key_of(&folded, dutch_stem);
+    let variant = (folded != lower).then_some(lower);
+    let runs: Vec<&str> = token
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let mut parts = Vec::new();
+    if runs.len() > 1 {
+        for r in runs {
+            if r.chars().count() < 2 {
+                continue;
+            }
+            let lower: String = r.chars().flat_map(char::to_lowercase).collect();
+            let f = fold(&lower);
+            if !f.is_empty() {
+                let k = key_of(&f, dutch_stem);
+                if k != key && !parts.contains(&k) {
+                    parts.push(k);
+                }
+            }
+        }
+    }
+    Some(WordKeys {
+        key,
+        variant,
+        parts,
+    })
+}
+
+fn run_key(key: &str, variant: Option<&str>) -> String {
+    match variant {
+        Some(v) => format!("{key}\0{v}"),
+        None => key.to_string(),
+    }
+}
+
+/// Writes the index of a site's pages; pages may be added from any thread.
+pub struct IndexWriter {
+    language: String,
+    dutch: bool,
+    /// URL → page slot, in URL order.
+    slots: HashMap<String, u32>,
+    /// Per slot: (fragment name, word count) once added.
+    pages: Mutex<Vec<Option<(String, u32)>>>,
+    builders: Mutex<Vec<RunBuilder>>,
+    runs: Mutex<Vec<Run>>,
+    /// (filter, value, slot).
+    filters: Mutex<Vec<(String, String, u32)>>,
+    /// Fragment name → full hash, to give a clash a longer name.
+    names: Mutex<HashMap<String, [u8; 20]>>,
+    words: AtomicUsize,
+    micros: AtomicU64,
+}
+
+/// One page's part of the index, kept by [`Incremental`] between updates.
+struct PageIndex {
+    url: String,
+    /// Of the record it was made from.
+    fingerprint: u64,
+    fragment: OutputFile,
+    name: String,
+    word_count: u32,
+    words: usize,
+    /// Sorted by key; `page` unset.
+    postings: Vec<(String, Posting)>,
+    filters: Vec<(String, String)>,
+}
+
+/// What [`IndexWriter::finish`] made.
+pub struct Finished {
+    pub files: Vec<OutputFile>,
+    pub pages: usize,
+    pub words: usize,
+    /// Thread time spent adding pages.
+    pub adding: Duration,
+    /// The first word of each chunk, for [`Incremental`].
+    pub bounds: Vec<String>,
+}
+
+/// The index `serve` keeps up to date: a page whose record did not change
+/// is not analysed again, and chunks are cut where they were before, so a
+/// saved page changes its own fragment, the chunks holding its words and
+/// `pf_meta` (and, when pages come or go, the page numbers after them).
+#[derive(Default)]
+pub struct Incremental {
+    pages: HashMap<String, std::sync::Arc<PageIndex>>,
+    bounds: Vec<String>,
+}
+
+impl Incremental {
+    /// The whole bundle for `records`; what did not change is reused.
+    pub fn update(&mut self, language: &str, records: &[Record]) -> Result<Finished, Diagnostic> {
+        let start = Instant::now();
+        let writer = IndexWriter::new(language, records.iter().map(|r| r.url.as_str()));
+        let pages: Vec<std::sync::Arc<PageIndex>> = records
+            .par_iter()
+            .map(|r| {
+                let fp = fingerprint(r);
+                match self.pages.get(&r.url) {
+                    Some(p) if p.fingerprint == fp => Ok(p.clone()),
+                    _ => {
+                        let mut p = writer.analyse(r)?;
+                        p.fingerprint = fp;
+                        Ok(std::sync::Arc::new(p))
+                    }
+                }
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        pages.par_iter().try_for_each(|p| writer.absorb(p))?;
+        let mut fragments: Vec<OutputFile> = pages.iter().map(|p| p.fragment.clone()).collect();
+        self.pages = pages.into_iter().map(|p| (p.url.clone(), p)).collect();
+        let mut done = writer.finish_with(&self.bounds)?;
+        self.bounds = std::mem::take(&mut done.bounds);
+        done.files.append(&mut fragments);
+        done.files.sort_by(|a, b| a.path.cmp(&b.path));
+        done.adding = start.elapsed();
+        Ok(done)
+    }
+}
+
+/// Everything of a record the index depends on, hashed.
+fn fingerprint(r: &Record) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    r.url.hash(&mut h);
+    r.title.hash(&mut h);
+    r.meta.hash(&mut h);
+    r.filters.hash(&mut h);
+    r.facts.hash(&mut h);
+    r.body.search_html().hash(&mut h);
+    h.finish()
+}
+
+impl IndexWriter {
+    /// A writer for the pages at `urls` (each `/`-rooted, as in a record).
+    pub fn new<'a>(language: &str, urls: impl Iterator<Item = &'a str>) -> IndexWriter {
+        let mut urls: Vec<String> = urls
+            .map(|u| format!("/{}", u.trim_start_matches('/')))
+            .collect();
+        urls.sort_unstable();
+        urls.dedup();
+        let n = urls.len();
+        let slots = urls
+            .into_iter()
+            .enumerate()
+            .map(|(i, u)| (u, i as u32))
+            .collect();
+        IndexWriter {
+            language: language.to_string(),
+            dutch: language.split('-').next() == Some("nl"),
+            slots,
+            pages: Mutex::new(vec![None; n]),
+            builders: Mutex::new(Vec::new()),
+            runs: Mutex::new(Vec::new()),
+            filters: Mutex::new(Vec::new()),
+            names: Mutex::new(HashMap::new()),
+            words: AtomicUsize::new(0),
+            micros: AtomicU64::new(0),
+        }
+    }
+
+    /// Indexes one page; returns its fragment file, to be written now.
+    pub fn add(&self, r: &Record) -> Result<OutputFile, Diagnostic> {
+        let start = Instant::now();
+        let page = self.analyse(r)?;
+        self.absorb(&page)?;
+        self.micros
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok(page.fragment)
+    }
+
+    /// What one page contributes, independent of the other pages (its page
+    /// number is set when it is absorbed).
+    fn analyse(&self, r: &Record) -> Result<PageIndex, Diagnostic> {
+        let slot = 0;
+        let body = r.body.search_html();
+        let text = text::page_text(
+            &r.title,
+            r.meta.get("description").map(String::as_str),
+            &body,
+        );
+        let mut postings: HashMap<String, Posting> = HashMap::new();
+        self.text_postings(&text, slot, &mut postings);
+        let facts = r.facts.join(" ");
+        let mut meta: Vec<(&str, &str)> = r
+            .meta
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        meta.push(("title", &r.title));
+        meta.push((FACTS, &facts));
+        for (field, value) in meta {
+            let Some(id) = META_FIELDS.iter().position(|f| *f == field) else {
+                continue;
+            };
+            for (pos, token) in value
+                .split(text::is_space)
+                .filter(|t| !t.is_empty())
+                .enumerate()
+            {
+                let Some(k) = word_keys(token, self.dutch) else {
+                    continue;
+                };
+                let mut add = |key: String| {
+                    let p = postings.entry(key).or_insert_with(|| Posting {
+                        page: slot,
+                        ..Default::default()
+                    });
+                    if !p.meta.contains(&(id as u16, pos as u32)) {
+                        p.meta.push((id as u16, pos as u32));
+                    }
+                };
+                add(run_key(&k.key, k.variant.as_deref()));
+                for part in k.parts {
+                    add(part);
+                }
+            }
+        }
+
+        // The fragment: what the browser shows for a result.
+        let mut fmeta: BTreeMap<&str, &str> = r
+            .meta
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        fmeta.insert("title", &r.title);
+        let fragment = Fragment {
+            url: &r.url,
+            content: &text.content,
+            word_count: text.words.len(),
+            filters: &r.filters,
+            meta: fmeta,
+            anchors: &text.anchors,
+        };
+        let json =
+            serde_json::to_vec(&fragment).map_err(|e| super::failure(format!("zoekindex: {e}")))?;
+        let name = self.name_for(&json);
+        let file = OutputFile {
+            path: format!("{BUNDLE_DIR}/fragment/{name}.pf_fragment"),
+            bytes: compress_with(&json, flate2::Compression::default()),
+            source: None,
+        };
+
+        let words = text.words.len()
+            + r.facts
+                .iter()
+                .map(|f| f.split_whitespace().count())
+                .sum::<usize>();
+        let mut postings: Vec<(String, Posting)> = postings.into_iter().collect();
+        postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(PageIndex {
+            url: r.url.clone(),
+            fingerprint: 0,
+            fragment: file,
+            name,
+            word_count: text.words.len() as u32,
+            words,
+            postings,
+            filters: r
+                .filters
+                .iter()
+                .flat_map(|(n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
+                .collect(),
+        })
+    }
+
+    /// Adds an analysed page to the index.
+    fn absorb(&self, page: &PageIndex) -> Result<(), Diagnostic> {
+        let slot = *self.slots.get(&page.url).ok_or_else(|| {
+            super::failure(format!(
+                "zoekindex: pagina {} stond niet in de lijst van te indexeren pagina's",
+                page.url
+            ))
+        })?;
+        let mut builder = self
+            .builders
+            .lock()
+            .map_err(|_| poisoned())?
+            .pop()
+            .unwrap_or_default();
+        for (key, p) in &page.postings {
+            builder.add(key, slot, p);
+        }
+        if builder.bytes > RUN_BYTES {
+            let run = std::mem::take(&mut builder).seal();
+            self.runs.lock().map_err(|_| poisoned())?.push(run);
+        }
+        self.builders.lock().map_err(|_| poisoned())?.push(builder);
+        {
+            let mut filters = self.filters.lock().map_err(|_| poisoned())?;
+            for (name, value) in &page.filters {
+                filters.push((name.clone(), value.clone(), slot));
+            }
+        }
+        if let Ok(mut names) = self.names.lock() {
+            names.insert(page.name.clone(), [0; 20]);
+        }
+        self.words.fetch_add(page.words, Ordering::Relaxed);
+        self.pages.lock().map_err(|_| poisoned())?[slot as usize] =
+            Some((page.name.clone(), page.word_count));
+        Ok(())
+    }
+
+    fn text_postings(&self, text: &Text, slot: u32, postings: &mut HashMap<String, Posting>) {
+        // A page repeats its words: each distinct one is analysed once.
+        let mut seen: HashMap<&str, Option<(String, Vec<String>)>> = HashMap::new();
+        for (i, &(_, _, weight)) in text.words.iter().enumerate() {
+            let token = text.word(i);
+            let keys = seen.entry(token).or_insert_with(|| {
+                word_keys(token, self.dutch)
+                    .map(|k| (run_key(&k.key, k.variant.as_deref()), k.parts))
+            });
+            let Some((key, parts)) = keys else {
+                continue;
+            };
+            let pos = i as u32;
+            let mut add = |key: &str, w: u8| {
+                match postings.get_mut(key) {
+                    Some(p) => p,
+                    None => postings.entry(key.to_string()).or_insert_with(|| Posting {
+                        page: slot,
+                        ..Default::default()
+                    }),
+                }
+                .locs
+                .push((pos, w));
+            };
+            // Parts of a joined word weigh a share of it, as in Pagefind.
+            let part_weight = (weight / (parts.len().max(1) as u8)).max(1);
+            for part in parts.iter() {
+                add(part, part_weight);
+            }
+            add(key, weight);
+        }
+    }
+
+    /// The file name of a fragment: language and content hash.
+    fn name_for(&self, json: &[u8]) -> String {
+        let full: [u8; 20] = Sha1::digest(json).into();
+        let hex: String = full.iter().map(|b| format!("{b:02x}")).collect();
+        let Ok(mut names) = self.names.lock() else {
+            return format!("{}_{hex}", self.language);
+        };
+        let mut digits = HASH_DIGITS;
+        loop {
+            let name = format!("{}_{}", self.language, &hex[..digits]);
+            match names.get(&name) {
+                Some(other) if *other != full && digits < hex.len() => digits += 1,
+                _ => {
+                    names.insert(name.clone(), full);
+                    return name;
+                }
+            }
+        }
+    }
+
+    /// Merges the postings into the word index and writes the rest of the
+    /// bundle: chunks, filters, `pf_meta`, the entry and Pagefind's browser
+    /// files.
+    pub fn finish(self) -> Result<Finished, Diagnostic> {
+        self.finish_with(&[])
+    }
+
+    /// [`Self::finish`], cutting chunks where the previous index did
+    /// (`bounds`: the first word of each of its chunks).
+    fn finish_with(self, bounds: &[String]) -> Result<Finished, Diagnostic> {
+        let runtime = std::thread::spawn(super::runtime::files);
+        let adding = Duration::from_micros(self.micros.into_inner());
+        let words = self.words.into_inner();
+        let pages = self.pages.into_inner().map_err(|_| poisoned())?;
+        let mut runs = self.runs.into_inner().map_err(|_| poisoned())?;
+        let builders = self.builders.into_inner().map_err(|_| poisoned())?;
+        runs.extend(
+            builders
+                .into_par_iter()
+                .filter(|b| !b.map.is_empty())
+                .map(RunBuilder::seal)
+                .collect::<Vec<_>>(),
+        );
+
+        // Dense page numbers, in URL order.
+        let mut number = vec![u32::MAX; pages.len()];
+        let mut meta_pages = Vec::new();
+        for (slot, p) in pages.iter().enumerate() {
+            if let Some((hash, word_count)) = p {
+                number[slot] = meta_pages.len() as u32;
+                meta_pages.push(MetaPage {
+                    hash: hash.clone(),
+                    word_count: *word_count,
+                    group_hash: String::new(),
+                });
+            }
+        }
+
+        let trace = std::env::var_os("KB_TRACE_INDEX").is_some();
+        let t = Instant::now();
+        if self.dutch {
+            if let Some(extra) = compounds(&runs) {
+                runs.push(extra);
+            }
+        }
+        if trace {
+            eprintln!("zoekindex: samenstellingen {:?}", t.elapsed());
+        }
+        let t = Instant::now();
+        let chunks = merge(&runs, &number, bounds);
+        if trace {
+            eprintln!("zoekindex: samenvoegen {:?}", t.elapsed());
+        }
+        drop(runs);
+        let first_words: Vec<String> = chunks
+            .iter()
+            .filter_map(|c| c.first().map(|w| w.word.clone()))
+            .collect();
+        let lang = &self.language;
+        let encoded: Vec<(MetaChunk, OutputFile)> = chunks
+            .par_iter()
+            .map(|words| {
+                let mut cbor = Vec::new();
+                let _ = minicbor::encode(WordIndex { words }, &mut cbor);
+                let name = format!("{lang}_{}", short_hash(&cbor));
+                let chunk = MetaChunk {
+                    from: words.first().map_or(String::new(), |w| w.word.clone()),
+                    to: words.last().map_or(String::new(), |w| w.word.clone()),
+                    hash: name.clone(),
+                };
+                let file = OutputFile {
+                    path: format!("{BUNDLE_DIR}/index/{name}.pf_index"),
+                    bytes: compress(&cbor),
+                    source: None,
+                };
+                (chunk, file)
+            })
+            .collect();
+        drop(chunks);
+        let (mut index_chunks, mut files): (Vec<MetaChunk>, Vec<OutputFile>) =
+            encoded.into_iter().unzip();
+        trim_bounds(&mut index_chunks);
+
+        // Filters: value → pages, per filter name.
+        let mut by_filter: BTreeMap<String, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
+        for (f, v, slot) in self.filters.into_inner().map_err(|_| poisoned())? {
+            let n = number[slot as usize];
+            if n != u32::MAX {
+                by_filter
+                    .entry(f)
+                    .or_default()
+                    .entry(v)
+                    .or_default()
+                    .push(n);
+            }
+        }
+        let mut meta_filters = Vec::new();
+        for (filter, values) in by_filter {
+            let values: Vec<PackedValue> = values
+                .into_iter()
+                .map(|(value, mut pages)| {
+                    pages.sort_unstable();
+                    pages.dedup();
+                    PackedValue { value, pages }
+                })
+                .collect();
+            let mut cbor = Vec::new();
+            let _ = minicbor::encode(
+                FilterIndex {
+                    filter: filter.clone(),
+                    values,
+                },
+                &mut cbor,
+            );
+            let name = format!("{lang}_{}", short_hash(&cbor));
+            files.push(OutputFile {
+                path: format!("{BUNDLE_DIR}/filter/{name}.pf_filter"),
+                bytes: compress(&cbor),
+                source: None,
+            });
+            meta_filters.push(MetaFilter { filter, hash: name });
+        }
+
+        let page_count = meta_pages.len();
+        let meta = MetaIndex {
+            version: super::runtime::VERSION.to_string(),
+            pages: meta_pages,
+            index_chunks,
+            filters: meta_filters,
+            sorts: Vec::new(),
+            meta_fields: META_FIELDS.iter().map(|s| s.to_string()).collect(),
+        };
+        let mut cbor = Vec::new();
+        let _ = minicbor::encode(&meta, &mut cbor);
+        let meta_name = format!("{lang}_{}", short_hash(&cbor));
+        files.push(OutputFile {
+            path: format!("{BUNDLE_DIR}/pagefind.{meta_name}.pf_meta"),
+            bytes: compress(&cbor),
+            source: None,
+        });
+        // `wasm: null`: pagefind.js loads `wasm.unknown.pagefind`, the engine
+        // that does not stem; the keys in the index are ours.
+        let entry = serde_json::json!({
+            "version": super::runtime::VERSION,
+            "languages": { lang.as_str(): { "hash": meta_name, "wasm": null, "page_count": page_count } },
+            "include_characters": [],
+        });
+        files.push(OutputFile {
+            path: format!("{BUNDLE_DIR}/pagefind-entry.json"),
+            bytes: entry.to_string().into_bytes(),
+            source: None,
+        });
+        let runtime = runtime.join().map_err(|_| {
+            super::failure("zoekindex: Pagefind's browserbestanden ontbreken".into())
+        })??;
+        files.extend(runtime.iter().map(|(name, bytes)| OutputFile {
+            path: format!("{BUNDLE_DIR}/{name}"),
+            bytes: bytes.clone(),
+            source: None,
+        }));
+        Ok(Finished {
+            files,
+            pages: page_count,
+            words,
+            adding,
+            bounds: first_words,
+        })
+    }
+}
+
+fn poisoned() -> Diagnostic {
+    super::failure("zoekindex: een indexeerdraad liep vast".into())
+}
+
+/// Decompounding, a pass over the site's vocabulary: every key whose parts
+/// occur on their own (`arbeidsmarkt` → `markt`) gives its postings, at
+/// the same positions (so the whole word is highlighted) and half weight,
+/// to those parts. Returns them as one more run.
+fn compounds(runs: &[Run]) -> Option<Run> {
+    let mut vocab: HashSet<&str> = HashSet::new();
+    for run in runs {
+        for (k, _) in run {
+            vocab.insert(k.split('\0').next().unwrap_or(k));
+        }
+    }
+    let keys: Vec<&str> = vocab.iter().copied().collect();
+    let known = |k: &str| vocab.contains(k);
+    let parts: HashMap<&str, Vec<String>> = keys
+        .par_iter()
+        .filter_map(|&k| {
+            let p = dutch::compound_parts(k, &known);
+            let p: Vec<String> = p.into_iter().filter(|x| x != k).collect();
+            (!p.is_empty()).then_some((k, p))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let mut extra = RunBuilder::default();
+    let mut postings = Vec::new();
+    for run in runs {
+        for (k, blob) in run {
+            let Some(ps) = parts.get(k.split('\0').next().unwrap_or(k)) else {
+                continue;
+            };
+            postings.clear();
+            decode_postings(blob, &mut postings);
+            for p in postings.iter_mut() {
+                for l in p.locs.iter_mut() {
+                    l.1 = (l.1 / 2).max(1);
+                }
+            }
+            for part in ps {
+                for p in &postings {
+                    extra.add(part, p.page, p);
+                }
+            }
+        }
+    }
+    Some(extra.seal())
+}
+
+/// The k-way merge of sorted runs into words, cut into chunks.
+/// Where chunks are cut: at about [`CHUNK_SIZE`] locations, or, when the
+/// previous index's chunks are given (serve), before the first word of
+/// each of those, so that a chunk whose words did not change keeps its
+/// bytes and name.
+struct Cutter<'a> {
+    chunks: Vec<Vec<PackedWord>>,
+    chunk: Vec<PackedWord>,
+    size: usize,
+    bounds: &'a [String],
+    next: usize,
+}
+
+impl Cutter<'_> {
+    fn push(&mut self, w: PackedWord) {
+        if !self.bounds.is_empty() {
+            let mut cut = false;
+            while self.next < self.bounds.len() && self.bounds[self.next] <= w.word {
+                self.next += 1;
+                cut = true;
+            }
+            if cut && !self.chunk.is_empty() {
+                self.chunks.push(std::mem::take(&mut self.chunk));
+                self.size = 0;
+            }
+        }
+        self.size += w
+            .pages
+            .iter()
+            .chain(w.additional_variants.iter().flat_map(|v| &v.pages))
+            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
+            .sum::<usize>()
+            + w.additional_variants.len();
+        self.chunk.push(w);
+        // Between kept bounds a chunk may grow to twice the size.
+        let limit = if self.bounds.is_empty() {
+            CHUNK_SIZE
+        } else {
+            2 * CHUNK_SIZE
+        };
+        if self.size >= limit {
+            self.chunks.push(std::mem::take(&mut self.chunk));
+            self.size = 0;
+        }
+    }
+}
+
+/// The k-way merge of sorted runs into words, cut into chunks.
+fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>> {
+    let mut heap: BinaryHeap<std::cmp::Reverse<(&str, usize)>> = BinaryHeap::new();
+    let mut cursor = vec![0usize; runs.len()];
+    for (i, run) in runs.iter().enumerate() {
+        if let Some((k, _)) = run.first() {
+            heap.push(std::cmp::Reverse((k.as_str(), i)));
+        }
+    }
+    let mut cutter = Cutter {
+        chunks: Vec::new(),
+        chunk: Vec::new(),
+        size: 0,
+        bounds,
+        next: 0,
+    };
+    let mut word: Option<PackedWord> = None;
+    let mut postings: Vec<Posting> = Vec::new();
+    while let Some(std::cmp::Reverse((key, _))) = heap.peek().copied() {
+        postings.clear();
+        while let Some(std::cmp::Reverse((k, i))) = heap.peek().copied() {
+            if k != key {
+                break;
+            }
+            heap.pop();
+            decode_postings(&runs[i][cursor[i]].1, &mut postings);
+            cursor[i] += 1;
+            if let Some((next, _)) = runs[i].get(cursor[i]) {
+                heap.push(std::cmp::Reverse((next.as_str(), i)));
+            }
+        }
+        let pages = pack_pages(&mut postings, number);
+        let (base, form) = match key.split_once('\0') {
+            Some((b, f)) => (b, Some(f)),
+            None => (key, None),
+        };
+        if word.as_ref().is_some_and(|w| w.word != base) {
+            cutter.push(word.take().expect("checked"));
+        }
+        let w = word.get_or_insert_with(|| PackedWord {
+            word: base.to_string(),
+            pages: Vec::new(),
+            additional_variants: Vec::new(),
+        });
+        match form {
+            None => w.pages = pages,
+            Some(f) => w.additional_variants.push(PackedVariant {
+                form: f.to_string(),
+                pages,
+            }),
+        }
+    }
+    if let Some(w) = word.take() {
+        cutter.push(w);
+    }
+    if !cutter.chunk.is_empty() {
+        cutter.chunks.push(cutter.chunk);
+    }
+    cutter.chunks
+}
+
+/// One key's postings as Pagefind stores them: pages ascending and delta
+/// encoded; per page the positions sorted by weight (the common weight 1.0
+/// first), a weight change written as `-(weight) - 1` followed by an
+/// absolute position, the rest as deltas; metadata positions per field
+/// after `-(field) - 1`, delta encoded within the field.
+fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<PackedPage> {
+    for p in postings.iter_mut() {
+        p.page = number.get(p.page as usize).copied().unwrap_or(u32::MAX);
+    }
+    postings.sort_by_key(|p| p.page);
+    let mut out: Vec<PackedPage> = Vec::new();
+    let mut last_page = 0u32;
+    let mut i = 0;
+    while i < postings.len() {
+        let page = postings[i].page;
+        let mut locs: Vec<(u32, u8)> = Vec::new();
+        let mut meta: Vec<(u16, u32)> = Vec::new();
+        while i < postings.len() && postings[i].page == page {
+            locs.extend_from_slice(&postings[i].locs);
+            meta.extend_from_slice(&postings[i].meta);
+            i += 1;
+        }
+        if page == u32::MAX {
+            continue;
+        }
+        // One location per position: the heaviest.
+        locs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        locs.dedup_by_key(|l| l.0);
+        locs.sort_unstable_by_key(|&(pos, w)| (if w == BODY { 0 } else { w }, pos));
+        let mut packed = Vec::with_capacity(locs.len() + 2);
+        let mut weight = None;
+        let mut last = 0u32;
+        for (pos, w) in locs {
+            if weight != Some(w) {
+                packed.push(-(i32::from(w)) - 1);
+                packed.push(pos as i32);
+                weight = Some(w);
+            } else {
+                packed.push((pos - last) as i32);
+            }
+            last = pos;
+        }
+        meta.sort_unstable();
+        meta.dedup();
+        let mut meta_locs = Vec::with_capacity(meta.len() + 2);
+        let mut field = None;
+        let mut last = 0u32;
+        for (f, pos) in meta {
+            if field != Some(f) {
+                meta_locs.push(-(i32::from(f)) - 1);
+                field = Some(f);
+                last = 0;
+            }
+            meta_locs.push((pos - last) as i32);
+            last = pos;
+        }
+        out.push(PackedPage {
+            page_number: (page - last_page) as usize,
+            locs: packed,
+            meta_locs,
+        });
+        last_page = page;
+    }
+    out
+}
+
+/// Shortens each chunk's bounds to the prefixes that tell it from its
+/// neighbours (what Pagefind's browser code expects), never making a
+/// chunk's `to` sort before its `from`.
+fn trim_bounds(chunks: &mut [MetaChunk]) {
+    for i in 1..chunks.len() {
+        let (a, b) = (chunks[i - 1].to.clone(), chunks[i].from.clone());
+        let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        let pa: String = a.chars().take(common + 1).collect();
+        let pb: String = b.chars().take(common + 1).collect();
+        if pa >= chunks[i - 1].from {
+            chunks[i - 1].to = pa;
+        }
+        chunks[i].from = pb;
+    }
+}
+
+/// Gzips a bundle file behind Pagefind's signature, at the best level
+/// (the chunks and `pf_meta`: few files, fetched for every search).
+pub fn compress(bytes: &[u8]) -> Vec<u8> {
+    compress_with(bytes, flate2::Compression::best())
+}
+
+/// The same at `level`: fragments, one per page, use the default level,
+/// several times faster for about 1 % more bytes.
+fn compress_with(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3 + 64), level);
+    let _ = gz.write_all(SIGNATURE);
+    let _ = gz.write_all(bytes);
+    gz.finish().unwrap_or_default()
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    let full: [u8; 20] = Sha1::digest(bytes).into();
+    let hex: String = full.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..HASH_DIGITS].to_string()
+}
+
+#[derive(serde::Serialize)]
+struct Fragment<'a> {
+    url: &'a str,
+    content: &'a str,
+    word_count: usize,
+    filters: &'a BTreeMap<String, Vec<String>>,
+    meta: BTreeMap<&'a str, &'a str>,
+    anchors: &'a [text::Anchor],
+}
+
+// The CBOR structures of Pagefind 1.6 (fields by index).
+
+#[derive(Encode)]
+struct MetaIndex {
+    #[n(0)]
+    version: String,
+    #[n(1)]
+    pages: Vec<MetaPage>,
+    #[n(2)]
+    index_chunks: Vec<MetaChunk>,
+    #[n(3)]
+    filters: Vec<MetaFilter>,
+    #[n(4)]
+    sorts: Vec<MetaSort>,
+    #[n(5)]
+    meta_fields: Vec<String>,
+}
+
+#[derive(Encode)]
+struct MetaPage {
+    #[n(0)]
+    hash: String,
+    #[n(1)]
+    word_count: u32,
+    #[n(2)]
+    group_hash: String,
+}
+
+#[derive(Encode)]
+struct MetaChunk {
+    #[n(0)]
+    from: String,
+    #[n(1)]
+    to: String,
+    #[n(2)]
+    hash: String,
+}
+
+#[derive(Encode)]
+struct MetaFilter {
+    #[n(0)]
+    filter: String,
+    #[n(1)]
+    hash: String,
+}
+
+#[derive(Encode)]
+struct MetaSort {
+    #[n(0)]
+    sort: String,
+    #[n(1)]
+    pages: Vec<usize>,
+}
+
+#[derive(Encode)]
+struct WordIndex<'a> {
+    #[n(0)]
+    words: &'a [PackedWord],
+}
+
+#[derive(Encode)]
+struct PackedWord {
+    #[n(0)]
+    word: String,
+    #[n(1)]
+    pages: Vec<PackedPage>,
+    #[n(2)]
+    additional_variants: Vec<PackedVariant>,
+}
+
+#[derive(Encode)]
+struct PackedVariant {
+    #[n(0)]
+    form: String,
+    #[n(1)]
+    pages: Vec<PackedPage>,
+}
+
+#[derive(Encode)]
+struct PackedPage {
+    #[n(0)]
+    page_number: usize,
+    #[n(1)]
+    locs: Vec<i32>,
+    #[n(2)]
+    meta_locs: Vec<i32>,
+}
+
+#[derive(Encode)]
+struct FilterIndex {
+    #[n(0)]
+    filter: String,
+    #[n(1)]
+    values: Vec<PackedValue>,
+}
+
+#[derive(Encode)]
+struct PackedValue {
+    #[n(0)]
+    value: String,
+    #[n(1)]
+    pages: Vec<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_packed_like_pagefind() {
+        let mut p = vec![
+            Posting {
+                page: 1,
+                locs: vec![(7, BODY), (2, 240), (3, BODY)],
+                meta: vec![(3, 0), (1, 4), (1, 2)],
+            },
+            Posting {
+                page: 0,
+                locs: vec![(5, BODY)],
+                meta: vec![],
+            },
+        ];
+        let packed = pack_pages(&mut p, &[4, 9]);
+        assert_eq!(packed[0].page_number, 4);
+        assert_eq!(packed[0].locs, vec![-25, 5]);
+        assert_eq!(packed[1].page_number, 5, "delta from page 4 to 9");
+        assert_eq!(packed[1].locs, vec![-25, 3, 4, -241, 2]);
+        assert_eq!(packed[1].meta_locs, vec![-2, 2, 2, -4, 0]);
+    }
+
+    #[test]
+    fn word_keys_fold_and_split() {
+        let k = word_keys("Geïnformeerd,", false).unwrap();
+        assert_eq!(k.key, "geinformeerd");
+        assert_eq!(k.variant.as_deref(), Some("geïnformeerd"));
+        assert!(k.parts.is_empty());
+        let k = word_keys("monitoring-en-beheer.", false).unwrap();
+        assert_eq!(k.key, "monitoringenbeheer");
+        assert_eq!(k.parts, vec!["monitoring", "en", "beheer"]);
+        assert!(word_keys("–", false).is_none());
+    }
+
+    #[test]
+    fn bounds_are_trimmed_to_distinguishing_prefixes() {
+        let c = |f: &str, t: &str| MetaChunk {
+            from: f.into(),
+            to: t.into(),
+            hash: String::new(),
+        };
+        let mut chunks = vec![
+            c("apple", "apple"),
+            c("apricot", "banana"),
+            c("peach", "peach"),
+        ];
+        trim_bounds(&mut chunks);
+        let b: Vec<(&str, &str)> = chunks
+            .iter()
+            .map(|c| (c.from.as_str(), c.to.as_str()))
+            .collect();
+        assert_eq!(b, vec![("apple", "apple"), ("apr", "b"), ("p", "peach")]);
+    }
+}
