@@ -163,7 +163,7 @@ impl MessageFormat {
 }
 
 /// A failed build: every error found (warnings ride along).
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 pub struct BuildFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -179,6 +179,9 @@ impl BuildFailure {
         self.diagnostics.iter().filter(|d| d.is_error())
     }
 }
+
+// Display is written out below; no derive crate is needed for one type.
+impl std::error::Error for BuildFailure {}
 
 impl From<Diagnostic> for BuildFailure {
     fn from(d: Diagnostic) -> Self {

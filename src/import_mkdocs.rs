@@ -212,16 +212,9 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
     page_settings(&pages, &mut report);
     snippets_in_pages(&pages, &mut report);
     not_carried(&mk, &text, &mut report);
+    // Without --theme the site uses the default theme built into the binary.
     if let Some(theme) = &opts.theme {
         copy_tree(theme, &opts.out.join("themes/default"))?;
-    } else {
-        report.advice.push(Advice {
-            what: "thema".into(),
-            todo: format!(
-                "kopieer het standaardthema: cp -r <kennisbank>/themes/default {}/themes/ (of geef --theme themes/default mee)",
-                opts.out.display()
-            ),
-        });
     }
     Ok(report)
 }
@@ -1057,7 +1050,7 @@ fn not_carried(mk: &Mapping, text: &str, report: &mut ImportReport) {
     {
         report.advice.push(Advice {
             what: format!("theme.custom_dir: {dir} (Jinja-overrides)"),
-            todo: "herschrijf de overrides als Tera-sjablonen in templates/ (zelfde naam als in themes/default/templates/)".into(),
+            todo: "herschrijf de overrides als Tera-sjablonen in templates/ (met de namen van het ingebouwde thema; `kennisbank theme eject` schrijft het uit)".into(),
         });
     }
     if let Some(name) = mk

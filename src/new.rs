@@ -115,7 +115,10 @@ fn section_schema(root: &Path, section: &str) -> Result<(String, Schema), Diagno
     let site = crate::parse::parse(
         config,
         loaded,
-        crate::parse::ParseOptions { drafts: true },
+        crate::parse::ParseOptions {
+            drafts: true,
+            tree_only: true,
+        },
         &mut ignored,
     );
     let wanted = section.trim().trim_matches('/').replace('\\', "/");

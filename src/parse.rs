@@ -22,6 +22,9 @@ use crate::shortcodes::{self, Library};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
     pub drafts: bool,
+    /// Stop after the tree (front matter, sections, schemas, URLs): no
+    /// Markdown is rendered. For `kennisbank new`, which needs one schema.
+    pub tree_only: bool,
 }
 
 /// A file after its front matter is read, before it is placed in the tree.
@@ -239,8 +242,10 @@ pub fn parse_reusing(
         dialect: loaded.dialect,
         shortcodes: Arc::new(library),
     };
-    let resolver = Resolver::new(&site, drafts);
-    render_markdown(&mut site, &resolver, diags, prev);
+    if !opts.tree_only {
+        let resolver = Resolver::new(&site, drafts);
+        render_markdown(&mut site, &resolver, diags, prev);
+    }
     // Without kennisbank.yaml the home page names the site.
     if site.config.implicit {
         if let Some(home) = site

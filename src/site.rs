@@ -169,6 +169,7 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
         loaded,
         ParseOptions {
             drafts: opts.drafts,
+            ..ParseOptions::default()
         },
         &mut diags,
     );
@@ -373,7 +374,14 @@ fn draft_problems(site: &Site, root: &Path) -> Vec<Diagnostic> {
             display,
             text: text.into(),
         };
-        match parse::reparse_page(site, file, ParseOptions { drafts: true }) {
+        match parse::reparse_page(
+            site,
+            file,
+            ParseOptions {
+                drafts: true,
+                ..ParseOptions::default()
+            },
+        ) {
             Ok((_, d)) | Err(d) => diags.extend(d),
         }
     }

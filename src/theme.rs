@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use include_dir::{include_dir, Dir};
 use serde_json::{Map, Value};
@@ -348,13 +347,14 @@ fn referenced_templates(text: &str) -> Vec<String> {
 }
 
 fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
-    let hashes: Arc<HashMap<String, String>> = Arc::new(
-        assets
-            .iter()
-            .filter(|a| !a.dest.contains("index.html"))
-            .filter_map(|a| a.read().ok().map(|b| (a.dest.clone(), short_hash(&b))))
-            .collect(),
-    );
+    // Only the files a template passes to `asset()` are read and hashed,
+    // each once per theme load (a site's images and downloads never are).
+    let by_dest: HashMap<String, Asset> = assets
+        .iter()
+        .filter(|a| !a.dest.contains("index.html"))
+        .map(|a| (a.dest.clone(), a.clone()))
+        .collect();
+    let hashes: std::sync::Mutex<HashMap<String, Option<String>>> = Default::default();
     let base = base_path.to_string();
     tera.register_function("asset", move |args: &HashMap<String, Value>| {
         let path = args
@@ -362,7 +362,17 @@ fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
             .and_then(Value::as_str)
             .ok_or_else(|| tera::Error::msg("asset() heeft path=\"…\" nodig"))?
             .trim_start_matches('/');
-        match hashes.get(path) {
+        let hash = {
+            let mut known = hashes.lock().unwrap_or_else(|e| e.into_inner());
+            known
+                .entry(path.to_string())
+                .or_insert_with(|| {
+                    let bytes = by_dest.get(path)?.read().ok()?;
+                    Some(short_hash(&bytes))
+                })
+                .clone()
+        };
+        match hash {
             Some(h) => Ok(Value::String(format!("{base}{path}?h={h}"))),
             None => Err(tera::Error::msg(format!(
                 "asset(path=\"{path}\"): bestand niet gevonden in static/ van thema of site"

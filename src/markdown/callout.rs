@@ -124,17 +124,36 @@ fn title_html(title: &str) -> String {
     if !title.contains(['*', '_', '`', '[', '<', '&', '~', '\\', '!']) {
         return escape(title);
     }
-    let events = Parser::new_ext(title, pulldown_cmark::Options::ENABLE_STRIKETHROUGH)
-        .filter(|e| {
-            !matches!(
-                e,
-                Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)
-            )
-        })
-        .map(|e| match e {
-            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-            e => e,
-        });
+    // Links in a title skip the body's link stage (no resolving, no URL
+    // rule), so only a web or mail address that passes the URL rule stays
+    // a link; any other link or image keeps just its text.
+    let kept = |dest: &str| {
+        let lower = dest.trim_start().to_ascii_lowercase();
+        (lower.starts_with("https://")
+            || lower.starts_with("http://")
+            || lower.starts_with("mailto:"))
+            && crate::safety::check_url(dest, crate::safety::UrlUse::Link).is_ok()
+    };
+    let mut open: Vec<bool> = Vec::new();
+    let events = Parser::new_ext(title, pulldown_cmark::Options::ENABLE_STRIKETHROUGH).filter_map(
+        move |e| match e {
+            Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => None,
+            Event::Html(h) | Event::InlineHtml(h) => Some(Event::Text(h)),
+            Event::Start(Tag::Link { ref dest_url, .. }) => {
+                let keep = kept(dest_url);
+                open.push(keep);
+                keep.then_some(e)
+            }
+            Event::Start(Tag::Image { .. }) => {
+                open.push(false);
+                None
+            }
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
+                open.pop().unwrap_or(false).then_some(e)
+            }
+            e => Some(e),
+        },
+    );
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
     html.trim_end().to_string()

@@ -1094,6 +1094,23 @@ mod dialect_tests {
     }
 
     #[test]
+    fn links_in_callout_titles_keep_only_safe_web_addresses() {
+        let h = html(
+            "!!! note \"Zie [hier](javascript:alert(1)) en [de brief](https://example.org/brief) ![x](data:text/html,a)\"\n    Tekst.\n\n\
+             > [!TIP] Een [link](vbscript:msgbox) en [intern](pilots/a.md)\n> Body.\n",
+        );
+        assert!(
+            !h.contains("javascript:") && !h.contains("vbscript:") && !h.contains("data:"),
+            "{h}"
+        );
+        assert!(
+            h.contains("Zie hier en <a href=\"https://example.org/brief\">de brief</a>"),
+            "{h}"
+        );
+        assert!(h.contains("Een link en intern</p>"), "{h}");
+    }
+
+    #[test]
     fn github_alerts_with_and_without_title() {
         let h = html("> [!CAUTION]\n> Pas op.\n");
         assert!(h.starts_with("<div class=\"callout callout-danger caution\">\n<p class=\"callout-title\">Let op</p>\n<p>Pas op.</p>"), "{h}");

@@ -575,6 +575,7 @@ impl Engine {
             loaded,
             ParseOptions {
                 drafts: self.opts.drafts,
+                ..ParseOptions::default()
             },
             &mut parse_diags,
             prev.map(|p| &p.site),
@@ -973,6 +974,7 @@ impl Engine {
         let root = self.root.clone();
         let drafts = ParseOptions {
             drafts: self.opts.drafts,
+            ..ParseOptions::default()
         };
         let st = self.st.as_mut()?;
         // Read and check every file before changing anything.
