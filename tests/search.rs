@@ -447,14 +447,15 @@ fn chrome_is_not_indexed_and_metadata_and_filters_are() {
         .iter()
         .position(|p| p.fragment["url"] == "/notities/alfa/")
         .unwrap();
+    let key = kennisbank::search::word_keys("Bemiddelaars", true)
+        .unwrap()
+        .key;
     assert!(
-        index.words[&kennisbank::search::dutch::stem("bemiddelaars")]
+        index.words[&key]
             .iter()
             .any(|h| h.page == alfa_page && h.meta.iter().any(|m| m.0 == velden)),
         "{:?}",
-        index
-            .words
-            .get(&kennisbank::search::dutch::stem("bemiddelaars"))
+        index.words.get(&key)
     );
     for chrome in [
         "Menuwoordje",
@@ -1039,4 +1040,100 @@ fn excerpts_come_from_the_body_and_sub_results_link_to_headings() {
         "stage is in other pages' text too: {stage:?}"
     );
     assert_eq!(stage[0], titled[0], "{stage:?}");
+}
+
+/// `serve`'s index: a save re-analyses the saved page only and keeps the
+/// chunk boundaries, so only the page's fragment, the chunks holding its
+/// words and `pf_meta` change, and the result reads back the same as an
+/// index made from scratch.
+#[test]
+fn live_index_rewrites_only_what_a_save_touches() {
+    let site = index_site();
+    // Enough pages for several word chunks: 150 more project pages, each
+    // with words of its own.
+    for i in 0..150 {
+        site.write(
+            &format!("content/projecten/project-{i}.md"),
+            &format!(
+                "---\ntitle: Project {i} in de regio\nstatus: [lopend]\ndoelgroep: [jongeren]\n---\n\n{}\n\n## Aanpak {i}\n\n{}\n",
+                (0..60)
+                    .map(|j| format!("werkafspraak{i}x{j} met de praktijkopleider over stage{j}."))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                "De studenten en de school maken samen een plan. ".repeat(10)
+            ),
+        );
+    }
+    let built = model_with_search(site.root());
+    let ids: Vec<usize> = (0..built.site.pages.len()).collect();
+    let mut records = kennisbank::search::records(&built.site, &ids);
+    let mut live = kennisbank::search::LiveIndex::default();
+    let as_map = |files: Vec<kennisbank::render::OutputFile>| {
+        files
+            .into_iter()
+            .map(|f| (f.path, f.bytes))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let first = as_map(live.update("nl", &records).unwrap().0);
+    let chunks = first
+        .keys()
+        .filter(|p| p.starts_with("pagefind/index/"))
+        .count();
+    assert!(chunks >= 3, "{chunks} chunks: the test needs several");
+    assert_eq!(
+        as_map(live.update("nl", &records).unwrap().0),
+        first,
+        "nothing changed, nothing rewritten"
+    );
+
+    // A save: one page's body gains a sentence.
+    let k = records
+        .iter()
+        .position(|r| r.url.ends_with("/taalcoaching/"))
+        .unwrap();
+    let mut body = (*records[k].body).clone();
+    body.html
+        .push_str("<p>De taalcoach schrijft een verslag.</p>");
+    records[k].body = std::sync::Arc::new(body);
+    let after = as_map(live.update("nl", &records).unwrap().0);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(p, b)| first.get(*p) != Some(*b))
+        .map(|(p, _)| p)
+        .collect();
+    let kind = |prefix: &str| changed.iter().filter(|p| p.starts_with(prefix)).count();
+    assert_eq!(kind("pagefind/fragment/"), 1, "{changed:?}");
+    assert_eq!(kind("pagefind/pagefind."), 1, "the pf_meta: {changed:?}");
+    let new_chunks = kind("pagefind/index/");
+    assert!(
+        new_chunks >= 1 && new_chunks < chunks,
+        "{new_chunks} of {chunks} chunks rewritten: {changed:?}"
+    );
+    assert!(
+        !changed.iter().any(|p| p.starts_with("pagefind/filter/")),
+        "{changed:?}"
+    );
+
+    // The same index as one made from scratch, word for word.
+    let read = |files: &std::collections::BTreeMap<String, Vec<u8>>| {
+        bundle::read_index(&|rel| {
+            files
+                .get(&format!("pagefind/{rel}"))
+                .cloned()
+                .ok_or_else(|| std::io::Error::other(rel.to_string()))
+        })
+        .unwrap()
+    };
+    let fresh = as_map(kennisbank::search::index_records("nl", &records).unwrap().0);
+    let (a, b) = (read(&after), read(&fresh));
+    assert_eq!(a.words, b.words);
+    assert_eq!(a.filters, b.filters);
+    let frags = |i: &bundle::Index| {
+        i.pages
+            .iter()
+            .map(|p| p.fragment.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(frags(&a), frags(&b));
+    assert!(a.words.contains_key("verslag"), "the new word is indexed");
 }

@@ -176,6 +176,34 @@ impl Records {
     }
 }
 
+/// The index `serve` keeps: each refresh re-analyses only the pages whose
+/// record changed and keeps the chunk boundaries, so unchanged chunks keep
+/// their bytes and names.
+#[derive(Default)]
+pub struct LiveIndex {
+    inner: writer::Incremental,
+}
+
+impl LiveIndex {
+    /// Every file of `pagefind/` for `records`, sorted by path.
+    pub fn update(
+        &mut self,
+        language: &str,
+        records: &[Record],
+    ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
+        let start = Instant::now();
+        let done = self.inner.update(language, records)?;
+        let stats = SearchStats {
+            pages: done.pages,
+            words: done.words,
+            duration: start.elapsed(),
+            files: done.files.len(),
+            bytes: done.files.iter().map(|f| f.bytes.len() as u64).sum(),
+        };
+        Ok((done.files, stats))
+    }
+}
+
 fn failure(message: String) -> Diagnostic {
     Diagnostic::error(crate::config::CONFIG_FILE, message)
         .hint("zet 'search: enabled: false' om zonder zoekfunctie te bouwen")

@@ -66,7 +66,7 @@ struct RunBuilder {
 }
 
 impl RunBuilder {
-    fn add(&mut self, key: &str, p: &Posting) {
+    fn add(&mut self, key: &str, page: u32, p: &Posting) {
         let buf = match self.map.get_mut(key) {
             Some(b) => b,
             None => {
@@ -75,7 +75,7 @@ impl RunBuilder {
             }
         };
         let before = buf.len();
-        encode_posting(buf, p);
+        encode_posting(buf, page, p);
         self.bytes += buf.len() - before;
     }
 
@@ -115,8 +115,8 @@ fn get_varint(buf: &[u8], at: &mut usize) -> u32 {
     }
 }
 
-fn encode_posting(buf: &mut Vec<u8>, p: &Posting) {
-    put_varint(buf, p.page);
+fn encode_posting(buf: &mut Vec<u8>, page: u32, p: &Posting) {
+    put_varint(buf, page);
     put_varint(buf, p.locs.len() as u32);
     for &(pos, w) in &p.locs {
         put_varint(buf, pos);
@@ -245,6 +245,20 @@ pub struct IndexWriter {
     micros: AtomicU64,
 }
 
+/// One page's part of the index, kept by [`Incremental`] between updates.
+struct PageIndex {
+    url: String,
+    /// Of the record it was made from.
+    fingerprint: u64,
+    fragment: OutputFile,
+    name: String,
+    word_count: u32,
+    words: usize,
+    /// Sorted by key; `page` unset.
+    postings: Vec<(String, Posting)>,
+    filters: Vec<(String, String)>,
+}
+
 /// What [`IndexWriter::finish`] made.
 pub struct Finished {
     pub files: Vec<OutputFile>,
@@ -252,6 +266,62 @@ pub struct Finished {
     pub words: usize,
     /// Thread time spent adding pages.
     pub adding: Duration,
+    /// The first word of each chunk, for [`Incremental`].
+    pub bounds: Vec<String>,
+}
+
+/// The index `serve` keeps up to date: a page whose record did not change
+/// is not analysed again, and chunks are cut where they were before, so a
+/// saved page changes its own fragment, the chunks holding its words and
+/// `pf_meta` (and, when pages come or go, the page numbers after them).
+#[derive(Default)]
+pub struct Incremental {
+    pages: HashMap<String, std::sync::Arc<PageIndex>>,
+    bounds: Vec<String>,
+}
+
+impl Incremental {
+    /// The whole bundle for `records`; what did not change is reused.
+    pub fn update(&mut self, language: &str, records: &[Record]) -> Result<Finished, Diagnostic> {
+        let start = Instant::now();
+        let writer = IndexWriter::new(language, records.iter().map(|r| r.url.as_str()));
+        let pages: Vec<std::sync::Arc<PageIndex>> = records
+            .par_iter()
+            .map(|r| {
+                let fp = fingerprint(r);
+                match self.pages.get(&r.url) {
+                    Some(p) if p.fingerprint == fp => Ok(p.clone()),
+                    _ => {
+                        let mut p = writer.analyse(r)?;
+                        p.fingerprint = fp;
+                        Ok(std::sync::Arc::new(p))
+                    }
+                }
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        pages.par_iter().try_for_each(|p| writer.absorb(p))?;
+        let mut fragments: Vec<OutputFile> = pages.iter().map(|p| p.fragment.clone()).collect();
+        self.pages = pages.into_iter().map(|p| (p.url.clone(), p)).collect();
+        let mut done = writer.finish_with(&self.bounds)?;
+        self.bounds = std::mem::take(&mut done.bounds);
+        done.files.append(&mut fragments);
+        done.files.sort_by(|a, b| a.path.cmp(&b.path));
+        done.adding = start.elapsed();
+        Ok(done)
+    }
+}
+
+/// Everything of a record the index depends on, hashed.
+fn fingerprint(r: &Record) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    r.url.hash(&mut h);
+    r.title.hash(&mut h);
+    r.meta.hash(&mut h);
+    r.filters.hash(&mut h);
+    r.facts.hash(&mut h);
+    r.body.search_html().hash(&mut h);
+    h.finish()
 }
 
 impl IndexWriter {
@@ -285,12 +355,17 @@ impl IndexWriter {
     /// Indexes one page; returns its fragment file, to be written now.
     pub fn add(&self, r: &Record) -> Result<OutputFile, Diagnostic> {
         let start = Instant::now();
-        let slot = *self.slots.get(&r.url).ok_or_else(|| {
-            super::failure(format!(
-                "zoekindex: pagina {} stond niet in de lijst van te indexeren pagina's",
-                r.url
-            ))
-        })?;
+        let page = self.analyse(r)?;
+        self.absorb(&page)?;
+        self.micros
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok(page.fragment)
+    }
+
+    /// What one page contributes, independent of the other pages (its page
+    /// number is set when it is absorbed).
+    fn analyse(&self, r: &Record) -> Result<PageIndex, Diagnostic> {
+        let slot = 0;
         let body = r.body.search_html();
         let text = text::page_text(
             &r.title,
@@ -355,45 +430,68 @@ impl IndexWriter {
         let name = self.name_for(&json);
         let file = OutputFile {
             path: format!("{BUNDLE_DIR}/fragment/{name}.pf_fragment"),
-            bytes: compress(&json),
+            bytes: compress_with(&json, flate2::Compression::default()),
             source: None,
         };
 
-        // Postings into this thread's run.
+        let words = text.words.len()
+            + r.facts
+                .iter()
+                .map(|f| f.split_whitespace().count())
+                .sum::<usize>();
+        let mut postings: Vec<(String, Posting)> = postings.into_iter().collect();
+        postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(PageIndex {
+            url: r.url.clone(),
+            fingerprint: 0,
+            fragment: file,
+            name,
+            word_count: text.words.len() as u32,
+            words,
+            postings,
+            filters: r
+                .filters
+                .iter()
+                .flat_map(|(n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
+                .collect(),
+        })
+    }
+
+    /// Adds an analysed page to the index.
+    fn absorb(&self, page: &PageIndex) -> Result<(), Diagnostic> {
+        let slot = *self.slots.get(&page.url).ok_or_else(|| {
+            super::failure(format!(
+                "zoekindex: pagina {} stond niet in de lijst van te indexeren pagina's",
+                page.url
+            ))
+        })?;
         let mut builder = self
             .builders
             .lock()
             .map_err(|_| poisoned())?
             .pop()
             .unwrap_or_default();
-        for (key, p) in &postings {
-            builder.add(key, p);
+        for (key, p) in &page.postings {
+            builder.add(key, slot, p);
         }
         if builder.bytes > RUN_BYTES {
             let run = std::mem::take(&mut builder).seal();
             self.runs.lock().map_err(|_| poisoned())?.push(run);
         }
         self.builders.lock().map_err(|_| poisoned())?.push(builder);
-
         {
             let mut filters = self.filters.lock().map_err(|_| poisoned())?;
-            for (name, values) in &r.filters {
-                for v in values {
-                    filters.push((name.clone(), v.clone(), slot));
-                }
+            for (name, value) in &page.filters {
+                filters.push((name.clone(), value.clone(), slot));
             }
         }
-        let words = text.words.len()
-            + r.facts
-                .iter()
-                .map(|f| f.split_whitespace().count())
-                .sum::<usize>();
-        self.words.fetch_add(words, Ordering::Relaxed);
+        if let Ok(mut names) = self.names.lock() {
+            names.insert(page.name.clone(), [0; 20]);
+        }
+        self.words.fetch_add(page.words, Ordering::Relaxed);
         self.pages.lock().map_err(|_| poisoned())?[slot as usize] =
-            Some((name, text.words.len() as u32));
-        self.micros
-            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-        Ok(file)
+            Some((page.name.clone(), page.word_count));
+        Ok(())
     }
 
     fn text_postings(&self, text: &Text, slot: u32, postings: &mut HashMap<String, Posting>) {
@@ -445,6 +543,12 @@ impl IndexWriter {
     /// bundle: chunks, filters, `pf_meta`, the entry and Pagefind's browser
     /// files.
     pub fn finish(self) -> Result<Finished, Diagnostic> {
+        self.finish_with(&[])
+    }
+
+    /// [`Self::finish`], cutting chunks where the previous index did
+    /// (`bounds`: the first word of each of its chunks).
+    fn finish_with(self, bounds: &[String]) -> Result<Finished, Diagnostic> {
         let runtime = std::thread::spawn(super::runtime::files);
         let adding = Duration::from_micros(self.micros.into_inner());
         let words = self.words.into_inner();
@@ -473,14 +577,26 @@ impl IndexWriter {
             }
         }
 
+        let trace = std::env::var_os("KB_TRACE_INDEX").is_some();
+        let t = Instant::now();
         if self.dutch {
             if let Some(extra) = compounds(&runs) {
                 runs.push(extra);
             }
         }
-
-        let chunks = merge(&runs, &number);
+        if trace {
+            eprintln!("zoekindex: samenstellingen {:?}", t.elapsed());
+        }
+        let t = Instant::now();
+        let chunks = merge(&runs, &number, bounds);
+        if trace {
+            eprintln!("zoekindex: samenvoegen {:?}", t.elapsed());
+        }
         drop(runs);
+        let first_words: Vec<String> = chunks
+            .iter()
+            .filter_map(|c| c.first().map(|w| w.word.clone()))
+            .collect();
         let lang = &self.language;
         let encoded: Vec<(MetaChunk, OutputFile)> = chunks
             .par_iter()
@@ -588,6 +704,7 @@ impl IndexWriter {
             pages: page_count,
             words,
             adding,
+            bounds: first_words,
         })
     }
 }
@@ -636,7 +753,7 @@ fn compounds(runs: &[Run]) -> Option<Run> {
             }
             for part in ps {
                 for p in &postings {
-                    extra.add(part, p);
+                    extra.add(part, p.page, p);
                 }
             }
         }
@@ -645,7 +762,54 @@ fn compounds(runs: &[Run]) -> Option<Run> {
 }
 
 /// The k-way merge of sorted runs into words, cut into chunks.
-fn merge(runs: &[Run], number: &[u32]) -> Vec<Vec<PackedWord>> {
+/// Where chunks are cut: at about [`CHUNK_SIZE`] locations, or, when the
+/// previous index's chunks are given (serve), before the first word of
+/// each of those, so that a chunk whose words did not change keeps its
+/// bytes and name.
+struct Cutter<'a> {
+    chunks: Vec<Vec<PackedWord>>,
+    chunk: Vec<PackedWord>,
+    size: usize,
+    bounds: &'a [String],
+    next: usize,
+}
+
+impl Cutter<'_> {
+    fn push(&mut self, w: PackedWord) {
+        if !self.bounds.is_empty() {
+            let mut cut = false;
+            while self.next < self.bounds.len() && self.bounds[self.next] <= w.word {
+                self.next += 1;
+                cut = true;
+            }
+            if cut && !self.chunk.is_empty() {
+                self.chunks.push(std::mem::take(&mut self.chunk));
+                self.size = 0;
+            }
+        }
+        self.size += w
+            .pages
+            .iter()
+            .chain(w.additional_variants.iter().flat_map(|v| &v.pages))
+            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
+            .sum::<usize>()
+            + w.additional_variants.len();
+        self.chunk.push(w);
+        // Between kept bounds a chunk may grow to twice the size.
+        let limit = if self.bounds.is_empty() {
+            CHUNK_SIZE
+        } else {
+            2 * CHUNK_SIZE
+        };
+        if self.size >= limit {
+            self.chunks.push(std::mem::take(&mut self.chunk));
+            self.size = 0;
+        }
+    }
+}
+
+/// The k-way merge of sorted runs into words, cut into chunks.
+fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>> {
     let mut heap: BinaryHeap<std::cmp::Reverse<(&str, usize)>> = BinaryHeap::new();
     let mut cursor = vec![0usize; runs.len()];
     for (i, run) in runs.iter().enumerate() {
@@ -653,28 +817,15 @@ fn merge(runs: &[Run], number: &[u32]) -> Vec<Vec<PackedWord>> {
             heap.push(std::cmp::Reverse((k.as_str(), i)));
         }
     }
-    let mut chunks = Vec::new();
-    let mut chunk: Vec<PackedWord> = Vec::new();
-    let mut size = 0usize;
+    let mut cutter = Cutter {
+        chunks: Vec::new(),
+        chunk: Vec::new(),
+        size: 0,
+        bounds,
+        next: 0,
+    };
     let mut word: Option<PackedWord> = None;
     let mut postings: Vec<Posting> = Vec::new();
-    let emit = |w: PackedWord,
-                chunk: &mut Vec<PackedWord>,
-                size: &mut usize,
-                chunks: &mut Vec<Vec<PackedWord>>| {
-        *size += w
-            .pages
-            .iter()
-            .chain(w.additional_variants.iter().flat_map(|v| &v.pages))
-            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
-            .sum::<usize>()
-            + w.additional_variants.len();
-        chunk.push(w);
-        if *size >= CHUNK_SIZE {
-            chunks.push(std::mem::take(chunk));
-            *size = 0;
-        }
-    };
     while let Some(std::cmp::Reverse((key, _))) = heap.peek().copied() {
         postings.clear();
         while let Some(std::cmp::Reverse((k, i))) = heap.peek().copied() {
@@ -694,8 +845,7 @@ fn merge(runs: &[Run], number: &[u32]) -> Vec<Vec<PackedWord>> {
             None => (key, None),
         };
         if word.as_ref().is_some_and(|w| w.word != base) {
-            let w = word.take().expect("checked");
-            emit(w, &mut chunk, &mut size, &mut chunks);
+            cutter.push(word.take().expect("checked"));
         }
         let w = word.get_or_insert_with(|| PackedWord {
             word: base.to_string(),
@@ -711,12 +861,12 @@ fn merge(runs: &[Run], number: &[u32]) -> Vec<Vec<PackedWord>> {
         }
     }
     if let Some(w) = word.take() {
-        emit(w, &mut chunk, &mut size, &mut chunks);
+        cutter.push(w);
     }
-    if !chunk.is_empty() {
-        chunks.push(chunk);
+    if !cutter.chunk.is_empty() {
+        cutter.chunks.push(cutter.chunk);
     }
-    chunks
+    cutter.chunks
 }
 
 /// One key's postings as Pagefind stores them: pages ascending and delta
@@ -801,12 +951,16 @@ fn trim_bounds(chunks: &mut [MetaChunk]) {
     }
 }
 
-/// Gzips a bundle file behind Pagefind's signature.
+/// Gzips a bundle file behind Pagefind's signature, at the best level
+/// (the chunks and `pf_meta`: few files, fetched for every search).
 pub fn compress(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3 + 64),
-        flate2::Compression::best(),
-    );
+    compress_with(bytes, flate2::Compression::best())
+}
+
+/// The same at `level`: fragments, one per page, use the default level,
+/// several times faster for about 1 % more bytes.
+fn compress_with(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3 + 64), level);
     let _ = gz.write_all(SIGNATURE);
     let _ = gz.write_all(bytes);
     gz.finish().unwrap_or_default()

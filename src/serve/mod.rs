@@ -506,6 +506,8 @@ mod search_bg {
 
     pub struct SearchState {
         enabled: bool,
+        /// Kept between refreshes: only changed pages are analysed again.
+        index: Arc<std::sync::Mutex<crate::search::LiveIndex>>,
         running: bool,
         stale: bool,
         snapshot_ms: u128,
@@ -516,6 +518,7 @@ mod search_bg {
         pub fn new(enabled: bool) -> Self {
             SearchState {
                 enabled,
+                index: Arc::default(),
                 running: false,
                 stale: false,
                 snapshot_ms: 0,
@@ -567,6 +570,7 @@ mod search_bg {
             self.running = true;
             self.stale = false;
             let tx = tx.clone();
+            let index = self.index.clone();
             let spawned = std::thread::Builder::new()
                 .name("kennisbank-search".into())
                 .spawn(move || {
@@ -575,11 +579,13 @@ mod search_bg {
                         .num_threads(1)
                         .start_handler(|_| lower_priority())
                         .build();
-                    let result = match pool {
-                        Ok(pool) => {
-                            pool.install(|| crate::search::index_records(&language, &records))
-                        }
+                    let update = || match index.lock() {
+                        Ok(mut index) => index.update(&language, &records),
                         Err(_) => crate::search::index_records(&language, &records),
+                    };
+                    let result = match pool {
+                        Ok(pool) => pool.install(update),
+                        Err(_) => update(),
                     };
                     let msg = match result {
                         Ok((files, _)) => Msg::Search(files, Ok(())),
