@@ -166,3 +166,27 @@ fn header_search_as_you_type_at_the_root() {
 fn header_search_as_you_type_under_a_sub_path() {
     check_header_search("/kennisbank/");
 }
+
+#[test]
+fn both_search_forms_load_the_analyser_by_its_fingerprinted_url() {
+    // A cached kb-dutch.js of an older build would make keys the index no
+    // longer has: the forms name it with asset()'s content hash.
+    let built = model(&repo());
+    let html = |path: &str| {
+        let f = built
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("no {path}"));
+        String::from_utf8_lossy(&f.bytes).into_owned()
+    };
+    for path in ["programma-via/index.html", "zoeken/index.html"] {
+        let page = html(path);
+        let at = page
+            .find("data-analyser=\"")
+            .unwrap_or_else(|| panic!("{path}: no data-analyser"));
+        let url = &page[at + "data-analyser=\"".len()..];
+        let url = &url[..url.find('"').unwrap()];
+        assert!(url.starts_with("/js/kb-dutch.js?h="), "{path}: {url}");
+    }
+}

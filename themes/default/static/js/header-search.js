@@ -4,7 +4,10 @@
 // and `/` to focus the box. Without JavaScript the form submits to the
 // search page. Pagefind loads on first focus or input, so pages stay light.
 // The query goes to Pagefind as the index's Dutch keys (kb-dutch.js).
-import { search as searchKeys, highlightUrl } from "./kb-dutch.js";
+// The analyser by its fingerprinted URL (data-analyser on the form), so new
+// rules never meet an old cached copy; ./kb-dutch.js for a theme without it.
+let dutch;
+const analyser = (f) => (dutch ||= import(f.dataset.analyser || "./kb-dutch.js"));
 
 const form = document.querySelector("form.site-search[data-pagefind]");
 if (form) setUp(form);
@@ -91,6 +94,7 @@ function setUp(form) {
       console.error(err);
       return; // the form still submits to the search page
     }
+    const { search: searchKeys, highlightUrl } = await analyser(form);
     const res = await searchKeys(pf, q, lang, {}, 150);
     if (res === null || myRun !== run) return; // a newer search took over
     const data = await Promise.all(res.results.slice(0, SHOWN).map((r) => r.data()));

@@ -2,7 +2,10 @@
 // Results as you type, filter checkboxes with counts, query and filters kept in
 // the URL (?q=taal&soort=conclusie) so a search can be shared. The query
 // goes to Pagefind as the index's Dutch keys (kb-dutch.js).
-import { search as searchKeys, highlightUrl } from "./kb-dutch.js";
+// The analyser by its fingerprinted URL (data-analyser on the form), so new
+// rules never meet an old cached copy; ./kb-dutch.js for a theme without it.
+let dutch;
+const analyser = (f) => (dutch ||= import(f.dataset.analyser || "./kb-dutch.js"));
 
 const form = document.getElementById("search-form");
 const input = document.getElementById("search-q");
@@ -111,6 +114,7 @@ async function renderMore() {
   const slice = results.slice(shown, shown + PAGE);
   const myRun = run;
   const data = await Promise.all(slice.map((r) => r.data()));
+  const { highlightUrl } = await analyser(form);
   if (myRun !== run) return;
   for (const d of data) {
     const title = (d.meta && d.meta.title) || d.url;
@@ -154,6 +158,7 @@ async function search({ immediate = false } = {}) {
   const filters = {};
   for (const [name, values] of Object.entries(selected)) filters[name] = { any: values };
   const term = q || null; // null: list every page that matches the filters
+  const { search: searchKeys } = await analyser(form);
   const res = await searchKeys(pagefind, term, LANG, { filters }, immediate || !q ? 0 : 250);
   if (res === null || myRun !== run) return; // a newer search took over
   shownQuery = q;
