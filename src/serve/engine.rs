@@ -837,22 +837,7 @@ impl Engine {
             changed.push(target);
         }
         for t in includers {
-            let (file, body_line, strip_first_h1) = match t {
-                Target::Page(p) => {
-                    let pg = &st.site.pages[p];
-                    (&pg.file, pg.body_line, pg.title_from_body)
-                }
-                Target::Section(s) => {
-                    let sc = &st.site.sections[s];
-                    (&sc.file, sc.body_line, false)
-                }
-            };
-            let doc = shortcodes::Doc {
-                file,
-                this: t,
-                body_line,
-                strip_first_h1,
-            };
+            let doc = shortcodes::Doc::of(&st.site, t);
             let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
             out.warnings
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
@@ -1121,22 +1106,7 @@ impl Engine {
         }
         let mut sections_now = Vec::new();
         for t in requeried {
-            let (file, body_line, strip_first_h1) = match t {
-                Target::Page(q) => {
-                    let pg = &st.site.pages[q];
-                    (&pg.file, pg.body_line, pg.title_from_body)
-                }
-                Target::Section(q) => {
-                    let sc = &st.site.sections[q];
-                    (&sc.file, sc.body_line, false)
-                }
-            };
-            let doc = shortcodes::Doc {
-                file,
-                this: t,
-                body_line,
-                strip_first_h1,
-            };
+            let doc = shortcodes::Doc::of(&st.site, t);
             let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
             out.warnings
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());

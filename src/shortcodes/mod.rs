@@ -297,6 +297,28 @@ pub struct Doc<'a> {
     pub strip_first_h1: bool,
 }
 
+impl<'a> Doc<'a> {
+    /// The body of document `t` as the site has it now.
+    pub fn of(site: &'a Site, t: Target) -> Doc<'a> {
+        let (file, body_line, strip_first_h1) = match t {
+            Target::Page(p) => {
+                let pg = &site.pages[p];
+                (&pg.file, pg.body_line, pg.title_from_body)
+            }
+            Target::Section(s) => {
+                let sc = &site.sections[s];
+                (&sc.file, sc.body_line, sc.title_from_body)
+            }
+        };
+        Doc {
+            file,
+            this: t,
+            body_line,
+            strip_first_h1,
+        }
+    }
+}
+
 /// The Markdown stage for one body: shortcodes expanded, then rendered
 /// with links resolved by `resolver`. Problems come back beside the result.
 pub fn render_body(site: &Site, resolver: &Resolver, doc: Doc) -> (Rendered, Vec<Diagnostic>) {
