@@ -216,12 +216,12 @@ fn has_scheme(s: &str) -> bool {
     }
 }
 
-fn dir_of(rel: &str) -> &str {
+pub(crate) fn dir_of(rel: &str) -> &str {
     rel.rfind('/').map(|i| &rel[..i]).unwrap_or("")
 }
 
 /// Resolves `.` and `..`; `None` when the path climbs above the root.
-fn normalise(path: &str) -> Option<String> {
+pub(crate) fn normalise(path: &str) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {

@@ -11,6 +11,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use serde_json::{Map, Value as Json};
 
 use crate::error::{closest, Diagnostic};
+use crate::links::{dir_of, normalise};
 use crate::markdown::{slugify, Origin};
 use crate::model::{Site, SourceFile, Target, Uses};
 
@@ -199,10 +200,6 @@ fn is_block(text: &str, span: &Range<usize>) -> bool {
         .find('\n')
         .map_or(text.len(), |i| span.end + i);
     text[line_start..span.start].trim().is_empty() && text[span.end..line_end].trim().is_empty()
-}
-
-fn dir_of(rel: &str) -> &str {
-    rel.rfind('/').map_or("", |i| &rel[..i])
 }
 
 const SYNTAX_HINT: &str = "schrijf een aanroep als {{ naam(argument=\"waarde\") }}; zet tekst die zo begint maar geen aanroep is tussen `backticks`";
@@ -708,21 +705,6 @@ fn heading_part(body: &str, wanted: &str) -> Result<(Range<usize>, usize), Vec<S
         .map_or(body.len(), |h| h.1);
     let lines_before = body[..start].matches('\n').count();
     Ok((start..end, lines_before))
-}
-
-/// Resolves `.` and `..`; `None` when the path climbs above content/.
-fn normalise(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 #[cfg(test)]

@@ -390,9 +390,8 @@ pub fn is_included(site: &Site, rel: &str) -> bool {
     !includers(site, &[rel]).is_empty()
 }
 
-/// The documents that include any of `rels` (relative to content/),
-/// directly or through other files.
-pub fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
+/// Every document with its rendered body.
+fn bodies(site: &Site) -> impl Iterator<Item = (Target, &std::sync::Arc<Rendered>)> {
     let pages = site
         .pages
         .iter()
@@ -403,8 +402,13 @@ pub fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
         .iter()
         .enumerate()
         .map(|(i, s)| (Target::Section(i), &s.rendered));
-    pages
-        .chain(sections)
+    pages.chain(sections)
+}
+
+/// The documents that include any of `rels` (relative to content/),
+/// directly or through other files.
+pub fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
+    bodies(site)
         .filter(|(_, r)| {
             r.uses
                 .includes
@@ -418,18 +422,7 @@ pub fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
 /// Documents whose `pages()` lists would show something else in `site`
 /// than when they were rendered.
 pub fn stale_queries(site: &Site) -> Vec<Target> {
-    let pages = site
-        .pages
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (Target::Page(i), &p.rendered));
-    let sections = site
-        .sections
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (Target::Section(i), &s.rendered));
-    pages
-        .chain(sections)
+    bodies(site)
         .filter(|(_, r)| {
             r.uses
                 .queries
