@@ -349,12 +349,12 @@ fn referenced_templates(text: &str) -> Vec<String> {
 fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
     // Only the files a template passes to `asset()` are read and hashed,
     // each once per theme load (a site's images and downloads never are).
-    let by_dest: HashMap<String, Asset> = assets
+    // A cell per file: no lock on the render threads once it is hashed.
+    let by_dest: HashMap<String, (Asset, std::sync::OnceLock<Option<String>>)> = assets
         .iter()
         .filter(|a| !a.dest.contains("index.html"))
-        .map(|a| (a.dest.clone(), a.clone()))
+        .map(|a| (a.dest.clone(), (a.clone(), std::sync::OnceLock::new())))
         .collect();
-    let hashes: std::sync::Mutex<HashMap<String, Option<String>>> = Default::default();
     let base = base_path.to_string();
     tera.register_function("asset", move |args: &HashMap<String, Value>| {
         let path = args
@@ -362,16 +362,10 @@ fn register_functions(tera: &mut Tera, base_path: &str, assets: &[Asset]) {
             .and_then(Value::as_str)
             .ok_or_else(|| tera::Error::msg("asset() heeft path=\"…\" nodig"))?
             .trim_start_matches('/');
-        let hash = {
-            let mut known = hashes.lock().unwrap_or_else(|e| e.into_inner());
-            known
-                .entry(path.to_string())
-                .or_insert_with(|| {
-                    let bytes = by_dest.get(path)?.read().ok()?;
-                    Some(short_hash(&bytes))
-                })
+        let hash = by_dest.get(path).and_then(|(asset, cell)| {
+            cell.get_or_init(|| asset.read().ok().map(|b| short_hash(&b)))
                 .clone()
-        };
+        });
         match hash {
             Some(h) => Ok(Value::String(format!("{base}{path}?h={h}"))),
             None => Err(tera::Error::msg(format!(
