@@ -11,7 +11,7 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 
 /// Link texts that say nothing out of context (WCAG 2.4.4).
 const VAGUE: &[&str] = &[
@@ -133,9 +133,9 @@ impl<'a> Lint<'a> {
         self.body_line + starts.partition_point(|&s| s <= offset) - 1
     }
 
-    fn warn(&mut self, line: usize, message: String, hint: &str) {
+    fn warn(&mut self, code: Code, line: usize, message: String, hint: &str) {
         self.out.push(
-            Diagnostic::warning(self.file, message)
+            Diagnostic::warning(code, self.file, message)
                 .at_line(Some(line))
                 .hint(hint),
         );
@@ -173,6 +173,7 @@ impl<'a> Lint<'a> {
                     let line = self.line(range.start);
                     let from = self.last_heading;
                     self.warn(
+                        Code::A11yHeadingSkip,
                         line,
                         format!("kopniveau slaat over: h{from} gevolgd door h{level}"),
                         &format!(
@@ -230,6 +231,7 @@ impl<'a> Lint<'a> {
                 if let Some((line, has_header)) = self.table.take() {
                     if !has_header {
                         self.warn(
+                            Code::A11yTableWithoutHeader,
                             line,
                             "tabel zonder kopregel: alle kopcellen zijn leeg".into(),
                             "zet in de eerste rij van de tabel wat elke kolom bevat",
@@ -274,6 +276,7 @@ impl<'a> Lint<'a> {
         let alt = alt.trim();
         if alt.is_empty() {
             self.warn(
+                Code::A11yImageWithoutAlt,
                 line,
                 "afbeelding zonder alt-tekst".into(),
                 "beschrijf de afbeelding: ![wat erop staat](bestand.png)",
@@ -309,6 +312,7 @@ impl<'a> Lint<'a> {
         };
         if has_ext || norm(alt) == norm(stem) || norm(alt) == norm(file) || camera {
             self.warn(
+                Code::A11yAltIsFileName,
                 line,
                 format!("alt-tekst '{alt}' is een bestandsnaam, geen beschrijving"),
                 "beschrijf wat de afbeelding laat zien of waarom ze er staat",
@@ -327,6 +331,7 @@ impl<'a> Lint<'a> {
         }
         if text.is_empty() && !l.has_image {
             self.warn(
+                Code::A11yLinkWithoutText,
                 l.line,
                 format!("link zonder tekst naar '{}'", l.dest),
                 "zet tussen de [ ] waar de link naartoe gaat",
@@ -339,12 +344,14 @@ impl<'a> Lint<'a> {
             || bare.starts_with("www.")
         {
             self.warn(
+                Code::A11yBareUrlText,
                 l.line,
                 format!("kale URL als linktekst: {text}"),
                 "schrijf waar de link naartoe gaat: [naam van de pagina of organisatie](URL)",
             );
         } else if VAGUE.contains(&lower.as_str()) {
             self.warn(
+                Code::A11yVagueLinkText,
                 l.line,
                 format!("vage linktekst '{text}'"),
                 "schrijf waar de link naartoe gaat, zodat de tekst ook los te begrijpen is",
@@ -364,6 +371,7 @@ impl<'a> Lint<'a> {
             let sized = external || has_size(&lower);
             if !has_type || !sized {
                 self.warn(
+                    Code::A11yDownloadUnlabelled,
                     l.line,
                     format!("link naar een {name}-bestand zonder {}", match (has_type, sized) {
                         (false, false) => "bestandstype en grootte",
@@ -392,6 +400,7 @@ impl<'a> Lint<'a> {
         let (en, nl) = (count(ENGLISH), count(DUTCH));
         if en * 5 >= words.len() && nl * 10 < words.len() {
             self.warn(
+                Code::A11yLanguageUnmarked,
                 line,
                 "alinea lijkt Engels zonder dat de taal is aangegeven".into(),
                 "zet Engelse tekst in <span lang=\"en\">…</span> (raw_html aan) of vertaal hem",
@@ -418,6 +427,7 @@ impl<'a> Lint<'a> {
             let colour = style_has_colour(tag) || (name == "font" && tag.contains("color"));
             if colour && !matches!(name, "strong" | "em" | "b" | "mark" | "i") {
                 self.warn(
+                    Code::A11yColourOnly,
                     line,
                     format!("kleur als enige nadruk: <{}>", tag.chars().take(60).collect::<String>()),
                     "wie geen kleur ziet mist de nadruk: gebruik **vet** of *cursief* (of <strong>) en eventueel kleur erbij",
@@ -432,12 +442,14 @@ impl<'a> Lint<'a> {
                 "/table" if table_open && !saw_th => {
                     table_open = false;
                     self.warn(
+                        Code::A11yTableWithoutHeader,
                         line,
                         "HTML-tabel zonder kopcellen (<th>)".into(),
                         "maak de eerste rij van kopcellen: <th> in plaats van <td>",
                     );
                 }
                 "img" if !tag.contains("alt=") => self.warn(
+                    Code::A11yImageWithoutAlt,
                     line,
                     "HTML-afbeelding zonder alt-attribuut".into(),
                     "geef de <img> een alt=\"…\" die beschrijft wat erop staat",
@@ -512,7 +524,7 @@ mod tests {
     fn messages(md: &str) -> Vec<(usize, String)> {
         lint(md, true)
             .into_iter()
-            .map(|d| (d.line.unwrap_or(0), d.message))
+            .map(|d| (d.line().unwrap_or(0), d.message))
             .collect()
     }
 

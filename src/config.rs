@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{closest, Diagnostic};
+use crate::error::{closest, Code, Diagnostic};
 
 pub const CONFIG_FILE: &str = "kennisbank.yaml";
 
@@ -161,8 +161,12 @@ impl Config {
             return Ok(Config::implicit(root));
         }
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            Diagnostic::error(CONFIG_FILE, format!("kan de configuratie niet lezen: {e}"))
-                .hint(format!("maak {CONFIG_FILE} aan in {}", root.display()))
+            Diagnostic::error(
+                Code::ConfigUnreadable,
+                CONFIG_FILE,
+                format!("kan de configuratie niet lezen: {e}"),
+            )
+            .hint(format!("maak {CONFIG_FILE} aan in {}", root.display()))
         })?;
         Config::parse(&text, Path::new(CONFIG_FILE))
     }
@@ -188,6 +192,7 @@ impl Config {
         for t in &self.taxonomies {
             if !seen.insert(t.name.as_str()) || crate::frontmatter::is_builtin(&t.name) {
                 return Err(Diagnostic::error(
+                    Code::ConfigNameClash,
                     file,
                     format!("taxonomy '{}' is dubbel of botst met een vast veld", t.name),
                 )
@@ -198,6 +203,7 @@ impl Config {
         for name in self.relations.keys() {
             if !seen.insert(name.as_str()) || crate::frontmatter::is_builtin(name) {
                 return Err(Diagnostic::error(
+                    Code::ConfigNameClash,
                     file,
                     format!("relation '{name}' botst met een taxonomie of een vast veld"),
                 )
@@ -359,7 +365,7 @@ pub fn locate_key(text: &str, path: &[&str], index: usize) -> Option<(usize, usi
 /// for unknown keys.
 pub fn yaml_error(e: &serde_yaml::Error, file: &Path) -> Diagnostic {
     let msg = e.to_string();
-    let mut d = Diagnostic::error(file, clean_yaml_message(&msg));
+    let mut d = Diagnostic::error(Code::YamlSyntax, file, clean_yaml_message(&msg));
     if let Some(loc) = e.location() {
         d = d.at(loc.line(), loc.column());
     }
@@ -371,6 +377,7 @@ pub fn yaml_error(e: &serde_yaml::Error, file: &Path) -> Diagnostic {
             ),
             None => format!("geldige sleutels: {}", expected.join(", ")),
         };
+        d.code = Code::YamlUnknownKey;
         d.message = format!("onbekende sleutel '{unknown}'");
         d = d.hint(hint);
     }
@@ -410,7 +417,7 @@ mod tests {
     fn unknown_key_names_the_closest_valid_one() {
         let err = Config::parse("title: x\ntitel: y\n", Path::new("kennisbank.yaml")).unwrap_err();
         assert_eq!(err.message, "onbekende sleutel 'titel'");
-        assert_eq!(err.line, Some(2));
+        assert_eq!(err.line(), Some(2));
         let hint = err.hint.unwrap();
         assert!(hint.contains("bedoelt u 'title'"), "{hint}");
     }
@@ -464,7 +471,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
         assert_eq!(
-            (c.problems[0].line, c.problems[0].column),
+            (c.problems[0].line(), c.problems[0].column()),
             (Some(6), Some(10))
         );
         assert!(

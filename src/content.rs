@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::config::Config;
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::markdown::dialect::{self, Dialect};
 use crate::model::{Asset, SourceFile};
 
@@ -105,7 +105,7 @@ pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
     let bare = content == root;
     if !content.is_dir() {
         loaded.diagnostics.push(
-            Diagnostic::error("content", "map content/ ontbreekt")
+            Diagnostic::error(Code::ContentMissing, "content", "map content/ ontbreekt")
                 .hint(format!("maak {} aan met een _index.md", content.display())),
         );
         return loaded;
@@ -221,7 +221,11 @@ fn walk(
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().map(display_path(root)).unwrap_or_default();
-                diags.push(Diagnostic::error(path, format!("kan niet lezen: {e}")));
+                diags.push(Diagnostic::error(
+                    Code::ContentUnreadable,
+                    path,
+                    format!("kan niet lezen: {e}"),
+                ));
                 continue;
             }
         };
@@ -232,6 +236,7 @@ fn walk(
         let Some(rel) = rel.to_str().map(|s| s.replace('\\', "/")) else {
             diags.push(
                 Diagnostic::error(
+                    Code::ContentNotUtf8,
                     display_path(root)(path),
                     "bestandsnaam is geen geldige UTF-8",
                 )
@@ -249,6 +254,7 @@ fn walk(
                 Ok(target) if target.starts_with(canonical_root) => {
                     diags.push(
                         Diagnostic::warning(
+                            Code::ContentSymlink,
                             display_path(root)(path),
                             "symbolische link naar een map wordt niet gevolgd",
                         )
@@ -257,12 +263,14 @@ fn walk(
                 }
                 Ok(_) => diags.push(
                     Diagnostic::warning(
+                        Code::ContentSymlink,
                         display_path(root)(path),
                         "symbolische link wijst buiten de site en wordt niet gevolgd",
                     )
                     .hint("kopieer het bestand naar de site als het gepubliceerd moet worden"),
                 ),
                 Err(e) => diags.push(Diagnostic::warning(
+                    Code::ContentSymlink,
                     display_path(root)(path),
                     format!("symbolische link is kapot of een lus ({e}); overgeslagen"),
                 )),
@@ -283,12 +291,21 @@ fn display_path(root: &Path) -> impl Fn(&Path) -> PathBuf + '_ {
 /// names the byte offset of invalid UTF-8.
 pub fn read_source(path: &Path, rel: String, root: &Path) -> Result<SourceFile, Diagnostic> {
     let display = display_path(root)(path);
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::error(&display, format!("kan niet lezen: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(
+            Code::ContentUnreadable,
+            &display,
+            format!("kan niet lezen: {e}"),
+        )
+    })?;
     let text = decode(bytes).map_err(|(offset, line)| {
-        Diagnostic::error(&display, format!("geen geldige UTF-8 bij byte {offset}"))
-            .at_line(Some(line))
-            .hint("sla het bestand op als UTF-8")
+        Diagnostic::error(
+            Code::ContentNotUtf8,
+            &display,
+            format!("geen geldige UTF-8 bij byte {offset}"),
+        )
+        .at_line(Some(line))
+        .hint("sla het bestand op als UTF-8")
     })?;
     Ok(SourceFile {
         rel,
@@ -359,7 +376,7 @@ pub fn load_dialect(root: &Path, config: &Config, theme_dir: &Path) -> (Dialect,
         match std::fs::read_to_string(&path) {
             Ok(text) => out.abbreviations = crate::markdown::abbr_file(&text),
             Err(e) => diags.push(
-                Diagnostic::error(
+                Diagnostic::error(Code::AbbreviationsUnreadable,
                     crate::config::CONFIG_FILE,
                     format!("kan het afkortingenbestand '{rel}' niet lezen: {e}"),
                 )

@@ -1,5 +1,6 @@
-//! Diagnostics: every problem a build finds, with the file, line and a hint
-//! on what to do. A build collects all of them and fails listing them all.
+//! Diagnostics: every problem a build finds, with a stable code, where it
+//! is (file, line, column, when it is in a file) and a hint on what to do.
+//! A build collects all of them and fails listing them all.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -13,53 +14,212 @@ pub enum Severity {
     Error,
 }
 
-/// One problem, located in a file (relative to the site root when possible).
+/// Declares [`Code`]: one variant per kind of problem, with the stable
+/// text editors, CI and tests match on (the Dutch message may be reworded,
+/// the code is not).
+macro_rules! codes {
+    ($($variant:ident = $text:literal,)*) => {
+        /// What kind of problem a diagnostic is: `area::what`, kebab-case.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order declared (the docs list them all).
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // kennisbank.yaml and other YAML files
+    ConfigUnreadable = "config::unreadable",
+    YamlSyntax = "yaml::syntax",
+    YamlUnknownKey = "yaml::unknown-key",
+    ConfigNameClash = "config::name-clash",
+    ConfigRelationSection = "config::relation-section",
+    // loading content/
+    ContentMissing = "content::missing",
+    ContentUnreadable = "content::unreadable",
+    ContentNotUtf8 = "content::not-utf8",
+    ContentSymlink = "content::symlink",
+    AbbreviationsUnreadable = "content::abbreviations-unreadable",
+    // front matter and schemas
+    FrontmatterUnclosed = "frontmatter::unclosed",
+    FrontmatterNotMapping = "frontmatter::not-a-mapping",
+    FrontmatterKeyNotText = "frontmatter::key-not-text",
+    FrontmatterWrongType = "frontmatter::wrong-type",
+    FrontmatterUnknownField = "frontmatter::unknown-field",
+    SchemaInvalid = "schema::invalid",
+    SchemaRequiredMissing = "schema::required-missing",
+    SchemaRequiredEmpty = "schema::required-empty",
+    SchemaWrongType = "schema::wrong-type",
+    SchemaValueNotAllowed = "schema::value-not-allowed",
+    SchemaOpenField = "schema::open-field",
+    // the section tree and page placement
+    TreeTwoIndexPages = "tree::two-index-pages",
+    TreeUnknownSortBy = "tree::unknown-sort-by",
+    TreeTitleMissing = "tree::title-missing",
+    // Markdown bodies and links
+    MarkdownSecondH1 = "markdown::second-h1",
+    LinkBroken = "link::broken",
+    LinkAnchorMissing = "link::anchor-missing",
+    LinkUrlInUse = "link::url-in-use",
+    RelationNotAList = "relation::not-a-list",
+    RelationDraft = "relation::draft",
+    RelationUnknownPage = "relation::unknown-page",
+    // shortcodes
+    ShortcodeDuplicate = "shortcode::duplicate",
+    ShortcodeBuiltinTemplate = "shortcode::builtin-template",
+    ShortcodeTemplateUnreadable = "shortcode::template-unreadable",
+    ShortcodeTemplateBroken = "shortcode::template-broken",
+    ShortcodeCall = "shortcode::call",
+    // safety: URLs and raw HTML
+    UrlRefused = "safety::url-refused",
+    AliasNotAPath = "safety::alias-not-a-path",
+    HtmlElementRemoved = "safety::html-element-removed",
+    HtmlAttributeRemoved = "safety::html-attribute-removed",
+    SecurityConfig = "security::config",
+    // accessibility lint and statement
+    A11yHeadingSkip = "a11y::heading-skip",
+    A11yTableWithoutHeader = "a11y::table-without-header",
+    A11yImageWithoutAlt = "a11y::image-without-alt",
+    A11yAltIsFileName = "a11y::alt-is-file-name",
+    A11yLinkWithoutText = "a11y::link-without-text",
+    A11yBareUrlText = "a11y::bare-url-text",
+    A11yVagueLinkText = "a11y::vague-link-text",
+    A11yDownloadUnlabelled = "a11y::download-unlabelled",
+    A11yLanguageUnmarked = "a11y::language-unmarked",
+    A11yColourOnly = "a11y::colour-only",
+    A11yStatement = "a11y::statement",
+    // theme and templates
+    ThemeMissing = "theme::missing",
+    ThemeInvalidName = "theme::invalid-name",
+    TemplateUnreadable = "template::unreadable",
+    TemplateCycle = "template::cycle",
+    TemplateSyntax = "template::syntax",
+    TemplateUnknownVariable = "template::unknown-variable",
+    TemplateRender = "template::render",
+    TemplateMissing = "template::missing",
+    // search index, output and the commands that write files
+    SearchIndex = "search::index",
+    OutputRefused = "output::refused",
+    OutputWrite = "output::write",
+    NewInvalidTitle = "new::invalid-title",
+    NewUnknownSection = "new::unknown-section",
+    WriteRefused = "write::refused",
+    WriteFailed = "write::failed",
+    ImportInvalid = "import::invalid",
+    ServeInternal = "serve::internal",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Where a problem is: a file (relative to the site root when possible)
+/// and, when known, a 1-based line and column counted from the top of the
+/// file (front matter included).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    /// `file:line:column`, as far as known.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One problem. `location` is `None` for a problem that belongs to no file
+/// (the search indexer failed, an internal error in serve).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
-    pub file: PathBuf,
-    /// 1-based line in the whole file (front matter included).
-    pub line: Option<usize>,
-    pub column: Option<usize>,
+    pub code: Code,
+    pub location: Option<Location>,
     pub message: String,
     /// What the editor can do about it.
     pub hint: Option<String>,
 }
 
 impl Diagnostic {
-    pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    /// A problem that belongs to no file.
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
-            severity: Severity::Error,
-            file: file.into(),
-            line: None,
-            column: None,
+            severity,
+            code,
+            location: None,
             message: message.into(),
             hint: None,
         }
     }
 
-    pub fn warning(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(file, message)
-        }
+    /// An error in `file` (line and column added with [`Self::at`]).
+    pub fn error(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic::new(Severity::Error, code, message).in_file(file)
     }
 
-    pub fn note(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Note,
-            ..Diagnostic::error(file, message)
-        }
+    pub fn warning(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic::new(Severity::Warning, code, message).in_file(file)
     }
 
+    pub fn note(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic::new(Severity::Note, code, message).in_file(file)
+    }
+
+    /// Places the problem in `file`, line and column unknown.
+    pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.location = Some(Location {
+            file: file.into(),
+            line: None,
+            column: None,
+        });
+        self
+    }
+
+    /// Sets the line (the column is then unknown). A problem in no file
+    /// has no line: a bug at the call site, so it is kept unlocated.
     pub fn at_line(mut self, line: Option<usize>) -> Self {
-        self.line = line;
+        debug_assert!(self.location.is_some(), "a line without a file");
+        if let Some(l) = &mut self.location {
+            l.line = line;
+            l.column = None;
+        }
         self
     }
 
     pub fn at(mut self, line: usize, column: usize) -> Self {
-        self.line = Some(line);
-        self.column = Some(column);
+        debug_assert!(self.location.is_some(), "a line without a file");
+        if let Some(l) = &mut self.location {
+            l.line = Some(line);
+            l.column = Some(column);
+        }
         self
     }
 
@@ -72,35 +232,54 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// The `file:line:column` prefix.
-    pub fn location(&self) -> String {
-        let mut s = self.file.display().to_string();
-        if let Some(line) = self.line {
-            s.push_str(&format!(":{line}"));
-            if let Some(col) = self.column {
-                s.push_str(&format!(":{col}"));
-            }
-        }
-        s
+    pub fn file(&self) -> Option<&Path> {
+        self.location.as_ref().map(|l| l.file.as_path())
     }
 
-    /// Makes `file` relative to `root` so messages stay short.
+    pub fn line(&self) -> Option<usize> {
+        self.location.as_ref().and_then(|l| l.line)
+    }
+
+    pub fn column(&self) -> Option<usize> {
+        self.location.as_ref().and_then(|l| l.column)
+    }
+
+    /// Moves the line by `lines` (a parser that counted from a later line).
+    pub fn shift_lines(mut self, lines: usize) -> Self {
+        if let Some(line) = self.location.as_mut().and_then(|l| l.line.as_mut()) {
+            *line += lines;
+        }
+        self
+    }
+
+    /// The key problems are sorted by: file, then line (unlocated first).
+    pub fn sort_key(&self) -> (Option<&Path>, Option<usize>) {
+        (self.file(), self.line())
+    }
+
+    /// Makes the file relative to `root` so messages stay short.
     pub fn relative_to(mut self, root: &Path) -> Self {
-        if let Ok(rel) = self.file.strip_prefix(root) {
-            self.file = rel.to_path_buf();
+        if let Some(l) = &mut self.location {
+            if let Ok(rel) = l.file.strip_prefix(root) {
+                l.file = rel.to_path_buf();
+            }
         }
         self
     }
 }
 
 impl fmt::Display for Diagnostic {
+    /// `file:line:column: fout: message [code]`, then the hint.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.severity {
             Severity::Error => "fout",
             Severity::Warning => "waarschuwing",
             Severity::Note => "opmerking",
         };
-        write!(f, "{}: {kind}: {}", self.location(), self.message)?;
+        if let Some(l) = &self.location {
+            write!(f, "{l}: ")?;
+        }
+        write!(f, "{kind}: {} [{}]", self.message, self.code)?;
         if let Some(hint) = &self.hint {
             write!(f, "\n  = hint: {hint}")?;
         }
@@ -119,28 +298,31 @@ pub enum MessageFormat {
 
 /// The JSON form of a diagnostic; fields in this order, always present
 /// (`null` when unknown), so a line-based problem matcher can read it.
+/// `code` came last, after the fields such matchers already read.
 #[derive(serde::Serialize)]
 struct JsonDiagnostic<'a> {
-    file: String,
+    file: Option<String>,
     line: Option<usize>,
     column: Option<usize>,
     severity: Severity,
     message: &'a str,
     hint: Option<&'a str>,
+    code: Code,
 }
 
 impl Diagnostic {
     /// One line of JSON (`file` `/`-separated, relative to the site root).
     pub fn to_json(&self) -> String {
         let j = JsonDiagnostic {
-            file: self.file.to_string_lossy().replace('\\', "/"),
-            line: self.line,
-            column: self.column,
+            file: self.file().map(|f| f.to_string_lossy().replace('\\', "/")),
+            line: self.line(),
+            column: self.column(),
             severity: self.severity,
             message: &self.message,
             hint: self.hint.as_deref(),
+            code: self.code,
         };
-        serde_json::to_string(&j).unwrap_or_default()
+        serde_json::to_string(&j).expect("strings and numbers serialise")
     }
 }
 
@@ -228,30 +410,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn display_has_file_line_and_hint() {
-        let d = Diagnostic::error("content/a.md", "kapot")
+    fn display_has_file_line_code_and_hint() {
+        let d = Diagnostic::error(Code::LinkBroken, "content/a.md", "kapot")
             .at(3, 7)
             .hint("repareer het");
         assert_eq!(
             d.to_string(),
-            "content/a.md:3:7: fout: kapot\n  = hint: repareer het"
+            "content/a.md:3:7: fout: kapot [link::broken]\n  = hint: repareer het"
+        );
+        let nowhere = Diagnostic::new(Severity::Error, Code::SearchIndex, "indexeren mislukt");
+        assert_eq!(
+            nowhere.to_string(),
+            "fout: indexeren mislukt [search::index]"
         );
     }
 
     #[test]
     fn json_has_every_field_in_order() {
-        let d = Diagnostic::error("content/a.md", "link \"x\" kapot")
+        let d = Diagnostic::error(Code::LinkBroken, "content/a.md", "link \"x\" kapot")
             .at(3, 7)
             .hint("repareer het");
         assert_eq!(
             d.to_json(),
-            r#"{"file":"content/a.md","line":3,"column":7,"severity":"error","message":"link \"x\" kapot","hint":"repareer het"}"#
+            r#"{"file":"content/a.md","line":3,"column":7,"severity":"error","message":"link \"x\" kapot","hint":"repareer het","code":"link::broken"}"#
         );
-        let w = Diagnostic::warning("kennisbank.yaml", "let op");
+        let w = Diagnostic::warning(Code::A11yStatement, "kennisbank.yaml", "let op");
         assert_eq!(
             w.to_json(),
-            r#"{"file":"kennisbank.yaml","line":null,"column":null,"severity":"warning","message":"let op","hint":null}"#
+            r#"{"file":"kennisbank.yaml","line":null,"column":null,"severity":"warning","message":"let op","hint":null,"code":"a11y::statement"}"#
         );
+        let nowhere = Diagnostic::new(Severity::Error, Code::ServeInternal, "kapot");
+        assert_eq!(
+            nowhere.to_json(),
+            r#"{"file":null,"line":null,"column":null,"severity":"error","message":"kapot","hint":null,"code":"serve::internal"}"#
+        );
+    }
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_documented() {
+        let docs = include_str!("../docs/editors.md");
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            let (area, what) = s.split_once("::").unwrap_or_else(|| panic!("{s}: no area"));
+            for part in [area, what] {
+                assert!(
+                    !part.is_empty()
+                        && part.split('-').all(|w| !w.is_empty()
+                            && w.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                    "{s} is not area::kebab-case"
+                );
+            }
+            assert!(
+                docs.contains(&format!("`{s}`")),
+                "docs/editors.md does not list {s}"
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_yaml::{Mapping, Value};
 
-use crate::error::{closest, Diagnostic};
+use crate::error::{closest, Code, Diagnostic};
 
 /// Fields every page may have, whatever its section.
 pub const PAGE_KEYS: &[&str] = &[
@@ -70,9 +70,13 @@ pub fn split<'a>(text: &'a str, file: &Path) -> Result<Split<'a>, Diagnostic> {
         }
         offset += l.len();
     }
-    Err(Diagnostic::error(file, "front matter is niet afgesloten")
-        .at_line(Some(1))
-        .hint("zet een regel met alleen --- onder de front matter"))
+    Err(Diagnostic::error(
+        Code::FrontmatterUnclosed,
+        file,
+        "front matter is niet afgesloten",
+    )
+    .at_line(Some(1))
+    .hint("zet een regel met alleen --- onder de front matter"))
 }
 
 /// Line (in the whole file) of a top-level key in the front matter, found by
@@ -111,7 +115,7 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
     let value: Value = serde_yaml::from_str(front).map_err(|e| {
         let mut d = crate::config::yaml_error(&e, file);
         // The front matter starts after the opening `---` line.
-        d.line = d.line.map(|l| l + 1);
+        d = d.shift_lines(1);
         d.hint.get_or_insert_with(|| {
             "controleer de inspringing en zet tekst met een dubbele punt tussen aanhalingstekens"
                 .into()
@@ -123,6 +127,7 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
         Value::Null => Mapping::new(),
         other => {
             return Err(Diagnostic::error(
+                Code::FrontmatterNotMapping,
                 file,
                 format!(
                     "front matter moet uit velden bestaan (sleutel: waarde), niet uit {}",
@@ -142,10 +147,12 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
                 }
             }
             None => {
-                return Err(
-                    Diagnostic::error(file, "front-matter sleutels moeten tekst zijn")
-                        .at_line(Some(2)),
+                return Err(Diagnostic::error(
+                    Code::FrontmatterKeyNotText,
+                    file,
+                    "front-matter sleutels moeten tekst zijn",
                 )
+                .at_line(Some(2)))
             }
         }
     }
@@ -184,6 +191,7 @@ impl<'a> Reader<'a> {
         let found = self.raw.get(key).map(kind_of).unwrap_or("niets");
         self.errors.push(
             Diagnostic::error(
+                Code::FrontmatterWrongType,
                 self.file,
                 format!("{key}: verwacht {expected}, gevonden: {found}"),
             )
@@ -264,9 +272,12 @@ impl<'a> Reader<'a> {
     pub fn reject_unknown(&mut self, allowed: &[&str], what: &str) {
         for key in self.raw.map.keys().filter_map(Value::as_str) {
             if !allowed.contains(&key) {
-                let mut d =
-                    Diagnostic::error(self.file, format!("onbekend veld '{key}' in {what}"))
-                        .at_line(self.raw.line(key));
+                let mut d = Diagnostic::error(
+                    Code::FrontmatterUnknownField,
+                    self.file,
+                    format!("onbekend veld '{key}' in {what}"),
+                )
+                .at_line(self.raw.line(key));
                 d = match closest(key, allowed.iter().copied()) {
                     Some(best) => d.hint(format!("bedoelt u '{best}'?")),
                     None => d.hint(format!("toegestane velden: {}", allowed.join(", "))),
@@ -379,7 +390,7 @@ pub fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
         None | Some(Value::Null) => Ok(Schema::new()),
         Some(v) => serde_yaml::from_value(v.clone()).map_err(|e| {
             let msg = e.to_string();
-            Diagnostic::error(file, format!("schema: {msg}"))
+            Diagnostic::error(Code::SchemaInvalid, file, format!("schema: {msg}"))
                 .at_line(raw.line("schema"))
                 .hint("elk veld: { required: true, type: string|list|number|bool|date|url, values: [..] }")
         }),
@@ -415,12 +426,16 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
         let Some(value) = raw.get(name) else {
             if spec.required {
                 errors.push(
-                    Diagnostic::error(file, format!("verplicht veld '{name}' ontbreekt"))
-                        .at_line(Some(1))
-                        .hint(format!(
-                            "voeg in de front matter toe: {name}: … ({})",
-                            wanted(spec)
-                        )),
+                    Diagnostic::error(
+                        Code::SchemaRequiredMissing,
+                        file,
+                        format!("verplicht veld '{name}' ontbreekt"),
+                    )
+                    .at_line(Some(1))
+                    .hint(format!(
+                        "voeg in de front matter toe: {name}: … ({})",
+                        wanted(spec)
+                    )),
                 );
             }
             continue;
@@ -429,6 +444,7 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
             if spec.required {
                 errors.push(
                     Diagnostic::error(
+                        Code::SchemaRequiredEmpty,
                         file,
                         format!("verplicht veld '{name}' is nog niet ingevuld"),
                     )
@@ -451,6 +467,7 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
         if !type_ok {
             errors.push(
                 Diagnostic::error(
+                    Code::SchemaWrongType,
                     file,
                     format!(
                         "{name}: verwacht {}, gevonden: {}",
@@ -481,9 +498,13 @@ pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnos
                         None => format!("kies uit: {}", allowed.join(", ")),
                     };
                     errors.push(
-                        Diagnostic::error(file, format!("{name}: '{v}' is geen toegestane waarde"))
-                            .at_line(line)
-                            .hint(hint),
+                        Diagnostic::error(
+                            Code::SchemaValueNotAllowed,
+                            file,
+                            format!("{name}: '{v}' is geen toegestane waarde"),
+                        )
+                        .at_line(line)
+                        .hint(hint),
                     );
                 }
             }
@@ -530,7 +551,7 @@ mod tests {
     #[test]
     fn unclosed_front_matter_is_an_error_at_line_1() {
         let e = split("---\ntitle: a\n", p()).unwrap_err();
-        assert_eq!(e.line, Some(1));
+        assert_eq!(e.line(), Some(1));
         assert!(e.message.contains("niet afgesloten"));
     }
 
@@ -540,7 +561,7 @@ mod tests {
         let text = "---\ntitle: a\n  - b: [\n---\n";
         let s = split(text, p()).unwrap();
         let e = parse_yaml(s.front.unwrap(), p()).unwrap_err();
-        assert_eq!(e.line, Some(3), "{e}");
+        assert_eq!(e.line(), Some(3), "{e}");
     }
 
     #[test]
@@ -562,9 +583,9 @@ mod tests {
         assert_eq!(r.int("weight"), None);
         assert_eq!(r.date("date"), None);
         assert_eq!(r.errors.len(), 2);
-        assert_eq!(r.errors[0].line, Some(3));
+        assert_eq!(r.errors[0].line(), Some(3));
         assert!(r.errors[0].message.starts_with("weight:"));
-        assert_eq!(r.errors[1].line, Some(4));
+        assert_eq!(r.errors[1].line(), Some(4));
     }
 
     #[test]
@@ -595,7 +616,7 @@ mod tests {
             .iter()
             .find(|e| e.message.starts_with("status"))
             .unwrap();
-        assert_eq!(bad.line, Some(3));
+        assert_eq!(bad.line(), Some(3));
         assert!(bad.hint.as_ref().unwrap().contains("loopt"));
     }
 
@@ -630,7 +651,7 @@ mod tests {
         let errors = check_schema(&raw, &schema, p());
         let got: Vec<(Option<usize>, &str)> = errors
             .iter()
-            .map(|e| (e.line, e.message.as_str()))
+            .map(|e| (e.line(), e.message.as_str()))
             .collect();
         assert_eq!(
             got,

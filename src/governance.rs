@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Loaded;
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::model::{Changes, Page, Site};
 
 /// A statement older than this many months needs a new test: the model
@@ -138,7 +138,7 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
     let age = crate::clock::months_between(s.laatste_onderzoek, today);
     if age >= MAX_TEST_AGE_MONTHS {
         out.push(
-            Diagnostic::warning(
+            Diagnostic::warning(Code::A11yStatement,
                 file,
                 format!(
                     "toegankelijkheid: het laatste onderzoek ({}) is {age} maanden oud, ouder dan {MAX_TEST_AGE_MONTHS} maanden",
@@ -156,6 +156,7 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
         if date > today {
             out.push(
                 Diagnostic::warning(
+                    Code::A11yStatement,
                     file,
                     format!("toegankelijkheid: {key} ({date}) ligt in de toekomst"),
                 )
@@ -168,7 +169,7 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
         && !s.onderzoeken.iter().any(|r| r.rapport.is_some())
     {
         out.push(
-            Diagnostic::warning(
+            Diagnostic::warning(Code::A11yStatement,
                 file,
                 format!(
                     "toegankelijkheid: status {:?} ({}) vraagt een onderzoeksrapport van alle eisen",
@@ -184,7 +185,7 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
         let Some(value) = value else { continue };
         if let Some(domain) = placeholder_domain(value) {
             out.push(
-                Diagnostic::warning(
+                Diagnostic::warning(Code::A11yStatement,
                     file,
                     format!(
                         "toegankelijkheid: contact.{key} '{value}' is een voorbeeldadres ({domain} is gereserveerd voor voorbeelden: daar komt geen melding aan)"
@@ -201,6 +202,7 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
     if s.contact.email.is_none() && s.contact.telefoon.is_none() && s.contact.url.is_none() {
         out.push(
             Diagnostic::warning(
+                Code::A11yStatement,
                 file,
                 "toegankelijkheid: contact zonder e-mail, telefoon of URL",
             )
@@ -375,7 +377,7 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
         let d = check_statement(&s, text, today);
         assert_eq!(d.len(), 2, "{d:?}");
-        assert_eq!(d[0].line, Some(9));
+        assert_eq!(d[0].line(), Some(9));
         assert!(
             d[0].message
                 .contains("contact.email 'toegankelijkheid@example.org' is een voorbeeldadres"),
@@ -387,7 +389,7 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("vul het echte e-mailadres in"));
-        assert_eq!(d[1].line, Some(10));
+        assert_eq!(d[1].line(), Some(10));
         assert!(d[1].message.contains(".test"), "{}", d[1].message);
         let real = text
             .replace(
@@ -409,7 +411,7 @@ mod tests {
         let d = check_statement(&statement(BASE), &text, "2026-06-01".parse().unwrap());
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].message.contains("36 maanden oud"), "{}", d[0].message);
-        assert_eq!(d[0].line, Some(6));
+        assert_eq!(d[0].line(), Some(6));
         let fresh = check_statement(&statement(BASE), &text, "2026-05-31".parse().unwrap());
         assert!(fresh.is_empty(), "{fresh:?}");
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::frontmatter::{self, FieldType, MKDOCS_OWN_FIELDS};
 
 /// What to import from where.
@@ -52,26 +52,30 @@ const SMALL_SET: usize = 12;
 pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
     let file = &opts.config;
     let text = std::fs::read_to_string(file).map_err(|e| {
-        Diagnostic::error(file, format!("kan mkdocs.yml niet lezen: {e}"))
+        Diagnostic::error(Code::ImportInvalid, file, format!("kan mkdocs.yml niet lezen: {e}"))
             .hint("geef het pad naar mkdocs.yml, bv. kennisbank import mkdocs ../site/mkdocs.yml --out nieuw")
     })?;
     let mk: Value = serde_yaml::from_str(&text).map_err(|e| crate::config::yaml_error(&e, file))?;
     let mk = resolve_tags(mk);
     let Value::Mapping(mk) = mk else {
-        return Err(
-            Diagnostic::error(file, "mkdocs.yml is geen lijst van instellingen")
-                .at_line(Some(1))
-                .hint("een mkdocs.yml begint met bv. site_name: Mijn site"),
-        );
+        return Err(Diagnostic::error(
+            Code::ImportInvalid,
+            file,
+            "mkdocs.yml is geen lijst van instellingen",
+        )
+        .at_line(Some(1))
+        .hint("een mkdocs.yml begint met bv. site_name: Mijn site"));
     };
     let project = file.parent().unwrap_or(Path::new("."));
     let docs_dir = project.join(str_of(&mk, "docs_dir").unwrap_or("docs"));
     if !docs_dir.is_dir() {
-        return Err(
-            Diagnostic::error(file, format!("map {} niet gevonden", docs_dir.display()))
-                .at_line(frontmatter::key_line(&text, "docs_dir"))
-                .hint("zet docs_dir: op de map met de Markdown-pagina's"),
-        );
+        return Err(Diagnostic::error(
+            Code::ImportInvalid,
+            file,
+            format!("map {} niet gevonden", docs_dir.display()),
+        )
+        .at_line(frontmatter::key_line(&text, "docs_dir"))
+        .hint("zet docs_dir: op de map met de Markdown-pagina's"));
     }
     check_out(&opts.out)?;
 
@@ -197,7 +201,11 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
         config.insert("schema".into(), Value::Mapping(root_schema));
     }
     let yaml = serde_yaml::to_string(&Value::Mapping(config)).map_err(|e| {
-        Diagnostic::error(&opts.out, format!("kan kennisbank.yaml niet maken: {e}"))
+        Diagnostic::error(
+            Code::WriteFailed,
+            &opts.out,
+            format!("kan kennisbank.yaml niet maken: {e}"),
+        )
     })?;
     let header = format!(
         "# Geïmporteerd uit {} door `kennisbank import mkdocs`.\n# De Markdown in content/ is ongewijzigd overgenomen.\n",
@@ -270,10 +278,12 @@ fn check_out(out: &Path) -> Result<(), Diagnostic> {
             .map(|mut d| d.next().is_none())
             .unwrap_or(false);
         if !empty {
-            return Err(
-                Diagnostic::error(out, "de doelmap bestaat al en is niet leeg")
-                    .hint("kies met --out een nieuwe of lege map; de import overschrijft niets"),
-            );
+            return Err(Diagnostic::error(
+                Code::WriteRefused,
+                out,
+                "de doelmap bestaat al en is niet leeg",
+            )
+            .hint("kies met --out een nieuwe of lege map; de import overschrijft niets"));
         }
     }
     Ok(())
@@ -281,20 +291,31 @@ fn check_out(out: &Path) -> Result<(), Diagnostic> {
 
 fn write(path: &Path, text: &str) -> Result<(), Diagnostic> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Diagnostic::error(dir, format!("kan de map niet maken: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Diagnostic::error(
+                Code::WriteFailed,
+                dir,
+                format!("kan de map niet maken: {e}"),
+            )
+        })?;
     }
     std::fs::write(path, text)
-        .map_err(|e| Diagnostic::error(path, format!("kan niet schrijven: {e}")))
+        .map_err(|e| Diagnostic::error(Code::WriteFailed, path, format!("kan niet schrijven: {e}")))
 }
 
 fn copy_file(from: &Path, to: &Path) -> Result<(), Diagnostic> {
     if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Diagnostic::error(dir, format!("kan de map niet maken: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Diagnostic::error(
+                Code::WriteFailed,
+                dir,
+                format!("kan de map niet maken: {e}"),
+            )
+        })?;
     }
     std::fs::copy(from, to).map(|_| ()).map_err(|e| {
         Diagnostic::error(
+            Code::WriteFailed,
             from,
             format!("kan niet kopiëren naar {}: {e}", to.display()),
         )
@@ -303,8 +324,12 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), Diagnostic> {
 
 fn copy_tree(from: &Path, to: &Path) -> Result<(), Diagnostic> {
     if !from.join("templates").is_dir() {
-        return Err(Diagnostic::error(from, "geen thema: templates/ ontbreekt")
-            .hint("geef met --theme de map van een thema, bv. themes/default"));
+        return Err(Diagnostic::error(
+            Code::ImportInvalid,
+            from,
+            "geen thema: templates/ ontbreekt",
+        )
+        .hint("geef met --theme de map van een thema, bv. themes/default"));
     }
     for e in walkdir::WalkDir::new(from)
         .into_iter()
@@ -859,8 +884,9 @@ fn write_appended(
 ) -> Result<Option<String>, Diagnostic> {
     let mut abbreviations = None;
     for f in files {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| Diagnostic::error(f, format!("kan niet lezen: {e}")))?;
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            Diagnostic::error(Code::ContentUnreadable, f, format!("kan niet lezen: {e}"))
+        })?;
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use include_dir::{include_dir, Dir};
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 
 static STARTER: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/starter");
 static EXAMPLE_CONTENT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/content");
@@ -86,12 +86,15 @@ fn collect(dir: &'static Dir<'static>, prefix: &Path, out: &mut Vec<(PathBuf, Ve
 pub fn write_site(dir: &Path, example: bool, today: &str) -> Result<Vec<PathBuf>, Diagnostic> {
     let shown = dir.display().to_string();
     if dir.exists() && !dir.is_dir() {
-        return Err(Diagnostic::error(&shown, "dit is een bestand, geen map")
-            .hint("geef een nieuwe mapnaam: kennisbank init mijn-kennisbank"));
+        return Err(
+            Diagnostic::error(Code::WriteRefused, &shown, "dit is een bestand, geen map")
+                .hint("geef een nieuwe mapnaam: kennisbank init mijn-kennisbank"),
+        );
     }
     let non_empty = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
     if non_empty {
         return Err(Diagnostic::error(
+            Code::WriteRefused,
             &shown,
             "de map is niet leeg; init schrijft alleen in een lege of nieuwe map",
         )
@@ -102,6 +105,7 @@ pub fn write_site(dir: &Path, example: bool, today: &str) -> Result<Vec<PathBuf>
         let path = dir.join(&rel);
         let io = |e: std::io::Error| {
             Diagnostic::error(
+                Code::WriteFailed,
                 path.display().to_string(),
                 format!("kan niet schrijven: {e}"),
             )

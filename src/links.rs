@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::error::{closest, Diagnostic};
+use crate::error::{closest, Code, Diagnostic};
 use crate::frontmatter::value_as_list;
 use crate::markdown::Resolution;
 use crate::model::*;
@@ -288,6 +288,7 @@ fn check_anchors(site: &Site, diags: &mut Vec<Diagnostic>) {
             };
             diags.push(
                 Diagnostic::error(
+                    Code::LinkAnchorMissing,
                     link.from.as_ref().unwrap_or(&file.display),
                     format!("anker #{anchor} bestaat niet in {}", target_file.display()),
                 )
@@ -311,6 +312,7 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
         let Some(section) = section else {
             diags.push(
                 Diagnostic::error(
+                    Code::ConfigRelationSection,
                     crate::config::CONFIG_FILE,
                     format!("relatie '{name}': sectie '{dir}' bestaat niet"),
                 )
@@ -344,6 +346,7 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
             let Some(slugs) = value_as_list(Some(value)) else {
                 diags.push(
                     Diagnostic::error(
+                        Code::RelationNotAList,
                         &page.file.display,
                         format!("{name}: verwacht een lijst met paginanamen"),
                     )
@@ -368,7 +371,7 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
                         let draft = format!("{}/{slug}.md", section.trim_matches('/'));
                         if site.drafts.contains(&draft) {
                             diags.push(
-                                Diagnostic::error(
+                                Diagnostic::error(Code::RelationDraft,
                                     &page.file.display,
                                     format!("{name}: '{slug}' is een concept (draft: true) en wordt niet gepubliceerd"),
                                 )
@@ -386,6 +389,7 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
                         };
                         diags.push(
                             Diagnostic::error(
+                                Code::RelationUnknownPage,
                                 &page.file.display,
                                 format!("{name}: onbekende pagina '{slug}' in sectie {section}"),
                             )
@@ -464,6 +468,7 @@ fn check_collisions(site: &Site, diags: &mut Vec<Diagnostic>) {
                 Some((_, other)) if other != file => {
                     diags.push(
                         Diagnostic::error(
+                            Code::LinkUrlInUse,
                             file,
                             format!("URL /{path} is al in gebruik door {}", other.display()),
                         )

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 
 use crate::cli::NewArgs;
-use crate::error::{closest, Diagnostic};
+use crate::error::{closest, Code, Diagnostic, Severity};
 use crate::frontmatter::{parse_yaml, split, FieldSpec, FieldType, Schema};
 use crate::markdown::slugify;
 use crate::site::BuildOptions;
@@ -52,13 +52,16 @@ pub fn create(
 ) -> Result<PathBuf, Diagnostic> {
     let title = title.trim();
     if title.is_empty() {
-        return Err(Diagnostic::error("(opdrachtregel)", "de titel is leeg")
-            .hint("kennisbank new SECTIE \"Titel\""));
+        return Err(
+            Diagnostic::new(Severity::Error, Code::NewInvalidTitle, "de titel is leeg")
+                .hint("kennisbank new SECTIE \"Titel\""),
+        );
     }
     let slug = slugify(title);
     if slug.is_empty() {
-        return Err(Diagnostic::error(
-            "(opdrachtregel)",
+        return Err(Diagnostic::new(
+            Severity::Error,
+            Code::NewInvalidTitle,
             format!("van de titel '{title}' is geen bestandsnaam te maken"),
         )
         .hint("gebruik letters of cijfers in de titel"));
@@ -84,15 +87,28 @@ pub fn create(
         .open(&path)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Diagnostic::error(&shown, "bestaat al; er is niets overschreven")
-                    .hint("kies een andere titel, of bewerk het bestaande bestand")
+                Diagnostic::error(
+                    Code::WriteRefused,
+                    &shown,
+                    "bestaat al; er is niets overschreven",
+                )
+                .hint("kies een andere titel, of bewerk het bestaande bestand")
             } else {
-                Diagnostic::error(&shown, format!("kan niet schrijven: {e}"))
+                Diagnostic::error(
+                    Code::WriteFailed,
+                    &shown,
+                    format!("kan niet schrijven: {e}"),
+                )
             }
         })?;
     use std::io::Write as _;
-    file.write_all(text.as_bytes())
-        .map_err(|e| Diagnostic::error(&shown, format!("kan niet schrijven: {e}")))?;
+    file.write_all(text.as_bytes()).map_err(|e| {
+        Diagnostic::error(
+            Code::WriteFailed,
+            &shown,
+            format!("kan niet schrijven: {e}"),
+        )
+    })?;
     Ok(path)
 }
 
@@ -104,10 +120,13 @@ fn section_schema(root: &Path, section: &str) -> Result<(String, Schema), Diagno
         ..BuildOptions::default()
     };
     let config = crate::site::load_config(&opts).map_err(|f| {
-        f.diagnostics
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| Diagnostic::error(crate::config::CONFIG_FILE, "onleesbaar"))
+        f.diagnostics.into_iter().next().unwrap_or_else(|| {
+            Diagnostic::error(
+                Code::ConfigUnreadable,
+                crate::config::CONFIG_FILE,
+                "onleesbaar",
+            )
+        })
     })?;
     let theme = crate::render::theme_dir(root, &config.theme);
     let loaded = crate::content::load(root, &theme);
@@ -137,6 +156,7 @@ fn section_schema(root: &Path, section: &str) -> Result<(String, Schema), Diagno
                 None => format!("secties: {}", dirs.join(", ")),
             };
             Err(Diagnostic::error(
+                Code::NewUnknownSection,
                 format!("content/{wanted}"),
                 format!("sectie '{wanted}' bestaat niet"),
             )
@@ -351,7 +371,7 @@ mod tests {
                 .iter()
                 .find(|e| e.message == format!("verplicht veld '{name}' is nog niet ingevuld"))
                 .unwrap_or_else(|| panic!("{name} not reported: {errors:?}"));
-            assert_eq!(e.line, raw.line(name), "{name} at its own line");
+            assert_eq!(e.line(), raw.line(name), "{name} at its own line");
         }
         let status = errors
             .iter()

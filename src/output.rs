@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::model::Asset;
 use crate::render::OutputFile;
 
@@ -22,6 +22,7 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     let out = absolute(out);
     let refuse = |why: &str| {
         Err(Diagnostic::error(
+            Code::OutputRefused,
             out.clone(),
             format!("deze map kan niet de uitvoermap zijn: {why}"),
         )
@@ -44,6 +45,7 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
             .unwrap_or(false);
         if non_empty {
             return Err(Diagnostic::error(
+                Code::OutputRefused,
                 out.clone(),
                 "de map bestaat al, is niet leeg en is niet eerder door kennisbank geschreven",
             )
@@ -430,7 +432,7 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
-    Diagnostic::error(path, format!("schrijven mislukt: {e}"))
+    Diagnostic::error(Code::OutputWrite, path, format!("schrijven mislukt: {e}"))
         .hint("controleer rechten en vrije schijfruimte")
 }
 

@@ -12,7 +12,7 @@ use serde_yaml::Value;
 
 use crate::config::Config;
 use crate::content::Loaded;
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::frontmatter::{self, RawFront, Reader, Schema};
 use crate::links::Resolver;
 use crate::markdown::{self, slugify};
@@ -325,7 +325,7 @@ impl FolderSections {
                 } else {
                     format!("{dir}/_index.md")
                 };
-                Diagnostic::error(
+                Diagnostic::error(Code::TreeTwoIndexPages,
                     &f.display,
                     format!(
                         "map heeft zowel content/{both} als content/{}: welke is de pagina van de sectie?",
@@ -336,7 +336,7 @@ impl FolderSections {
                 .hint("houd één van beide: voeg de tekst samen in _index.md of in index.md en verwijder de ander")
             })
             .collect();
-        out.sort_by(|a, b| a.file.cmp(&b.file));
+        out.sort_by(|a, b| a.file().cmp(&b.file()));
         out
     }
 }
@@ -385,7 +385,7 @@ fn undeclared_notes(
             } else {
                 format!("{} pagina's", ids.len())
             };
-            Diagnostic::note(
+            Diagnostic::note(Code::SchemaOpenField,
                 &sections[*s].file.display,
                 format!(
                     "veld '{key}' staat niet in het schema ({count}, o.a. {}{}); toegestaan door open_fields",
@@ -476,9 +476,13 @@ fn parse_doc(file: SourceFile, is_section: bool) -> DocResult {
             Some("title") => SortBy::Title,
             Some(other) => {
                 r.errors.push(
-                    Diagnostic::error(&path, format!("sort_by: onbekende volgorde '{other}'"))
-                        .at_line(raw.line("sort_by"))
-                        .hint("kies weight, date of title"),
+                    Diagnostic::error(
+                        Code::TreeUnknownSortBy,
+                        &path,
+                        format!("sort_by: onbekende volgorde '{other}'"),
+                    )
+                    .at_line(raw.line("sort_by"))
+                    .hint("kies weight, date of title"),
                 );
                 SortBy::Weight
             }
@@ -491,7 +495,7 @@ fn parse_doc(file: SourceFile, is_section: bool) -> DocResult {
     let mut errors = r.errors;
     if meta.title.trim().is_empty() && !(is_section && parent_dir(&file.rel).is_empty()) {
         errors.push(
-            Diagnostic::error(&path, "titel ontbreekt")
+            Diagnostic::error(Code::TreeTitleMissing, &path, "titel ontbreekt")
                 .at_line(Some(1))
                 .hint("zet 'title: …' in de front matter of begin de tekst met '# Titel'"),
         );

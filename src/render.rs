@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::links::alias_path;
 use crate::model::*;
 
@@ -100,7 +100,7 @@ pub(crate) fn template_error(
         .get(named)
         .map(|(f, t)| (f.clone(), t.as_str()))
         .unwrap_or_else(|| (PathBuf::from(named), ""));
-    let mut d = Diagnostic::error(file, "");
+    let mut d = Diagnostic::error(Code::TemplateRender, file, "");
     if let Some(pos) = full.find("--> ") {
         // Parse error: Tera prints "--> line:column".
         let loc: String = full[pos + 4..]
@@ -117,6 +117,7 @@ pub(crate) fn template_error(
             .map(|l| l.trim_start()[2..].to_string())
             .collect::<Vec<_>>()
             .join("; ");
+        d.code = Code::TemplateSyntax;
         d.message = format!(
             "sjabloon kan niet worden gelezen: {}",
             if detail.is_empty() {
@@ -126,11 +127,12 @@ pub(crate) fn template_error(
             }
         );
     } else if let Some(var) = backticked_after(&full, "Variable `") {
+        d.code = Code::TemplateUnknownVariable;
         d.message = format!(
             "variabele `{var}` bestaat niet in de context van '{}'",
             rendering.unwrap_or(named)
         );
-        d.line = find_line(text, &var);
+        d = d.at_line(find_line(text, &var));
         d = d.hint(
             "zie docs/templates.md voor de beschikbare variabelen, of gebruik `| default(value=…)`",
         );
@@ -139,7 +141,7 @@ pub(crate) fn template_error(
         if let Some(f) =
             backticked_after(&full, "Filter `").or_else(|| backticked_after(&full, "Function `"))
         {
-            d.line = find_line(text, &f);
+            d = d.at_line(find_line(text, &f));
         }
     }
     d
@@ -1010,11 +1012,12 @@ impl<'a> Renderer<'a> {
         if self.has_template(name) {
             Ok(())
         } else {
-            Err(
-                Diagnostic::error(file, format!("sjabloon '{name}' bestaat niet")).hint(
-                    "maak het aan in templates/ van de site of het thema, of pas 'template:' aan",
-                ),
+            Err(Diagnostic::error(
+                Code::TemplateMissing,
+                file,
+                format!("sjabloon '{name}' bestaat niet"),
             )
+            .hint("maak het aan in templates/ van de site of het thema, of pas 'template:' aan"))
         }
     }
 
@@ -1375,7 +1378,7 @@ impl<'a> Renderer<'a> {
         let mut seen = std::collections::HashSet::new();
         problems
             .into_iter()
-            .filter(|d| seen.insert((d.message.clone(), d.line)))
+            .filter(|d| seen.insert((d.message.clone(), d.line())))
             .collect()
     }
 
@@ -1531,8 +1534,8 @@ mod tests {
         let ctx = tera::Context::from_value(json!({"page": {"title": "x"}})).unwrap();
         let err = tera.render("page.html", &ctx).unwrap_err();
         let d = template_error(&err, &sources, Some("page.html"));
-        assert_eq!(d.file, PathBuf::from("themes/t/templates/page.html"));
-        assert_eq!(d.line, Some(2));
+        assert_eq!(d.file(), Some(Path::new("themes/t/templates/page.html")));
+        assert_eq!(d.line(), Some(2));
         assert!(d.message.contains("page.nope"), "{}", d.message);
     }
 
@@ -1547,6 +1550,6 @@ mod tests {
             (PathBuf::from("page.html"), src.to_string()),
         );
         let d = template_error(&err, &sources, None);
-        assert_eq!(d.line, Some(2), "{d}");
+        assert_eq!(d.line(), Some(2), "{d}");
     }
 }

@@ -55,7 +55,7 @@ use html5ever::tokenizer::{
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 
 // ---------------------------------------------------------------------------
 // URLs
@@ -288,6 +288,7 @@ pub fn shown(url: &str) -> String {
 /// (`link`, `afbeelding`, `menu-URL`, `alias`, `veld 'website'`).
 pub fn refusal_diagnostic(file: &Path, what: &str, url: &str, r: &Refusal) -> Diagnostic {
     Diagnostic::error(
+        Code::UrlRefused,
         file,
         format!("{what} '{}' geweigerd: {}", shown(url), r.reason()),
     )
@@ -308,6 +309,7 @@ pub fn alias_problem(alias: &str, file: &Path) -> Option<Diagnostic> {
         || a.split('/').any(|seg| seg == "..");
     bad.then(|| {
         Diagnostic::error(
+            Code::AliasNotAPath,
             file,
             format!("alias '{}' is geen pad op deze site", shown(alias)),
         )
@@ -772,7 +774,7 @@ impl<'f> HtmlGate<'f> {
 
     fn finding(&self, f: Finding, at: impl Fn(usize) -> Option<usize>) -> Diagnostic {
         match f {
-            Finding::Element { line, tag } => Diagnostic::warning(
+            Finding::Element { line, tag } => Diagnostic::warning(Code::HtmlElementRemoved,
                 self.file,
                 format!("HTML-element <{tag}> verwijderd (markdown.raw_html: sanitized)"),
             )
@@ -795,7 +797,7 @@ impl<'f> HtmlGate<'f> {
                 } else {
                     "toegestaan zijn id, class, title, lang, dir, role, aria-… en per element de gewone attributen (href, src, alt, colspan, …)"
                 };
-                Diagnostic::warning(
+                Diagnostic::warning(Code::HtmlAttributeRemoved,
                     self.file,
                     format!("attribuut {attr} op <{tag}> verwijderd (markdown.raw_html: sanitized)"),
                 )
@@ -942,8 +944,12 @@ pub fn check_security(
     if let Csp::Policy(p) = &sec.csp {
         if p.trim().is_empty() || p.chars().any(char::is_control) {
             diags.push(at(
-                Diagnostic::error(file, "security.csp: een lege policy of een met regeleinden")
-                    .hint("zet true voor de strikte policy, of de policy op één regel"),
+                Diagnostic::error(
+                    Code::SecurityConfig,
+                    file,
+                    "security.csp: een lege policy of een met regeleinden",
+                )
+                .hint("zet true voor de strikte policy, of de policy op één regel"),
                 "csp",
                 0,
             ));
@@ -960,8 +966,12 @@ pub fn check_security(
     }
     if sec.contact.is_empty() {
         diags.push(at(
-            Diagnostic::error(file, "security.txt zonder security.contact")
-                .hint("RFC 9116 vraagt minstens één contact: contact: mailto:security@example.nl"),
+            Diagnostic::error(
+                Code::SecurityConfig,
+                file,
+                "security.txt zonder security.contact",
+            )
+            .hint("RFC 9116 vraagt minstens één contact: contact: mailto:security@example.nl"),
             "contact",
             0,
         ));
@@ -981,6 +991,7 @@ pub fn check_security(
             };
             diags.push(at(
                 Diagnostic::error(
+                    Code::SecurityConfig,
                     file,
                     format!(
                         "security.contact: '{}' is geen mailto:-, https:- of tel:-adres",
@@ -995,14 +1006,14 @@ pub fn check_security(
     }
     match sec.expires.as_deref().map(parse_expires) {
         None => diags.push(at(
-            Diagnostic::error(file, "security.expires ontbreekt").hint(
+            Diagnostic::error(Code::SecurityConfig, file, "security.expires ontbreekt").hint(
                 "RFC 9116 vraagt een vervaldatum, liefst binnen een jaar: expires: 2027-06-30",
             ),
             "expires",
             0,
         )),
         Some(None) => diags.push(at(
-            Diagnostic::error(file, "security.expires is geen datum").hint(
+            Diagnostic::error(Code::SecurityConfig, file, "security.expires is geen datum").hint(
                 "schrijf JJJJ-MM-DD of een RFC 3339-tijd: 2027-06-30 of 2027-06-30T12:00:00Z",
             ),
             "expires",
@@ -1010,6 +1021,7 @@ pub fn check_security(
         )),
         Some(Some(t)) if t <= now => diags.push(at(
             Diagnostic::error(
+                Code::SecurityConfig,
                 file,
                 format!(
                     "security.expires ligt in het verleden ({})",
@@ -1021,9 +1033,12 @@ pub fn check_security(
             0,
         )),
         Some(Some(t)) if t > now + chrono::Duration::days(366) => diags.push(at(
-            Diagnostic::warning(file, "security.expires ligt meer dan een jaar vooruit").hint(
-                "RFC 9116 raadt minder dan een jaar aan, zodat de gegevens bijgehouden worden",
-            ),
+            Diagnostic::warning(
+                Code::SecurityConfig,
+                file,
+                "security.expires ligt meer dan een jaar vooruit",
+            )
+            .hint("RFC 9116 raadt minder dan een jaar aan, zodat de gegevens bijgehouden worden"),
             "expires",
             0,
         )),
@@ -1046,6 +1061,7 @@ pub fn check_security(
             if !ok {
                 diags.push(at(
                     Diagnostic::error(
+                        Code::SecurityConfig,
                         file,
                         format!("security.{key}: '{}' is geen https://-adres", shown(v)),
                     )
@@ -1059,8 +1075,12 @@ pub fn check_security(
     if let Some(l) = &sec.preferred_languages {
         if l.chars().any(char::is_control) {
             diags.push(at(
-                Diagnostic::error(file, "security.preferred_languages bevat een regeleinde")
-                    .hint("bijvoorbeeld: preferred_languages: nl, en"),
+                Diagnostic::error(
+                    Code::SecurityConfig,
+                    file,
+                    "security.preferred_languages bevat een regeleinde",
+                )
+                .hint("bijvoorbeeld: preferred_languages: nl, en"),
                 "preferred_languages",
                 0,
             ));
@@ -1068,7 +1088,7 @@ pub fn check_security(
     }
     if base_path != "/" {
         diags.push(at(
-            Diagnostic::warning(
+            Diagnostic::warning(Code::SecurityConfig,
                 file,
                 format!("security.txt komt onder {base_path}.well-known/, maar hoort op /.well-known/ van het domein"),
             )
@@ -1572,7 +1592,7 @@ mod tests {
         let d = check_security(&bad, "/", Path::new("k.yaml"), &at, now);
         let msgs: Vec<String> = d
             .iter()
-            .map(|d| format!("{}: {}", d.location(), d.message))
+            .map(|d| format!("{}: {}", d.location.as_ref().expect("in k.yaml"), d.message))
             .collect();
         assert_eq!(d.len(), 4, "{msgs:?}");
         assert!(

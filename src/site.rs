@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::error::{BuildFailure, Diagnostic};
+use crate::error::{BuildFailure, Code, Diagnostic};
 use crate::model::{Site, Target};
 use crate::parse::ParseOptions;
 use rayon::prelude::*;
@@ -118,12 +118,14 @@ fn gate(diags: &mut Vec<Diagnostic>, opts: &BuildOptions) -> Result<(), BuildFai
         if opts.strict {
             d.severity = crate::error::Severity::Error;
         }
-        if d.file.is_absolute() {
-            *d = std::mem::replace(d, Diagnostic::error("", "")).relative_to(&root);
+        if let Some(l) = &mut d.location {
+            if let Ok(rel) = l.file.strip_prefix(&root) {
+                l.file = rel.to_path_buf();
+            }
         }
     }
     if diags.iter().any(Diagnostic::is_error) {
-        diags.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         return Err(BuildFailure {
             diagnostics: std::mem::take(diags),
         });
@@ -365,7 +367,11 @@ fn draft_problems(site: &Site, root: &Path) -> Vec<Diagnostic> {
         let text = match std::fs::read_to_string(root.join(&display)) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error(&display, format!("kan niet lezen: {e}")));
+                diags.push(Diagnostic::error(
+                    Code::ContentUnreadable,
+                    &display,
+                    format!("kan niet lezen: {e}"),
+                ));
                 continue;
             }
         };

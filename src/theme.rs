@@ -15,7 +15,7 @@ use include_dir::{include_dir, Dir};
 use serde_json::{Map, Value};
 use tera::Tera;
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic, Severity};
 use crate::model::Asset;
 use crate::render::{short_hash, template_error};
 
@@ -122,8 +122,9 @@ pub fn load_theme(
 ) -> Result<Theme, Vec<Diagnostic>> {
     let dir = theme_dir(root, theme);
     let Some(source) = Source::of(&dir) else {
-        return Err(vec![Diagnostic::error(
-            crate::config::CONFIG_FILE,
+        return Err(vec![Diagnostic::new(
+            Severity::Error,
+            Code::ThemeMissing,
             format!(
                 "thema '{theme}' niet gevonden: {} ontbreekt",
                 dir.join("templates").display()
@@ -212,6 +213,7 @@ fn read_templates(
                 sources.insert(name.replace('\\', "/"), (shown, text));
             }
             Err(e) => diags.push(Diagnostic::error(
+                Code::TemplateUnreadable,
                 shown,
                 format!("kan sjabloon niet lezen: {e}"),
             )),
@@ -301,7 +303,7 @@ fn check_include_cycles(sources: &HashMap<String, (PathBuf, String)>) -> Vec<Dia
                 if next == start {
                     let (file, _) = &sources[*start];
                     diags.push(
-                        Diagnostic::error(file, format!("sjabloon '{start}' neemt zichzelf (via '{node}') op: oneindige lus"))
+                        Diagnostic::error(Code::TemplateCycle, file, format!("sjabloon '{start}' neemt zichzelf (via '{node}') op: oneindige lus"))
                             .hint("verwijder de include/extends die terugverwijst"),
                     );
                     stack.clear();
@@ -313,8 +315,8 @@ fn check_include_cycles(sources: &HashMap<String, (PathBuf, String)>) -> Vec<Dia
             }
         }
     }
-    diags.sort_by(|a, b| a.file.cmp(&b.file));
-    diags.dedup_by(|a, b| a.file == b.file);
+    diags.sort_by(|a, b| a.file().cmp(&b.file()));
+    diags.dedup_by(|a, b| a.file() == b.file());
     diags
 }
 
@@ -411,18 +413,22 @@ fn register_filters(tera: &mut Tera, translations: &Value) {
 /// not empty, so nothing an editor changed is overwritten.
 pub fn eject(root: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(
-            Diagnostic::error("themes", format!("'{name}' is geen geldige themanaam"))
-                .hint("kies een naam van letters, cijfers en streepjes, bijvoorbeeld 'huisstijl'"),
-        );
+        return Err(Diagnostic::error(
+            Code::ThemeInvalidName,
+            "themes",
+            format!("'{name}' is geen geldige themanaam"),
+        )
+        .hint("kies een naam van letters, cijfers en streepjes, bijvoorbeeld 'huisstijl'"));
     }
     let dir = theme_dir(root, name);
     let shown = dir.strip_prefix(root).unwrap_or(&dir).to_path_buf();
     if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
-        return Err(
-            Diagnostic::error(&shown, "de map bestaat al en is niet leeg")
-                .hint("kies een andere naam, of verwijder of hernoem de map eerst"),
-        );
+        return Err(Diagnostic::error(
+            Code::WriteRefused,
+            &shown,
+            "de map bestaat al en is niet leeg",
+        )
+        .hint("kies een andere naam, of verwijder of hernoem de map eerst"));
     }
     let mut written = Vec::new();
     for part in THEME_PARTS {
@@ -430,8 +436,12 @@ pub fn eject(root: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
             let path = dir.join(part).join(&rel);
             let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
             let io = |e: std::io::Error| {
-                Diagnostic::error(&shown, format!("kan niet schrijven: {e}"))
-                    .hint("controleer of de map schrijfbaar is")
+                Diagnostic::error(
+                    Code::WriteFailed,
+                    &shown,
+                    format!("kan niet schrijven: {e}"),
+                )
+                .hint("controleer of de map schrijfbaar is")
             };
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(io)?;

@@ -102,7 +102,7 @@ proptest! {
         let (rendered, diags) = markdown::render(&text, &opts);
         let lines = text.lines().count() + 3;
         for d in diags {
-            prop_assert!(d.line.unwrap_or(1) <= lines + 1, "line {:?} beyond {lines}", d.line);
+            prop_assert!(d.line().unwrap_or(1) <= lines + 1, "line {:?} beyond {lines}", d.line());
         }
         if raw_html != RawHtml::Trust {
             prop_assert!(!rendered.html.contains("<script"));

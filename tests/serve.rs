@@ -1172,7 +1172,7 @@ fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
         e.errors()
             .iter()
             .find(|d| d.message.contains("alpha"))
-            .and_then(|d| d.line)
+            .and_then(|d| d.line())
     };
     assert_eq!(line_of(&e), Some(3), "{:?}", e.errors());
     w("content/begrippen/mentor.md", &|t| {
@@ -1310,7 +1310,8 @@ fn shortcode_queries_and_includes_follow_edits_and_equal_a_full_build() {
         e.errors()
             .iter()
             .any(|d| d.message.contains("kop \"Aanpak\" niet gevonden")
-                && d.file.ends_with("content/pilots/studiekeuze-vmbo.md")),
+                && d.file()
+                    .is_some_and(|f| f.ends_with("content/pilots/studiekeuze-vmbo.md"))),
         "{:?}",
         e.errors()
     );

@@ -27,7 +27,7 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::model::{InternalLink, Rendered, Target, TocEntry};
 use crate::safety::{self, HtmlGate, RawHtml, UrlUse};
 
@@ -157,7 +157,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         text: source,
         starts: None,
     };
-    let mut line_at = |offset: usize| place(opts, prepared.body_line(lines.line(offset)));
+    let mut line_at = |offset: usize| {
+        place(
+            opts,
+            prepared.body_line(lines.line(offset)),
+            column(source, offset),
+        )
+    };
     let titles = |canon: &str| opts.dialect.title(canon);
     let mut comments = dialect::Comments::default();
     // Open block quotes: whether each became a callout (its table index).
@@ -182,11 +188,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
             .err()
             .filter(|_| safety::check_url(&def.dest, UrlUse::Image).is_err());
         if let Some(r) = refused {
-            let (at, col) = (line_at(def.span.start), column(source, def.span.start));
-            diags.push(
-                safety::refusal_diagnostic(at.file, "linkdefinitie", &def.dest, &r)
-                    .at(at.line, col),
-            );
+            let at = line_at(def.span.start);
+            diags.push(at.locate(safety::refusal_diagnostic(
+                at.file,
+                "linkdefinitie",
+                &def.dest,
+                &r,
+            )));
         }
     }
 
@@ -297,11 +305,11 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 if level == HeadingLevel::H1 && stripped_h1 {
                     let at = line_at(range.start);
                     diags.push(
-                        Diagnostic::warning(
+                        at.locate(Diagnostic::warning(
+                            Code::MarkdownSecondH1,
                             at.file,
                             "kop van niveau 1 in de tekst: de paginatitel is al de hoofdkop",
-                        )
-                        .at_line(Some(at.line))
+                        ))
                         .hint("gebruik ## voor kopjes in de tekst, zodat de pagina één h1 houdt"),
                     );
                 }
@@ -354,10 +362,9 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                     if !is_reference(link_type)
                         || safety::check_url(&dest_url, UrlUse::Image).is_ok()
                     {
-                        let (at, col) = (line_at(range.start), column(source, range.start));
+                        let at = line_at(range.start);
                         diags.push(
-                            safety::refusal_diagnostic(at.file, "link", &dest_url, &r)
-                                .at(at.line, col),
+                            at.locate(safety::refusal_diagnostic(at.file, "link", &dest_url, &r)),
                         );
                     }
                     Event::Start(Tag::Link {
@@ -386,11 +393,13 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
                 let refused = safety::check_url(&dest_url, UrlUse::Image).err();
                 if let Some(r) = &refused {
                     if !is_reference(link_type) {
-                        let (at, col) = (line_at(range.start), column(source, range.start));
-                        diags.push(
-                            safety::refusal_diagnostic(at.file, "afbeelding", &dest_url, r)
-                                .at(at.line, col),
-                        );
+                        let at = line_at(range.start);
+                        diags.push(at.locate(safety::refusal_diagnostic(
+                            at.file,
+                            "afbeelding",
+                            &dest_url,
+                            r,
+                        )));
                     }
                 }
                 let dest = match refused {
@@ -533,35 +542,49 @@ fn take_skips(html: &str) -> (String, Vec<(usize, usize)>) {
     (clean, ranges)
 }
 
-/// A place in the source: file, line, and the folder relative links are
-/// written from when it is not the document's.
+/// A place in the source: file, line, column (unknown for text a
+/// shortcode filled in at its call's line), and the folder relative links
+/// are written from when it is not the document's.
 #[derive(Clone, Copy)]
 struct Place<'o> {
     file: &'o Path,
     line: usize,
+    column: Option<usize>,
     base: Option<&'o str>,
 }
 
-/// Where line `body_line` (1-based, of the document's body) was written
-/// (see [`Origin`]).
-fn place<'o>(opts: &'o RenderOptions, body_line: usize) -> Place<'o> {
+impl Place<'_> {
+    /// Sets line and column of `d` (line only when the column is unknown).
+    fn locate(&self, d: Diagnostic) -> Diagnostic {
+        match self.column {
+            Some(col) => d.at(self.line, col),
+            None => d.at_line(Some(self.line)),
+        }
+    }
+}
+
+/// Where line `body_line` (1-based, of the document's body), column
+/// `column`, was written (see [`Origin`]).
+fn place<'o>(opts: &'o RenderOptions, body_line: usize, column: usize) -> Place<'o> {
     let k = body_line - 1;
     let i = opts.origins.partition_point(|o| o.start_line <= k);
     let Some(o) = i.checked_sub(1).map(|i| &opts.origins[i]) else {
         return Place {
             file: opts.file,
             line: opts.body_line + k,
+            column: Some(column),
             base: None,
         };
     };
-    let line = if o.fixed {
-        o.line
+    let (line, column) = if o.fixed {
+        (o.line, None)
     } else {
-        o.line + k - o.start_line
+        (o.line + k - o.start_line, Some(column))
     };
     Place {
         file: &o.file,
         line,
+        column,
         base: o.base.as_deref(),
     }
 }
@@ -612,9 +635,12 @@ fn rewrite_link(
         }
         Resolution::Broken(reason) => {
             diags.push(
-                Diagnostic::error(at.file, format!("kapotte link '{dest}': {reason}"))
-                    .at_line(Some(line))
-                    .hint("verwijs naar een bestaand bestand onder content/, bijvoorbeeld [tekst](@/sectie/pagina.md)"),
+                at.locate(Diagnostic::error(
+                    Code::LinkBroken,
+                    at.file,
+                    format!("kapotte link '{dest}': {reason}"),
+                ))
+                .hint("verwijs naar een bestaand bestand onder content/, bijvoorbeeld [tekst](@/sectie/pagina.md)"),
             );
             None
         }
@@ -939,7 +965,7 @@ mod tests {
         o.body_line = 5;
         let (_, d) = render("tekst\n\nzie [de pagina X](@/x.md)\n", &o);
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].line, Some(7));
+        assert_eq!(d[0].line(), Some(7));
         assert!(d[0].message.contains("@/x.md"));
     }
 
@@ -980,7 +1006,7 @@ mod tests {
     fn h1_in_body_warns_when_the_title_is_in_front_matter() {
         let (r, d) = render("tekst\n\n# Tweede titel\n", &opts(&no_links));
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].line, Some(3));
+        assert_eq!(d[0].line(), Some(3));
         assert!(r.html.contains("<h1"));
     }
 
@@ -1162,7 +1188,7 @@ mod dialect_tests {
         let broken = |_: &str| Resolution::Broken("bestaat niet".into());
         let md = "!!! note\n    Regel twee.\n\n    Zie [a](@/a.md).\nZie [b](@/b.md).\n\n> [!TIP]\n> [c](@/c.md)\n\n[d](@/d.md)\n";
         let (_, d) = render_with(md, &titles(), &broken);
-        let lines: Vec<_> = d.iter().map(|d| d.line.unwrap()).collect();
+        let lines: Vec<_> = d.iter().map(|d| d.line().unwrap()).collect();
         assert_eq!(lines, [4, 5, 8, 10]);
     }
 

@@ -33,7 +33,7 @@ pub use bundle::{bundle_size, query_cost, BundleSize, QueryCost};
 pub use record::Record;
 pub use writer::{word_keys, WordKeys, FACTS, META_FIELDS};
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic, Severity};
 use crate::model::{PageId, Site, Target};
 use crate::render::OutputFile;
 
@@ -205,6 +205,6 @@ impl LiveIndex {
 }
 
 fn failure(message: String) -> Diagnostic {
-    Diagnostic::error(crate::config::CONFIG_FILE, message)
+    Diagnostic::new(Severity::Error, Code::SearchIndex, message)
         .hint("zet 'search: enabled: false' om zonder zoekfunctie te bouwen")
 }

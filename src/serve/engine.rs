@@ -36,7 +36,7 @@ use serde_json::Value;
 
 use crate::config::{Config, CONFIG_FILE};
 use crate::content::{self, Stamp};
-use crate::error::{BuildFailure, Diagnostic};
+use crate::error::{BuildFailure, Code, Diagnostic, Severity};
 use crate::frontmatter;
 use crate::links::{self, Resolver};
 use crate::markdown;
@@ -324,7 +324,7 @@ impl Engine {
         // The files just saved first: the cause before its consequences
         // (a front-matter error before the broken links to that page).
         if let Some(errors) = &mut out.errors {
-            errors.sort_by_key(|d| !batch.paths.contains_key(&d.file));
+            errors.sort_by_key(|d| !d.file().is_some_and(|f| batch.paths.contains_key(f)));
             self.errors.clone_from(errors);
         }
         out.queued = self.queue.len();
@@ -591,7 +591,7 @@ impl Engine {
             .cloned()
             .collect();
         if all.iter().any(Diagnostic::is_error) {
-            all.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            all.sort_by(|a, b| (&a.file(), a.line()).cmp(&(&b.file(), b.line())));
             return Err(BuildFailure { diagnostics: all });
         }
         let theme = load_theme(
@@ -928,7 +928,7 @@ impl Engine {
         self.queue.extend(later);
         if !errors.is_empty() {
             let mut errors = errors;
-            errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            errors.sort_by(|a, b| (&a.file(), a.line()).cmp(&(&b.file(), b.line())));
             self.fail(&mut out, errors);
             return out;
         }
@@ -1009,7 +1009,8 @@ impl Engine {
                 && old.body_line == page.body_line
                 && old.title_from_body == page.title_from_body
                 && old.rendered.clean;
-            st.parse_diags.retain(|d| d.file != page.file.display);
+            st.parse_diags
+                .retain(|d| d.file() != Some(page.file.display.as_path()));
             st.parse_diags.extend(diags);
             if same_body {
                 page.rendered = Arc::clone(&old.rendered);
@@ -1133,7 +1134,7 @@ impl Engine {
             let shown = |d: &Diagnostic| {
                 pages
                     .iter()
-                    .any(|&p| st.site.pages[p].file.display == d.file)
+                    .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
             };
             st.anchor_diags.clear();
             if st.link_diags.iter().any(shown) {
@@ -1146,7 +1147,7 @@ impl Engine {
         } else if st.link_diags.iter().any(|d| {
             pages
                 .iter()
-                .any(|&p| st.site.pages[p].file.display == d.file)
+                .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
         }) {
             st.anchor_diags.clear();
             st.link_diags.clear();
@@ -1343,7 +1344,7 @@ impl Engine {
                     if d.is_error()
                         && !errors
                             .iter()
-                            .any(|e| e.message == d.message && e.line == d.line)
+                            .any(|e| e.message == d.message && e.line() == d.line())
                     {
                         errors.push(d.clone());
                     }
@@ -1392,8 +1393,9 @@ impl Engine {
     fn fail(&mut self, out: &mut Outcome, mut errors: Vec<Diagnostic>) {
         errors.retain(Diagnostic::is_error);
         if errors.is_empty() {
-            errors.push(Diagnostic::error(
-                CONFIG_FILE,
+            errors.push(Diagnostic::new(
+                Severity::Error,
+                Code::ServeInternal,
                 "de build is mislukt zonder melding",
             ));
         }

@@ -54,8 +54,9 @@
     errors.forEach(function (d) {
       var p = document.createElement("div");
       p.className = "kb-regel";
-      var loc = d.file + (d.line ? ":" + d.line + (d.column ? ":" + d.column : "") : "");
-      p.textContent = loc + ": " + d.message + (d.hint ? "\n  = hint: " + d.hint : "");
+      // A problem in no file (the search index, an internal error) has no place.
+      var loc = d.file ? d.file + (d.line ? ":" + d.line + (d.column ? ":" + d.column : "") : "") + ": " : "";
+      p.textContent = loc + d.message + (d.hint ? "\n  = hint: " + d.hint : "");
       box.appendChild(p);
     });
     var close = document.createElement("button");

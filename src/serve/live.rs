@@ -61,7 +61,10 @@ pub fn overlay_html(errors: &[Diagnostic]) -> String {
         if n == 1 { "fout" } else { "fouten" }
     );
     for d in errors {
-        let mut text = format!("{}: {}", d.location(), d.message);
+        let mut text = match &d.location {
+            Some(l) => format!("{l}: {}", d.message),
+            None => d.message.clone(),
+        };
         if let Some(h) = &d.hint {
             text.push_str(&format!("\n  = hint: {h}"));
         }
@@ -142,8 +145,9 @@ pub fn status_frame(errors: &[Diagnostic]) -> String {
     let list: Vec<serde_json::Value> = errors
         .iter()
         .map(|d| {
-            json!({"file": d.file.display().to_string(), "line": d.line, "column": d.column,
-                   "message": d.message, "hint": d.hint})
+            json!({"file": d.file().map(|f| f.display().to_string()), "line": d.line(),
+                   "column": d.column(), "message": d.message, "hint": d.hint,
+                   "code": d.code})
         })
         .collect();
     frame("status", &json!({ "errors": list }))
@@ -152,6 +156,7 @@ pub fn status_frame(errors: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
 
     #[test]
     fn script_goes_before_the_last_body_end_tag() {
@@ -189,9 +194,13 @@ mod tests {
 
     #[test]
     fn overlay_escapes_titles_and_messages() {
-        let d = Diagnostic::error("content/<script>.md", "titel <script>alert(1)</script>")
-            .at(3, 1)
-            .hint("a & b");
+        let d = Diagnostic::error(
+            Code::FrontmatterWrongType,
+            "content/<script>.md",
+            "titel <script>alert(1)</script>",
+        )
+        .at(3, 1)
+        .hint("a & b");
         let html = overlay_html(&[d]);
         assert!(!html.contains("<script>"), "{html}");
         assert!(
@@ -207,7 +216,7 @@ mod tests {
         // A strict CSP (style-src 'self') blocks style attributes and
         // <style>; the stylesheet file styles every class the HTML and the
         // script use.
-        let d = Diagnostic::error("content/a.md", "kapot").at(1, 1);
+        let d = Diagnostic::error(Code::LinkBroken, "content/a.md", "kapot").at(1, 1);
         let r = crate::b1::analyse(
             std::path::Path::new("content/a.md"),
             "Het contract wordt door de school opgesteld.\n",
@@ -238,7 +247,7 @@ mod tests {
 
     #[test]
     fn frames_are_single_data_lines() {
-        let d = Diagnostic::error("a.md", "regel 1\nregel 2");
+        let d = Diagnostic::error(Code::LinkBroken, "a.md", "regel 1\nregel 2");
         let f = status_frame(&[d]);
         assert_eq!(f.matches("\ndata: ").count(), 1, "{f}");
         assert!(f.ends_with("\n\n"));

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::body::Bytes;
 
 use crate::cli::ServeArgs;
-use crate::error::{Diagnostic, MessageFormat};
+use crate::error::{Code, Diagnostic, MessageFormat, Severity};
 use crate::model::{Asset, PageId, Target};
 
 use self::engine::{Engine, Outcome, RebuildKind};
@@ -306,8 +306,9 @@ fn guarded(engine: &mut Engine, f: impl FnOnce(&mut Engine) -> Outcome) -> Outco
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "onbekende fout".into());
-            engine.crashed(Diagnostic::error(
-                crate::config::CONFIG_FILE,
+            engine.crashed(Diagnostic::new(
+                Severity::Error,
+                Code::ServeInternal,
                 format!("interne fout bij het herbouwen: {what}"),
             )
             .hint("sla een bestand opnieuw op om volledig te herbouwen; meld dit als het blijft gebeuren"))

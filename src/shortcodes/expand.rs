@@ -10,7 +10,7 @@ use std::path::Path;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use serde_json::{Map, Value as Json};
 
-use crate::error::{closest, Diagnostic};
+use crate::error::{closest, Code, Diagnostic};
 use crate::links::{dir_of, normalise};
 use crate::markdown::{slugify, Origin};
 use crate::model::{Site, SourceFile, Target, Uses};
@@ -208,7 +208,7 @@ impl Expander<'_> {
     fn error(&mut self, src: &Source, at: usize, message: String, hint: impl Into<String>) {
         let (line, col) = src.line_col(at);
         self.ex.diags.push(
-            Diagnostic::error(src.display, message)
+            Diagnostic::error(Code::ShortcodeCall, src.display, message)
                 .at(line, col)
                 .hint(hint),
         );

@@ -34,7 +34,7 @@ mod pages;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::error::Diagnostic;
+use crate::error::{Code, Diagnostic};
 use crate::links::Resolver;
 use crate::markdown::{self, RenderOptions};
 use crate::model::{Rendered, Site, SourceFile, Target, Uses};
@@ -123,6 +123,7 @@ pub fn read_templates(
             if let Some(other) = here.get(name) {
                 diags.push(
                     Diagnostic::error(
+                        Code::ShortcodeDuplicate,
                         &display,
                         format!(
                             "shortcode '{name}' staat er twee keer: ook {}",
@@ -136,6 +137,7 @@ pub fn read_templates(
             if BUILTIN.contains(&name) && name != "pages" {
                 diags.push(
                     Diagnostic::error(
+                        Code::ShortcodeBuiltinTemplate,
                         &display,
                         format!("shortcode '{name}' is ingebouwd en kan geen sjabloon hebben"),
                     )
@@ -156,6 +158,7 @@ pub fn read_templates(
                     );
                 }
                 Err(e) => diags.push(Diagnostic::error(
+                    Code::ShortcodeTemplateUnreadable,
                     &display,
                     format!("kan sjabloon niet lezen: {e}"),
                 )),
@@ -229,6 +232,7 @@ impl Library {
                 }
                 Err(e) => diags.push(
                     Diagnostic::error(
+                        Code::ShortcodeTemplateBroken,
                         &t.display,
                         format!("shortcode-sjabloon klopt niet: {}", error_chain(&e)),
                     )
