@@ -2,6 +2,7 @@
 //! codes here and nowhere else.
 
 use std::io::IsTerminal;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -217,10 +218,38 @@ pub fn run(cli: Cli) -> ExitCode {
             })
         }
         Command::Serve(args) => {
-            config_hint(&args.common.options());
-            crate::serve::run(args)
+            let build = args.common.options();
+            config_hint(&build);
+            let bind = match args.bind.as_str() {
+                "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                s => match s.parse() {
+                    Ok(ip) => ip,
+                    Err(_) => {
+                        eprintln!("fout: --bind {s} is geen IP-adres\n  = hint: bijvoorbeeld 127.0.0.1 of 0.0.0.0");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            crate::serve::run(crate::serve::ServeOptions {
+                build,
+                bind,
+                port: args.port,
+                open: args.open,
+            })
         }
-        Command::New(args) => crate::new::run(args),
+        Command::New(args) => {
+            let today = chrono::Local::now().date_naive();
+            match crate::new::create(&args.root, &args.section, &args.title, today) {
+                Ok(path) => {
+                    println!("{}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(d) => {
+                    eprintln!("{d}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Import(ImportCommand::Mkdocs(args)) => import_mkdocs(args),
         Command::Check(args) => {
             let opts = args.common.options();

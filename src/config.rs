@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{closest, Code, Diagnostic};
+use crate::error::{Code, Diagnostic};
+use crate::yaml;
 
 pub const CONFIG_FILE: &str = "kennisbank.yaml";
 
@@ -38,7 +39,7 @@ pub struct Config {
     #[serde(default = "yes")]
     pub feed: bool,
     #[serde(default)]
-    pub extra: serde_yaml::Mapping,
+    pub extra: crate::yaml::Mapping,
     /// There is no `kennisbank.yaml`: these are the defaults, and the home
     /// page's title (when it has one) becomes the site's.
     #[serde(skip)]
@@ -148,7 +149,7 @@ fn yes() -> bool {
 impl Config {
     /// Parses config text; `file` is only used in diagnostics.
     pub fn parse(text: &str, file: &Path) -> Result<Config, Diagnostic> {
-        let mut config: Config = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, file))?;
+        let mut config: Config = yaml::parse(text, file)?;
         config.base_url = normalise_base_url(&config.base_url);
         config.validate(text, file)?;
         config.problems = config.url_problems(text, file);
@@ -179,9 +180,9 @@ impl Config {
             .and_then(|n| n.to_str())
             .map(str::to_string)
             .unwrap_or_else(|| "Kennisbank".into());
-        let mut map = serde_yaml::Mapping::new();
+        let mut map = yaml::Mapping::new();
         map.insert("title".into(), name.into());
-        let mut config: Config = serde_yaml::from_value(serde_yaml::Value::Mapping(map))
+        let mut config: Config = yaml::from_value(yaml::Value::Mapping(map))
             .expect("the defaults with a title are a valid configuration");
         config.implicit = true;
         config
@@ -196,7 +197,7 @@ impl Config {
                     file,
                     format!("taxonomy '{}' is dubbel of botst met een vast veld", t.name),
                 )
-                .at_line(crate::frontmatter::key_line(text, &t.name))
+                .at_line(yaml::key_line(text, &t.name))
                 .hint("geef elke taxonomie een eigen naam"));
             }
         }
@@ -207,7 +208,7 @@ impl Config {
                     file,
                     format!("relation '{name}' botst met een taxonomie of een vast veld"),
                 )
-                .at_line(crate::frontmatter::key_line(text, name)));
+                .at_line(yaml::key_line(text, name)));
             }
         }
         Ok(())
@@ -216,7 +217,7 @@ impl Config {
     /// Refused menu URLs and base URL, and the `security:` values.
     fn url_problems(&self, text: &str, file: &Path) -> Vec<Diagnostic> {
         use crate::safety::{check_url, refusal_diagnostic, UrlUse};
-        let locate = |path: &[&str], i: usize| locate_key(text, path, i);
+        let locate = |path: &[&str], i: usize| yaml::locate_key(text, path, i);
         let at = |d: Diagnostic, path: &[&str], i: usize| match locate(path, i) {
             Some((l, c)) => d.at(l, c),
             None => d,
@@ -298,117 +299,6 @@ pub fn base_path_of(base_url: &str) -> String {
     normalise_base_url(&rest)
 }
 
-/// Line and column (1-based) of the value of a nested key in block-style
-/// YAML, found by scanning because serde_yaml values carry no positions:
-/// `["security", "contact"]`, or `["menu", "url"]` with `index` the list
-/// item (also the item of a list under the last key). Flow style falls
-/// back to the nearest enclosing key the scan finds.
-pub fn locate_key(text: &str, path: &[&str], index: usize) -> Option<(usize, usize)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
-    // The key's column, when line `l` sets `key` (possibly as a list item).
-    let key_col = |l: &str, key: &str| {
-        let t = l.trim_start();
-        let t2 = t.strip_prefix("- ").map(str::trim_start).unwrap_or(t);
-        let rest = t2.strip_prefix(key)?;
-        rest.trim_start()
-            .starts_with(':')
-            .then(|| l.len() - t2.len())
-    };
-    // Lines below `i` that belong to its block.
-    let block_end = |i: usize| {
-        let own = indent(lines[i]);
-        (i + 1..lines.len())
-            .find(|&j| {
-                !blank(lines[j])
-                    && (indent(lines[j]) < own
-                        || (indent(lines[j]) == own && !lines[j].trim_start().starts_with("- ")))
-            })
-            .unwrap_or(lines.len())
-    };
-    let (mut from, mut to) = (0, lines.len());
-    let mut at = None;
-    for (depth, key) in path.iter().enumerate() {
-        let hits: Vec<(usize, usize)> = (from..to)
-            .filter_map(|i| key_col(lines[i], key).map(|c| (i, c)))
-            .filter(|&(i, _)| depth > 0 || indent(lines[i]) == 0)
-            .collect();
-        let last = depth + 1 == path.len();
-        let hit = if last {
-            hits.get(index).or(hits.first())
-        } else {
-            hits.first()
-        };
-        let &(i, c) = hit?;
-        at = Some((i, c));
-        from = i + 1;
-        to = block_end(i);
-    }
-    let (i, c) = at?;
-    let line = lines[i];
-    let colon = c + line[c..].find(':')? + 1;
-    let value = &line[colon..];
-    if value.trim().is_empty() {
-        // A list below the key: its item `index`.
-        if let Some(j) = (i + 1..to)
-            .filter(|&j| lines[j].trim_start().starts_with("- "))
-            .nth(index)
-        {
-            return Some((j + 1, indent(lines[j]) + 3));
-        }
-    }
-    Some((i + 1, colon + (value.len() - value.trim_start().len()) + 1))
-}
-
-/// Turns a serde_yaml error into a located diagnostic, with a "did you mean"
-/// for unknown keys.
-pub fn yaml_error(e: &serde_yaml::Error, file: &Path) -> Diagnostic {
-    let msg = e.to_string();
-    let mut d = Diagnostic::error(Code::YamlSyntax, file, clean_yaml_message(&msg));
-    if let Some(loc) = e.location() {
-        d = d.at(loc.line(), loc.column());
-    }
-    if let Some((unknown, expected)) = parse_unknown_field(&msg) {
-        let hint = match closest(&unknown, expected.iter().map(String::as_str)) {
-            Some(best) => format!(
-                "bedoelt u '{best}'? Geldige sleutels: {}",
-                expected.join(", ")
-            ),
-            None => format!("geldige sleutels: {}", expected.join(", ")),
-        };
-        d.code = Code::YamlUnknownKey;
-        d.message = format!("onbekende sleutel '{unknown}'");
-        d = d.hint(hint);
-    }
-    d
-}
-
-/// serde_yaml appends " at line N column M"; we report that separately.
-fn clean_yaml_message(msg: &str) -> String {
-    match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
-}
-
-/// Extracts `x` and the list from "unknown field `x`, expected one of `a`, `b`".
-fn parse_unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
-    let rest = msg.strip_prefix("unknown field `").or_else(|| {
-        msg.find(": unknown field `")
-            .map(|i| &msg[i + ": unknown field `".len()..])
-    })?;
-    let end = rest.find('`')?;
-    let unknown = rest[..end].to_string();
-    let expected = rest[end..]
-        .split('`')
-        .skip(2)
-        .step_by(2)
-        .map(str::to_string)
-        .collect();
-    Some((unknown, expected))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,20 +336,6 @@ mod tests {
         let c = Config::load(&dir).unwrap();
         assert!(!c.implicit);
         assert_eq!(c.title, "Echt");
-    }
-
-    #[test]
-    fn locate_key_finds_nested_keys_and_list_items() {
-        let text = "title: x\nmenu:\n  - title: A\n    url: /a/\n  - title: B\n    url: \"javascript:x\"\nsecurity:\n  csp: true\n  contact:\n    - mailto:a@b.nl\n    - b@c.nl\n  expires: 2020-01-01\nextra:\n  url: y\n";
-        assert_eq!(locate_key(text, &["menu", "url"], 1), Some((6, 10)));
-        assert_eq!(locate_key(text, &["menu", "url"], 0), Some((4, 10)));
-        assert_eq!(locate_key(text, &["security", "contact"], 1), Some((11, 7)));
-        assert_eq!(
-            locate_key(text, &["security", "expires"], 0),
-            Some((12, 12))
-        );
-        assert_eq!(locate_key(text, &["security", "policy"], 0), None);
-        assert_eq!(locate_key(text, &["title"], 0), Some((1, 8)));
     }
 
     #[test]

@@ -360,11 +360,11 @@ pub fn load_dialect(root: &Path, config: &Config, theme_dir: &Path) -> (Dialect,
     for text in texts {
         // A broken file is reported by the theme loader; here it only
         // leaves the default titles.
-        let Ok(map) = serde_yaml::from_str::<HashMap<String, serde_yaml::Value>>(&text) else {
+        let Ok(map) = crate::yaml::from_str::<HashMap<String, crate::yaml::Value>>(&text) else {
             continue;
         };
         for (key, value) in map {
-            if let (Some(kind), serde_yaml::Value::String(title)) =
+            if let (Some(kind), crate::yaml::Value::String(title)) =
                 (key.strip_prefix(dialect::TITLE_KEY), value)
             {
                 out.titles.insert(kind.to_string(), title);

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_yaml::{Mapping, Value};
 
 use crate::error::{closest, Code, Diagnostic};
+pub use crate::yaml::value_texts;
+use crate::yaml::{key_line, kind_of, Mapping, Value};
 
 /// Fields every page may have, whatever its section.
 pub const PAGE_KEYS: &[&str] = &[
@@ -79,17 +80,6 @@ pub fn split<'a>(text: &'a str, file: &Path) -> Result<Split<'a>, Diagnostic> {
     .hint("zet een regel met alleen --- onder de front matter"))
 }
 
-/// Line (in the whole file) of a top-level key in the front matter, found by
-/// scanning: serde_yaml values carry no positions.
-pub fn key_line(front: &str, key: &str) -> Option<usize> {
-    front.lines().position(|l| {
-        l.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            || l.strip_prefix(&format!("\"{key}\""))
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-    })
-}
-
 /// The parsed YAML of a front matter, with the line of every top-level key.
 #[derive(Debug, Clone, Default)]
 pub struct RawFront {
@@ -112,8 +102,8 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
     if front.trim().is_empty() {
         return Ok(RawFront::default());
     }
-    let value: Value = serde_yaml::from_str(front).map_err(|e| {
-        let mut d = crate::config::yaml_error(&e, file);
+    let value: Value = crate::yaml::from_str(front).map_err(|e| {
+        let mut d = crate::yaml::error(&e, file);
         // The front matter starts after the opening `---` line.
         d = d.shift_lines(1);
         d.hint.get_or_insert_with(|| {
@@ -142,8 +132,9 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
     for key in map.keys() {
         match key.as_str() {
             Some(k) => {
+                // The front matter starts after the `---` line.
                 if let Some(l) = key_line(front, k) {
-                    lines.insert(k.to_string(), l + 2);
+                    lines.insert(k.to_string(), l + 1);
                 }
             }
             None => {
@@ -157,18 +148,6 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
         }
     }
     Ok(RawFront { map, lines })
-}
-
-pub fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "niets",
-        Value::Bool(_) => "ja/nee",
-        Value::Number(_) => "een getal",
-        Value::String(_) => "tekst",
-        Value::Sequence(_) => "een lijst",
-        Value::Mapping(_) => "velden",
-        Value::Tagged(_) => "een getagde waarde",
-    }
 }
 
 /// Reads typed builtin fields, reporting each wrong type at its line.
@@ -306,19 +285,6 @@ pub fn value_as_list(v: Option<&Value>) -> Option<Vec<String>> {
     }
 }
 
-/// A value as text, one string per scalar: strings and numbers as written,
-/// booleans as `yes`/`no`, lists flattened; maps and nulls give nothing.
-pub fn value_texts(v: &Value, yes: &str, no: &str) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Number(n) => vec![n.to_string()],
-        Value::Bool(b) => vec![if *b { yes } else { no }.to_string()],
-        Value::Sequence(items) => items.iter().flat_map(|i| value_texts(i, yes, no)).collect(),
-        Value::Tagged(t) => value_texts(&t.value, yes, no),
-        Value::Null | Value::Mapping(_) => Vec::new(),
-    }
-}
-
 /// Accepts `2020-11-09` and RFC 3339 date-times (the date part is kept).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
@@ -388,7 +354,7 @@ pub type Schema = BTreeMap<String, FieldSpec>;
 pub fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
     match raw.get("schema") {
         None | Some(Value::Null) => Ok(Schema::new()),
-        Some(v) => serde_yaml::from_value(v.clone()).map_err(|e| {
+        Some(v) => crate::yaml::from_value(v.clone()).map_err(|e| {
             let msg = e.to_string();
             Diagnostic::error(Code::SchemaInvalid, file, format!("schema: {msg}"))
                 .at_line(raw.line("schema"))
@@ -664,11 +630,5 @@ mod tests {
         );
         assert_eq!(errors[1].hint.as_deref(), Some("kies uit: loopt, afgerond"));
         assert!(!is_unfilled(&Value::Bool(false)), "false is an answer");
-    }
-
-    #[test]
-    fn key_line_ignores_nested_and_prefix_keys() {
-        let front = "titles: x\ntitle: y\nextra:\n  title: z\n";
-        assert_eq!(key_line(front, "title"), Some(1));
     }
 }

@@ -247,10 +247,10 @@ pub fn placeholder_domain(address: &str) -> Option<String> {
 
 /// Line of `key:` inside the top-level block `parent:` of a YAML file.
 fn nested_key_line(text: &str, parent: &str, key: &str) -> Option<usize> {
-    let start = crate::frontmatter::key_line(text, parent)?;
+    let start = crate::yaml::key_line(text, parent)?;
     text.lines()
         .enumerate()
-        .skip(start + 1)
+        .skip(start)
         .take_while(|(_, l)| l.is_empty() || l.starts_with([' ', '#']))
         .find(|(_, l)| {
             l.trim_start()
@@ -258,7 +258,7 @@ fn nested_key_line(text: &str, parent: &str, key: &str) -> Option<usize> {
                 .is_some_and(|r| r.trim_start().starts_with(':'))
         })
         .map(|(i, _)| i + 1)
-        .or(Some(start + 1))
+        .or(Some(start))
 }
 
 /// The change dates a parse needs, from what the load stage read.
@@ -342,7 +342,7 @@ mod tests {
     use super::*;
 
     fn statement(yaml: &str) -> Statement {
-        serde_yaml::from_str(yaml).unwrap()
+        crate::yaml::from_str(yaml).unwrap()
     }
 
     const BASE: &str = "organisatie: X\nstatus: C\ndatum_verklaring: 2026-01-10\nlaatste_onderzoek: 2023-06-01\ncontact:\n  url: /contact/\n";
@@ -372,8 +372,8 @@ mod tests {
     #[test]
     fn a_placeholder_contact_warns_at_its_line_and_says_what_to_fill_in() {
         let text = "title: x\ntoegankelijkheid:\n  organisatie: X\n  status: C\n  datum_verklaring: 2026-01-10\n  laatste_onderzoek: 2026-01-01\n  contact:\n    # Vervang dit adres.\n    email: toegankelijkheid@example.org\n    url: https://www.voorbeeld.test/melden\n";
-        let parsed: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
-        let s: Statement = serde_yaml::from_value(parsed["toegankelijkheid"].clone()).unwrap();
+        let parsed: crate::yaml::Value = crate::yaml::from_str(text).unwrap();
+        let s: Statement = crate::yaml::from_value(parsed["toegankelijkheid"].clone()).unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
         let d = check_statement(&s, text, today);
         assert_eq!(d.len(), 2, "{d:?}");
@@ -397,8 +397,8 @@ mod tests {
                 "toegankelijkheid@rijksoverheid.nl",
             )
             .replace("https://www.voorbeeld.test/melden", "/contact/");
-        let parsed: serde_yaml::Value = serde_yaml::from_str(&real).unwrap();
-        let s: Statement = serde_yaml::from_value(parsed["toegankelijkheid"].clone()).unwrap();
+        let parsed: crate::yaml::Value = crate::yaml::from_str(&real).unwrap();
+        let s: Statement = crate::yaml::from_value(parsed["toegankelijkheid"].clone()).unwrap();
         assert_eq!(check_statement(&s, &real, today), vec![]);
     }
 

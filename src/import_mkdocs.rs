@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde_yaml::{Mapping, Value};
+use crate::yaml::{self, Mapping, Value};
 
 use crate::error::{Code, Diagnostic};
 use crate::frontmatter::{self, FieldType, MKDOCS_OWN_FIELDS};
@@ -55,7 +55,7 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
         Diagnostic::error(Code::ImportInvalid, file, format!("kan mkdocs.yml niet lezen: {e}"))
             .hint("geef het pad naar mkdocs.yml, bv. kennisbank import mkdocs ../site/mkdocs.yml --out nieuw")
     })?;
-    let mk: Value = serde_yaml::from_str(&text).map_err(|e| crate::config::yaml_error(&e, file))?;
+    let mk: Value = yaml::parse(&text, file)?;
     let mk = resolve_tags(mk);
     let Value::Mapping(mk) = mk else {
         return Err(Diagnostic::error(
@@ -74,7 +74,7 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
             file,
             format!("map {} niet gevonden", docs_dir.display()),
         )
-        .at_line(frontmatter::key_line(&text, "docs_dir"))
+        .at_line(yaml::key_line(&text, "docs_dir"))
         .hint("zet docs_dir: op de map met de Markdown-pagina's"));
     }
     check_out(&opts.out)?;
@@ -200,7 +200,7 @@ pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
     if !root_schema.is_empty() {
         config.insert("schema".into(), Value::Mapping(root_schema));
     }
-    let yaml = serde_yaml::to_string(&Value::Mapping(config)).map_err(|e| {
+    let yaml = yaml::to_string(&Value::Mapping(config)).map_err(|e| {
         Diagnostic::error(
             Code::WriteFailed,
             &opts.out,
@@ -870,7 +870,7 @@ impl Extensions {
 }
 
 fn yaml_text(v: &Value) -> String {
-    serde_yaml::to_string(v)
+    yaml::to_string(v)
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }
@@ -1032,7 +1032,7 @@ fn not_carried(mk: &Mapping, text: &str, report: &mut ImportReport) {
         });
     }
     if let Some(hooks) = mk.get("hooks") {
-        let line = frontmatter::key_line(text, "hooks").map(|l| l + 1);
+        let line = yaml::key_line(text, "hooks");
         report.advice.push(Advice {
             what: format!(
                 "hooks ({}){}",
@@ -1108,7 +1108,7 @@ mod tests {
     #[test]
     fn env_tags_take_the_variable_or_the_default_and_python_names_are_read() {
         let yaml = "a: !ENV [KB_IMPORT_TEST_UNSET, 'standaard']\nb: !ENV KB_IMPORT_TEST_UNSET\nc: !!python/name:material.extensions.emoji.twemoji\n";
-        let v = resolve_tags(serde_yaml::from_str(yaml).unwrap());
+        let v = resolve_tags(yaml::from_str(yaml).unwrap());
         assert_eq!(v["a"], Value::String("standaard".into()));
         assert_eq!(v["b"], Value::Null);
         // serde_yaml reads a `!!` tag it does not know as an empty scalar:

@@ -35,3 +35,4 @@ pub mod serve;
 pub mod shortcodes;
 pub mod site;
 pub mod theme;
+pub mod yaml;

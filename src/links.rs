@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::error::{closest, Code, Diagnostic};
 use crate::frontmatter::value_as_list;
-use crate::markdown::Resolution;
+use crate::model::Resolution;
 use crate::model::*;
 
 /// Paths the generator writes itself; content may not take them.

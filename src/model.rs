@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::yaml::{Mapping, Value};
 use chrono::NaiveDate;
-use serde_yaml::{Mapping, Value};
 
 use crate::config::Config;
 use crate::frontmatter::{RawFront, Schema};
@@ -96,6 +96,24 @@ pub struct SectionMeta {
     pub open_fields: Option<bool>,
 }
 
+/// What a link destination turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// Leave the destination as written (external, relative asset, …).
+    Keep,
+    /// A document of this site: write `url`, remember the edge for checks.
+    Internal {
+        url: String,
+        target: Target,
+        anchor: Option<String>,
+    },
+    /// `#anchor` on the page itself.
+    SelfAnchor(String),
+    /// A site path (generated page, static file) that needs the base path.
+    Rewrite(String),
+    Broken(String),
+}
+
 /// Result of rendering one Markdown body.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
@@ -109,7 +127,7 @@ pub struct Rendered {
     /// Every link and image destination with what it resolved to. `serve`
     /// reuses this render for an unchanged body while they all still
     /// resolve the same.
-    pub lookups: Vec<(String, crate::markdown::Resolution)>,
+    pub lookups: Vec<(String, Resolution)>,
     /// Rendered without diagnostics (a body with problems is always
     /// rendered again, so its messages are never lost).
     pub clean: bool,

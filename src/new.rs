@@ -13,11 +13,9 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use chrono::NaiveDate;
 
-use crate::cli::NewArgs;
 use crate::error::{closest, Code, Diagnostic, Severity};
 use crate::frontmatter::{parse_yaml, split, FieldSpec, FieldType, Schema};
 use crate::markdown::slugify;
@@ -28,20 +26,6 @@ pub const ARCHETYPE: &str = "_archetype.md";
 /// Written above `draft: true` in every new page.
 pub const DRAFT_COMMENT: &str =
     "# Concept: haal deze regel weg als alle verplichte velden zijn ingevuld.";
-
-pub fn run(args: NewArgs) -> ExitCode {
-    let today = chrono::Local::now().date_naive();
-    match create(&args.root, &args.section, &args.title, today) {
-        Ok(path) => {
-            println!("{}", path.display());
-            ExitCode::SUCCESS
-        }
-        Err(d) => {
-            eprintln!("{d}");
-            ExitCode::FAILURE
-        }
-    }
-}
 
 /// Writes the new page; returns its path (as `root` joined with it).
 pub fn create(

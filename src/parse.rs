@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::yaml::Value;
 use rayon::prelude::*;
-use serde_yaml::Value;
 
 use crate::config::Config;
 use crate::content::Loaded;

@@ -51,9 +51,9 @@ pub fn written_date(s: &str, months: &[Option<String>]) -> String {
 
 /// A front-matter value as text: lists joined with commas, booleans in the
 /// interface language (`ja`/`nee` of the interface strings).
-fn field_text(v: &serde_yaml::Value, translations: &Value) -> String {
+fn field_text(v: &crate::yaml::Value, translations: &Value) -> String {
     let word = |key: &'static str| translations.get(key).and_then(Value::as_str).unwrap_or(key);
-    crate::frontmatter::value_texts(v, word("ja"), word("nee"))
+    crate::yaml::value_texts(v, word("ja"), word("nee"))
         .into_iter()
         .filter(|x| !x.is_empty())
         .collect::<Vec<_>>()
@@ -619,7 +619,7 @@ impl<'a> Renderer<'a> {
                         .and_then(Value::as_str)
                         .unwrap_or(k)
                 };
-                for name in crate::frontmatter::value_texts(v, word("ja"), word("nee")) {
+                for name in crate::yaml::value_texts(v, word("ja"), word("nee")) {
                     let slug = crate::markdown::slugify(&name);
                     out.push(json!({"field": field, "label": label, "name": name, "slug": slug, "url": null}));
                 }
@@ -1493,7 +1493,7 @@ mod tests {
     #[test]
     fn field_values_as_text() {
         let t = json!({"ja": "yes"});
-        let yaml = |s: &str| serde_yaml::from_str::<serde_yaml::Value>(s).unwrap();
+        let yaml = |s: &str| crate::yaml::from_str::<crate::yaml::Value>(s).unwrap();
         assert_eq!(field_text(&yaml("[a, 2, '']"), &t), "a, 2");
         assert_eq!(field_text(&yaml("true"), &t), "yes");
         assert_eq!(field_text(&yaml("false"), &t), "nee");

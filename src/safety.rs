@@ -1456,14 +1456,14 @@ mod tests {
 
     #[test]
     fn raw_html_levels_read_booleans_and_sanitized() {
-        let read = |y: &str| serde_yaml::from_str::<RawHtml>(y);
+        let read = |y: &str| crate::yaml::from_str::<RawHtml>(y);
         assert_eq!(read("false").unwrap(), RawHtml::Escape);
         assert_eq!(read("true").unwrap(), RawHtml::Trust);
         assert_eq!(read("sanitized").unwrap(), RawHtml::Sanitize);
         let e = read("ja").unwrap_err().to_string();
         assert!(e.contains("false, sanitized of true"), "{e}");
         assert_eq!(
-            serde_yaml::to_string(&RawHtml::Sanitize).unwrap().trim(),
+            crate::yaml::to_string(&RawHtml::Sanitize).unwrap().trim(),
             "sanitized"
         );
     }

@@ -270,8 +270,8 @@ fn load_translations(
     texts.extend(read_text(root, &root.join("i18n").join(&file_name)));
     let mut map = Map::new();
     for (shown, text) in texts {
-        let parsed: BTreeMap<String, serde_yaml::Value> =
-            serde_yaml::from_str(&text).map_err(|e| vec![crate::config::yaml_error(&e, &shown)])?;
+        let parsed: BTreeMap<String, crate::yaml::Value> =
+            crate::yaml::parse(&text, &shown).map_err(|d| vec![d])?;
         for (k, v) in parsed {
             let v = serde_json::to_value(v).unwrap_or(Value::Null);
             map.insert(k, v);

@@ -722,7 +722,7 @@ fn fact_words(site: &Site, id: usize) -> Vec<String> {
         out.extend(terms.iter().cloned());
     }
     for v in p.fields.values() {
-        out.extend(kennisbank::frontmatter::value_texts(v, "true", "false"));
+        out.extend(kennisbank::yaml::value_texts(v, "true", "false"));
     }
     out.iter()
         .flat_map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
@@ -796,7 +796,7 @@ fn the_index_reads_back_as_the_model_says() {
             } else {
                 p.fields
                     .get(name)
-                    .map(|v| kennisbank::frontmatter::value_texts(v, "true", "false"))
+                    .map(|v| kennisbank::yaml::value_texts(v, "true", "false"))
                     .unwrap_or_default()
             };
             for v in &values {

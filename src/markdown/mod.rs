@@ -28,26 +28,10 @@ use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
 use crate::error::{Code, Diagnostic};
+/// Data of the model; re-exported here, where resolvers return it.
+pub use crate::model::Resolution;
 use crate::model::{InternalLink, Rendered, Target, TocEntry};
 use crate::safety::{self, HtmlGate, RawHtml, UrlUse};
-
-/// What a link destination turned out to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolution {
-    /// Leave the destination as written (external, relative asset, …).
-    Keep,
-    /// A document of this site: write `url`, remember the edge for checks.
-    Internal {
-        url: String,
-        target: Target,
-        anchor: Option<String>,
-    },
-    /// `#anchor` on the page itself.
-    SelfAnchor(String),
-    /// A site path (generated page, static file) that needs the base path.
-    Rewrite(String),
-    Broken(String),
-}
 
 /// Where a stretch of the body came from, when shortcodes put text of other
 /// files into it (`src/shortcodes/`): lines and messages point there, and

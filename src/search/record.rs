@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_yaml::Value;
+use crate::yaml::Value;
 
 use crate::model::{PageId, Rendered, Site};
 
@@ -110,7 +110,7 @@ impl Record {
 
 /// Strings, numbers and lists of them as text; maps are left out.
 fn text_values(value: &Value) -> Vec<String> {
-    crate::frontmatter::value_texts(value, "true", "false")
+    crate::yaml::value_texts(value, "true", "false")
 }
 
 #[cfg(test)]
@@ -119,7 +119,7 @@ mod tests {
 
     #[test]
     fn field_values_become_text() {
-        let v: Value = serde_yaml::from_str("[CBS, 3, true, {a: b}]").unwrap();
+        let v: Value = crate::yaml::from_str("[CBS, 3, true, {a: b}]").unwrap();
         assert_eq!(text_values(&v), vec!["CBS", "3", "true"]);
     }
 }

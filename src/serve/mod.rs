@@ -20,7 +20,7 @@ pub mod latency;
 pub mod live;
 pub mod watch;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -28,7 +28,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
 
-use crate::cli::ServeArgs;
 use crate::error::{Code, Diagnostic, MessageFormat, Severity};
 use crate::model::{Asset, PageId, Target};
 
@@ -38,8 +37,25 @@ use self::watch::{Msg, Watcher};
 
 pub const DEFAULT_PORT: u16 = 1111;
 
-pub fn run(args: ServeArgs) -> ExitCode {
-    let mut opts = args.common.options();
+/// What `serve` is asked to do, as plain data (the CLI fills it in).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The build to serve (search is always built).
+    pub build: crate::site::BuildOptions,
+    pub bind: IpAddr,
+    /// `None`: [`DEFAULT_PORT`], or the next free one.
+    pub port: Option<u16>,
+    /// Open the site in the browser.
+    pub open: bool,
+}
+
+pub fn run(opts: ServeOptions) -> ExitCode {
+    let ServeOptions {
+        build: mut opts,
+        bind: ip,
+        port,
+        open,
+    } = opts;
     opts.search = true;
     if !opts.root.is_dir() {
         eprintln!(
@@ -48,16 +64,6 @@ pub fn run(args: ServeArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let ip: IpAddr = match args.bind.as_str() {
-        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        s => match s.parse() {
-            Ok(ip) => ip,
-            Err(_) => {
-                eprintln!("fout: --bind {s} is geen IP-adres\n  = hint: bijvoorbeeld 127.0.0.1 of 0.0.0.0");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
     if !ip.is_loopback() {
         eprintln!(
             "waarschuwing: serve luistert op {ip}: iedereen die deze computer kan bereiken, ziet de voorbeeldsite \
@@ -75,7 +81,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve_main(opts, ip, args.port, args.open))
+    runtime.block_on(serve_main(opts, ip, port, open))
 }
 
 async fn serve_main(

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value as Json};
 
 use crate::error::closest;
-use crate::frontmatter::value_texts;
 use crate::markdown::slugify;
 use crate::model::{PageId, PagesQuery, SectionId, Site, SortBy};
+use crate::yaml::value_texts;
 
 use super::call::{Call, Value};
 

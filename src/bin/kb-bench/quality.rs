@@ -42,7 +42,7 @@ pub struct Query {
 impl QuerySet {
     /// Parses and checks a query set; errors name the file and line.
     pub fn parse(text: &str, file: &Path) -> Result<QuerySet, String> {
-        let set: QuerySet = serde_yaml::from_str(text).map_err(|e| {
+        let set: QuerySet = kennisbank::yaml::from_str(text).map_err(|e| {
             let at = e
                 .location()
                 .map(|l| format!(" regel {}, kolom {}", l.line(), l.column()))
