@@ -2,6 +2,13 @@
 //! assets from their source files), the live-reload script and the event
 //! stream. Paths are checked before any lookup: no `..`, encoded slashes,
 //! backslashes or NUL; assets must resolve inside the site root.
+//!
+//! Plain hyper with the `http` types, no web framework: every path is looked
+//! up in the published snapshot (there are no routes to declare), assets
+//! are checked against the root after `canonicalize` before they are read,
+//! conditional GET is answered from memory with ETags of the publish
+//! generation, and event-stream frames are built once by [`live`] and
+//! broadcast as text to every browser.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -10,9 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -22,6 +31,13 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::error::Diagnostic;
 
 use super::live;
+
+/// A response body: bytes in memory, or the event stream.
+type Body = BoxBody<Bytes, Infallible>;
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).boxed()
+}
 
 /// One served output file, as rendered (the live-reload script and the
 /// error overlay are added to HTML when it is sent).
@@ -535,7 +551,7 @@ pub fn fresh(h: &HeaderMap, etag: &str, modified: Option<SystemTime>) -> bool {
 }
 
 fn not_modified(etag: &str, modified: Option<SystemTime>) -> Response<Body> {
-    let mut r = Response::new(Body::empty());
+    let mut r = Response::new(full(Bytes::new()));
     *r.status_mut() = StatusCode::NOT_MODIFIED;
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(etag) {
@@ -557,7 +573,7 @@ fn response(
     etag: Option<&str>,
     modified: Option<SystemTime>,
 ) -> Response<Body> {
-    let mut r = Response::new(Body::from(bytes));
+    let mut r = Response::new(full(bytes));
     *r.status_mut() = status;
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(mime) {
@@ -609,7 +625,8 @@ pub fn content_type(path: &str) -> String {
     }
 }
 
-/// Percent-encodes what may not stand in a Location header as is.
+/// Percent-encodes what may not stand in a Location header as is (every
+/// non-ASCII byte is always encoded).
 fn encode_path(p: &str) -> String {
     const SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
         .add(b' ')
@@ -618,24 +635,7 @@ fn encode_path(p: &str) -> String {
         .add(b'>')
         .add(b'`')
         .add(b'#');
-    let mut out = String::new();
-    for ch in p.chars() {
-        if ch.is_ascii() {
-            out.push_str(
-                &percent_encoding::utf8_percent_encode(ch.encode_utf8(&mut [0; 4]), SET)
-                    .to_string(),
-            );
-        } else {
-            out.push_str(
-                &percent_encoding::utf8_percent_encode(
-                    ch.encode_utf8(&mut [0; 4]),
-                    percent_encoding::NON_ALPHANUMERIC,
-                )
-                .to_string(),
-            );
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(p, SET).to_string()
 }
 
 // ---------------------------------------------------------------------------
@@ -727,9 +727,11 @@ fn events(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
         }
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<Bytes, Infallible>(b), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
     });
-    let mut r = Response::new(Body::from_stream(stream));
+    let mut r = Response::new(StreamBody::new(stream).boxed());
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -758,6 +760,15 @@ pub async fn bind(addr: SocketAddr, exact: bool) -> std::io::Result<TcpListener>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_redirect_location_is_percent_encoded_once() {
+        assert_eq!(
+            encode_path("/zoeken/?q=één \"x\"#y"),
+            "/zoeken/?q=%C3%A9%C3%A9n%20%22x%22%23y"
+        );
+        assert_eq!(encode_path("/pilots/a/"), "/pilots/a/");
+    }
+
     use super::*;
 
     #[test]

@@ -26,7 +26,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 
 use crate::error::{Code, Diagnostic, MessageFormat, Severity};
 use crate::model::{Asset, PageId, Target};
