@@ -272,9 +272,9 @@ fn every_broken_link_and_anchor_is_reported_at_once() {
         "---\ntitle: Links\n---\n[a](@/bestaat-niet.md)\n\n[b](pilots/eerste-pilot.md#geen-anker)\n\n[c](/nergens/)\n\n[d](#zelf)\n",
     );
     site.build().assert_fails_with(&[
-        "content/links.md:4: fout: kapotte link '@/bestaat-niet.md'",
+        "content/links.md:4:1: fout: kapotte link '@/bestaat-niet.md'",
         "content/links.md:6: fout: anker #geen-anker bestaat niet in content/pilots/eerste-pilot.md",
-        "content/links.md:8: fout: kapotte link '/nergens/'",
+        "content/links.md:8:1: fout: kapotte link '/nergens/'",
         "content/links.md:10: fout: anker #zelf",
         "4 fouten",
     ]);
@@ -505,9 +505,9 @@ fn broken_links_suggest_the_moved_file_or_a_near_miss() {
         "---\ntitle: Verwijzingen\n---\n\n[verhuisd](@/eerste-pilot.md)\n\n[typfout](@/pilots/tweede-pilto.md)\n",
     );
     site.build().assert_fails_with(&[
-        "content/verwijzingen.md:5: fout: kapotte link '@/eerste-pilot.md'",
+        "content/verwijzingen.md:5:1: fout: kapotte link '@/eerste-pilot.md'",
         "(bedoelt u @/pilots/eerste-pilot.md?)",
-        "content/verwijzingen.md:7: fout: kapotte link '@/pilots/tweede-pilto.md'",
+        "content/verwijzingen.md:7:1: fout: kapotte link '@/pilots/tweede-pilto.md'",
         "(bedoelt u @/pilots/tweede-pilot.md?)",
     ]);
 }

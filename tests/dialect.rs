@@ -163,7 +163,8 @@ fn no_dialect_residue_in_any_output_page() {
 }
 
 /// Writes a page whose broken links sit inside and after callouts, and
-/// checks each is reported at its line in the file.
+/// checks each is reported at its line and column in the file (the
+/// pre-pass cuts the callouts' indents; columns count them).
 #[test]
 fn broken_links_inside_and_after_callouts_report_their_file_line() {
     let s = site();
@@ -173,13 +174,17 @@ fn broken_links_inside_and_after_callouts_report_their_file_line() {
     let mut needles = Vec::new();
     for n in 1..=6 {
         let target = format!("@/bestaat-niet-{n}.md");
-        let line = text
+        let (i, l) = text
             .lines()
-            .position(|l| l.contains(&target))
-            .expect("target in text")
-            + 1;
+            .enumerate()
+            .find(|(_, l)| l.contains(&target))
+            .expect("target in text");
+        let bracket = l[..l.find(&target).expect("target")]
+            .rfind('[')
+            .expect("a link");
+        let (line, col) = (i + 1, l[..bracket].chars().count() + 1);
         needles.push(format!(
-            "content/begeleiding/kapot.md:{line}: fout: kapotte link '{target}'"
+            "content/begeleiding/kapot.md:{line}:{col}: fout: kapotte link '{target}'"
         ));
     }
     let needles: Vec<&str> = needles.iter().map(String::as_str).collect();

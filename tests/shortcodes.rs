@@ -339,7 +339,7 @@ fn problems_inside_an_included_file_name_that_file_and_its_line() {
     );
     let err = errors(&site);
     assert!(
-        err.contains("content/_includes/contact.md:3: fout: kapotte link '../archief.md': content/archief.md bestaat niet"),
+        err.contains("content/_includes/contact.md:3:18: fout: kapotte link '../archief.md': content/archief.md bestaat niet"),
         "{err}"
     );
 }
@@ -349,17 +349,25 @@ fn lines_after_and_inside_shortcodes_stay_the_files() {
     let site = TestSite::fixture("shortcodes");
     let page = "---\ntitle: Regels\n---\n\n{% kader(titel=\"Eerst\") %}\nBinnen het kader: [kapot](nergens.md).\n{% end %}\n\n{{ include(path=\"_includes/over-via.md\") }}\n\n{{ pages(section=\"pilots\") }}\n\nNa alles: [ook kapot](ook-nergens.md).\n";
     site.write("content/regels.md", page);
-    let line = |needle: &str| page.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    // Line and column of the link's `[`, counted in the file.
+    let at = |needle: &str| {
+        let (i, l) = page
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .unwrap();
+        (i + 1, l[..l.find(needle).unwrap()].chars().count() + 1)
+    };
     let err = errors(&site);
-    for (dest, l) in [
-        ("nergens.md", line("[kapot]")),
-        ("ook-nergens.md", line("[ook kapot]")),
+    for (dest, (l, c)) in [
+        ("nergens.md", at("[kapot]")),
+        ("ook-nergens.md", at("[ook kapot]")),
     ] {
         assert!(
             err.contains(&format!(
-                "content/regels.md:{l}: fout: kapotte link '{dest}'"
+                "content/regels.md:{l}:{c}: fout: kapotte link '{dest}'"
             )),
-            "{dest} at line {l}:\n{err}"
+            "{dest} at line {l}, column {c}:\n{err}"
         );
     }
 }

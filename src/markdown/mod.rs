@@ -142,11 +142,12 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
         starts: None,
     };
     let mut line_at = |offset: usize| {
-        place(
-            opts,
-            prepared.body_line(lines.line(offset)),
-            column(source, offset),
-        )
+        let body_line = prepared.body_line(lines.line(offset));
+        let col = match prepared.text {
+            std::borrow::Cow::Borrowed(_) => Some(column(source, offset)),
+            std::borrow::Cow::Owned(_) => cut_column(source, offset, body, body_line),
+        };
+        place(opts, body_line, col)
     };
     let titles = |canon: &str| opts.dialect.title(canon);
     let mut comments = dialect::Comments::default();
@@ -500,6 +501,18 @@ fn column(text: &str, offset: usize) -> usize {
     text[start..offset].chars().count() + 1
 }
 
+/// Column of `offset` in line `body_line` of the original `body`, when
+/// the dialect pre-pass left the rest of that line as it was (it cuts or
+/// rewrites only a callout's indent and marker before the text): the text
+/// from `offset` to the line's end ends the original line too.
+fn cut_column(source: &str, offset: usize, body: &str, body_line: usize) -> Option<usize> {
+    let end = source[offset..].find('\n').map_or(source.len(), |i| offset + i);
+    let tail = source[offset..end].trim_end_matches('\r');
+    let was = body.lines().nth(body_line - 1)?;
+    let before = was.strip_suffix(tail)?;
+    Some(before.chars().count() + 1)
+}
+
 fn is_reference(t: LinkType) -> bool {
     matches!(
         t,
@@ -548,22 +561,22 @@ impl Place<'_> {
 }
 
 /// Where line `body_line` (1-based, of the document's body), column
-/// `column`, was written (see [`Origin`]).
-fn place<'o>(opts: &'o RenderOptions, body_line: usize, column: usize) -> Place<'o> {
+/// `column` (when known), was written (see [`Origin`]).
+fn place<'o>(opts: &'o RenderOptions, body_line: usize, column: Option<usize>) -> Place<'o> {
     let k = body_line - 1;
     let i = opts.origins.partition_point(|o| o.start_line <= k);
     let Some(o) = i.checked_sub(1).map(|i| &opts.origins[i]) else {
         return Place {
             file: opts.file,
             line: opts.body_line + k,
-            column: Some(column),
+            column,
             base: None,
         };
     };
     let (line, column) = if o.fixed {
         (o.line, None)
     } else {
-        (o.line + k - o.start_line, Some(column))
+        (o.line + k - o.start_line, column)
     };
     Place {
         file: &o.file,
