@@ -190,14 +190,16 @@ impl Config {
 
     fn validate(&self, text: &str, file: &Path) -> Result<(), Diagnostic> {
         let mut seen = std::collections::HashSet::new();
-        for t in &self.taxonomies {
+        // Block-style YAML is scanned for the line (values carry none).
+        let line = |path: &[&str], i: usize| yaml::locate_key(text, path, i).map(|(l, _)| l);
+        for (i, t) in self.taxonomies.iter().enumerate() {
             if !seen.insert(t.name.as_str()) || crate::frontmatter::is_builtin(&t.name) {
                 return Err(Diagnostic::error(
                     Code::ConfigNameClash,
                     file,
                     format!("taxonomy '{}' is dubbel of botst met een vast veld", t.name),
                 )
-                .at_line(yaml::key_line(text, &t.name))
+                .at_line(line(&["taxonomies", "name"], i))
                 .hint("geef elke taxonomie een eigen naam"));
             }
         }
@@ -208,7 +210,7 @@ impl Config {
                     file,
                     format!("relation '{name}' botst met een taxonomie of een vast veld"),
                 )
-                .at_line(yaml::key_line(text, name)));
+                .at_line(line(&["relations", name], 0)));
             }
         }
         Ok(())
@@ -302,6 +304,31 @@ pub fn base_path_of(base_url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// key_line looked for `name:` at the top level only and returned a
+    /// 0-based index: clashes had no line, or the line above.
+    #[test]
+    fn name_clashes_are_reported_at_their_own_line() {
+        let text = "title: x\ntaxonomies:\n  - name: thema\n  - name: title\nrelations:\n  thema:\n    section: pilots\n";
+        let taxonomy = |t: &str| Config::parse(t, Path::new("kennisbank.yaml")).unwrap_err();
+        let e = taxonomy(text);
+        assert_eq!(e.code, Code::ConfigNameClash);
+        assert_eq!(
+            (e.line(), e.message.as_str()),
+            (
+                Some(4),
+                "taxonomy 'title' is dubbel of botst met een vast veld"
+            )
+        );
+        let e = taxonomy(&text.replace("name: title", "name: status"));
+        assert_eq!(
+            (e.line(), e.message.as_str()),
+            (
+                Some(6),
+                "relation 'thema' botst met een taxonomie of een vast veld"
+            )
+        );
+    }
 
     #[test]
     fn unknown_key_names_the_closest_valid_one() {

@@ -1195,6 +1195,22 @@ fn front_matter_edits_are_patched_in_and_equal_a_full_build() {
     });
     let out = apply(&mut e, &root, &["content/pilots/bravo.md"]);
     assert_eq!(out.kind, RebuildKind::Full);
+    // alfa still links to bravo: the re-parse reports it as a full build
+    // would (a draft is not published), at the link's place.
+    let errors: Vec<String> = e.errors().iter().map(ToString::to_string).collect();
+    let broken: Vec<_> = e
+        .errors()
+        .iter()
+        .map(|d| (d.code, d.file().map(Path::to_path_buf)))
+        .collect();
+    assert_eq!(
+        broken,
+        [(
+            kennisbank::error::Code::LinkBroken,
+            Some(std::path::PathBuf::from("content/pilots/alfa.md"))
+        )],
+        "{errors:?}"
+    );
 }
 
 /// The shortcodes fixture: pages that list pages (`pages()`) and include
