@@ -92,6 +92,9 @@ pub struct RelationConfig {
     /// Heading shown on the target page for the incoming direction.
     #[serde(default)]
     pub inverse_title: Option<String>,
+    /// Line of `section:` in the config, for the link stage's messages.
+    #[serde(skip)]
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -153,6 +156,9 @@ impl Config {
         config.base_url = normalise_base_url(&config.base_url);
         config.validate(text, file)?;
         config.problems = config.url_problems(text, file);
+        for (name, rel) in &mut config.relations {
+            rel.line = yaml::locate_key(text, &["relations", name, "section"], 0).map(|(l, _)| l);
+        }
         Ok(config)
     }
 

@@ -316,6 +316,7 @@ fn resolve_relations(site: &mut Site, diags: &mut Vec<Diagnostic>) {
                     crate::config::CONFIG_FILE,
                     format!("relatie '{name}': sectie '{dir}' bestaat niet"),
                 )
+                .at_line(rel.line)
                 .hint("maak content/<sectie>/_index.md aan of pas 'section:' aan"),
             );
             continue;

@@ -347,8 +347,34 @@ fn missing_theme_is_reported() {
         .read("kennisbank.yaml")
         .replace("theme: mini", "theme: weg");
     site.write("kennisbank.yaml", &cfg);
-    site.build()
-        .assert_fails_with(&["thema 'weg' niet gevonden"]);
+    let run = site.build();
+    run.assert_fails_with(&["thema 'weg' niet gevonden"]);
+    // It belongs to no file: no made-up place in front of it.
+    assert!(
+        run.stderr()
+            .lines()
+            .any(|l| l.starts_with("fout: thema 'weg' niet gevonden")
+                && l.ends_with("[theme::missing]")),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_relation_to_a_missing_section_is_reported_at_its_config_line() {
+    let site = TestSite::fixture("basic");
+    let cfg = site
+        .read("kennisbank.yaml")
+        .replace("section: conclusies", "section: conclusie");
+    let line = cfg
+        .lines()
+        .position(|l| l.trim() == "section: conclusie")
+        .expect("the fixture has the relation")
+        + 1;
+    site.write("kennisbank.yaml", &cfg);
+    site.build().assert_fails_with(&[&format!(
+        "kennisbank.yaml:{line}: fout: relatie 'conclusies': sectie 'conclusie' bestaat niet [config::relation-section]"
+    )]);
 }
 
 #[test]
