@@ -270,12 +270,11 @@ fn load_translations(
     texts.extend(read_text(root, &root.join("i18n").join(&file_name)));
     let mut map = Map::new();
     for (shown, text) in texts {
-        let parsed: BTreeMap<String, crate::yaml::Value> =
+        // Read as JSON values directly: a map with a key that is not text
+        // is a located error here, not a value silently turned into null.
+        let parsed: BTreeMap<String, Value> =
             crate::yaml::parse(&text, &shown).map_err(|d| vec![d])?;
-        for (k, v) in parsed {
-            let v = serde_json::to_value(v).unwrap_or(Value::Null);
-            map.insert(k, v);
-        }
+        map.extend(parsed);
     }
     Ok(Value::Object(map))
 }
@@ -542,6 +541,25 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "4 maart 2020|5");
+    }
+
+    /// Converting serde_yaml values to JSON turned a map with a number
+    /// key into null, silently: the translation vanished.
+    #[test]
+    fn translations_keep_number_keys_and_report_keys_that_are_no_text() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("themes/t");
+        std::fs::create_dir_all(dir.join("i18n")).unwrap();
+        let write = |text: &str| std::fs::write(dir.join("i18n/nl.yaml"), text).unwrap();
+        write("zoeken: Zoeken\nmaanden:\n  1: januari\n");
+        let v = load_translations(tmp.path(), &Source::Disk(dir.clone()), "nl").unwrap();
+        assert_eq!(v["maanden"]["1"], "januari");
+        write("zoeken: Zoeken\n? [a, b]\n: x\n");
+        let d = load_translations(tmp.path(), &Source::Disk(dir.clone()), "nl").unwrap_err();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].file(), Some(Path::new("themes/t/i18n/nl.yaml")));
+        assert_eq!(d[0].code, Code::YamlSyntax);
+        assert!(d[0].line().is_some(), "{}", d[0]);
     }
 
     #[test]
