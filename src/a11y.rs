@@ -67,7 +67,7 @@ const DUTCH: &[&str] = &[
 ];
 
 /// Lint state for one body, fed every event before `render` transforms it.
-pub struct Lint<'a> {
+pub(crate) struct Lint<'a> {
     file: &'a Path,
     body_line: usize,
     body: &'a str,
@@ -98,7 +98,7 @@ struct OpenLink {
 }
 
 impl<'a> Lint<'a> {
-    pub fn new(
+    pub(crate) fn new(
         file: &'a Path,
         body: &'a str,
         body_line: usize,
@@ -142,7 +142,7 @@ impl<'a> Lint<'a> {
     }
 
     /// Looks at one event as the parser produced it.
-    pub fn event(&mut self, event: &Event, range: &Range<usize>) {
+    pub(crate) fn event(&mut self, event: &Event, range: &Range<usize>) {
         if self.in_code {
             if matches!(event, Event::End(TagEnd::CodeBlock)) {
                 self.in_code = false;
@@ -460,7 +460,7 @@ impl<'a> Lint<'a> {
     }
 
     /// The warnings found.
-    pub fn finish(self) -> Vec<Diagnostic> {
+    pub(crate) fn finish(self) -> Vec<Diagnostic> {
         self.out
     }
 }

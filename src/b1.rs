@@ -14,15 +14,15 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 
 /// A sentence longer than this is hard to follow at B1.
-pub const MAX_SENTENCE_WORDS: usize = 20;
+pub(crate) const MAX_SENTENCE_WORDS: usize = 20;
 /// The average sentence length a page should stay at or under.
-pub const MAX_AVERAGE_WORDS: f64 = 15.0;
+pub(crate) const MAX_AVERAGE_WORDS: f64 = 15.0;
 /// Words longer than this (in letters) are hard to read at B1.
-pub const MAX_WORD_LETTERS: usize = 15;
+pub(crate) const MAX_WORD_LETTERS: usize = 15;
 /// Flesch-Douma score a page should reach (60-70: "normaal").
-pub const MIN_DOUMA: f64 = 60.0;
+pub(crate) const MIN_DOUMA: f64 = 60.0;
 /// Pages with fewer sentences get hints but no verdict on the averages.
-pub const MIN_SENTENCES: usize = 5;
+pub(crate) const MIN_SENTENCES: usize = 5;
 
 /// `schrijven:` in kennisbank.yaml.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -36,7 +36,7 @@ pub struct WritingConfig {
 }
 
 impl WritingConfig {
-    pub fn glossary_files(&self) -> Vec<String> {
+    pub(crate) fn glossary_files(&self) -> Vec<String> {
         if self.begrippenlijst.is_empty() {
             vec!["begrippen.md".into()]
         } else {
@@ -78,7 +78,7 @@ impl PageReport {
     /// The page meets the average and score thresholds.
     /// Pages of fewer than [`MIN_SENTENCES`] sentences are not judged: the
     /// averages of a few sentences say little.
-    pub fn meets_thresholds(&self) -> bool {
+    pub(crate) fn meets_thresholds(&self) -> bool {
         self.sentences < MIN_SENTENCES
             || (self.average_words <= MAX_AVERAGE_WORDS && self.douma >= MIN_DOUMA)
     }
@@ -221,7 +221,7 @@ fn letters(word: &str) -> usize {
 
 /// Dutch syllables, counted as vowel groups: `ij`, `ei`, `oe`, `aa` … are
 /// one group; a diaeresis (`ë`, `ï`) starts a new one (`geïnformeerd`).
-pub fn syllables(word: &str) -> usize {
+pub(crate) fn syllables(word: &str) -> usize {
     let mut n = 0;
     let mut in_vowel = false;
     for c in word.chars().flat_map(char::to_lowercase) {
@@ -240,7 +240,7 @@ pub fn syllables(word: &str) -> usize {
 }
 
 /// Flesch-Douma reading ease for Dutch, from totals.
-pub fn douma(words: usize, sentences: usize, syllables: usize) -> f64 {
+pub(crate) fn douma(words: usize, sentences: usize, syllables: usize) -> f64 {
     if words == 0 || sentences == 0 {
         return 100.0;
     }
@@ -362,7 +362,7 @@ const PREFIXES: &[&str] = &[
 /// A voltooid deelwoord by its form: (prefix) `ge` stem `d`/`t`/`en`, or an
 /// unstressed prefix (`be`, `ver`, `ont`, `her`) stem `d`/`t`, or one of
 /// [`PARTICIPLES_WITHOUT_GE`].
-pub fn is_participle(word: &str) -> bool {
+pub(crate) fn is_participle(word: &str) -> bool {
     let w = word.to_lowercase();
     if PARTICIPLES_WITHOUT_GE.contains(&w.as_str()) {
         return true;
@@ -420,7 +420,7 @@ fn passive(words: &[&str]) -> Option<String> {
 }
 
 /// Terms of the glossary pages: every word of their headings, lower case.
-pub fn glossary_terms(bodies: &[&str]) -> HashSet<String> {
+pub(crate) fn glossary_terms(bodies: &[&str]) -> HashSet<String> {
     let mut terms = HashSet::new();
     for body in bodies {
         let mut in_heading = false;
@@ -444,7 +444,7 @@ pub fn glossary_terms(bodies: &[&str]) -> HashSet<String> {
 /// Bodies longer than this (bytes) get no writing hints.
 const MAX_ANALYSED: usize = 1 << 20;
 
-pub fn analyse(
+pub(crate) fn analyse(
     file: &Path,
     body: &str,
     body_line: usize,
@@ -520,13 +520,13 @@ fn site_glossary(site: &crate::model::Site) -> HashSet<String> {
 /// page's source by output path (`pilots/a/index.html`), and the glossary.
 /// Sources are shared with the model, so this is cheap to rebuild.
 #[derive(Debug, Default)]
-pub struct Sources {
+pub(crate) struct Sources {
     pages: std::collections::HashMap<String, (crate::model::SourceFile, usize)>,
     glossary: HashSet<String>,
 }
 
 impl Sources {
-    pub fn of(site: &crate::model::Site) -> Sources {
+    pub(crate) fn of(site: &crate::model::Site) -> Sources {
         let pages = site
             .pages
             .iter()
@@ -545,7 +545,7 @@ impl Sources {
     }
 
     /// The report of the page published at `output_path`, if it is one.
-    pub fn report(&self, output_path: &str) -> Option<PageReport> {
+    pub(crate) fn report(&self, output_path: &str) -> Option<PageReport> {
         let (file, line) = self.pages.get(output_path)?;
         Some(analyse(
             &file.display,
@@ -557,7 +557,7 @@ impl Sources {
 }
 
 /// Reports for every page and section of a site, in file order.
-pub fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
+pub(crate) fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
     let glossary = site_glossary(site);
     let mut out: Vec<PageReport> = site
         .pages
@@ -589,7 +589,7 @@ pub fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
 }
 
 impl HintKind {
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             HintKind::LongSentence => "lange zin",
             HintKind::LongWord => "lang woord",
@@ -599,7 +599,7 @@ impl HintKind {
 }
 
 /// The report as text for the terminal, in Dutch.
-pub fn format_report(r: &PageReport) -> String {
+pub(crate) fn format_report(r: &PageReport) -> String {
     let mut s = format!(
         "{}: {} {}, gemiddeld {:.1} woorden per zin, leesgemak (Flesch-Douma) {:.0}{}\n",
         r.file.display(),

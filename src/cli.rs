@@ -12,7 +12,7 @@ use crate::error::MessageFormat;
 use crate::site::{self, BuildOptions};
 
 /// `0.1.0 (abc1234 2026-12-01)`: the commit comes from build.rs.
-pub const VERSION: &str = concat!(
+pub(crate) const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
     env!("KENNISBANK_COMMIT"),
@@ -173,7 +173,7 @@ pub struct BuildArgs {
 }
 
 impl CommonArgs {
-    pub fn options(&self) -> BuildOptions {
+    pub(crate) fn options(&self) -> BuildOptions {
         BuildOptions {
             root: self.root.clone(),
             output: None,

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate};
 
 /// `SOURCE_DATE_EPOCH` as a date (UTC), when it is set and valid.
-pub fn source_date() -> Option<NaiveDate> {
+pub(crate) fn source_date() -> Option<NaiveDate> {
     let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
         .ok()?
         .trim()
@@ -17,14 +17,14 @@ pub fn source_date() -> Option<NaiveDate> {
 
 /// The reference date of this build: `SOURCE_DATE_EPOCH` when set, else
 /// the local calendar date.
-pub fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     source_date().unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
 /// A file's modification date, clamped to `SOURCE_DATE_EPOCH` when that
 /// is set (a checkout gives every file a new time; the clamp keeps such
 /// builds reproducible, as reproducible-builds.org recommends).
-pub fn file_date(modified: std::time::SystemTime) -> NaiveDate {
+pub(crate) fn file_date(modified: std::time::SystemTime) -> NaiveDate {
     // UTC: the same file gives the same date in any time zone.
     let date = DateTime::<chrono::Utc>::from(modified).date_naive();
     match source_date() {
@@ -34,7 +34,7 @@ pub fn file_date(modified: std::time::SystemTime) -> NaiveDate {
 }
 
 /// Whole months from `from` to `to` (negative when `to` is earlier).
-pub fn months_between(from: NaiveDate, to: NaiveDate) -> i32 {
+pub(crate) fn months_between(from: NaiveDate, to: NaiveDate) -> i32 {
     use chrono::Datelike;
     let mut m = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
     if to.day() < from.day() {

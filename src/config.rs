@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Code, Diagnostic};
 use crate::yaml;
 
-pub const CONFIG_FILE: &str = "kennisbank.yaml";
+pub(crate) const CONFIG_FILE: &str = "kennisbank.yaml";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -77,7 +77,7 @@ pub struct TaxonomyConfig {
 }
 
 impl TaxonomyConfig {
-    pub fn title(&self) -> &str {
+    pub(crate) fn title(&self) -> &str {
         self.title.as_deref().unwrap_or(&self.name)
     }
 }
@@ -151,7 +151,7 @@ fn yes() -> bool {
 
 impl Config {
     /// Parses config text; `file` is only used in diagnostics.
-    pub fn parse(text: &str, file: &Path) -> Result<Config, Diagnostic> {
+    pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, Diagnostic> {
         let mut config: Config = yaml::parse(text, file)?;
         config.base_url = normalise_base_url(&config.base_url);
         config.validate(text, file)?;
@@ -162,7 +162,7 @@ impl Config {
         Ok(config)
     }
 
-    pub fn load(root: &Path) -> Result<Config, Diagnostic> {
+    pub(crate) fn load(root: &Path) -> Result<Config, Diagnostic> {
         let path = root.join(CONFIG_FILE);
         if !path.exists() && root.is_dir() {
             return Ok(Config::implicit(root));
@@ -180,7 +180,7 @@ impl Config {
 
     /// The configuration of a folder without `kennisbank.yaml`: every
     /// default, titled after the folder.
-    pub fn implicit(root: &Path) -> Config {
+    pub(crate) fn implicit(root: &Path) -> Config {
         let name = crate::output::absolute(root)
             .file_name()
             .and_then(|n| n.to_str())
@@ -258,25 +258,25 @@ impl Config {
     }
 
     /// `/kennisbank/` for `https://example.org/kennisbank/`, `/` for a root site.
-    pub fn base_path(&self) -> String {
+    pub(crate) fn base_path(&self) -> String {
         base_path_of(&self.base_url)
     }
 
     /// The weight `order` gives the file `rel` (1-based), if it lists it.
-    pub fn order_weight(&self, rel: &str) -> Option<i64> {
+    pub(crate) fn order_weight(&self, rel: &str) -> Option<i64> {
         self.order
             .iter()
             .position(|o| o.trim_start_matches("./") == rel)
             .map(|i| i as i64 + 1)
     }
 
-    pub fn is_taxonomy(&self, key: &str) -> bool {
+    pub(crate) fn is_taxonomy(&self, key: &str) -> bool {
         self.taxonomies.iter().any(|t| t.name == key)
     }
 }
 
 /// Ensures a trailing slash so joining paths never needs a special case.
-pub fn normalise_base_url(url: &str) -> String {
+pub(crate) fn normalise_base_url(url: &str) -> String {
     let url = url.trim();
     if url.is_empty() {
         return "/".into();
@@ -288,7 +288,7 @@ pub fn normalise_base_url(url: &str) -> String {
     }
 }
 
-pub fn base_path_of(base_url: &str) -> String {
+pub(crate) fn base_path_of(base_url: &str) -> String {
     let rest = match base_url.find("://") {
         Some(i) => {
             let after = &base_url[i + 3..];

@@ -16,7 +16,7 @@ use crate::model::{Asset, SourceFile};
 
 /// Everything read from disk for one build.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub files: Vec<SourceFile>,
     /// Non-Markdown files under content/, relative to content/.
     pub content_assets: Vec<(PathBuf, String)>,
@@ -39,13 +39,13 @@ pub struct Loaded {
 
 /// What `serve` compares to decide a file is unchanged since it was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
+pub(crate) struct Stamp {
     pub len: u64,
     pub modified: Option<SystemTime>,
 }
 
 impl Stamp {
-    pub fn of(path: &Path) -> Option<Stamp> {
+    pub(crate) fn of(path: &Path) -> Option<Stamp> {
         let m = std::fs::metadata(path).ok()?;
         Some(Stamp {
             len: m.len(),
@@ -56,10 +56,10 @@ impl Stamp {
 
 /// Text of an unchanged file, if the caller still has it: given the file's
 /// `rel` and its stamp now.
-pub type Known<'a> = &'a (dyn Fn(&str, Stamp) -> Option<Arc<str>> + Sync);
+pub(crate) type Known<'a> = &'a (dyn Fn(&str, Stamp) -> Option<Arc<str>> + Sync);
 
 /// Files an editor leaves around while saving; never content.
-pub fn is_ignored_name(name: &str) -> bool {
+pub(crate) fn is_ignored_name(name: &str) -> bool {
     name.starts_with('.')
         || name.ends_with('~')
         || name.ends_with(".swp")
@@ -72,7 +72,7 @@ pub fn is_ignored_name(name: &str) -> bool {
 
 /// Top-level folders of a site that are never content (when a bare folder
 /// of Markdown is its own content folder).
-pub const NOT_CONTENT: &[&str] = &[
+pub(crate) const NOT_CONTENT: &[&str] = &[
     "public",
     "themes",
     "templates",
@@ -84,7 +84,7 @@ pub const NOT_CONTENT: &[&str] = &[
 
 /// The folder the pages are in: `content/`, or, in a folder of Markdown
 /// without `content/` and without a configuration, the folder itself.
-pub fn content_dir(root: &Path) -> PathBuf {
+pub(crate) fn content_dir(root: &Path) -> PathBuf {
     let content = root.join("content");
     if content.is_dir() || root.join(crate::config::CONFIG_FILE).is_file() {
         content
@@ -93,13 +93,13 @@ pub fn content_dir(root: &Path) -> PathBuf {
     }
 }
 
-pub fn load(root: &Path, theme_dir: &Path) -> Loaded {
+pub(crate) fn load(root: &Path, theme_dir: &Path) -> Loaded {
     load_reusing(root, theme_dir, &|_, _| None)
 }
 
 /// Like [`load`], taking the text of a Markdown file from `known` instead
 /// of reading it when `known` has it for the file's current stamp.
-pub fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
+pub(crate) fn load_reusing(root: &Path, theme_dir: &Path, known: Known) -> Loaded {
     let mut loaded = Loaded::default();
     let content = content_dir(root);
     let bare = content == root;
@@ -289,7 +289,7 @@ fn display_path(root: &Path) -> impl Fn(&Path) -> PathBuf + '_ {
 
 /// Reads one Markdown file: strips a byte-order mark, normalises CRLF, and
 /// names the byte offset of invalid UTF-8.
-pub fn read_source(path: &Path, rel: String, root: &Path) -> Result<SourceFile, Diagnostic> {
+pub(crate) fn read_source(path: &Path, rel: String, root: &Path) -> Result<SourceFile, Diagnostic> {
     let display = display_path(root)(path);
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostic::error(
@@ -316,7 +316,7 @@ pub fn read_source(path: &Path, rel: String, root: &Path) -> Result<SourceFile, 
 
 /// UTF-8 text with BOM removed and CRLF turned into LF (line numbers stay).
 /// On failure: the byte offset and line of the first invalid byte.
-pub fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, usize)> {
+pub(crate) fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, usize)> {
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
     }
@@ -340,7 +340,11 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, (usize, usize)> {
 /// titles of the theme's translations (`callout_*` keys of
 /// `i18n/<language>.yaml`, the site's overriding the theme's) and the
 /// abbreviations of `markdown.abbreviations`.
-pub fn load_dialect(root: &Path, config: &Config, theme_dir: &Path) -> (Dialect, Vec<Diagnostic>) {
+pub(crate) fn load_dialect(
+    root: &Path,
+    config: &Config,
+    theme_dir: &Path,
+) -> (Dialect, Vec<Diagnostic>) {
     let mut out = Dialect::default();
     let mut diags = Vec::new();
     let file_name = format!("{}.yaml", config.language);

@@ -27,9 +27,10 @@ macro_rules! codes {
 
         impl Code {
             /// Every code, in the order declared (the docs list them all).
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            #[cfg(test)]
+            const ALL: &'static [Code] = &[$(Code::$variant,)*];
 
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self {
                     $(Code::$variant => $text,)*
                 }
@@ -170,7 +171,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A problem that belongs to no file.
-    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             code,
@@ -181,20 +182,24 @@ impl Diagnostic {
     }
 
     /// An error in `file` (line and column added with [`Self::at`]).
-    pub fn error(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub(crate) fn error(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic::new(Severity::Error, code, message).in_file(file)
     }
 
-    pub fn warning(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub(crate) fn warning(
+        code: Code,
+        file: impl Into<PathBuf>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic::new(Severity::Warning, code, message).in_file(file)
     }
 
-    pub fn note(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub(crate) fn note(code: Code, file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic::new(Severity::Note, code, message).in_file(file)
     }
 
     /// Places the problem in `file`, line and column unknown.
-    pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
+    pub(crate) fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
         self.location = Some(Location {
             file: file.into(),
             line: None,
@@ -205,7 +210,7 @@ impl Diagnostic {
 
     /// Sets the line (the column is then unknown). A problem in no file
     /// has no line: a bug at the call site, so it is kept unlocated.
-    pub fn at_line(mut self, line: Option<usize>) -> Self {
+    pub(crate) fn at_line(mut self, line: Option<usize>) -> Self {
         debug_assert!(self.location.is_some(), "a line without a file");
         if let Some(l) = &mut self.location {
             l.line = line;
@@ -214,7 +219,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn at(mut self, line: usize, column: usize) -> Self {
+    pub(crate) fn at(mut self, line: usize, column: usize) -> Self {
         debug_assert!(self.location.is_some(), "a line without a file");
         if let Some(l) = &mut self.location {
             l.line = Some(line);
@@ -223,12 +228,12 @@ impl Diagnostic {
         self
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
 
@@ -240,12 +245,12 @@ impl Diagnostic {
         self.location.as_ref().and_then(|l| l.line)
     }
 
-    pub fn column(&self) -> Option<usize> {
+    pub(crate) fn column(&self) -> Option<usize> {
         self.location.as_ref().and_then(|l| l.column)
     }
 
     /// Moves the line by `lines` (a parser that counted from a later line).
-    pub fn shift_lines(mut self, lines: usize) -> Self {
+    pub(crate) fn shift_lines(mut self, lines: usize) -> Self {
         if let Some(line) = self.location.as_mut().and_then(|l| l.line.as_mut()) {
             *line += lines;
         }
@@ -253,18 +258,17 @@ impl Diagnostic {
     }
 
     /// The key problems are sorted by: file, then line (unlocated first).
-    pub fn sort_key(&self) -> (Option<&Path>, Option<usize>) {
+    pub(crate) fn sort_key(&self) -> (Option<&Path>, Option<usize>) {
         (self.file(), self.line())
     }
 
     /// Makes the file relative to `root` so messages stay short.
-    pub fn relative_to(mut self, root: &Path) -> Self {
+    pub(crate) fn relative_to(&mut self, root: &Path) {
         if let Some(l) = &mut self.location {
             if let Ok(rel) = l.file.strip_prefix(root) {
                 l.file = rel.to_path_buf();
             }
         }
-        self
     }
 }
 
@@ -312,7 +316,7 @@ struct JsonDiagnostic<'a> {
 
 impl Diagnostic {
     /// One line of JSON (`file` `/`-separated, relative to the site root).
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let j = JsonDiagnostic {
             file: self.file().map(|f| f.to_string_lossy().replace('\\', "/")),
             line: self.line(),
@@ -327,7 +331,7 @@ impl Diagnostic {
 }
 
 impl MessageFormat {
-    pub fn emit(self, d: &Diagnostic) {
+    pub(crate) fn emit(self, d: &Diagnostic) {
         match self {
             MessageFormat::Human => eprintln!("{d}"),
             MessageFormat::Json => println!("{}", d.to_json()),
@@ -336,7 +340,7 @@ impl MessageFormat {
 
     /// A summary or status line: stdout for people, stderr when stdout
     /// carries JSON.
-    pub fn say(self, line: &str) {
+    pub(crate) fn say(self, line: &str) {
         match self {
             MessageFormat::Human => println!("{line}"),
             MessageFormat::Json => eprintln!("{line}"),
@@ -351,13 +355,13 @@ pub struct BuildFailure {
 }
 
 impl BuildFailure {
-    pub fn single(d: Diagnostic) -> Self {
+    pub(crate) fn single(d: Diagnostic) -> Self {
         BuildFailure {
             diagnostics: vec![d],
         }
     }
 
-    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+    pub(crate) fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().filter(|d| d.is_error())
     }
 }
@@ -386,7 +390,7 @@ impl fmt::Display for BuildFailure {
 }
 
 /// 1-based line of a byte offset in `text`.
-pub fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -396,7 +400,10 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Closest candidate to `word` (for "did you mean …?" hints), if any is close.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))

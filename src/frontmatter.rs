@@ -9,11 +9,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{closest, Code, Diagnostic};
-pub use crate::yaml::value_texts;
 use crate::yaml::{key_line, kind_of, Mapping, Value};
 
 /// Fields every page may have, whatever its section.
-pub const PAGE_KEYS: &[&str] = &[
+pub(crate) const PAGE_KEYS: &[&str] = &[
     "title",
     "description",
     "date",
@@ -31,7 +30,8 @@ pub const PAGE_KEYS: &[&str] = &[
 ];
 
 /// Fields only a section's `_index.md` may have (besides [`PAGE_KEYS`]).
-pub const SECTION_ONLY_KEYS: &[&str] = &["page_template", "sort_by", "schema", "open_fields"];
+pub(crate) const SECTION_ONLY_KEYS: &[&str] =
+    &["page_template", "sort_by", "schema", "open_fields"];
 
 pub fn is_builtin(key: &str) -> bool {
     PAGE_KEYS.contains(&key) || SECTION_ONLY_KEYS.contains(&key)
@@ -88,11 +88,11 @@ pub struct RawFront {
 }
 
 impl RawFront {
-    pub fn line(&self, key: &str) -> Option<usize> {
+    pub(crate) fn line(&self, key: &str) -> Option<usize> {
         self.lines.get(key).copied()
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.map.get(key)
     }
 }
@@ -151,14 +151,14 @@ pub fn parse_yaml(front: &str, file: &Path) -> Result<RawFront, Diagnostic> {
 }
 
 /// Reads typed builtin fields, reporting each wrong type at its line.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     pub raw: &'a RawFront,
     pub file: &'a Path,
     pub errors: Vec<Diagnostic>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(raw: &'a RawFront, file: &'a Path) -> Self {
+    pub(crate) fn new(raw: &'a RawFront, file: &'a Path) -> Self {
         Reader {
             raw,
             file,
@@ -179,7 +179,7 @@ impl<'a> Reader<'a> {
         );
     }
 
-    pub fn string(&mut self, key: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, key: &str) -> Option<String> {
         match self.raw.get(key)? {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -191,7 +191,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn bool(&mut self, key: &str) -> bool {
+    pub(crate) fn bool(&mut self, key: &str) -> bool {
         match self.raw.get(key) {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
@@ -202,7 +202,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn int(&mut self, key: &str) -> Option<i64> {
+    pub(crate) fn int(&mut self, key: &str) -> Option<i64> {
         match self.raw.get(key)? {
             Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
             Value::Null => None,
@@ -213,7 +213,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn date(&mut self, key: &str) -> Option<NaiveDate> {
+    pub(crate) fn date(&mut self, key: &str) -> Option<NaiveDate> {
         let v = self.raw.get(key)?;
         if v.is_null() {
             return None;
@@ -226,7 +226,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string or a list of strings, as a list.
-    pub fn list(&mut self, key: &str) -> Vec<String> {
+    pub(crate) fn list(&mut self, key: &str) -> Vec<String> {
         match value_as_list(self.raw.get(key)) {
             Some(l) => l,
             None => {
@@ -236,7 +236,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn mapping(&mut self, key: &str) -> Mapping {
+    pub(crate) fn mapping(&mut self, key: &str) -> Mapping {
         match self.raw.get(key) {
             None | Some(Value::Null) => Mapping::new(),
             Some(Value::Mapping(m)) => m.clone(),
@@ -248,7 +248,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Unknown keys: those not in `allowed`, with a "did you mean".
-    pub fn reject_unknown(&mut self, allowed: &[&str], what: &str) {
+    pub(crate) fn reject_unknown(&mut self, allowed: &[&str], what: &str) {
         for key in self.raw.map.keys().filter_map(Value::as_str) {
             if !allowed.contains(&key) {
                 let mut d = Diagnostic::error(
@@ -268,7 +268,7 @@ impl<'a> Reader<'a> {
 }
 
 /// `None` when the value is neither a string (or number) nor a list of them.
-pub fn value_as_list(v: Option<&Value>) -> Option<Vec<String>> {
+pub(crate) fn value_as_list(v: Option<&Value>) -> Option<Vec<String>> {
     match v {
         None | Some(Value::Null) => Some(Vec::new()),
         Some(Value::String(s)) => Some(vec![s.clone()]),
@@ -286,7 +286,7 @@ pub fn value_as_list(v: Option<&Value>) -> Option<Vec<String>> {
 }
 
 /// Accepts `2020-11-09` and RFC 3339 date-times (the date part is kept).
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().or_else(|| {
         chrono::DateTime::parse_from_rfc3339(s)
@@ -339,19 +339,19 @@ pub struct FieldSpec {
 
 /// Front-matter fields MkDocs and MkDocs-Material read for themselves (how
 /// to lay the page out, not facts about its subject).
-pub const MKDOCS_OWN_FIELDS: &[&str] = &["hide", "search", "icon", "comments"];
+pub(crate) const MKDOCS_OWN_FIELDS: &[&str] = &["hide", "search", "icon", "comments"];
 
 impl FieldSpec {
     /// Whether the field belongs in the page's facts table.
-    pub fn shown(&self, name: &str) -> bool {
+    pub(crate) fn shown(&self, name: &str) -> bool {
         self.show.unwrap_or(!MKDOCS_OWN_FIELDS.contains(&name))
     }
 }
 
-pub type Schema = BTreeMap<String, FieldSpec>;
+pub(crate) type Schema = BTreeMap<String, FieldSpec>;
 
 /// Parses a section's `schema:` mapping.
-pub fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
+pub(crate) fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
     match raw.get("schema") {
         None | Some(Value::Null) => Ok(Schema::new()),
         Some(v) => crate::yaml::from_value(v.clone()).map_err(|e| {
@@ -366,7 +366,7 @@ pub fn parse_schema(raw: &RawFront, file: &Path) -> Result<Schema, Diagnostic> {
 /// True when a value says nothing yet: empty text, an empty list, or a
 /// list of only empty texts. `kennisbank new` writes required fields this
 /// way, so a forgotten field can never pass as a fact.
-pub fn is_unfilled(v: &Value) -> bool {
+pub(crate) fn is_unfilled(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
@@ -386,7 +386,7 @@ fn wanted(spec: &FieldSpec) -> String {
 }
 
 /// Checks a page's front matter against its (merged) section schema.
-pub fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnostic> {
+pub(crate) fn check_schema(raw: &RawFront, schema: &Schema, file: &Path) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for (name, spec) in schema {
         let Some(value) = raw.get(name) else {

@@ -15,7 +15,7 @@ const COMMIT: &str = "\u{1}";
 /// Newest commit date of each file under `root/content/`, keyed by its path
 /// relative to `content/` (`pilots/a.md`). `None` when `root` is not in a
 /// git work tree or git cannot run.
-pub fn last_changes(root: &Path) -> Option<HashMap<String, NaiveDate>> {
+pub(crate) fn last_changes(root: &Path) -> Option<HashMap<String, NaiveDate>> {
     let out = Command::new("git")
         .arg("-C")
         .arg(root)
@@ -43,7 +43,7 @@ pub fn last_changes(root: &Path) -> Option<HashMap<String, NaiveDate>> {
 
 /// Reads `git log --name-only --format=<COMMIT>%cI` output, newest commit
 /// first: the first date seen for a file is its last change.
-pub fn parse_log(log: &str) -> HashMap<String, NaiveDate> {
+pub(crate) fn parse_log(log: &str) -> HashMap<String, NaiveDate> {
     let mut dates = HashMap::new();
     let mut current: Option<NaiveDate> = None;
     for line in log.lines() {

@@ -18,7 +18,7 @@ use crate::model::{Changes, Page, Site};
 /// A statement older than this many months needs a new test: the model
 /// statement asks for a yearly review, and Logius counts a test older than
 /// three years as no longer supporting the status.
-pub const MAX_TEST_AGE_MONTHS: i32 = 36;
+pub(crate) const MAX_TEST_AGE_MONTHS: i32 = 36;
 
 /// Compliance status of the model statement (Besluit digitale
 /// toegankelijkheid overheid), A to E.
@@ -33,7 +33,7 @@ pub enum Status {
 
 impl Status {
     /// The status's name in the register (toegankelijkheidsverklaring.nl).
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::A => "voldoet volledig",
             Status::B => "voldoet gedeeltelijk",
@@ -131,7 +131,11 @@ pub struct Approval {
 
 /// Warnings about the statement against `today`: a test too old to support
 /// the status, a status A or B without a report, dates in the future.
-pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Vec<Diagnostic> {
+pub(crate) fn check_statement(
+    s: &Statement,
+    config_text: &str,
+    today: NaiveDate,
+) -> Vec<Diagnostic> {
     let file = Path::new(crate::config::CONFIG_FILE);
     let line = |key: &str| nested_key_line(config_text, "toegankelijkheid", key);
     let mut out = Vec::new();
@@ -217,7 +221,7 @@ pub fn check_statement(s: &Statement, config_text: &str, today: NaiveDate) -> Ve
 /// examples and tests (RFC 2606, RFC 6761): `example.org`/`.com`/`.net`
 /// and their subdomains, and the TLDs `.example`, `.test`, `.invalid` and
 /// `.localhost`. Mail sent there never reaches anyone.
-pub fn placeholder_domain(address: &str) -> Option<String> {
+pub(crate) fn placeholder_domain(address: &str) -> Option<String> {
     let a = address.trim();
     let a = a.strip_prefix("mailto:").unwrap_or(a);
     let host = match a.split_once("://") {
@@ -262,7 +266,7 @@ fn nested_key_line(text: &str, parent: &str, key: &str) -> Option<usize> {
 }
 
 /// The change dates a parse needs, from what the load stage read.
-pub fn changes(loaded: &Loaded) -> Changes {
+pub(crate) fn changes(loaded: &Loaded) -> Changes {
     Changes {
         git: loaded.git.clone().unwrap_or_default(),
         files: loaded
@@ -276,7 +280,7 @@ pub fn changes(loaded: &Loaded) -> Changes {
 /// Where a page's "laatst gewijzigd" came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ChangeSource {
+pub(crate) enum ChangeSource {
     Git,
     Updated,
     Bestand,
@@ -284,7 +288,7 @@ pub enum ChangeSource {
 
 /// The page's last change: its newest commit, else `updated`, else the
 /// file's time.
-pub fn last_changed(changes: &Changes, page: &Page) -> Option<(NaiveDate, ChangeSource)> {
+pub(crate) fn last_changed(changes: &Changes, page: &Page) -> Option<(NaiveDate, ChangeSource)> {
     let rel = &page.file.rel;
     changes
         .git
@@ -304,7 +308,7 @@ pub struct Overdue {
 }
 
 /// Pages whose `herzien_op` is before `today`, oldest first.
-pub fn overdue(site: &Site, today: NaiveDate) -> Vec<Overdue> {
+pub(crate) fn overdue(site: &Site, today: NaiveDate) -> Vec<Overdue> {
     let mut out: Vec<Overdue> = site
         .pages
         .iter()

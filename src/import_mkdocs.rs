@@ -16,7 +16,7 @@ use crate::frontmatter::{self, FieldType, MKDOCS_OWN_FIELDS};
 
 /// What to import from where.
 #[derive(Debug, Clone)]
-pub struct ImportOptions {
+pub(crate) struct ImportOptions {
     /// The project's `mkdocs.yml`.
     pub config: PathBuf,
     /// New site folder (must be empty or absent).
@@ -28,13 +28,13 @@ pub struct ImportOptions {
 
 /// Something the import could not carry over, and what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Advice {
+pub(crate) struct Advice {
     pub what: String,
     pub todo: String,
 }
 
 #[derive(Debug, Default)]
-pub struct ImportReport {
+pub(crate) struct ImportReport {
     pub pages: usize,
     pub assets: usize,
     /// Front-matter fields declared in the schema.
@@ -49,7 +49,7 @@ pub struct ImportReport {
 /// values and a taxonomy.
 const SMALL_SET: usize = 12;
 
-pub fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
+pub(crate) fn import(opts: &ImportOptions) -> Result<ImportReport, Diagnostic> {
     let file = &opts.config;
     let text = std::fs::read_to_string(file).map_err(|e| {
         Diagnostic::error(Code::ImportInvalid, file, format!("kan mkdocs.yml niet lezen: {e}"))

@@ -26,7 +26,7 @@ const GITIGNORE: &str = include_str!("starter/gitignore");
 /// Replaced by today's date in the starter's example page.
 const TODAY: &str = "{{ vandaag }}";
 
-pub fn run(dir: &Path, example: bool) -> ExitCode {
+pub(crate) fn run(dir: &Path, example: bool) -> ExitCode {
     let today = chrono::Local::now().date_naive().to_string();
     match write_site(dir, example, &today) {
         Ok(files) => {
@@ -41,7 +41,7 @@ pub fn run(dir: &Path, example: bool) -> ExitCode {
 }
 
 /// The files of the new site: path relative to the site, and bytes.
-pub fn files(example: bool, today: &str) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn files(example: bool, today: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = vec![(PathBuf::from(".gitignore"), GITIGNORE.as_bytes().to_vec())];
     if example {
         out.push((
@@ -83,7 +83,11 @@ fn collect(dir: &'static Dir<'static>, prefix: &Path, out: &mut Vec<(PathBuf, Ve
 
 /// Writes the site into `dir` (made when missing); refuses a folder with
 /// anything in it, so nothing is ever overwritten.
-pub fn write_site(dir: &Path, example: bool, today: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+pub(crate) fn write_site(
+    dir: &Path,
+    example: bool,
+    today: &str,
+) -> Result<Vec<PathBuf>, Diagnostic> {
     let shown = dir.display().to_string();
     if dir.exists() && !dir.is_dir() {
         return Err(

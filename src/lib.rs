@@ -7,32 +7,31 @@
 //! Tera templates, [`search`] builds the Pagefind index and [`output`] writes
 //! the result. [`site`] runs them in order; [`model`] holds the data.
 
-pub mod a11y;
-pub mod b1;
-pub mod cleanup;
+pub(crate) mod a11y;
+pub(crate) mod b1;
 pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod content;
+pub(crate) mod clock;
+pub(crate) mod config;
+pub(crate) mod content;
 pub mod error;
 pub mod frontmatter;
-pub mod git;
-pub mod governance;
-pub mod import_mkdocs;
-pub mod init;
-pub mod links;
+pub(crate) mod git;
+pub(crate) mod governance;
+pub(crate) mod import_mkdocs;
+pub(crate) mod init;
+pub(crate) mod links;
 pub mod markdown;
 pub mod model;
 pub mod nav;
-pub mod new;
-pub mod output;
+pub(crate) mod new;
+pub(crate) mod output;
 pub mod parse;
-pub mod progress;
+pub(crate) mod progress;
 pub mod render;
 pub mod safety;
 pub mod search;
 pub mod serve;
-pub mod shortcodes;
+pub(crate) mod shortcodes;
 pub mod site;
-pub mod theme;
+pub(crate) mod theme;
 pub mod yaml;

@@ -11,7 +11,7 @@ use crate::model::Resolution;
 use crate::model::*;
 
 /// Paths the generator writes itself; content may not take them.
-pub const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "404.html",
     "sitemap.xml",
     "atom.xml",
@@ -22,7 +22,7 @@ pub const RESERVED: &[&str] = &[
 
 /// Resolves link destinations; owns its tables so Markdown can be rendered
 /// while the site is being filled in.
-pub struct Resolver {
+pub(crate) struct Resolver {
     base_path: String,
     by_file: HashMap<String, Target>,
     by_path: HashMap<String, Target>,
@@ -42,7 +42,7 @@ pub struct Resolver {
 const SUGGEST_AMONG: usize = 500;
 
 impl Resolver {
-    pub fn new(site: &Site, drafts: HashSet<String>) -> Resolver {
+    pub(crate) fn new(site: &Site, drafts: HashSet<String>) -> Resolver {
         let base_path = site.config.base_path();
         let urls = site
             .by_file
@@ -96,7 +96,7 @@ impl Resolver {
     }
 
     /// Resolves `dest` as written in the file `from` (relative to content/).
-    pub fn resolve(&self, from: &str, dest: &str) -> Resolution {
+    pub(crate) fn resolve(&self, from: &str, dest: &str) -> Resolution {
         if dest.is_empty() || has_scheme(dest) || dest.starts_with("//") {
             return Resolution::Keep;
         }
@@ -176,7 +176,7 @@ impl Resolver {
 /// A relative link to a `.md` file written in the folder `base` (relative
 /// to content/), as an `@/` link: the text of an included file keeps
 /// pointing where it pointed in its own folder. `None`: nothing to rebase.
-pub fn rebase(base: &str, dest: &str) -> Option<String> {
+pub(crate) fn rebase(base: &str, dest: &str) -> Option<String> {
     if dest.is_empty()
         || has_scheme(dest)
         || dest.starts_with(['/', '#', '@'])
@@ -236,7 +236,7 @@ pub(crate) fn normalise(path: &str) -> Option<String> {
 }
 
 /// Checks anchors and relations, fills incoming edges, finds URL clashes.
-pub fn link(site: &mut Site, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn link(site: &mut Site, diags: &mut Vec<Diagnostic>) {
     let mut other = Vec::new();
     link_apart(site, diags, &mut other);
     diags.append(&mut other);
@@ -245,7 +245,7 @@ pub fn link(site: &mut Site, diags: &mut Vec<Diagnostic>) {
 /// [`link`], with the anchor problems in `anchor_diags` and the rest
 /// (relations, URL clashes) in `other_diags`, so [`relink_bodies`] can
 /// replace the first later.
-pub fn link_apart(
+pub(crate) fn link_apart(
     site: &mut Site,
     anchor_diags: &mut Vec<Diagnostic>,
     other_diags: &mut Vec<Diagnostic>,
@@ -259,7 +259,7 @@ pub fn link_apart(
 /// The link stage after edits of Markdown bodies only: front matter and
 /// URLs are as they were, so relations and URL clashes are too. Checks
 /// every anchor again (into `anchor_diags`) and recomputes incoming edges.
-pub fn relink_bodies(site: &mut Site, anchor_diags: &mut Vec<Diagnostic>) {
+pub(crate) fn relink_bodies(site: &mut Site, anchor_diags: &mut Vec<Diagnostic>) {
     check_anchors(site, anchor_diags);
     compute_backrefs(site);
 }
@@ -435,7 +435,7 @@ fn compute_backrefs(site: &mut Site) {
 
 /// Normalises an alias (`/oud/pad`, `oud/pad/`, `oud.html`) to an output
 /// path: a last segment with an extension is a file, anything else a folder.
-pub fn alias_path(alias: &str) -> String {
+pub(crate) fn alias_path(alias: &str) -> String {
     let a = alias.trim().trim_start_matches('/');
     let last = a.rsplit('/').next().unwrap_or(a);
     if a.is_empty() || a.ends_with('/') || last.contains('.') {

@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use crate::config::Config;
 use crate::frontmatter::{RawFront, Schema};
 
-pub type PageId = usize;
-pub type SectionId = usize;
+pub(crate) type PageId = usize;
+pub(crate) type SectionId = usize;
 
 /// A Markdown file as read from disk.
 #[derive(Debug, Clone)]
@@ -38,7 +38,7 @@ pub struct Asset {
 }
 
 impl Asset {
-    pub fn file(source: PathBuf, dest: String) -> Asset {
+    pub(crate) fn file(source: PathBuf, dest: String) -> Asset {
         Asset {
             source,
             dest,
@@ -168,12 +168,6 @@ pub struct Uses {
     pub queries: Vec<(PagesQuery, u64)>,
     /// Shortcode templates used, each with a hash of its text.
     pub templates: Vec<(String, u64)>,
-}
-
-impl Uses {
-    pub fn is_empty(&self) -> bool {
-        self.includes.is_empty() && self.queries.is_empty() && self.templates.is_empty()
-    }
 }
 
 /// The selection of a `pages()` shortcode, kept so it can be run again.
@@ -328,7 +322,7 @@ impl Site {
     /// reproducible-builds convention), else the newest date of any page or
     /// section. Never the wall clock, so the same sources give the same
     /// bytes on any day. `None` when nothing has a date.
-    pub fn build_date(&self) -> Option<chrono::NaiveDate> {
+    pub(crate) fn build_date(&self) -> Option<chrono::NaiveDate> {
         if let Some(date) = crate::clock::source_date() {
             return Some(date);
         }
@@ -343,7 +337,7 @@ impl Site {
     /// Frees the Markdown sources: once bodies are rendered and links
     /// checked, a build reads only the model. (`serve` keeps them, to tell
     /// a body edit from a front-matter edit.)
-    pub fn drop_sources(&mut self) {
+    pub(crate) fn drop_sources(&mut self) {
         let empty: Arc<str> = Arc::from("");
         for p in &mut self.pages {
             p.file.text = empty.clone();
@@ -353,25 +347,18 @@ impl Site {
         }
     }
 
-    pub fn root_section(&self) -> SectionId {
+    pub(crate) fn root_section(&self) -> SectionId {
         0
     }
 
-    pub fn title_of(&self, t: Target) -> &str {
-        match t {
-            Target::Page(p) => &self.pages[p].meta.title,
-            Target::Section(s) => &self.sections[s].meta.title,
-        }
-    }
-
-    pub fn path_of(&self, t: Target) -> &str {
+    pub(crate) fn path_of(&self, t: Target) -> &str {
         match t {
             Target::Page(p) => &self.pages[p].path,
             Target::Section(s) => &self.sections[s].path,
         }
     }
 
-    pub fn anchors_of(&self, t: Target) -> &[String] {
+    pub(crate) fn anchors_of(&self, t: Target) -> &[String] {
         match t {
             Target::Page(p) => &self.pages[p].rendered.anchors,
             Target::Section(s) => &self.sections[s].rendered.anchors,
@@ -379,7 +366,7 @@ impl Site {
     }
 
     /// Ancestor sections from the root down to (and including) `s`.
-    pub fn section_chain(&self, s: SectionId) -> Vec<SectionId> {
+    pub(crate) fn section_chain(&self, s: SectionId) -> Vec<SectionId> {
         let mut chain = vec![s];
         let mut cur = s;
         while let Some(p) = self.sections[cur].parent {

@@ -21,14 +21,14 @@ use crate::frontmatter::{parse_yaml, split, FieldSpec, FieldType, Schema};
 use crate::markdown::slugify;
 use crate::site::BuildOptions;
 
-pub const ARCHETYPE: &str = "_archetype.md";
+pub(crate) const ARCHETYPE: &str = "_archetype.md";
 
 /// Written above `draft: true` in every new page.
-pub const DRAFT_COMMENT: &str =
+pub(crate) const DRAFT_COMMENT: &str =
     "# Concept: haal deze regel weg als alle verplichte velden zijn ingevuld.";
 
 /// Writes the new page; returns its path (as `root` joined with it).
-pub fn create(
+pub(crate) fn create(
     root: &Path,
     section: &str,
     title: &str,
@@ -167,7 +167,7 @@ fn quoted(s: &str) -> String {
 }
 
 /// The front matter and a starting body, from the schema.
-pub fn generate(title: &str, today: NaiveDate, schema: &Schema) -> String {
+pub(crate) fn generate(title: &str, today: NaiveDate, schema: &Schema) -> String {
     let mut s = String::from("---\n");
     let _ = writeln!(s, "title: {}", quoted(title));
     if !schema.contains_key("date") {
@@ -223,7 +223,7 @@ fn field(name: &str, spec: &FieldSpec, commented: bool) -> String {
 
 /// Adds `draft: true` to a filled archetype whose front matter has no
 /// `draft` field (an archetype that sets `draft` itself is left alone).
-pub fn as_draft(text: &str) -> String {
+pub(crate) fn as_draft(text: &str) -> String {
     let draft = format!("{DRAFT_COMMENT}\ndraft: true\n");
     match split(text, Path::new(ARCHETYPE)) {
         Ok(sp) => match sp.front {
@@ -251,7 +251,7 @@ pub fn as_draft(text: &str) -> String {
 }
 
 /// Fills an `_archetype.md`.
-pub fn fill_archetype(text: &str, title: &str, slug: &str, today: NaiveDate) -> String {
+pub(crate) fn fill_archetype(text: &str, title: &str, slug: &str, today: NaiveDate) -> String {
     let mut out = text.to_string();
     for (keys, value) in [
         (["{{ title }}", "{{title}}"], quoted(title)),

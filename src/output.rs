@@ -7,17 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use rayon::prelude::*;
-
 use crate::error::{Code, Diagnostic};
 use crate::model::Asset;
-use crate::render::OutputFile;
 
 /// Marks a folder as ours, so we never replace a folder we did not write.
-pub const MARKER: &str = ".kennisbank-output";
+pub(crate) const MARKER: &str = ".kennisbank-output";
 
 /// Refuses output folders whose replacement would destroy sources.
-pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     let root = absolute(root);
     let out = absolute(out);
     let refuse = |why: &str| {
@@ -56,7 +53,7 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
 }
 
 /// Best-effort absolute, normalised path (the folder may not exist yet).
-pub fn absolute(p: &Path) -> PathBuf {
+pub(crate) fn absolute(p: &Path) -> PathBuf {
     if let Ok(c) = p.canonicalize() {
         return c;
     }
@@ -72,7 +69,7 @@ pub fn absolute(p: &Path) -> PathBuf {
 }
 
 #[derive(Debug, Default, Clone, Copy)]
-pub struct WriteStats {
+pub(crate) struct WriteStats {
     pub files: usize,
     pub bytes: u64,
     /// Files whose bytes were new (the rest were already there, untouched).
@@ -86,7 +83,7 @@ fn staging_prefix(out: &Path) -> String {
 
 /// The output of the build before the current one, kept beside it
 /// (`.public.kb-previous/`) and reused as the next build's staging folder.
-pub fn previous_dir(out: &Path) -> PathBuf {
+pub(crate) fn previous_dir(out: &Path) -> PathBuf {
     let out = absolute(out);
     let parent = out.parent().map(Path::to_path_buf).unwrap_or_default();
     parent.join(format!("{}previous", staging_prefix(&out)))
@@ -123,7 +120,7 @@ fn stale_staging(out: &Path) -> Vec<PathBuf> {
 /// files are compared and only changed ones written, files no longer made
 /// are pruned, and after the swap the replaced output becomes the next
 /// build's previous output.
-pub struct Staging {
+pub(crate) struct Staging {
     out: PathBuf,
     dir: PathBuf,
     /// Updating an older output in place (compare, prune) rather than
@@ -139,7 +136,7 @@ pub struct Staging {
 impl Staging {
     /// Claims a staging folder for `out`: the previous output if there is
     /// one (taken by rename, so two builds never share it), else a new one.
-    pub fn begin(out: &Path) -> Result<Staging, Diagnostic> {
+    pub(crate) fn begin(out: &Path) -> Result<Staging, Diagnostic> {
         let out = absolute(out);
         let parent = out
             .parent()
@@ -185,7 +182,7 @@ impl Staging {
     }
 
     /// Writes one file (`rel` is `/`-separated, relative to the output).
-    pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+    pub(crate) fn put(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
         let path = self.dir.join(rel);
         let changed = if self.reuse && same_contents(&path, bytes) {
             false
@@ -199,7 +196,7 @@ impl Staging {
     }
 
     /// Copies a static file or bundle asset.
-    pub fn copy(&self, asset: &Asset) -> Result<(), Diagnostic> {
+    pub(crate) fn copy(&self, asset: &Asset) -> Result<(), Diagnostic> {
         if let Some(bytes) = asset.embedded {
             return self.put(&asset.dest, bytes);
         }
@@ -236,7 +233,7 @@ impl Staging {
     /// Removes what the older output had and this build did not write, then
     /// swaps the staging folder in; the replaced output is kept as the
     /// previous one.
-    pub fn commit(mut self) -> Result<WriteStats, Diagnostic> {
+    pub(crate) fn commit(mut self) -> Result<WriteStats, Diagnostic> {
         if self.reuse {
             let written: HashSet<String> = std::mem::take(
                 &mut *self
@@ -350,20 +347,6 @@ fn prune(dir: &Path, keep: &HashSet<String>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes `files` and `assets` through a [`Staging`] folder and swaps it in.
-pub fn write_site(
-    out: &Path,
-    files: &[OutputFile],
-    assets: &[Asset],
-) -> Result<WriteStats, Diagnostic> {
-    let staging = Staging::begin(out)?;
-    files
-        .par_iter()
-        .try_for_each(|f| staging.put(&f.path, &f.bytes))?;
-    assets.par_iter().try_for_each(|a| staging.copy(a))?;
-    staging.commit()
-}
-
 /// Puts `staging` at `out`. On Linux the two folders are exchanged in one
 /// atomic step, so `out` is never missing. The replaced output becomes the
 /// previous output.
@@ -439,6 +422,23 @@ fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::OutputFile;
+    use rayon::prelude::*;
+
+    /// Writes `files` and `assets` through a [`Staging`] folder and swaps it
+    /// in, as a build does while it renders.
+    fn write_site(
+        out: &Path,
+        files: &[OutputFile],
+        assets: &[Asset],
+    ) -> Result<WriteStats, Diagnostic> {
+        let staging = Staging::begin(out)?;
+        files
+            .par_iter()
+            .try_for_each(|f| staging.put(&f.path, &f.bytes))?;
+        assets.par_iter().try_for_each(|a| staging.copy(a))?;
+        staging.commit()
+    }
 
     #[test]
     fn refuses_root_content_and_parents() {

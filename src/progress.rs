@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
 }
 
 impl Progress {
-    pub fn new(enabled: bool) -> Progress {
+    pub(crate) fn new(enabled: bool) -> Progress {
         let bar = enabled.then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(style("{spinner} {msg} ({elapsed})"));
@@ -25,7 +25,7 @@ impl Progress {
     }
 
     /// Phase `done` has ended: show the one that follows.
-    pub fn after(&self, done: &str) {
+    pub(crate) fn after(&self, done: &str) {
         let Some(bar) = &self.bar else { return };
         if done == "link" {
             bar.set_style(style("{spinner} {msg}: {pos} bestanden ({elapsed})"));
@@ -36,7 +36,7 @@ impl Progress {
     }
 
     /// One more output file.
-    pub fn file(&self) {
+    pub(crate) fn file(&self) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }

@@ -244,7 +244,9 @@ pub struct Workspace {
 
 impl Workspace {
     fn new(globals: &Map<String, Value>) -> Self {
-        let ctx = tera::Context::from_value(Value::Object(globals.clone())).unwrap_or_default();
+        // Tera refuses only a value that is not an object.
+        let ctx = tera::Context::from_value(Value::Object(globals.clone()))
+            .expect("a JSON object is a Tera context");
         Workspace {
             ctx,
             own: Vec::new(),
@@ -974,9 +976,9 @@ impl<'a> Renderer<'a> {
                 .and_then(Value::as_str)
                 .map_or(0, str::len);
         }
-        if let Ok(c) = tera::Context::from_value(Value::Object(map)) {
-            ws.ctx.extend(c);
-        }
+        ws.ctx.extend(
+            tera::Context::from_value(Value::Object(map)).expect("a JSON object is a Tera context"),
+        );
         let mut bytes = Vec::with_capacity(capacity);
         let result = self.theme.tera.render_to(template, &ws.ctx, &mut bytes);
         let mut back = Map::new();

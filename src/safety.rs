@@ -62,7 +62,7 @@ use crate::error::{Code, Diagnostic};
 
 /// What a URL is used for: `data:` images are allowed, `data:` links not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlUse {
+pub(crate) enum UrlUse {
     Link,
     Image,
 }
@@ -88,7 +88,7 @@ pub enum RefusalKind {
 }
 
 impl Refusal {
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self.kind {
             RefusalKind::Script => format!(
                 "een {}:-adres voert script uit in de browser van de lezer",
@@ -106,7 +106,7 @@ impl Refusal {
         }
     }
 
-    pub fn hint(&self) -> &'static str {
+    pub(crate) fn hint(&self) -> &'static str {
         match self.kind {
             RefusalKind::Script => {
                 "link naar een pagina (https://… of @/sectie/pagina.md); script hoort in het thema, niet in de inhoud"
@@ -132,7 +132,7 @@ impl fmt::Display for Refusal {
 
 /// `Ok` when `url` may be written into a page as a link (or image source).
 /// Pure; see the module doc for the rule.
-pub fn check_url(url: &str, used_as: UrlUse) -> Result<(), Refusal> {
+pub(crate) fn check_url(url: &str, used_as: UrlUse) -> Result<(), Refusal> {
     let normal = normalise(url);
     let Some(scheme) = scheme_of(&normal) else {
         return Ok(());
@@ -276,7 +276,7 @@ fn decode_entities(s: &str) -> Cow<'_, str> {
 }
 
 /// `url` shown in a message: control characters made visible, long ones cut.
-pub fn shown(url: &str) -> String {
+pub(crate) fn shown(url: &str) -> String {
     let mut s: String = url.chars().take(80).flat_map(char::escape_debug).collect();
     if url.chars().count() > 80 {
         s.push('…');
@@ -286,7 +286,7 @@ pub fn shown(url: &str) -> String {
 
 /// The build error for a refused URL: `what` says where it was
 /// (`link`, `afbeelding`, `menu-URL`, `alias`, `veld 'website'`).
-pub fn refusal_diagnostic(file: &Path, what: &str, url: &str, r: &Refusal) -> Diagnostic {
+pub(crate) fn refusal_diagnostic(file: &Path, what: &str, url: &str, r: &Refusal) -> Diagnostic {
     Diagnostic::error(
         Code::UrlRefused,
         file,
@@ -297,7 +297,7 @@ pub fn refusal_diagnostic(file: &Path, what: &str, url: &str, r: &Refusal) -> Di
 
 /// An alias is a path on this site where a redirect page is written: a
 /// refused scheme, another host, `..` or a query cannot be one.
-pub fn alias_problem(alias: &str, file: &Path) -> Option<Diagnostic> {
+pub(crate) fn alias_problem(alias: &str, file: &Path) -> Option<Diagnostic> {
     if let Err(r) = check_url(alias, UrlUse::Link) {
         return Some(refusal_diagnostic(file, "alias", alias, &r));
     }
@@ -370,7 +370,7 @@ impl<'de> Deserialize<'de> for RawHtml {
 
 /// Elements raw HTML may use under `sanitized`. Everything the Markdown
 /// renderer writes is in here too: the whole rendered body is sanitised.
-pub const ALLOWED_TAGS: &[&str] = &[
+pub(crate) const ALLOWED_TAGS: &[&str] = &[
     "a",
     "abbr",
     "aside",
@@ -439,11 +439,11 @@ pub const ALLOWED_TAGS: &[&str] = &[
 ];
 
 /// Attributes every allowed element may have.
-pub const GENERIC_ATTRIBUTES: &[&str] = &["id", "class", "title", "lang", "dir", "role"];
+pub(crate) const GENERIC_ATTRIBUTES: &[&str] = &["id", "class", "title", "lang", "dir", "role"];
 const GENERIC_PREFIX: &str = "aria-";
 
 /// Attributes particular elements may have.
-pub const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
+pub(crate) const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
     ("a", &["href", "hreflang"]),
     ("img", &["src", "alt", "width", "height", "loading"]),
     ("blockquote", &["cite"]),
@@ -651,7 +651,7 @@ pub fn scan(fragment: &str) -> Vec<Finding> {
 
 /// `fragment` without HTML comments (`<!-- … -->`, also `<!-->`, and an
 /// unclosed one to the end): with raw HTML off they are never shown.
-pub fn strip_comments(fragment: &str) -> Cow<'_, str> {
+pub(crate) fn strip_comments(fragment: &str) -> Cow<'_, str> {
     if !fragment.contains("<!--") {
         return Cow::Borrowed(fragment);
     }
@@ -680,7 +680,7 @@ pub fn strip_comments(fragment: &str) -> Cow<'_, str> {
 /// `Trust` the renderer leaves them alone). An HTML block arrives as one
 /// event per line: its lines are gathered and handled as one piece, so a
 /// tag spread over lines is one tag, and a comment over lines one comment.
-pub struct HtmlGate<'f> {
+pub(crate) struct HtmlGate<'f> {
     mode: RawHtml,
     file: &'f Path,
     /// The HTML block being gathered, with the file line of each of its lines.
@@ -690,7 +690,7 @@ pub struct HtmlGate<'f> {
 }
 
 impl<'f> HtmlGate<'f> {
-    pub fn new(mode: RawHtml, file: &'f Path) -> Self {
+    pub(crate) fn new(mode: RawHtml, file: &'f Path) -> Self {
         HtmlGate {
             mode,
             file,
@@ -700,7 +700,7 @@ impl<'f> HtmlGate<'f> {
     }
 
     /// Whether this gate takes `event` (raw HTML, or an HTML block's ends).
-    pub fn wants(&self, event: &Event) -> bool {
+    pub(crate) fn wants(&self, event: &Event) -> bool {
         self.mode != RawHtml::Trust
             && matches!(
                 event,
@@ -713,7 +713,7 @@ impl<'f> HtmlGate<'f> {
 
     /// Takes a wanted event at file line `line`; gives the event to write
     /// in its place, if any. Problems go to `diags`.
-    pub fn event<'a>(
+    pub(crate) fn event<'a>(
         &mut self,
         event: Event<'a>,
         line: usize,
@@ -865,7 +865,7 @@ impl Csp {
     /// The policy for the `<meta>` tag. `frame-ancestors` is left out: a
     /// browser ignores it there (with a console error); only a header can
     /// carry it (docs/security.md).
-    pub fn meta_policy(&self) -> Option<String> {
+    pub(crate) fn meta_policy(&self) -> Option<String> {
         let policy = match self {
             Csp::Strict => STRICT_CSP,
             Csp::Policy(p) => p.as_str(),
@@ -919,14 +919,14 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     })
 }
 
-pub const SECURITY_TXT: &str = ".well-known/security.txt";
+pub(crate) const SECURITY_TXT: &str = ".well-known/security.txt";
 
 /// A located value of the config, for [`check_security`]'s messages.
-pub type Locate<'a> = &'a dyn Fn(&[&str], usize) -> Option<(usize, usize)>;
+pub(crate) type Locate<'a> = &'a dyn Fn(&[&str], usize) -> Option<(usize, usize)>;
 
 /// Problems with `security:`; `locate(path, index)` gives the line and
 /// column of a key (`["security", "contact"]`, list item `index`).
-pub fn check_security(
+pub(crate) fn check_security(
     sec: &SecurityConfig,
     base_path: &str,
     file: &Path,
@@ -1101,7 +1101,7 @@ pub fn check_security(
 }
 
 /// `2027-06-30` (the end of that day, UTC) or an RFC 3339 date-time.
-pub fn parse_expires(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+pub(crate) fn parse_expires(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&chrono::Utc));
@@ -1113,7 +1113,7 @@ pub fn parse_expires(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 /// The text of `/.well-known/security.txt` (RFC 9116), or `None` when no
 /// contact is configured. `canonical` is its own URL when the site's
 /// address is known.
-pub fn security_txt(
+pub(crate) fn security_txt(
     sec: &SecurityConfig,
     language: &str,
     canonical: Option<&str>,
@@ -1155,7 +1155,7 @@ pub fn security_txt(
 /// The finishing touches on one rendered HTML page: the CSP `<meta>`
 /// (right after `<head>`, before anything it governs) and
 /// `rel="noopener noreferrer"` on links that open a new window.
-pub fn harden_page(html: &mut Vec<u8>, csp_meta: Option<&str>) {
+pub(crate) fn harden_page(html: &mut Vec<u8>, csp_meta: Option<&str>) {
     if let Some(policy) = csp_meta {
         if let Some(at) = after_head_tag(html) {
             let meta = format!(

@@ -33,7 +33,7 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    pub fn output_dir(&self) -> PathBuf {
+    pub(crate) fn output_dir(&self) -> PathBuf {
         self.output
             .clone()
             .unwrap_or_else(|| self.root.join("public"))
@@ -60,7 +60,7 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
-    pub fn summary_line(&self) -> String {
+    pub(crate) fn summary_line(&self) -> String {
         let phases: Vec<String> = self
             .phases
             .iter()
@@ -118,11 +118,7 @@ fn gate(diags: &mut Vec<Diagnostic>, opts: &BuildOptions) -> Result<(), BuildFai
         if opts.strict {
             d.severity = crate::error::Severity::Error;
         }
-        if let Some(l) = &mut d.location {
-            if let Ok(rel) = l.file.strip_prefix(&root) {
-                l.file = rel.to_path_buf();
-            }
-        }
+        d.relative_to(&root);
     }
     if diags.iter().any(Diagnostic::is_error) {
         diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -133,7 +129,7 @@ fn gate(diags: &mut Vec<Diagnostic>, opts: &BuildOptions) -> Result<(), BuildFai
     Ok(())
 }
 
-pub fn load_config(opts: &BuildOptions) -> Result<Config, BuildFailure> {
+pub(crate) fn load_config(opts: &BuildOptions) -> Result<Config, BuildFailure> {
     let mut config = Config::load(&opts.root)?;
     if let Some(url) = &opts.base_url {
         config.base_url = crate::config::normalise_base_url(url);
@@ -275,7 +271,7 @@ fn in_memory(opts: &BuildOptions, report_drafts: bool) -> Result<Built, BuildFai
 /// and the site is never held in memory whole. The search index comes last,
 /// from records written beforehand, so the site's memory is given back
 /// before Pagefind, the biggest consumer, takes its own.
-pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
+pub(crate) fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let out = opts.output_dir();
     output::check_output_dir(&opts.root, &out)?;
     let Prepared {
@@ -348,7 +344,7 @@ fn drop_in_background<T: Send + 'static>(x: T) {
 /// Everything `build` validates, and the front matter of drafts that a
 /// build without `--drafts` leaves out: an editor sees which fields of a
 /// page made by `kennisbank new` are still empty. Writes nothing.
-pub fn check(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
+pub(crate) fn check(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let mut o = opts.clone();
     o.search = false;
     in_memory(&o, !o.drafts).map(|b| {
@@ -392,8 +388,4 @@ fn draft_problems(site: &Site, root: &Path) -> Vec<Diagnostic> {
         }
     }
     diags
-}
-
-pub fn default_root() -> PathBuf {
-    Path::new(".").to_path_buf()
 }

@@ -10,16 +10,16 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use serde_yaml::{Mapping, Number, Value};
+pub use serde_yaml::{Mapping, Value};
 
 use crate::error::{closest, Code, Diagnostic};
 
 /// What went wrong reading or writing YAML (turn it into a diagnostic
 /// with [`error`]).
-pub type Error = serde_yaml::Error;
+pub(crate) type Error = serde_yaml::Error;
 
 /// Parses `text`; a syntax error or an unknown key is located in `file`.
-pub fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, Diagnostic> {
+pub(crate) fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<T, Diagnostic> {
     from_str(text).map_err(|e| error(&e, file))
 }
 
@@ -27,16 +27,16 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
     serde_yaml::from_str(text)
 }
 
-pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
+pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
     serde_yaml::from_value(value)
 }
 
-pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     serde_yaml::to_string(value)
 }
 
 /// How a value is named in messages ("verwacht tekst, gevonden: een lijst").
-pub fn kind_of(v: &Value) -> &'static str {
+pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "niets",
         Value::Bool(_) => "ja/nee",
@@ -63,7 +63,7 @@ pub fn value_texts(v: &Value, yes: &str, no: &str) -> Vec<String> {
 
 /// 1-based line of a top-level key in `text`, found by scanning: serde_yaml
 /// values carry no positions.
-pub fn key_line(text: &str, key: &str) -> Option<usize> {
+pub(crate) fn key_line(text: &str, key: &str) -> Option<usize> {
     let i = text.lines().position(|l| {
         l.strip_prefix(key)
             .is_some_and(|rest| rest.trim_start().starts_with(':'))
@@ -78,7 +78,7 @@ pub fn key_line(text: &str, key: &str) -> Option<usize> {
 /// `["security", "contact"]`, or `["menu", "url"]` with `index` the list
 /// item (also the item of a list under the last key). Flow style falls
 /// back to the nearest enclosing key the scan finds.
-pub fn locate_key(text: &str, path: &[&str], index: usize) -> Option<(usize, usize)> {
+pub(crate) fn locate_key(text: &str, path: &[&str], index: usize) -> Option<(usize, usize)> {
     let lines: Vec<&str> = text.lines().collect();
     let indent = |l: &str| l.len() - l.trim_start().len();
     let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
@@ -138,7 +138,7 @@ pub fn locate_key(text: &str, path: &[&str], index: usize) -> Option<(usize, usi
 
 /// Turns a serde_yaml error into a located diagnostic, with a "did you mean"
 /// for unknown keys.
-pub fn error(e: &serde_yaml::Error, file: &Path) -> Diagnostic {
+pub(crate) fn error(e: &serde_yaml::Error, file: &Path) -> Diagnostic {
     let msg = e.to_string();
     let mut d = Diagnostic::error(Code::YamlSyntax, file, clean_yaml_message(&msg));
     if let Some(loc) = e.location() {

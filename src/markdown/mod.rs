@@ -506,7 +506,9 @@ fn column(text: &str, offset: usize) -> usize {
 /// rewrites only a callout's indent and marker before the text): the text
 /// from `offset` to the line's end ends the original line too.
 fn cut_column(source: &str, offset: usize, body: &str, body_line: usize) -> Option<usize> {
-    let end = source[offset..].find('\n').map_or(source.len(), |i| offset + i);
+    let end = source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i);
     let tail = source[offset..end].trim_end_matches('\r');
     let was = body.lines().nth(body_line - 1)?;
     let before = was.strip_suffix(tail)?;

@@ -27,11 +27,11 @@ use doc::*;
 use sort::*;
 use tree::*;
 
-pub use sort::{collation_key, compare_pages};
-pub use tree::FolderSections;
+pub(crate) use sort::{collation_key, compare_pages};
+pub(crate) use tree::FolderSections;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ParseOptions {
+pub(crate) struct ParseOptions {
     pub drafts: bool,
     /// Stop after the tree (front matter, sections, schemas, URLs): no
     /// Markdown is rendered. For `kennisbank new`, which needs one schema.
@@ -40,7 +40,7 @@ pub struct ParseOptions {
 
 /// Builds the site model from loaded files. Errors are collected, not fatal,
 /// so one build reports every problem.
-pub fn parse(
+pub(crate) fn parse(
     config: Config,
     loaded: Loaded,
     opts: ParseOptions,
@@ -52,7 +52,7 @@ pub fn parse(
 /// Like [`parse`], reusing the rendered bodies of `prev` (an earlier parse
 /// of the same site) where a body, its position and every link in it are
 /// unchanged: `serve` re-parses the whole site after a front-matter edit.
-pub fn parse_reusing(
+pub(crate) fn parse_reusing(
     config: Config,
     loaded: Loaded,
     opts: ParseOptions,
@@ -286,7 +286,7 @@ fn unchanged_page(prev: &Site, file: SourceFile) -> Result<Doc, SourceFile> {
 /// rendered body and relations (the caller and the link stage fill those).
 /// `Err` with the fatal problems, or empty when the file would no longer
 /// be a page (a draft now, or a section).
-pub fn reparse_page(
+pub(crate) fn reparse_page(
     site: &Site,
     file: SourceFile,
     opts: ParseOptions,
@@ -314,7 +314,7 @@ pub fn reparse_page(
 /// Moves page `p` to its place in `ids`, a list sorted by [`compare_pages`]
 /// in which only `p`'s sort keys changed: the same order a full sort gives,
 /// in a logarithmic number of comparisons.
-pub fn resort_page(ids: &mut Vec<PageId>, pages: &[Page], p: PageId, sort_by: SortBy) {
+pub(crate) fn resort_page(ids: &mut Vec<PageId>, pages: &[Page], p: PageId, sort_by: SortBy) {
     let Some(at) = ids.iter().position(|&x| x == p) else {
         return;
     };

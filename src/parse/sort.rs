@@ -9,7 +9,7 @@ pub(super) fn weight_key(w: Option<i64>) -> (bool, i64) {
 /// Sort key that orders Dutch titles as a reader expects: diacritics are
 /// folded for the primary comparison ("één" sorts with "een", before "f"),
 /// and the original breaks ties so the order is total and stable.
-pub fn collation_key(title: &str) -> (String, String) {
+pub(crate) fn collation_key(title: &str) -> (String, String) {
     (
         deunicode::deunicode(title).to_lowercase(),
         title.to_string(),
@@ -17,7 +17,7 @@ pub fn collation_key(title: &str) -> (String, String) {
 }
 
 /// Weight, then date (newest first), then title; `sort_by` puts its key first.
-pub fn compare_pages(a: &Page, b: &Page, sort_by: SortBy) -> std::cmp::Ordering {
+pub(crate) fn compare_pages(a: &Page, b: &Page, sort_by: SortBy) -> std::cmp::Ordering {
     compare_with(a, b, sort_by, || {
         collation_key(&a.meta.title).cmp(&collation_key(&b.meta.title))
     })

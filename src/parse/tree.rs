@@ -18,7 +18,7 @@ use crate::markdown::slugify;
 /// below it; alone with its images it stays a page bundle. Decided from the
 /// file list only, so a page added beside a bundle turns it into a section.
 #[derive(Debug, Default)]
-pub struct FolderSections {
+pub(crate) struct FolderSections {
     /// `index.md` files that are a section's own page.
     pub(super) sections: HashSet<String>,
     /// `index.md` files beside an `_index.md`: reported, not built.
@@ -26,7 +26,7 @@ pub struct FolderSections {
 }
 
 impl FolderSections {
-    pub fn of<'a>(rels: impl Iterator<Item = &'a str>) -> Self {
+    pub(crate) fn of<'a>(rels: impl Iterator<Item = &'a str>) -> Self {
         let rels: Vec<&str> = rels.collect();
         let underscore: HashSet<&str> = rels
             .iter()
@@ -63,7 +63,7 @@ impl FolderSections {
         out
     }
 
-    pub fn is_section(&self, rel: &str) -> bool {
+    pub(crate) fn is_section(&self, rel: &str) -> bool {
         file_name(rel) == "_index.md" || self.sections.contains(rel)
     }
 

@@ -28,7 +28,7 @@ pub enum ChangeKind {
 
 /// Names editors and tools write next to the real file while saving; the
 /// real file's own event follows, so these are never content.
-pub fn is_temp_name(name: &str) -> bool {
+pub(crate) fn is_temp_name(name: &str) -> bool {
     crate::content::is_ignored_name(name)
         || name.ends_with("___jb_tmp___") // JetBrains safe write
         || name.ends_with("___jb_old___")
@@ -56,7 +56,7 @@ fn is_sed_temp(name: &str) -> bool {
 /// Classifies `rel`, a path relative to the site root. `theme` is the active
 /// theme's folder name (other themes are ignored). `None`: not part of the
 /// site (`public/`, `.git/`, editor temp files, README, ...).
-pub fn classify(rel: &Path, theme: &str) -> Option<ChangeKind> {
+pub(crate) fn classify(rel: &Path, theme: &str) -> Option<ChangeKind> {
     let mut parts = Vec::new();
     for c in rel.components() {
         match c {
@@ -123,24 +123,15 @@ impl Batch {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.paths.is_empty()
     }
 
-    /// The dearest kind in the batch.
-    pub fn max_kind(&self) -> Option<ChangeKind> {
-        self.paths.values().copied().max()
-    }
-
-    pub fn of_kind(&self, kind: ChangeKind) -> impl Iterator<Item = &Path> {
+    pub(crate) fn of_kind(&self, kind: ChangeKind) -> impl Iterator<Item = &Path> {
         self.paths
             .iter()
             .filter(move |(_, k)| **k == kind)
             .map(|(p, _)| p.as_path())
-    }
-
-    pub fn merge(&mut self, other: Batch) {
-        self.paths.extend(other.paths);
     }
 }
 
@@ -230,7 +221,7 @@ mod tests {
             b.add(root, &root.join(p), "default");
         }
         assert_eq!(b.paths.len(), 1);
-        assert_eq!(b.max_kind(), Some(Content));
+        assert_eq!(b.paths.values().copied().max(), Some(Content));
     }
 
     #[test]
@@ -269,11 +260,11 @@ mod tests {
         let root = Path::new("/site");
         let mut b = Batch::default();
         b.add(root, Path::new("/site/static/site.css"), "default");
-        assert_eq!(b.max_kind(), Some(Style));
+        assert_eq!(b.paths.values().copied().max(), Some(Style));
         b.add(root, Path::new("/site/content/a.md"), "default");
-        assert_eq!(b.max_kind(), Some(Content));
+        assert_eq!(b.paths.values().copied().max(), Some(Content));
         b.add(root, Path::new("/site/kennisbank.yaml"), "default");
-        assert_eq!(b.max_kind(), Some(Config));
+        assert_eq!(b.paths.values().copied().max(), Some(Config));
         assert!(!b.add(root, Path::new("/elsewhere/a.md"), "default"));
     }
 }

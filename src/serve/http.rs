@@ -42,7 +42,7 @@ fn full(bytes: Bytes) -> Body {
 /// One served output file, as rendered (the live-reload script and the
 /// error overlay are added to HTML when it is sent).
 #[derive(Debug)]
-pub struct Served {
+pub(crate) struct Served {
     pub bytes: Bytes,
     /// Publish generation of this version: the ETag and missed-event check.
     pub gen: u64,
@@ -51,7 +51,7 @@ pub struct Served {
 
 /// What the server shows; replaced whole on every publish.
 #[derive(Debug, Clone, Default)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub base_path: String,
     pub files: HashMap<String, Arc<Served>>,
     /// Output path → source file, read on request.
@@ -69,7 +69,7 @@ pub struct Snapshot {
 }
 
 /// State shared by the request handlers and the rebuild thread.
-pub struct Shared {
+pub(crate) struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
     events: broadcast::Sender<Arc<str>>,
     /// Output paths open in a browser (with an event stream), with a count.
@@ -81,7 +81,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(root: PathBuf, shutdown: watch::Receiver<bool>) -> Arc<Shared> {
+    pub(crate) fn new(root: PathBuf, shutdown: watch::Receiver<bool>) -> Arc<Shared> {
         let (events, _) = broadcast::channel(256);
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -100,19 +100,19 @@ impl Shared {
         })
     }
 
-    pub fn snapshot(&self) -> Arc<Snapshot> {
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
 
-    pub fn replace(&self, snap: Snapshot) {
+    pub(crate) fn replace(&self, snap: Snapshot) {
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snap);
     }
 
     /// Sends one SSE frame to every connected browser.
-    pub fn send(&self, frame: String) {
+    pub(crate) fn send(&self, frame: String) {
         let _ = self.events.send(Arc::from(frame));
     }
 
@@ -128,7 +128,7 @@ impl Shared {
     }
 
     /// Output paths currently open in a browser.
-    pub fn open_paths(&self) -> Vec<String> {
+    pub(crate) fn open_paths(&self) -> Vec<String> {
         self.open
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -137,7 +137,7 @@ impl Shared {
             .collect()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.events.subscribe()
     }
 }
@@ -147,7 +147,7 @@ impl Shared {
 
 /// Why a request path is refused before any lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// Not a valid path at all (no leading slash, bad UTF-8).
     BadRequest,
     /// An attempt to leave the site: `..`, encoded separators, NUL, `\`.
@@ -156,7 +156,7 @@ pub enum Refusal {
 
 /// Decodes a request path (without query) and refuses anything that could
 /// escape the site. The result starts with `/`.
-pub fn clean_path(raw: &str) -> Result<String, Refusal> {
+pub(crate) fn clean_path(raw: &str) -> Result<String, Refusal> {
     if !raw.starts_with('/') {
         return Err(Refusal::BadRequest);
     }
@@ -179,7 +179,7 @@ pub fn clean_path(raw: &str) -> Result<String, Refusal> {
 
 /// What a clean path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// An output or asset path relative to the output root.
     File(String),
     /// Redirect to this URL path (folder without slash, root to base path).
@@ -189,7 +189,7 @@ pub enum Lookup {
 
 /// Maps a clean URL path onto the snapshot: the base path is stripped,
 /// folders get `index.html`, `/pilots` redirects to `/pilots/`.
-pub fn lookup(snap: &Snapshot, path: &str) -> Lookup {
+pub(crate) fn lookup(snap: &Snapshot, path: &str) -> Lookup {
     let base = snap.base_path.as_str();
     let Some(rest) = path.strip_prefix(base) else {
         if path == base.trim_end_matches('/') || path == "/" {
@@ -230,7 +230,11 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
     let mut conns = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -527,7 +531,7 @@ fn finish(
 /// If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2). Times are
 /// compared strictly, since Last-Modified has whole seconds and a file can
 /// change twice in one second.
-pub fn fresh(h: &HeaderMap, etag: &str, modified: Option<SystemTime>) -> bool {
+pub(crate) fn fresh(h: &HeaderMap, etag: &str, modified: Option<SystemTime>) -> bool {
     if let Some(inm) = h.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         return inm
             .split(',')
@@ -606,7 +610,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 }
 
 /// MIME type by extension; text types get a charset.
-pub fn content_type(path: &str) -> String {
+pub(crate) fn content_type(path: &str) -> String {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let s = mime.essence_str();
     let texty = mime.type_() == "text"
@@ -744,7 +748,7 @@ fn events(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
 
 /// Binds `addr`; when `exact` is false and the port is taken, tries the next
 /// 50 ports.
-pub async fn bind(addr: SocketAddr, exact: bool) -> std::io::Result<TcpListener> {
+pub(crate) async fn bind(addr: SocketAddr, exact: bool) -> std::io::Result<TcpListener> {
     let mut last = None;
     let tries = if exact { 1 } else { 50 };
     for i in 0..tries {

@@ -11,15 +11,15 @@ use serde_json::json;
 use crate::error::Diagnostic;
 use crate::markdown::escape;
 
-pub const EVENTS_PATH: &str = "/__kennisbank/events";
-pub const SCRIPT_PATH: &str = "/__kennisbank/live.js";
-pub const STYLE_PATH: &str = "/__kennisbank/live.css";
-pub const LIVE_JS: &str = include_str!("live.js");
+pub(crate) const EVENTS_PATH: &str = "/__kennisbank/events";
+pub(crate) const SCRIPT_PATH: &str = "/__kennisbank/live.js";
+pub(crate) const STYLE_PATH: &str = "/__kennisbank/live.css";
+pub(crate) const LIVE_JS: &str = include_str!("live.js");
 /// The overlay's and the writing panel's look (classes, no inline styles).
-pub const LIVE_CSS: &str = include_str!("live.css");
+pub(crate) const LIVE_CSS: &str = include_str!("live.css");
 
 /// Inserts `snippet` before the last `</body>` (any case), or appends it.
-pub fn insert_before_body_end(html: &[u8], snippet: &str) -> Vec<u8> {
+pub(crate) fn insert_before_body_end(html: &[u8], snippet: &str) -> Vec<u8> {
     let at = rfind_ascii_ci(html, b"</body").unwrap_or(html.len());
     let mut out = Vec::with_capacity(html.len() + snippet.len());
     out.extend_from_slice(&html[..at]);
@@ -40,19 +40,19 @@ fn rfind_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// The script tag; `gen` is the publish generation the page was served at
 /// and `instance` the server run, so a page that missed an event while
 /// loading reloads as soon as it connects.
-pub fn script_tag(gen: u64, instance: &str) -> String {
+pub(crate) fn script_tag(gen: u64, instance: &str) -> String {
     format!("<script src=\"{SCRIPT_PATH}\" data-gen=\"{gen}\" data-inst=\"{instance}\"></script>")
 }
 
 /// The stylesheet of the overlay and the panel (a `<link>` may stand in
 /// `<body>`), so `live.js` can draw the overlay on a page that had none.
-pub fn style_tag() -> String {
+pub(crate) fn style_tag() -> String {
     format!("<link rel=\"stylesheet\" href=\"{STYLE_PATH}\">")
 }
 
 /// The overlay as HTML, every text escaped (titles and messages can contain
 /// `<script>`). Same look as the one `live.js` draws from a status event.
-pub fn overlay_html(errors: &[Diagnostic]) -> String {
+pub(crate) fn overlay_html(errors: &[Diagnostic]) -> String {
     let n = errors.len();
     let mut s = "<div id=\"kennisbank-overlay\" role=\"alert\">".to_string();
     let _ = write!(
@@ -76,7 +76,7 @@ pub fn overlay_html(errors: &[Diagnostic]) -> String {
 
 /// The writing hints (B1) of the page, as a closed panel in the corner:
 /// for the editor only (serve never publishes it) and never in the way.
-pub fn writing_panel(r: &crate::b1::PageReport) -> String {
+pub(crate) fn writing_panel(r: &crate::b1::PageReport) -> String {
     if r.hints.is_empty() && r.meets_thresholds() {
         return String::new();
     }
@@ -115,7 +115,7 @@ pub fn writing_panel(r: &crate::b1::PageReport) -> String {
 }
 
 /// A page shown while no build has succeeded yet.
-pub fn no_build_page(errors: &[Diagnostic], script: &str) -> String {
+pub(crate) fn no_build_page(errors: &[Diagnostic], script: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Kennisbank: build mislukt</title>{}</head>\
          <body><p>De site kon nog niet worden gebouwd. Herstel de fout; deze pagina herlaadt vanzelf.</p>{}{script}</body></html>\n",
@@ -125,23 +125,23 @@ pub fn no_build_page(errors: &[Diagnostic], script: &str) -> String {
 }
 
 /// One Server-Sent Event frame.
-pub fn frame(event: &str, data: &serde_json::Value) -> String {
+pub(crate) fn frame(event: &str, data: &serde_json::Value) -> String {
     format!("event: {event}\ndata: {data}\n\n")
 }
 
-pub fn reload_frame(paths: &[String]) -> String {
+pub(crate) fn reload_frame(paths: &[String]) -> String {
     frame("reload", &json!({ "paths": paths }))
 }
 
-pub fn reload_all_frame() -> String {
+pub(crate) fn reload_all_frame() -> String {
     frame("reload", &json!({ "all": true }))
 }
 
-pub fn css_frame(paths: &[String]) -> String {
+pub(crate) fn css_frame(paths: &[String]) -> String {
     frame("css", &json!({ "paths": paths }))
 }
 
-pub fn status_frame(errors: &[Diagnostic]) -> String {
+pub(crate) fn status_frame(errors: &[Diagnostic]) -> String {
     let list: Vec<serde_json::Value> = errors
         .iter()
         .map(|d| {

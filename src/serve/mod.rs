@@ -15,10 +15,10 @@
 
 pub mod classify;
 pub mod engine;
-pub mod http;
+pub(crate) mod http;
 pub mod latency;
-pub mod live;
-pub mod watch;
+pub(crate) mod live;
+pub(crate) mod watch;
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -35,11 +35,11 @@ use self::engine::{Engine, Outcome, RebuildKind};
 use self::http::{Served, Shared, Snapshot};
 use self::watch::{Msg, Watcher};
 
-pub const DEFAULT_PORT: u16 = 1111;
+pub(crate) const DEFAULT_PORT: u16 = 1111;
 
 /// What `serve` is asked to do, as plain data (the CLI fills it in).
 #[derive(Debug, Clone)]
-pub struct ServeOptions {
+pub(crate) struct ServeOptions {
     /// The build to serve (search is always built).
     pub build: crate::site::BuildOptions,
     pub bind: IpAddr,
@@ -49,7 +49,7 @@ pub struct ServeOptions {
     pub open: bool,
 }
 
-pub fn run(opts: ServeOptions) -> ExitCode {
+pub(crate) fn run(opts: ServeOptions) -> ExitCode {
     let ServeOptions {
         build: mut opts,
         bind: ip,
@@ -233,9 +233,9 @@ fn open_browser(url: &str) {
 
 /// Debounce window: a save's burst of events (temp file, rename, chmod)
 /// arrives within a few milliseconds; 25 ms of quiet ends the burst.
-pub const QUIET: Duration = Duration::from_millis(25);
+pub(crate) const QUIET: Duration = Duration::from_millis(25);
 /// A burst that never goes quiet is still applied after this long.
-pub const MAX_WAIT: Duration = Duration::from_millis(500);
+pub(crate) const MAX_WAIT: Duration = Duration::from_millis(500);
 /// Idle time before the search index is refreshed.
 const SEARCH_IDLE: Duration = Duration::from_secs(3);
 
@@ -378,18 +378,18 @@ fn report(out: &Outcome, elapsed: Duration, first: bool, format: MessageFormat) 
 }
 
 /// Turns engine outcomes into snapshots and browser events.
-pub struct Publisher {
+pub(crate) struct Publisher {
     shared: Arc<Shared>,
     snap: Snapshot,
 }
 
 impl Publisher {
-    pub fn new(shared: Arc<Shared>) -> Publisher {
+    pub(crate) fn new(shared: Arc<Shared>) -> Publisher {
         let snap = (*shared.snapshot()).clone();
         Publisher { shared, snap }
     }
 
-    pub fn publish(&mut self, engine: &Engine, out: &Outcome) {
+    pub(crate) fn publish(&mut self, engine: &Engine, out: &Outcome) {
         if !out.is_visible() && out.assets.is_none() && self.snap.base_path == engine.base_path() {
             return;
         }
@@ -511,7 +511,7 @@ impl Publisher {
 mod search_bg {
     use super::*;
 
-    pub struct SearchState {
+    pub(crate) struct SearchState {
         enabled: bool,
         /// Kept between refreshes: only changed pages are analysed again.
         index: Arc<std::sync::Mutex<crate::search::LiveIndex>>,
@@ -522,7 +522,7 @@ mod search_bg {
     }
 
     impl SearchState {
-        pub fn new(enabled: bool) -> Self {
+        pub(crate) fn new(enabled: bool) -> Self {
             SearchState {
                 enabled,
                 index: Arc::default(),
@@ -533,19 +533,19 @@ mod search_bg {
             }
         }
 
-        pub fn stale(&mut self) {
+        pub(crate) fn stale(&mut self) {
             self.stale = true;
         }
 
-        pub fn finished(&mut self) {
+        pub(crate) fn finished(&mut self) {
             self.running = false;
         }
 
-        pub fn wants_idle(&self) -> bool {
+        pub(crate) fn wants_idle(&self) -> bool {
             self.enabled && self.stale && !self.running && self.snapshot_ms <= 50
         }
 
-        pub fn maybe_start(&mut self, engine: &Engine, tx: &mpsc::Sender<Msg>, first: bool) {
+        pub(crate) fn maybe_start(&mut self, engine: &Engine, tx: &mpsc::Sender<Msg>, first: bool) {
             if !self.enabled || self.running || !(first || self.stale) {
                 return;
             }

@@ -19,17 +19,17 @@ use crate::render::OutputFile;
 use super::classify::{Batch, ChangeKind};
 
 /// Folders watched recursively (when present; created later, they are added).
-pub const WATCHED: &[&str] = &["content", "themes", "templates", "static", "i18n"];
+pub(crate) const WATCHED: &[&str] = &["content", "themes", "templates", "static", "i18n"];
 
 /// What the rebuild thread receives.
-pub enum Msg {
+pub(crate) enum Msg {
     Fs(notify::Event),
     /// The background search index is done.
     Search(Vec<OutputFile>, Result<(), Diagnostic>),
     Stop,
 }
 
-pub enum Next {
+pub(crate) enum Next {
     Batch(Batch),
     Search(Vec<OutputFile>, Result<(), Diagnostic>),
     /// Nothing arrived within the timeout.
@@ -37,7 +37,7 @@ pub enum Next {
     Stop,
 }
 
-pub struct Watcher {
+pub(crate) struct Watcher {
     inner: RecommendedWatcher,
     root: PathBuf,
     /// Counts relevant events as they arrive (read to interrupt long work).
@@ -55,7 +55,7 @@ pub struct Watcher {
 
 impl Watcher {
     /// `root` must be canonical (event paths are compared with it).
-    pub fn new(root: &Path, tx: Sender<Msg>) -> notify::Result<Watcher> {
+    pub(crate) fn new(root: &Path, tx: Sender<Msg>) -> notify::Result<Watcher> {
         let counter = Arc::new(AtomicU64::new(0));
         let c = counter.clone();
         let mut inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -93,7 +93,7 @@ impl Watcher {
 
     /// Watches the folders of `inputs` too; their changes count as
     /// changes of the configuration.
-    pub fn watch_inputs(&mut self, inputs: Vec<PathBuf>) {
+    pub(crate) fn watch_inputs(&mut self, inputs: Vec<PathBuf>) {
         if inputs == self.inputs {
             return;
         }
@@ -107,13 +107,13 @@ impl Watcher {
         self.inputs = inputs;
     }
 
-    pub fn counter(&self) -> Arc<AtomicU64> {
+    pub(crate) fn counter(&self) -> Arc<AtomicU64> {
         self.counter.clone()
     }
 
     /// Waits for the next burst of events (up to `timeout`, or forever when
     /// `None`) and returns it once it has been quiet for `quiet`.
-    pub fn next_batch(
+    pub(crate) fn next_batch(
         &mut self,
         rx: &Receiver<Msg>,
         theme: &str,

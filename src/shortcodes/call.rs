@@ -11,7 +11,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
 
 /// An argument value, as written.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Str(String),
     Int(i64),
     Float(f64),
@@ -21,7 +21,7 @@ pub enum Value {
 
 impl Value {
     /// What the value is, for messages ("tekst", "getal", …).
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Str(_) => "tekst",
             Value::Int(_) | Value::Float(_) => "getal",
@@ -31,7 +31,7 @@ impl Value {
     }
 
     /// The value as text, for filters (lists have none).
-    pub fn text(&self) -> Option<String> {
+    pub(crate) fn text(&self) -> Option<String> {
         match self {
             Value::Str(s) => Some(s.clone()),
             Value::Int(i) => Some(i.to_string()),
@@ -41,7 +41,7 @@ impl Value {
         }
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Str(s) => s.clone().into(),
             Value::Int(i) => (*i).into(),
@@ -55,7 +55,7 @@ impl Value {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Arg {
+pub(crate) struct Arg {
     pub key: String,
     pub value: Value,
     /// Byte offset of the key in the text.
@@ -63,7 +63,7 @@ pub struct Arg {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Call {
+pub(crate) struct Call {
     pub name: String,
     pub args: Vec<Arg>,
     /// Byte offset of the name in the text.
@@ -71,7 +71,7 @@ pub struct Call {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Token {
+pub(crate) enum Token {
     /// `{{ name(…) }}`
     Inline(Call),
     /// `{% name(…) %}`, a body follows up to its `{% end %}`.
@@ -84,13 +84,13 @@ pub enum Token {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Found {
+pub(crate) struct Found {
     pub span: Range<usize>,
     pub token: Token,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     /// Byte offset of the problem.
     pub at: usize,
     /// Where scanning goes on (after the broken call's opener).
@@ -102,7 +102,7 @@ pub struct SyntaxError {
 /// code blocks and HTML comments, as pulldown-cmark parses them. Indented
 /// text is read: an MkDocs admonition's body is indented four spaces,
 /// which CommonMark alone would take for code.
-pub fn skipped_ranges(text: &str) -> Vec<Range<usize>> {
+pub(crate) fn skipped_ranges(text: &str) -> Vec<Range<usize>> {
     let mut ranges: Vec<Range<usize>> = Vec::new();
     for (event, range) in
         Parser::new_ext(text, crate::markdown::parser_options()).into_offset_iter()
@@ -125,7 +125,11 @@ pub fn skipped_ranges(text: &str) -> Vec<Range<usize>> {
 /// The next call (or literal, or stray-free `{% end %}`) at or after
 /// `from`, outside `skip` (sorted ranges). `Err` for a call that starts
 /// right (`{{ name(`) but is broken after that.
-pub fn next(text: &str, from: usize, skip: &[Range<usize>]) -> Option<Result<Found, SyntaxError>> {
+pub(crate) fn next(
+    text: &str,
+    from: usize,
+    skip: &[Range<usize>],
+) -> Option<Result<Found, SyntaxError>> {
     let bytes = text.as_bytes();
     let mut i = from;
     while let Some(rel) = text.get(i..)?.find('{') {

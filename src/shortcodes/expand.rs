@@ -19,7 +19,7 @@ use super::call::{self, Call, Token, Value};
 use super::{pages, template_key, Doc, Library};
 
 /// A body with its calls expanded.
-pub struct Expanded {
+pub(crate) struct Expanded {
     /// Markdown, with placeholders where HTML goes.
     pub text: String,
     pub origins: Vec<Origin>,
@@ -109,7 +109,7 @@ struct Expander<'a> {
     nth: HashMap<String, usize>,
 }
 
-pub fn expand(site: &Site, doc: Doc, body: &str) -> Expanded {
+pub(crate) fn expand(site: &Site, doc: Doc, body: &str) -> Expanded {
     let mut e = Expander {
         site,
         lib: &site.shortcodes,
@@ -131,7 +131,7 @@ pub fn expand(site: &Site, doc: Doc, body: &str) -> Expanded {
 
 /// The file `rel` (relative to content/): a document's or an include-only
 /// file's.
-pub fn text_of<'s>(site: &'s Site, rel: &str) -> Option<&'s SourceFile> {
+pub(crate) fn text_of<'s>(site: &'s Site, rel: &str) -> Option<&'s SourceFile> {
     match site.by_file.get(rel) {
         Some(Target::Page(p)) => Some(&site.pages[*p].file),
         Some(Target::Section(s)) => Some(&site.sections[*s].file),
@@ -141,14 +141,14 @@ pub fn text_of<'s>(site: &'s Site, rel: &str) -> Option<&'s SourceFile> {
 
 /// Swaps the placeholders in rendered `html` for their HTML; one that is a
 /// paragraph of its own takes the paragraph's place (a list is no text).
-pub fn fill(html: &str, blocks: &[String]) -> String {
+pub(crate) fn fill(html: &str, blocks: &[String]) -> String {
     fill_mapped(html, blocks).0
 }
 
 /// [`fill`], with how offsets moved: `(old, new)` pairs, each saying that
 /// from byte `old` of `html` on the text is at `new` in the result (until
 /// the next pair).
-pub fn fill_mapped(html: &str, blocks: &[String]) -> (String, Vec<(usize, usize)>) {
+pub(crate) fn fill_mapped(html: &str, blocks: &[String]) -> (String, Vec<(usize, usize)>) {
     let mut map = Vec::new();
     if !html.contains(PH_OPEN) {
         return (html.to_string(), map);
@@ -189,7 +189,7 @@ fn placeholder(n: usize) -> String {
 }
 
 #[cfg(test)]
-pub fn placeholder_for_test(n: usize) -> String {
+pub(crate) fn placeholder_for_test(n: usize) -> String {
     placeholder(n)
 }
 

@@ -39,19 +39,17 @@ use crate::links::Resolver;
 use crate::markdown::{self, RenderOptions};
 use crate::model::{Rendered, Site, SourceFile, Target, Uses};
 
-pub use call::{skipped_ranges, Value};
-
 /// Markdown files in a folder of this name are only included, never pages
 /// (`content/_includes/`, or `content/praktijken/_includes/`).
-pub const INCLUDES_DIR: &str = "_includes";
+pub(crate) const INCLUDES_DIR: &str = "_includes";
 
 /// Whether `rel` (relative to content/) is a file to include, not a page.
-pub fn is_include_only(rel: &str) -> bool {
+pub(crate) fn is_include_only(rel: &str) -> bool {
     rel.split('/').rev().skip(1).any(|dir| dir == INCLUDES_DIR)
 }
 
 /// Names of the built-in shortcodes.
-pub const BUILTIN: &[&str] = &["include", "pages"];
+pub(crate) const BUILTIN: &[&str] = &["include", "pages"];
 
 /// The default list of `pages()`, used when neither the site nor the theme
 /// has `templates/shortcodes/pages.html`.
@@ -59,7 +57,7 @@ const PAGES_TEMPLATE: &str = include_str!("../../themes/default/templates/shortc
 
 /// A shortcode template as read from disk.
 #[derive(Debug, Clone)]
-pub struct TemplateFile {
+pub(crate) struct TemplateFile {
     /// The shortcode's name (the file name without extension).
     pub name: String,
     /// `NAME.md`: the output is Markdown, not HTML.
@@ -71,7 +69,7 @@ pub struct TemplateFile {
 
 /// Reads `templates/shortcodes/` of the theme and then of the site; a site
 /// template replaces the theme's of the same name.
-pub fn read_templates(
+pub(crate) fn read_templates(
     root: &Path,
     theme_dir: &Path,
     diags: &mut Vec<Diagnostic>,
@@ -197,7 +195,7 @@ impl std::fmt::Debug for Library {
 impl Library {
     /// Compiles `templates`; a template that does not compile is reported
     /// and left out (its calls then report it as unknown).
-    pub fn new(
+    pub(crate) fn new(
         templates: Vec<TemplateFile>,
         snippets: Vec<SourceFile>,
         diags: &mut Vec<Diagnostic>,
@@ -244,7 +242,7 @@ impl Library {
     }
 
     /// Names a call can use, sorted: the built-in ones and the templates.
-    pub fn names(&self) -> Vec<&str> {
+    pub(crate) fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = BUILTIN.to_vec();
         names.extend(
             self.templates
@@ -260,7 +258,7 @@ impl Library {
         self.templates.get(name).map(|t| t.hash)
     }
 
-    pub fn snippet(&self, rel: &str) -> Option<&SourceFile> {
+    pub(crate) fn snippet(&self, rel: &str) -> Option<&SourceFile> {
         self.snippets.get(rel)
     }
 }
@@ -281,7 +279,7 @@ fn error_chain(e: &tera::Error) -> String {
 }
 
 /// FNV-1a: what `Uses` keeps of a text to see it changed.
-pub fn hash(bytes: &[u8]) -> u64 {
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -292,7 +290,7 @@ pub fn hash(bytes: &[u8]) -> u64 {
 
 /// One document's body to render.
 #[derive(Clone, Copy)]
-pub struct Doc<'a> {
+pub(crate) struct Doc<'a> {
     pub file: &'a SourceFile,
     pub this: Target,
     /// Line of the body's first line in the file.
@@ -303,7 +301,7 @@ pub struct Doc<'a> {
 
 impl<'a> Doc<'a> {
     /// The body of document `t` as the site has it now.
-    pub fn of(site: &'a Site, t: Target) -> Doc<'a> {
+    pub(crate) fn of(site: &'a Site, t: Target) -> Doc<'a> {
         let (file, body_line, strip_first_h1) = match t {
             Target::Page(p) => {
                 let pg = &site.pages[p];
@@ -325,7 +323,11 @@ impl<'a> Doc<'a> {
 
 /// The Markdown stage for one body: shortcodes expanded, then rendered
 /// with links resolved by `resolver`. Problems come back beside the result.
-pub fn render_body(site: &Site, resolver: &Resolver, doc: Doc) -> (Rendered, Vec<Diagnostic>) {
+pub(crate) fn render_body(
+    site: &Site,
+    resolver: &Resolver,
+    doc: Doc,
+) -> (Rendered, Vec<Diagnostic>) {
     let body = match crate::frontmatter::split(&doc.file.text, &doc.file.display) {
         Ok(s) => s.body,
         Err(_) => "",
@@ -374,7 +376,7 @@ fn moved_offset(old: usize, moved: &[(usize, usize)]) -> usize {
 
 /// Whether everything `uses` records still reads the same in `site`: the
 /// included files' texts, the queries' lists and the templates.
-pub fn still_current(uses: &Uses, site: &Site) -> bool {
+pub(crate) fn still_current(uses: &Uses, site: &Site) -> bool {
     uses.includes
         .iter()
         .all(|(rel, h)| expand::text_of(site, rel).map(|f| hash(f.text.as_bytes())) == Some(*h))
@@ -390,7 +392,7 @@ pub fn still_current(uses: &Uses, site: &Site) -> bool {
 
 /// Whether an edit of `rel` (relative to content/) reaches a body other
 /// than its own: some document includes it.
-pub fn is_included(site: &Site, rel: &str) -> bool {
+pub(crate) fn is_included(site: &Site, rel: &str) -> bool {
     !includers(site, &[rel]).is_empty()
 }
 
@@ -411,7 +413,7 @@ fn bodies(site: &Site) -> impl Iterator<Item = (Target, &std::sync::Arc<Rendered
 
 /// The documents that include any of `rels` (relative to content/),
 /// directly or through other files.
-pub fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
+pub(crate) fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
     bodies(site)
         .filter(|(_, r)| {
             r.uses
@@ -425,7 +427,7 @@ pub fn includers(site: &Site, rels: &[&str]) -> Vec<Target> {
 
 /// Documents whose `pages()` lists would show something else in `site`
 /// than when they were rendered.
-pub fn stale_queries(site: &Site) -> Vec<Target> {
+pub(crate) fn stale_queries(site: &Site) -> Vec<Target> {
     bodies(site)
         .filter(|(_, r)| {
             r.uses

@@ -15,10 +15,10 @@ use crate::yaml::value_texts;
 use super::call::{Call, Value};
 
 /// Arguments that shape the list; every other argument filters on a field.
-pub const OPTIONS: &[&str] = &["section", "subsections", "sort_by", "reverse", "limit"];
+pub(crate) const OPTIONS: &[&str] = &["section", "subsections", "sort_by", "reverse", "limit"];
 
 /// A bad argument: where, what, and what would be right.
-pub struct ArgError {
+pub(crate) struct ArgError {
     pub at: usize,
     pub message: String,
     pub hint: String,
@@ -26,7 +26,7 @@ pub struct ArgError {
 
 /// Fields a query can filter on: `soort`, `bron`, the taxonomies and every
 /// field a section's schema declares.
-pub fn filter_fields(site: &Site) -> BTreeSet<String> {
+pub(crate) fn filter_fields(site: &Site) -> BTreeSet<String> {
     let mut fields: BTreeSet<String> = ["soort", "bron"].iter().map(|s| s.to_string()).collect();
     fields.extend(site.config.taxonomies.iter().map(|t| t.name.clone()));
     for s in &site.sections {
@@ -36,7 +36,7 @@ pub fn filter_fields(site: &Site) -> BTreeSet<String> {
 }
 
 /// Reads the arguments of a `pages()` call.
-pub fn query_of(call: &Call, site: &Site) -> Result<PagesQuery, ArgError> {
+pub(crate) fn query_of(call: &Call, site: &Site) -> Result<PagesQuery, ArgError> {
     let mut q = PagesQuery {
         subsections: true,
         ..PagesQuery::default()
@@ -138,7 +138,7 @@ fn example(key: &str) -> String {
 }
 
 /// A query's answer: what the template gets, and a hash of it.
-pub struct Answer {
+pub(crate) struct Answer {
     pub pages: Vec<Json>,
     /// Pages that matched before `limit`.
     pub total: usize,
@@ -146,7 +146,7 @@ pub struct Answer {
 }
 
 /// Runs `q` on `site`; `None` when its section is gone.
-pub fn run(q: &PagesQuery, site: &Site) -> Option<Answer> {
+pub(crate) fn run(q: &PagesQuery, site: &Site) -> Option<Answer> {
     let section = site.sections.iter().position(|s| s.dir == q.section)?;
     let mut in_scope: BTreeSet<SectionId> = BTreeSet::from([section]);
     if q.subsections {
