@@ -264,7 +264,7 @@ pub(crate) fn rebuild_loop(
         match next {
             watch::Next::Stop => return,
             watch::Next::Search(files, ok) => {
-                publisher.add_search(&engine, files, ok);
+                publisher.add_search(files, ok);
                 search.finished();
             }
             watch::Next::Batch(batch) => {
@@ -472,12 +472,7 @@ impl Publisher {
     }
 
     /// Search index files arrived from the background: served, no reload.
-    fn add_search(
-        &mut self,
-        engine: &Engine,
-        files: Vec<crate::render::OutputFile>,
-        ok: Result<(), Diagnostic>,
-    ) {
+    fn add_search(&mut self, files: Vec<crate::render::OutputFile>, ok: Result<(), Diagnostic>) {
         if let Err(d) = ok {
             eprintln!("zoekindex: {d}");
             return;
@@ -496,7 +491,6 @@ impl Publisher {
                 }),
             );
         }
-        let _ = engine;
         self.shared.replace(self.snap.clone());
     }
 }
