@@ -62,7 +62,7 @@ use crate::error::{Code, Diagnostic};
 
 /// What a URL is used for: `data:` images are allowed, `data:` links not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UrlUse {
+pub enum UrlUse {
     Link,
     Image,
 }
@@ -132,7 +132,7 @@ impl fmt::Display for Refusal {
 
 /// `Ok` when `url` may be written into a page as a link (or image source).
 /// Pure; see the module doc for the rule.
-pub(crate) fn check_url(url: &str, used_as: UrlUse) -> Result<(), Refusal> {
+pub fn check_url(url: &str, used_as: UrlUse) -> Result<(), Refusal> {
     let normal = normalise(url);
     let Some(scheme) = scheme_of(&normal) else {
         return Ok(());
