@@ -524,6 +524,9 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
         report,
     } = plan;
     let pagefind_cli = pagefind_cli.as_deref();
+    // The latency rows run serve in this process, and serve prints its
+    // rebuild lines on stdout: with a JSON report they go to stderr.
+    let quiet = (report == Report::Json).then(StdoutToStderr::new);
     std::fs::create_dir_all(work)?;
     let work = work.canonicalize()?;
     let mut rows: Vec<Row> = Vec::new();
@@ -656,7 +659,11 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
     let _ = std::fs::remove_dir_all(work.join("runs"));
     match report {
         Report::Table => print_table(&rows, &corpora),
-        Report::Json => println!("{}", json_report(&rows, &corpora)),
+        Report::Json => {
+            let json = json_report(&rows, &corpora).to_string();
+            drop(quiet);
+            println!("{json}");
+        }
     }
     Ok(())
 }
@@ -733,4 +740,36 @@ fn json_report(rows: &[Row], corpora: &[(usize, u64)]) -> serde_json::Value {
         .map(|(n, bytes)| serde_json::json!({"pages": n, "markdown_bytes": bytes}))
         .collect();
     serde_json::json!({"rows": rows, "corpora": corpora})
+}
+
+/// While alive, whatever this process writes to stdout goes to stderr.
+struct StdoutToStderr {
+    saved: libc::c_int,
+}
+
+impl StdoutToStderr {
+    fn new() -> StdoutToStderr {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain descriptor calls on this process's own fds 1 and 2.
+        let saved = unsafe { libc::dup(1) };
+        if saved >= 0 {
+            unsafe { libc::dup2(2, 1) };
+        }
+        StdoutToStderr { saved }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        if self.saved >= 0 {
+            // SAFETY: restores the descriptor saved in `new`.
+            unsafe {
+                libc::dup2(self.saved, 1);
+                libc::close(self.saved);
+            }
+        }
+    }
 }
