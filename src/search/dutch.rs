@@ -283,9 +283,7 @@ fn verb_stem(s: &[u8]) -> bool {
 /// The inflection key of a [`normalise`]d word: plurals (-en, -s, -'s),
 /// -e, and the spelling changes they bring (vowel and consonant doubling,
 /// f/v, s/z), never a derivational suffix. Words of fewer than four
-/// letters, or with anything but a–z, are their own key. The index also
-/// holds each word under this key, so a word being typed (begeleidi…)
-/// still finds its pages.
+/// letters, or with anything but a–z, are their own key.
 pub fn inflect(normalised: &str) -> String {
     let w = normalised;
     // Plural and genitive 's (auto's, cv's) and a trailing apostrophe.

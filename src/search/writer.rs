@@ -167,10 +167,6 @@ pub struct WordKeys {
     pub key: String,
     pub variant: Option<String>,
     pub parts: Vec<String>,
-    /// Its inflection key where the key is shorter ([`dutch::root`]:
-    /// `begeleiding` under `begeleid`), so a word being typed still finds
-    /// the pages that have it whole.
-    pub inflected: Option<String>,
 }
 
 /// The key a normalised word is indexed under in `language`.
@@ -218,21 +214,13 @@ pub fn word_keys(token: &str, dutch_stem: bool) -> Option<WordKeys> {
     if folded.is_empty() {
         return None;
     }
-    let (key, inflected) = if dutch_stem {
-        let inflected = dutch::inflect(folded);
-        let key = dutch::root(folded, &inflected);
-        let inflected = (inflected != key).then_some(inflected);
-        (key, inflected)
-    } else {
-        (folded.clone(), None)
-    };
+    let key = key_of(folded, dutch_stem);
     let variant = (*folded != lower).then_some(lower);
     if !joined {
         return Some(WordKeys {
             key,
             variant,
             parts: Vec::new(),
-            inflected,
         });
     }
     let runs: Vec<&str> = token
@@ -259,7 +247,6 @@ pub fn word_keys(token: &str, dutch_stem: bool) -> Option<WordKeys> {
         key,
         variant,
         parts,
-        inflected,
     })
 }
 
@@ -464,7 +451,7 @@ impl IndexWriter {
                     }
                 };
                 add(&run_key(&k.key, k.variant.as_deref()));
-                for part in k.parts.iter().chain(&k.inflected) {
+                for part in &k.parts {
                     add(part);
                 }
             }
@@ -557,19 +544,17 @@ impl IndexWriter {
     fn text_postings(&self, text: &Text, postings: &mut PagePostings) {
         // A page repeats its words: each distinct one is analysed once, and
         // its keys become posting slots once.
-        type Slots = (usize, Vec<usize>, Option<usize>);
-        let mut seen: FxHashMap<&str, Option<Slots>> = FxHashMap::default();
+        let mut seen: FxHashMap<&str, Option<(usize, Vec<usize>)>> = FxHashMap::default();
         for (i, &(_, _, weight)) in text.words.iter().enumerate() {
             let token = text.word(i);
             let keys = seen.entry(token).or_insert_with(|| {
                 word_keys(token, self.dutch).map(|k| {
                     let key = postings.slot(&run_key(&k.key, k.variant.as_deref()));
                     let parts = k.parts.iter().map(|p| postings.slot(p)).collect();
-                    let inflected = k.inflected.as_deref().map(|f| postings.slot(f));
-                    (key, parts, inflected)
+                    (key, parts)
                 })
             });
-            let Some((key, parts, inflected)) = keys else {
+            let Some((key, parts)) = keys else {
                 continue;
             };
             let pos = i as u32;
@@ -577,11 +562,6 @@ impl IndexWriter {
             let part_weight = (weight / (parts.len().max(1) as u8)).max(1);
             for &part in parts.iter() {
                 postings.list[part].1.locs.push((pos, part_weight));
-            }
-            // The inflection key is for prefixes of the word: half weight,
-            // as a compound's part.
-            if let Some(f) = inflected {
-                postings.list[*f].1.locs.push((pos, (weight / 2).max(1)));
             }
             postings.list[*key].1.locs.push((pos, weight));
         }
