@@ -258,7 +258,7 @@ impl Config {
     }
 
     /// `/kennisbank/` for `https://example.org/kennisbank/`, `/` for a root site.
-    pub(crate) fn base_path(&self) -> String {
+    pub fn base_path(&self) -> String {
         base_path_of(&self.base_url)
     }
 

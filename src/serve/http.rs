@@ -69,7 +69,7 @@ pub(crate) struct Snapshot {
 }
 
 /// State shared by the request handlers and the rebuild thread.
-pub(crate) struct Shared {
+pub struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
     events: broadcast::Sender<Arc<str>>,
     /// Output paths open in a browser (with an event stream), with a count.
@@ -81,7 +81,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(root: PathBuf, shutdown: watch::Receiver<bool>) -> Arc<Shared> {
+    pub fn new(root: PathBuf, shutdown: watch::Receiver<bool>) -> Arc<Shared> {
         let (events, _) = broadcast::channel(256);
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -117,8 +117,8 @@ impl Shared {
     }
 
     /// Counts `path` (an output path) as open in a browser, as its event
-    /// stream does; for the latency measurement, which has no browser.
-    pub(crate) fn mark_open(&self, path: &str) {
+    /// stream does; for kb-bench's latency measurement, which has no browser.
+    pub fn mark_open(&self, path: &str) {
         *self
             .open
             .lock()
@@ -137,7 +137,7 @@ impl Shared {
             .collect()
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.events.subscribe()
     }
 }

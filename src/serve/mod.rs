@@ -15,10 +15,9 @@
 
 pub mod classify;
 pub mod engine;
-pub(crate) mod http;
-pub mod latency;
-pub(crate) mod live;
-pub(crate) mod watch;
+pub mod http;
+pub mod live;
+pub mod watch;
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -180,8 +179,9 @@ async fn serve_main(
     ExitCode::SUCCESS
 }
 
-/// The rayon pool rebuilds run on (one thread per core).
-pub(crate) fn render_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+/// The rayon pool rebuilds run on (one thread per core); public for
+/// kb-bench's latency rows, which drive the same machinery.
+pub fn render_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     let n = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -239,7 +239,9 @@ pub(crate) const MAX_WAIT: Duration = Duration::from_millis(500);
 /// Idle time before the search index is refreshed.
 const SEARCH_IDLE: Duration = Duration::from_secs(3);
 
-pub(crate) fn rebuild_loop(
+/// The rebuild thread's loop: waits for saves, rebuilds, publishes, until
+/// `Msg::Stop`. Public for kb-bench's latency rows.
+pub fn rebuild_loop(
     mut engine: Engine,
     mut watcher: Watcher,
     rx: mpsc::Receiver<Msg>,
@@ -378,18 +380,18 @@ fn report(out: &Outcome, elapsed: Duration, first: bool, format: MessageFormat) 
 }
 
 /// Turns engine outcomes into snapshots and browser events.
-pub(crate) struct Publisher {
+pub struct Publisher {
     shared: Arc<Shared>,
     snap: Snapshot,
 }
 
 impl Publisher {
-    pub(crate) fn new(shared: Arc<Shared>) -> Publisher {
+    pub fn new(shared: Arc<Shared>) -> Publisher {
         let snap = (*shared.snapshot()).clone();
         Publisher { shared, snap }
     }
 
-    pub(crate) fn publish(&mut self, engine: &Engine, out: &Outcome) {
+    pub fn publish(&mut self, engine: &Engine, out: &Outcome) {
         if !out.is_visible() && out.assets.is_none() && self.snap.base_path == engine.base_path() {
             return;
         }

@@ -22,7 +22,7 @@ use super::classify::{Batch, ChangeKind};
 pub(crate) const WATCHED: &[&str] = &["content", "themes", "templates", "static", "i18n"];
 
 /// What the rebuild thread receives.
-pub(crate) enum Msg {
+pub enum Msg {
     Fs(notify::Event),
     /// The background search index is done.
     Search(Vec<OutputFile>, Result<(), Diagnostic>),
@@ -37,7 +37,7 @@ pub(crate) enum Next {
     Stop,
 }
 
-pub(crate) struct Watcher {
+pub struct Watcher {
     inner: RecommendedWatcher,
     root: PathBuf,
     /// Counts relevant events as they arrive (read to interrupt long work).
@@ -55,7 +55,7 @@ pub(crate) struct Watcher {
 
 impl Watcher {
     /// `root` must be canonical (event paths are compared with it).
-    pub(crate) fn new(root: &Path, tx: Sender<Msg>) -> notify::Result<Watcher> {
+    pub fn new(root: &Path, tx: Sender<Msg>) -> notify::Result<Watcher> {
         let counter = Arc::new(AtomicU64::new(0));
         let c = counter.clone();
         let mut inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
