@@ -28,6 +28,7 @@ pub mod new;
 pub mod output;
 pub mod parse;
 pub mod progress;
+pub mod reads;
 pub mod render;
 pub mod safety;
 pub mod search;

@@ -318,7 +318,7 @@ fn check_include_cycles(sources: &HashMap<String, (PathBuf, String)>) -> Vec<Dia
     diags
 }
 
-fn referenced_templates(text: &str) -> Vec<String> {
+pub(crate) fn referenced_templates(text: &str) -> Vec<String> {
     // Comments may name templates without using them.
     let mut code = String::with_capacity(text.len());
     let mut rest = text;
