@@ -3,22 +3,23 @@
 //! correct, and says which output files changed. No HTTP and no watching
 //! here, so it can be driven by tests and the latency benchmark directly.
 //!
-//! Three ways to rebuild, cheapest first:
+//! What to render again is never decided by rules here: every render
+//! records what its context read (`reads::Reads`), `deps` keeps that per
+//! output under names that survive edits (source paths, term URLs), and
+//! after any change the engine fingerprints the model again and queues the
+//! outputs that read a key whose print changed, plus outputs not rendered
+//! yet. Ways to get the model up to date, cheapest first:
 //! - **body edit** of existing documents whose front matter is unchanged:
-//!   re-render their Markdown, re-run the link stage (whole site, ~20 ms at
-//!   10,000 pages), render the documents themselves at once and queue what
-//!   shows something of them (section list, term pages, neighbours, pages
-//!   related to them or linking to them, the feed);
+//!   re-render their Markdown and re-run the link stage (whole site, ~20 ms
+//!   at 10,000 pages);
 //! - **front-matter edit** of pages that keep their URL, section, aliases,
 //!   terms and relations (a new title, date, description or field value):
 //!   parse the page again, patch it into the model, move it within its
-//!   section and term lists, render it at once and queue what shows it;
-//! - **template edit**: reload the theme, queue the outputs whose template
-//!   uses the changed one;
+//!   section and term lists;
+//! - **template edit**: reload the theme (template texts are keys too);
 //! - **re-parse**: front matter, added/removed/renamed files and folders,
-//!   config: load, parse and link everything again; when the documents are
-//!   the same as before (a front-matter edit), queue only the outputs whose
-//!   inputs changed (see `changed_items`), else every output.
+//!   config: load, parse and link everything again, reusing unchanged
+//!   texts and bodies; a config change renders everything.
 //!
 //! Queued outputs are rendered in small chunks by [`Engine::step`], the pages
 //! open in a browser first, and each chunk is published as soon as it is
