@@ -481,11 +481,56 @@ fn options(root: &Path) -> BuildOptions {
     }
 }
 
-/// A full build's outputs, or `None` when it fails.
-fn full(root: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
-    build_in_memory(&options(root))
-        .ok()
-        .map(|b| b.files.into_iter().map(|f| (f.path, f.bytes)).collect())
+/// What the search index is made of, per page: serve indexes the records
+/// of its model (`serve::search_bg`), a build those of its own, and the
+/// index is a function of them. Comparing them is cheap; running Pagefind
+/// twice per step is not.
+type SearchInput = Vec<(String, String, String, String, Vec<String>, String)>;
+
+fn search_input(site: &kennisbank::model::Site, pages: &[usize]) -> SearchInput {
+    let mut v: SearchInput = kennisbank::search::records(site, pages)
+        .into_iter()
+        .map(|r| {
+            (
+                r.url.clone(),
+                r.title.clone(),
+                format!("{:?}", r.meta),
+                format!("{:?}", r.filters),
+                r.facts.clone(),
+                r.body.search_html().into_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A full build's outputs and search input, or `None` when it fails.
+fn full(root: &Path) -> Option<(BTreeMap<String, Vec<u8>>, SearchInput)> {
+    build_in_memory(&options(root)).ok().map(|b| {
+        let all: Vec<usize> = (0..b.site.pages.len()).collect();
+        let search = search_input(&b.site, &all);
+        (
+            b.files.into_iter().map(|f| (f.path, f.bytes)).collect(),
+            search,
+        )
+    })
+}
+
+/// Serve's search input: the pages it has outputs of, from its model.
+fn engine_search_input(e: &Engine) -> SearchInput {
+    let Some(site) = e.good_site() else {
+        return Vec::new();
+    };
+    let pages: Vec<usize> = e
+        .outputs()
+        .values()
+        .filter_map(|o| match o.source {
+            Some(kennisbank::model::Target::Page(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    search_input(site, &pages)
 }
 
 fn engine_outputs(e: &Engine) -> BTreeMap<String, Vec<u8>> {
@@ -516,7 +561,7 @@ fn compare(e: &Engine, root: &Path) -> Result<(), String> {
             }
             Ok(())
         }
-        Some(full) => {
+        Some((full, search)) => {
             if !e.errors().is_empty() {
                 return Err(format!(
                     "a full build succeeds, serve reports {:?}",
@@ -534,11 +579,26 @@ fn compare(e: &Engine, root: &Path) -> Result<(), String> {
                 .filter(|(p, bytes)| inc[*p] != **bytes)
                 .map(|(p, _)| p)
                 .collect();
-            if differ.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("differ from a full build: {differ:?}"))
+            if !differ.is_empty() {
+                return Err(format!("differ from a full build: {differ:?}"));
             }
+            let served = engine_search_input(e);
+            if served != search {
+                let urls =
+                    |v: &SearchInput| -> Vec<String> { v.iter().map(|r| r.0.clone()).collect() };
+                let odd: Vec<&String> = served
+                    .iter()
+                    .filter(|r| !search.contains(r))
+                    .map(|r| &r.0)
+                    .collect();
+                return Err(format!(
+                    "search input differs from a full build's: {} pages against {}, differing {odd:?} (full build: {:?})",
+                    served.len(),
+                    search.len(),
+                    urls(&search)
+                ));
+            }
+            Ok(())
         }
     }
 }

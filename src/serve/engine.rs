@@ -525,6 +525,19 @@ impl Engine {
                 if prev.as_ref().map(|o| &o.site.assets) != Some(&st.site.assets) {
                     out.assets = Some(st.site.assets.clone());
                 }
+                // Ids shift when a file comes or goes: outputs that are not
+                // rendered again name their document by its new id (the
+                // search index reads them).
+                for (path, item) in &st.item_of_path {
+                    let source = match *item {
+                        Item::Page(p) => Target::Page(p),
+                        Item::Section(s) => Target::Section(s),
+                        _ => continue,
+                    };
+                    if let Some(o) = self.outputs.get_mut(path) {
+                        o.source = Some(source);
+                    }
+                }
                 // Outputs that are gone are nobody's readers any more.
                 let gone: Vec<OutId> = self
                     .deps
