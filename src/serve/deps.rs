@@ -74,7 +74,10 @@ pub enum Key {
     Summary(Name),
     /// A page as its own output shows it (see [`Prints::of`]).
     Page(Name),
+    /// A section's summary without its page count, which only templates
+    /// that name `page_count` read (see [`COUNT_MARK`]).
     SectionSummary(Name),
+    SectionCount(Name),
     Section(Name),
     /// The section tree rendered for the pages of a section.
     Nav(Name),
@@ -195,6 +198,12 @@ impl ModelNames {
     }
 }
 
+/// The name of a marker key among a template's keys: its text shows
+/// section page counts (or dumps whole values), so its renders read the
+/// count of every section summary they get. A page added to a section of
+/// 3,000 pages changes the count; its pages do not show it.
+pub const COUNT_MARK: &str = "#page_count";
+
 /// Keys of what a template reads besides the page data: itself and every
 /// template it includes, extends or imports, and the globals their text
 /// names. Found in the template sources, so a template that shows
@@ -212,6 +221,12 @@ pub fn template_keys(theme: &Theme, name: &str, names: &mut Names) -> Vec<Key> {
             continue;
         };
         todo.extend(crate::theme::referenced_templates(text));
+        if ["page_count", "json_encode", "__tera_context"]
+            .iter()
+            .any(|w| text.contains(w))
+        {
+            keys.push(Key::Global(names.of(COUNT_MARK)));
+        }
         for g in globals_named(text) {
             keys.push(Key::Global(names.of(&g)));
         }
@@ -286,12 +301,24 @@ pub fn keys_of(
     if reads.listing {
         keys.push(Key::Listing);
     }
+    let mark = Key::Global(names.of(COUNT_MARK));
+    let mut counts = false;
     for t in &reads.templates {
         if !template_cache.contains_key(t) {
             let k = template_keys(theme, t, names);
             template_cache.insert(t.clone(), k);
         }
-        keys.extend(template_cache[t].iter().copied());
+        let k = &template_cache[t];
+        counts |= k.contains(&mark);
+        keys.extend(k.iter().copied());
+    }
+    if counts {
+        keys.extend(
+            reads
+                .sections
+                .iter()
+                .map(|&s| Key::SectionCount(m.sections[s])),
+        );
     }
     keys
 }
@@ -446,6 +473,16 @@ impl Prints {
             .map(|s| hash_of(format!("{:?}", s.schema)))
             .collect();
         let names_of = |ids: &[usize]| -> Vec<Name> { ids.iter().map(|&p| m.pages[p]).collect() };
+        // Each page's neighbours in its section's list (prev/next).
+        let mut neighbours: Vec<(Option<Name>, Option<Name>)> =
+            vec![(None, None); site.pages.len()];
+        for sec in &site.sections {
+            for (i, &p) in sec.pages.iter().enumerate() {
+                let prev = i.checked_sub(1).map(|j| m.pages[sec.pages[j]]);
+                let next = sec.pages.get(i + 1).map(|&x| m.pages[x]);
+                neighbours[p] = (prev, next);
+            }
+        }
         // A page as its own output shows it: its text (front matter
         // included) and body, and the lists the model keeps for it.
         let pages: Vec<(Key, u64, Key, u64)> = (0..site.pages.len())
@@ -453,10 +490,6 @@ impl Prints {
             .map(|id| {
                 let p = &site.pages[id];
                 let n = m.pages[id];
-                let list = &site.sections[p.section].pages;
-                let pos = list.iter().position(|&x| x == id);
-                let prev = pos.and_then(|i| i.checked_sub(1)).map(|i| m.pages[list[i]]);
-                let next = pos.and_then(|i| list.get(i + 1)).map(|&x| m.pages[x]);
                 let relations: Vec<(&String, Vec<Name>)> = p
                     .relations
                     .iter()
@@ -480,7 +513,7 @@ impl Prints {
                     &p.path,
                     m.sections[p.section],
                     schema_prints[p.section],
-                    (prev, next),
+                    neighbours[id],
                     (relations, back, links, related),
                     changed,
                 ));
@@ -504,8 +537,10 @@ impl Prints {
                 s.parent.map(|p| m.sections[p]),
             ));
             prints.insert(Key::Section(n), own);
-            let summary = value_print(i.renderer.section_summary_of(id));
-            prints.insert(Key::SectionSummary(n), summary);
+            let mut summary = i.renderer.section_summary_of(id).clone();
+            let count = summary.as_object_mut().and_then(|m| m.remove("page_count"));
+            prints.insert(Key::SectionSummary(n), value_print(&summary));
+            prints.insert(Key::SectionCount(n), hash_of(count.map(|c| c.to_string())));
         }
         if crate::nav::wanted(site) && i.theme.has_template(crate::render::NAV_TEMPLATE) {
             let base = site.config.base_path();
