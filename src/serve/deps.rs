@@ -689,6 +689,37 @@ mod tests {
         assert!(globals_named("<p>geen globale waarden</p>").is_empty());
     }
 
+    /// The built-in default theme, as a site without a themes/ folder gets it.
+    fn default_theme() -> Theme {
+        let dir = tempfile::tempdir().unwrap();
+        crate::theme::load_theme(dir.path(), "default", "nl", "/", &[]).unwrap()
+    }
+
+    #[test]
+    fn a_page_depends_on_the_templates_it_extends_and_includes_and_the_globals_they_name() {
+        let theme = default_theme();
+        let mut names = Names::default();
+        let keys = template_keys(&theme, "page.html", &mut names);
+        let has = |k: Key| keys.contains(&k);
+        for t in [
+            "page.html",
+            "base.html",
+            "macros.html",
+            "partials/kaart.html",
+        ] {
+            assert!(has(Key::Template(names.of(t))), "{t} missing from {keys:?}");
+        }
+        // The footer shows the build date; only section lists show every
+        // section's page count.
+        assert!(has(Key::Global(names.of("site.build_date"))));
+        assert!(has(Key::Global(names.of("t"))));
+        assert!(!has(Key::Global(names.of("site.sections"))));
+        assert!(!has(Key::Global(names.of(COUNT_MARK))));
+        let section = template_keys(&theme, "section.html", &mut names);
+        assert!(section.contains(&Key::Global(names.of(COUNT_MARK))));
+        assert!(section.contains(&Key::Global(names.of("site.sections"))));
+    }
+
     #[test]
     fn value_prints_tell_values_apart() {
         let a = serde_json::json!({"title": "A", "n": [1, 2]});
