@@ -238,32 +238,63 @@ pub fn template_keys(theme: &Theme, name: &str, names: &mut Names) -> Vec<Key> {
 }
 
 /// The globals a template's text names: `site.<field>`, or `site.*` when
-/// it uses `site` otherwise (passes it on, loops over it), and `asset()`.
+/// it uses `site` otherwise (passes it on, indexes it), and `asset()`.
+/// Only Tera code counts (`{{ }}`, `{% %}`), not comments or markup
+/// (`class="site-header"`).
 fn globals_named(text: &str) -> BTreeSet<String> {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut out = BTreeSet::new();
-    if text.contains("asset(") {
-        out.insert("asset()".to_string());
+    for code in tera_code(text) {
+        if code.contains("asset(") {
+            out.insert("asset()".to_string());
+        }
+        let mut at = 0;
+        while let Some(i) = code[at..].find("site") {
+            let start = at + i;
+            let end = start + 4;
+            at = end;
+            let before = code[..start].chars().next_back();
+            let after = code[end..].chars().next();
+            if before.is_some_and(|c| ident(c) || c == '.' || c == '"' || c == '\'')
+                || after.is_some_and(|c| ident(c) || c == '"' || c == '\'')
+            {
+                continue;
+            }
+            let field: String = code[end..]
+                .strip_prefix('.')
+                .map(|r| r.chars().take_while(|&c| ident(c)).collect())
+                .unwrap_or_default();
+            if field.is_empty() {
+                out.insert("site.*".to_string());
+            } else {
+                out.insert(format!("site.{field}"));
+            }
+        }
     }
-    let mut at = 0;
-    while let Some(i) = text[at..].find("site") {
-        let start = at + i;
-        let end = start + 4;
-        at = end;
-        let before = text[..start].chars().next_back();
-        let after = text[end..].chars().next();
-        if before.is_some_and(|c| ident(c) || c == '.') || after.is_some_and(ident) {
-            continue;
+    out
+}
+
+/// The Tera expressions and tags of a template, without comments.
+fn tera_code(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        let close = match after.chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            Some('#') => "#}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let body = &after[1..];
+        let end = body.find(close).unwrap_or(body.len());
+        if close != "#}" {
+            out.push(&body[..end]);
         }
-        let field: String = text[end..]
-            .strip_prefix('.')
-            .map(|r| r.chars().take_while(|&c| ident(c)).collect())
-            .unwrap_or_default();
-        if field.is_empty() {
-            out.insert("site.*".to_string());
-        } else {
-            out.insert(format!("site.{field}"));
-        }
+        rest = body.get(end + 2..).unwrap_or("");
     }
     out
 }
@@ -687,6 +718,11 @@ mod tests {
             BTreeSet::from(["site.*".to_string(), "asset()".to_string()])
         );
         assert!(globals_named("<p>geen globale waarden</p>").is_empty());
+        // Markup and comments are not code.
+        assert!(globals_named(
+            "<header class=\"site-header\">{# a site adds #}{{ page.title }}</header>"
+        )
+        .is_empty());
     }
 
     /// The built-in default theme, as a site without a themes/ folder gets it.
@@ -714,6 +750,7 @@ mod tests {
         assert!(has(Key::Global(names.of("site.build_date"))));
         assert!(has(Key::Global(names.of("t"))));
         assert!(!has(Key::Global(names.of("site.sections"))));
+        assert!(!has(Key::Global(names.of("site.*"))), "{keys:?}");
         assert!(!has(Key::Global(names.of(COUNT_MARK))));
         let section = template_keys(&theme, "section.html", &mut names);
         assert!(section.contains(&Key::Global(names.of(COUNT_MARK))));
