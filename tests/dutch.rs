@@ -209,7 +209,7 @@ fn dutch_queries_in_the_browser() {
     let cases = serde_json::json!([
         {"box": "header", "q": "werkgevers",
          "must": ["/onderwerpen/werkgevers-betrekken/"], "must_not": ["/onderwerpen/werk-zoeken/"],
-         "markeer": ["werkgever"], "marks": ["werkgevers", "werkgever"]},
+         "markeer": ["werkgev"], "marks": ["werkgevers", "werkgever"]},
         {"box": "header", "q": "gemeenten",
          "must": ["/onderwerpen/samenwerken-met-gemeenten/"], "must_not": ["/onderwerpen/wat-deelnemers-menen/"],
          "markeer": ["gemeent"], "marks": ["gemeenten", "gemeente"]},

@@ -8,8 +8,10 @@ mod abbr;
 mod attrs;
 mod callout;
 pub mod dialect;
+mod highlight;
 
 pub use dialect::Dialect;
+pub use highlight::highlight;
 
 /// The definitions of a site-wide abbreviations file.
 pub fn abbr_file(text: &str) -> abbr::Abbreviations {
@@ -18,14 +20,10 @@ pub fn abbr_file(text: &str) -> abbr::Abbreviations {
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
 };
-use syntect::html::{ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::SyntaxSet;
-use syntect::util::LinesWithEndings;
 
 use crate::error::Diagnostic;
 use crate::model::{InternalLink, Rendered, Target, TocEntry};
@@ -767,37 +765,6 @@ fn build_toc(headings: &[(u8, String, String)]) -> Vec<TocEntry> {
         );
     }
     toc
-}
-
-/// The syntax definitions, loaded once and only when a page has code.
-fn syntaxes() -> &'static SyntaxSet {
-    static SET: OnceLock<SyntaxSet> = OnceLock::new();
-    SET.get_or_init(SyntaxSet::load_defaults_newlines)
-}
-
-/// Highlights with CSS classes (`hl-…`); unknown languages are escaped only.
-pub fn highlight(code: &str, lang: Option<&str>) -> String {
-    let lang_attr = lang
-        .map(|l| format!(" data-lang=\"{}\"", escape(l)))
-        .unwrap_or_default();
-    let inner = lang
-        .and_then(|l| {
-            let set = syntaxes();
-            let syntax = set
-                .find_syntax_by_token(l)
-                .or_else(|| set.find_syntax_by_extension(l))?;
-            let mut gen = ClassedHTMLGenerator::new_with_class_style(
-                syntax,
-                set,
-                ClassStyle::SpacedPrefixed { prefix: "hl-" },
-            );
-            for line in LinesWithEndings::from(code) {
-                gen.parse_html_for_line_which_includes_newline(line).ok()?;
-            }
-            Some(gen.finalize())
-        })
-        .unwrap_or_else(|| escape(code));
-    format!("<pre class=\"hl-code\"{lang_attr}><code>{inner}</code></pre>\n")
 }
 
 pub fn escape(s: &str) -> String {

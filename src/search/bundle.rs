@@ -15,6 +15,8 @@ use std::path::Path;
 
 use minicbor::Decode;
 
+use super::format::{FilterIndex, MetaChunk, MetaIndex, PackedWord, WordIndex};
+
 /// The signature Pagefind writes at the start of every compressed file.
 const SIGNATURE: &[u8] = b"pagefind_dcd";
 
@@ -154,7 +156,7 @@ pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost
             for pages in lists {
                 let mut page = 0;
                 for p in pages {
-                    page += p.page_number; // delta-encoded
+                    page += p.page_number as usize; // delta-encoded
                     *hits.entry(page).or_default() += p.locs.len() + p.meta_locs.len();
                 }
             }
@@ -338,7 +340,7 @@ pub fn read_index(read: &dyn Fn(&str) -> io::Result<Vec<u8>>) -> io::Result<Inde
             for (form, list) in lists {
                 let mut page = 0;
                 for p in list {
-                    page += p.page_number;
+                    page += p.page_number as usize;
                     hits.push(Hit {
                         page,
                         form: form.clone(),
@@ -357,7 +359,7 @@ pub fn read_index(read: &dyn Fn(&str) -> io::Result<Vec<u8>>) -> io::Result<Inde
         let values: BTreeMap<String, Vec<usize>> = index
             .values
             .into_iter()
-            .map(|v| (v.value, v.pages))
+            .map(|v| (v.value, v.pages.into_iter().map(|p| p as usize).collect()))
             .collect();
         if index.filter != f.filter {
             return Err(invalid(format!(
@@ -432,101 +434,6 @@ struct EntryLanguage {
     hash: String,
     wasm: Option<String>,
     page_count: usize,
-}
-
-// The CBOR structures, as Pagefind 1.6 encodes them (fields by index; the
-// ones not needed here are skipped by the decoder).
-
-#[derive(Decode)]
-struct MetaIndex {
-    #[n(0)]
-    version: String,
-    #[n(1)]
-    pages: Vec<MetaPage>,
-    #[n(2)]
-    index_chunks: Vec<MetaChunk>,
-    #[n(3)]
-    filters: Vec<MetaFilter>,
-    #[n(5)]
-    meta_fields: Vec<String>,
-}
-
-#[derive(Decode)]
-struct MetaPage {
-    #[n(0)]
-    hash: String,
-    #[n(1)]
-    word_count: u32,
-    #[n(2)]
-    group_hash: String,
-}
-
-#[derive(Decode)]
-struct MetaChunk {
-    #[n(0)]
-    from: String,
-    #[n(1)]
-    to: String,
-    #[n(2)]
-    hash: String,
-}
-
-#[derive(Decode)]
-struct MetaFilter {
-    #[n(0)]
-    filter: String,
-    #[n(1)]
-    hash: String,
-}
-
-#[derive(Decode)]
-struct FilterIndex {
-    #[n(0)]
-    filter: String,
-    #[n(1)]
-    values: Vec<FilterValue>,
-}
-
-#[derive(Decode)]
-struct FilterValue {
-    #[n(0)]
-    value: String,
-    #[n(1)]
-    pages: Vec<usize>,
-}
-
-#[derive(Decode)]
-struct WordIndex {
-    #[n(0)]
-    words: Vec<PackedWord>,
-}
-
-#[derive(Decode)]
-struct PackedWord {
-    #[n(0)]
-    word: String,
-    #[n(1)]
-    pages: Vec<PackedPage>,
-    #[n(2)]
-    additional_variants: Vec<PackedVariant>,
-}
-
-#[derive(Decode)]
-struct PackedVariant {
-    #[n(0)]
-    form: String,
-    #[n(1)]
-    pages: Vec<PackedPage>,
-}
-
-#[derive(Decode)]
-struct PackedPage {
-    #[n(0)]
-    page_number: usize,
-    #[n(1)]
-    locs: Vec<i32>,
-    #[n(2)]
-    meta_locs: Vec<i32>,
 }
 
 #[cfg(test)]

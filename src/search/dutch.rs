@@ -8,9 +8,10 @@
 //! `tests/fixtures/dutch/vectors.tsv` is checked against both
 //! (`tests/dutch.rs`), so they cannot drift.
 //!
-//! The key only undoes inflection (plural -en/-s/-'s, -e, the spelling of
-//! an open syllable), never derivation (-ing, -heid, -atie, -er, -lijk),
-//! and never the ge- of a participle: Snowball's Dutch stemmers make
+//! The key undoes inflection (plural -en/-s/-'s, -e, the spelling of an
+//! open syllable) and the -ing and -er that make nouns of verbs
+//! (begeleiding, begeleider), never other derivation (-heid, -atie,
+//! -lijk), and never the ge- of a participle: Snowball's Dutch stemmers make
 //! `begeleiding` and `beleid`, `gemeenten` and `menen` one word. The rules
 //! need no vocabulary, because the browser has none; the few words whose
 //! ending looks inflected but is not are listed in [`KEEP`].
@@ -234,11 +235,56 @@ fn plural_s(s: &[u8]) -> bool {
     }
 }
 
+/// The key of a [`normalise`]d word: its [`inflect`]ion key, and of an
+/// agent or action noun the verb stem it shares with its siblings
+/// ([`root`]): begeleiders, begeleider, begeleiding, begeleiden →
+/// `begeleid` (and `beleid` stays `beleid`).
+pub fn stem(normalised: &str) -> String {
+    root(normalised, &inflect(normalised))
+}
+
+/// The inflection `key` of `word` without the -ing or -er the word ends in
+/// (begeleiding, begeleidingen, begeleider, begeleiders → `begeleid`, as
+/// begeleiden; vergadering → `vergader`, as vergaderen), so that the verb,
+/// the doer and the doing meet. Only an -er after a consonant (not the
+/// -eer of informeer, whose key `informer` would become a prefix of
+/// informatie) and only where two syllables ending in a consonant are left:
+/// `woning`, `water`, `kinder`, `papier` keep theirs. A doubled consonant
+/// before the ending is written single (bestemming → `bestem`, as
+/// bestemmen).
+pub fn root(word: &str, key: &str) -> String {
+    let w = word.as_bytes();
+    let ending: &[u8] = if w.ends_with(b"ing") || w.ends_with(b"ingen") {
+        b"ing"
+    } else if (w.ends_with(b"er") && is_consonant(back(w, 3)))
+        || (w.ends_with(b"ers") && is_consonant(back(w, 4)))
+    {
+        b"er"
+    } else {
+        return key.to_string();
+    };
+    let mut s = key.as_bytes().to_vec();
+    let n = s.len();
+    if !s.ends_with(ending) || !verb_stem(&s[..n - ending.len()]) {
+        return key.to_string();
+    }
+    s.truncate(n - ending.len());
+    if back(&s, 1) == back(&s, 2) {
+        s.pop();
+    }
+    text(s)
+}
+
+/// Whether `s` can be the verb stem before -ing or -er.
+fn verb_stem(s: &[u8]) -> bool {
+    s.len() >= 5 && is_consonant(back(s, 1)) && vowel_groups(s) >= 2
+}
+
 /// The inflection key of a [`normalise`]d word: plurals (-en, -s, -'s),
 /// -e, and the spelling changes they bring (vowel and consonant doubling,
 /// f/v, s/z), never a derivational suffix. Words of fewer than four
 /// letters, or with anything but a–z, are their own key.
-pub fn stem(normalised: &str) -> String {
+pub fn inflect(normalised: &str) -> String {
     let w = normalised;
     // Plural and genitive 's (auto's, cv's) and a trailing apostrophe.
     if let Some(base) = w.strip_suffix("'s") {
@@ -477,6 +523,11 @@ mod tests {
             ("werkgevers", "werkgever"),
             ("gemeenten", "gemeente"),
             ("begeleiders", "begeleider"),
+            ("begeleiders", "begeleiding"),
+            ("begeleider", "begeleiding"),
+            ("begeleiden", "begeleiding"),
+            ("vergadering", "vergaderen"),
+            ("bestemming", "bestemmen"),
             ("pilots", "pilot"),
             ("conclusies", "conclusie"),
             ("stages", "stage"),
@@ -489,6 +540,9 @@ mod tests {
         }
         for (a, b) in [
             ("beleid", "begeleiding"),
+            ("beleid", "begeleiders"),
+            ("woning", "wonen"),
+            ("water", "wat"),
             ("werk", "werkgever"),
             ("informatie", "informeren"),
             ("menen", "gemeenten"),

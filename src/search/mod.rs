@@ -19,6 +19,7 @@
 
 pub mod bundle;
 pub mod dutch;
+mod format;
 mod record;
 mod runtime;
 mod text;

@@ -101,8 +101,8 @@ impl Shared {
     }
 
     /// Counts `path` (an output path) as open in a browser, as its event
-    /// stream does; for the latency measurement, which has no browser.
-    pub(crate) fn mark_open(&self, path: &str) {
+    /// stream does; for kb-bench's latency measurement, which has no browser.
+    pub fn mark_open(&self, path: &str) {
         *self
             .open
             .lock()

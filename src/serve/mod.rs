@@ -17,7 +17,6 @@ pub mod classify;
 pub mod deps;
 pub mod engine;
 pub mod http;
-pub mod latency;
 pub mod live;
 pub mod watch;
 
@@ -175,8 +174,9 @@ async fn serve_main(
     ExitCode::SUCCESS
 }
 
-/// The rayon pool rebuilds run on (one thread per core).
-pub(crate) fn render_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+/// The rayon pool rebuilds run on (one thread per core); public for
+/// kb-bench's latency rows, which drive the same machinery.
+pub fn render_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     let n = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -234,7 +234,9 @@ pub const MAX_WAIT: Duration = Duration::from_millis(500);
 /// Idle time before the search index is refreshed.
 const SEARCH_IDLE: Duration = Duration::from_secs(3);
 
-pub(crate) fn rebuild_loop(
+/// The rebuild thread's loop: waits for saves, rebuilds, publishes, until
+/// `Msg::Stop`. Public for kb-bench's latency rows.
+pub fn rebuild_loop(
     mut engine: Engine,
     mut watcher: Watcher,
     rx: mpsc::Receiver<Msg>,

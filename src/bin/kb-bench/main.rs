@@ -8,6 +8,7 @@
 //!   kb-bench search-quality                    # judged Dutch queries: precision, recall
 
 mod corpus;
+mod latency;
 mod quality;
 mod search_quality;
 
@@ -68,6 +69,9 @@ enum Cmd {
         /// `npm i pagefind`: node_modules/@pagefind/linux-x64/bin/pagefind_extended)
         #[arg(long)]
         pagefind_cli: Option<PathBuf>,
+        /// Output: the Markdown table, or one JSON object with every figure
+        #[arg(long, value_enum, default_value_t = Report::Table)]
+        report: Report,
     },
     /// Write a corpus
     Gen {
@@ -92,6 +96,13 @@ enum Cmd {
     },
 }
 
+/// How `run` prints its figures.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Report {
+    Table,
+    Json,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum EditKind {
     Body,
@@ -100,8 +111,8 @@ enum EditKind {
 }
 
 impl EditKind {
-    fn edit(self) -> kennisbank::serve::latency::Edit {
-        use kennisbank::serve::latency::Edit;
+    fn edit(self) -> latency::Edit {
+        use latency::Edit;
         match self {
             EditKind::Body => Edit::Body,
             EditKind::Title => Edit::Title,
@@ -157,6 +168,7 @@ fn main() -> anyhow::Result<()> {
             edit_kinds,
             serve_search,
             pagefind_cli,
+            report,
         } => run(
             &pages,
             &Plan {
@@ -167,6 +179,7 @@ fn main() -> anyhow::Result<()> {
                 edit_kinds,
                 serve_search,
                 pagefind_cli,
+                report,
             },
             &work,
             shared_corpus.as_deref(),
@@ -252,6 +265,9 @@ struct Row {
     rss_kib: i64,
     phases: Vec<(String, u64)>,
     note: String,
+    /// The row's own figures (floor ratio, percentiles, index size…) for
+    /// `--report json`; the note says the same in words.
+    figures: serde_json::Map<String, serde_json::Value>,
 }
 
 fn median(v: &[Duration]) -> Duration {
@@ -300,6 +316,7 @@ fn build_row(
             rss_kib: rss,
             phases: phases(&last),
             note: last.lines().nth(1).unwrap_or("").to_string(),
+            figures: serde_json::Map::new(),
         },
         out,
     ))
@@ -374,6 +391,10 @@ fn floor_row(n: usize, floor: Duration, which: &str, build: Duration) -> Row {
             "{which} build = {:.1}× floor",
             build.as_secs_f64() / floor.as_secs_f64()
         ),
+        figures: figures([(
+            "build_over_floor",
+            serde_json::json!(build.as_secs_f64() / floor.as_secs_f64()),
+        )]),
     }
 }
 
@@ -419,6 +440,7 @@ fn pagefind_cli_row(
         rss_kib: rss,
         phases: Vec::new(),
         note,
+        figures: serde_json::Map::new(),
     })
 }
 
@@ -428,17 +450,11 @@ fn latency_row(
     n: usize,
     corpus: &Path,
     edits: usize,
-    edit: kennisbank::serve::latency::Edit,
+    edit: latency::Edit,
     search: bool,
 ) -> anyhow::Result<Row> {
-    let report = kennisbank::serve::latency::measure_edit(
-        corpus,
-        edits,
-        Duration::from_millis(300),
-        search,
-        edit,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let report = latency::measure_edit(corpus, edits, Duration::from_millis(300), search, edit)
+        .map_err(|e| anyhow::anyhow!(e))?;
     Ok(Row {
         label: label.into(),
         n,
@@ -456,7 +472,32 @@ fn latency_row(
                 ""
             }
         ),
+        figures: figures([
+            ("startup_s", serde_json::json!(report.startup.as_secs_f64())),
+            ("p50_ms", serde_json::json!(ms(report.percentile(50.0)))),
+            ("p95_ms", serde_json::json!(ms(report.percentile(95.0)))),
+            (
+                "samples_ms",
+                serde_json::json!(report.samples.iter().map(|d| ms(*d)).collect::<Vec<_>>()),
+            ),
+            ("search_in_background", serde_json::json!(search)),
+            ("pages_loaded", serde_json::json!(report.pages)),
+            (
+                "edited_file",
+                serde_json::json!(report.file.display().to_string()),
+            ),
+        ]),
     })
+}
+
+fn figures<const N: usize>(
+    items: [(&str, serde_json::Value); N],
+) -> serde_json::Map<String, serde_json::Value> {
+    items.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// Which rows `run` measures.
@@ -468,6 +509,7 @@ struct Plan {
     edit_kinds: Vec<EditKind>,
     serve_search: bool,
     pagefind_cli: Option<PathBuf>,
+    report: Report,
 }
 
 fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyhow::Result<()> {
@@ -479,12 +521,16 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
         ref edit_kinds,
         serve_search,
         ref pagefind_cli,
+        report,
     } = plan;
     let pagefind_cli = pagefind_cli.as_deref();
+    // The latency rows run serve in this process, and serve prints its
+    // rebuild lines on stdout: with a JSON report they go to stderr.
+    let quiet = (report == Report::Json).then(StdoutToStderr::new);
     std::fs::create_dir_all(work)?;
     let work = work.canonicalize()?;
     let mut rows: Vec<Row> = Vec::new();
-    let mut extras: Vec<String> = Vec::new();
+    let mut corpora: Vec<(usize, u64)> = Vec::new();
     let mut seq = 0;
     for &n in sizes {
         let corpus = work.join(format!("corpus-{n}"));
@@ -560,6 +606,13 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 let index_size = dir_size(&out.join("pagefind"));
                 let query =
                     kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 5)?;
+                search.figures = figures([
+                    ("index_bytes", serde_json::json!(index_size)),
+                    ("query", serde_json::json!("begeleiding")),
+                    ("query_bytes_fetched", serde_json::json!(query.bytes)),
+                    ("query_files", serde_json::json!(query.files.len())),
+                    ("query_matches", serde_json::json!(query.matches)),
+                ]);
                 search.note = format!(
                     "{} · index on disk {:.1} MiB · query 'begeleiding': {} KiB fetched ({} files, {} matches)",
                     search.note.trim(),
@@ -575,6 +628,10 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                     search.phases.iter().find(|(p, _)| p == "index"),
                 ) {
                     let theirs = median(&cli.walls).as_millis() as f64;
+                    search.figures.insert(
+                        "index_over_pagefind_cli".into(),
+                        serde_json::json!(*ours as f64 / theirs),
+                    );
                     search.note.push_str(&format!(
                         " · index phase {:.2}× the Pagefind CLI's time",
                         *ours as f64 / theirs
@@ -596,16 +653,31 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 )?);
             }
         }
-        extras.push(format!(
-            "N={n}: corpus {:.1} MiB of Markdown",
-            dir_size(&corpus.join("content")) as f64 / 1048576.0
-        ));
+        corpora.push((n, dir_size(&corpus.join("content"))));
     }
     // Left until every size is measured: a big delete slows later writes.
     let _ = std::fs::remove_dir_all(work.join("runs"));
-    println!("| step | N | wall s (median) | runs | pages/s | peak RSS MiB | phases ms | note |");
-    println!("|---|---:|---:|---|---:|---:|---|---|");
-    for r in &rows {
+    match report {
+        Report::Table => print_table(&rows, &corpora),
+        Report::Json => {
+            let json = json_report(&rows, &corpora).to_string();
+            drop(quiet);
+            println!("{json}");
+        }
+    }
+    Ok(())
+}
+
+/// Peak memory per page of a build row: what the page list and everything
+/// kept per page cost (the goal is that it does not grow with N).
+fn rss_per_page(r: &Row) -> Option<f64> {
+    (r.rss_kib > 0 && r.n > 0).then(|| r.rss_kib as f64 * 1024.0 / r.n as f64)
+}
+
+fn print_table(rows: &[Row], corpora: &[(usize, u64)]) {
+    println!("| step | N | wall s (median) | runs | pages/s | peak RSS MiB | KiB/page | phases ms | note |");
+    println!("|---|---:|---:|---|---:|---:|---:|---|---|");
+    for r in rows {
         let m = median(&r.walls);
         let runs: Vec<String> = r
             .walls
@@ -614,7 +686,7 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
             .collect();
         let phases: Vec<String> = r.phases.iter().map(|(n, ms)| format!("{n} {ms}")).collect();
         println!(
-            "| {} | {} | {:.2} | {} | {:.0} | {} | {} | {} |",
+            "| {} | {} | {:.2} | {} | {:.0} | {} | {} | {} | {} |",
             r.label,
             r.n,
             m.as_secs_f64(),
@@ -625,12 +697,79 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
             } else {
                 "–".into()
             },
+            rss_per_page(r).map_or("–".into(), |b| format!("{:.1}", b / 1024.0)),
             phases.join(", "),
             r.note
         );
     }
-    for e in extras {
-        println!("\n{e}");
+    for (n, bytes) in corpora {
+        println!(
+            "\nN={n}: corpus {:.1} MiB of Markdown",
+            *bytes as f64 / 1048576.0
+        );
     }
-    Ok(())
+}
+
+/// One JSON object with every figure the table shows, for scripts.
+fn json_report(rows: &[Row], corpora: &[(usize, u64)]) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let m = median(&r.walls);
+            let phases: serde_json::Map<String, serde_json::Value> = r
+                .phases
+                .iter()
+                .map(|(n, ms)| (n.clone(), serde_json::json!(ms)))
+                .collect();
+            serde_json::json!({
+                "step": r.label,
+                "pages": r.n,
+                "wall_s_median": m.as_secs_f64(),
+                "wall_s_runs": r.walls.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
+                "pages_per_s": r.n as f64 / m.as_secs_f64(),
+                "peak_rss_bytes": (r.rss_kib > 0).then_some(r.rss_kib * 1024),
+                "peak_rss_bytes_per_page": rss_per_page(r),
+                "phases_ms": phases,
+                "note": r.note,
+                "figures": r.figures,
+            })
+        })
+        .collect();
+    let corpora: Vec<serde_json::Value> = corpora
+        .iter()
+        .map(|(n, bytes)| serde_json::json!({"pages": n, "markdown_bytes": bytes}))
+        .collect();
+    serde_json::json!({"rows": rows, "corpora": corpora})
+}
+
+/// While alive, whatever this process writes to stdout goes to stderr.
+struct StdoutToStderr {
+    saved: libc::c_int,
+}
+
+impl StdoutToStderr {
+    fn new() -> StdoutToStderr {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain descriptor calls on this process's own fds 1 and 2.
+        let saved = unsafe { libc::dup(1) };
+        if saved >= 0 {
+            unsafe { libc::dup2(2, 1) };
+        }
+        StdoutToStderr { saved }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        if self.saved >= 0 {
+            // SAFETY: restores the descriptor saved in `new`.
+            unsafe {
+                libc::dup2(self.saved, 1);
+                libc::close(self.saved);
+            }
+        }
+    }
 }

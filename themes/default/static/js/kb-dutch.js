@@ -101,8 +101,40 @@ function pluralS(w) {
   return false;
 }
 
-/** The inflection key of a normalised word (docs/search.md, "Dutch analysis"). */
+/**
+ * The key of a normalised word: its inflection key, and of an agent or
+ * action noun the verb stem it shares with its siblings (root): begeleiders,
+ * begeleider, begeleiding, begeleiden → begeleid; beleid stays beleid.
+ */
 export function stem(word) {
+  return root(word, inflect(word));
+}
+
+// Whether s can be the verb stem before -ing or -er: two syllables left,
+// ending in a consonant (woning, water, kinder, papier keep their ending).
+const verbStem = (s) => s.length >= 5 && isConsonant(s[s.length - 1]) && vowelGroups(s) >= 2;
+
+/**
+ * The inflection key of word without the -ing or -er the word ends in
+ * (begeleiding(en), begeleider(s) → begeleid; vergadering → vergader, as
+ * vergaderen). Only -er after a consonant (not the -eer of informeer), a
+ * doubled consonant before the ending written single (bestemming → bestem).
+ */
+export function root(word, key) {
+  const n = word.length;
+  let ending;
+  if (word.endsWith("ing") || word.endsWith("ingen")) ending = "ing";
+  else if ((word.endsWith("er") && isConsonant(word[n - 3])) || (word.endsWith("ers") && isConsonant(word[n - 4]))) ending = "er";
+  else return key;
+  if (![...key].every(isLetter) || !key.endsWith(ending)) return key;
+  let s = key.slice(0, -ending.length);
+  if (!verbStem(s)) return key;
+  if (s[s.length - 1] === s[s.length - 2]) s = s.slice(0, -1);
+  return s;
+}
+
+/** The inflection key of a normalised word (docs/search.md, "Dutch analysis"). */
+export function inflect(word) {
   let w = word;
   // Plural and genitive 's (auto's, cv's) and a trailing apostrophe.
   if (w.endsWith("'s")) return w.slice(0, -2);

@@ -2,19 +2,19 @@
 //! watcher, debounce, rebuild thread and publisher run in-process, with the
 //! edited page counted as open in a browser; a page's Markdown (or the
 //! theme's page template) is changed and the clock stops when the reload
-//! event naming that page is sent. Used by `kb-bench run`.
+//! event naming that page is sent. Used by `kb-bench run`; lives here, not
+//! in the library, because only the benchmark needs it.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::site::BuildOptions;
-
-use super::engine::Engine;
-use super::http::Shared;
-use super::watch::{Msg, Watcher};
-use super::Publisher;
+use kennisbank::serve::engine::Engine;
+use kennisbank::serve::http::Shared;
+use kennisbank::serve::watch::{Msg, Watcher};
+use kennisbank::serve::{rebuild_loop, render_pool, Publisher};
+use kennisbank::site::BuildOptions;
 
 #[derive(Debug, Clone)]
 pub struct LatencyReport {
@@ -37,31 +37,6 @@ impl LatencyReport {
         let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
         v[i.min(v.len() - 1)]
     }
-
-    pub fn summary(&self) -> String {
-        format!(
-            "{} pagina's: opstart {:.1} s, opslaan→herlaadbericht p50 {} ms, p95 {} ms, max {} ms over {} bewerkingen ({})",
-            self.pages,
-            self.startup.as_secs_f64(),
-            self.percentile(50.0).as_millis(),
-            self.percentile(95.0).as_millis(),
-            self.samples.iter().max().copied().unwrap_or_default().as_millis(),
-            self.samples.len(),
-            self.file.display()
-        )
-    }
-}
-
-/// Runs serve's rebuild machinery on the site at `root` and times `edits`
-/// body edits of one page (waiting `pause` between them), with or without
-/// the background search index. The page's text is restored afterwards.
-pub fn measure(
-    root: &Path,
-    edits: usize,
-    pause: Duration,
-    search: bool,
-) -> Result<LatencyReport, String> {
-    measure_edit(root, edits, pause, search, Edit::Body)
 }
 
 /// What each timed edit changes.
@@ -77,7 +52,9 @@ pub enum Edit {
     Template,
 }
 
-/// Like [`measure`], for any kind of edit.
+/// Runs serve's rebuild machinery on the site at `root` and times `edits`
+/// edits of one kind (waiting `pause` between them), with or without the
+/// background search index. The edited file is restored afterwards.
 pub fn measure_edit(
     root: &Path,
     edits: usize,
@@ -90,7 +67,7 @@ pub fn measure_edit(
         search: false,
         ..BuildOptions::default()
     };
-    let pool = super::render_pool().map_err(|e| e.to_string())?;
+    let pool = render_pool().map_err(|e| e.to_string())?;
     let mut engine = Engine::new(opts, None);
     let start = Instant::now();
     let first = pool.install(|| engine.initial());
@@ -102,7 +79,7 @@ pub fn measure_edit(
     let site = engine.good_site().ok_or("geen site")?;
     let pages = site.pages.len();
     // Like the peers' benchmark: the second page of pilots/, else the first page.
-    let mut candidates: Vec<&crate::model::Page> = site
+    let mut candidates: Vec<&kennisbank::model::Page> = site
         .pages
         .iter()
         .filter(|p| p.file.rel.starts_with("pilots/"))
@@ -118,7 +95,7 @@ pub fn measure_edit(
     let file = engine.root().join("content").join(&page.file.rel);
     let url = format!("{}{}index.html", site.config.base_path(), page.path);
     let original = std::fs::read(&file).map_err(|e| e.to_string())?;
-    let template = crate::render::theme_dir(engine.root(), engine.theme_name())
+    let template = kennisbank::render::theme_dir(engine.root(), engine.theme_name())
         .join("templates")
         .join("page.html");
     let original_template = match edit {
@@ -148,9 +125,7 @@ pub fn measure_edit(
     let loop_shared = shared.clone();
     let loop_tx = tx.clone();
     let thread = std::thread::spawn(move || {
-        pool.install(|| {
-            super::rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared, search)
-        })
+        pool.install(|| rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared, search))
     });
     std::thread::sleep(Duration::from_millis(300));
 
