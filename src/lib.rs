@@ -27,6 +27,7 @@ pub(crate) mod new;
 pub(crate) mod output;
 pub mod parse;
 pub(crate) mod progress;
+pub mod reads;
 pub mod render;
 pub mod safety;
 pub mod search;

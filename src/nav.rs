@@ -90,15 +90,3 @@ pub fn mark_current(html: &str, url: &str) -> String {
         None => html.to_string(),
     }
 }
-
-/// Sections whose tree lists the pages of section `s` (and so shows their
-/// titles and order): `s` and every section below it.
-pub fn sections_showing(site: &Site, s: SectionId) -> Vec<SectionId> {
-    let mut out = vec![s];
-    let mut i = 0;
-    while i < out.len() {
-        out.extend(site.sections[out[i]].subsections.iter().copied());
-        i += 1;
-    }
-    out
-}

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{Code, Diagnostic};
 use crate::links::alias_path;
 use crate::model::*;
+use crate::reads::Reads;
 
 /// One file of the built site, held in memory until written (or served).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +241,8 @@ pub struct Workspace {
     /// Per-page scores for [`Renderer::related`], all zero between calls.
     scores: Vec<u32>,
     touched: Vec<PageId>,
+    /// What the current render read, when the caller records it (serve).
+    reads: Option<Reads>,
 }
 
 impl Workspace {
@@ -252,6 +255,14 @@ impl Workspace {
             own: Vec::new(),
             scores: Vec::new(),
             touched: Vec::new(),
+            reads: None,
+        }
+    }
+
+    /// Notes a read when recording; a build pays one branch.
+    fn read(&mut self, f: impl FnOnce(&mut Reads)) {
+        if let Some(r) = &mut self.reads {
+            f(r);
         }
     }
 
@@ -358,6 +369,17 @@ impl Locals {
             loans: Vec::new(),
         }
     }
+}
+
+/// One unit of rendering: one output, or the special files together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Job {
+    Page(PageId),
+    Section(SectionId),
+    Taxonomy(usize),
+    Term(usize, usize),
+    /// 404, search page, feed, sitemap, robots.txt, alias redirects.
+    Special,
 }
 
 pub struct Renderer<'a> {
@@ -726,17 +748,16 @@ impl<'a> Renderer<'a> {
         ranked.into_iter().map(|(p, _)| p).collect()
     }
 
-    /// What a page template sees. `kennisbank serve` re-renders a page when
-    /// something of another page it shows changes, and follows only these
-    /// paths: page summaries (any field), relations both ways, backlinks,
-    /// related pages, prev/next and the section (see
-    /// `serve::engine::dependents_of_summary`). Showing more of another page
-    /// (its content, its toc) needs a rule there too.
+    /// What a page template sees. Every summary goes in through a loan and
+    /// every section summary is noted with `ws.read`, which is what
+    /// `kennisbank serve` re-renders the page by (`serve::deps`): showing
+    /// more of another page needs its read noted here too.
     fn page_locals(&self, ws: &mut Workspace, id: PageId) -> Locals {
         use Seg::{Index, Key};
         let site = self.site;
         let p = &site.pages[id];
         let related = self.related_in(ws, id);
+        ws.read(|r| r.sections.extend(site.section_chain(p.section)));
         let mut lend = self.lending(ws);
         let section = &site.sections[p.section];
         let pos = section.pages.iter().position(|&x| x == id);
@@ -776,6 +797,7 @@ impl<'a> Renderer<'a> {
                 }
             }
             for (sec, mut srcs) in by_section {
+                lend.ws.read(|r| r.sections.push(sec));
                 srcs.sort_by(|&a, &b| {
                     crate::parse::compare_pages(
                         &site.pages[a],
@@ -920,6 +942,10 @@ impl<'a> Renderer<'a> {
 
     fn section_locals(&self, ws: &mut Workspace, id: SectionId) -> Locals {
         let s = &self.site.sections[id];
+        ws.read(|r| {
+            r.sections.extend(self.site.section_chain(id));
+            r.sections.extend(&s.subsections);
+        });
         let mut lend = self.lending(ws);
         let mut section = match self.section_summaries[id].clone() {
             Value::Object(m) => m,
@@ -968,6 +994,11 @@ impl<'a> Renderer<'a> {
         source: Option<Target>,
     ) -> Result<OutputFile, Diagnostic> {
         let Locals { map, loans } = locals;
+        ws.read(|r| {
+            r.summaries.extend(loans.iter().flat_map(|l| &l.ids));
+            r.templates.push(template.to_string());
+            r.docs.extend(source);
+        });
         let keys: Vec<String> = map.keys().cloned().collect();
         let mut capacity = 16 * 1024;
         if let Some(Value::Object(page)) = map.get("page") {
@@ -1062,6 +1093,10 @@ impl<'a> Renderer<'a> {
         let Some(cell) = self.navs.get(s) else {
             return Ok(None);
         };
+        ws.read(|r| {
+            r.navs.push(s);
+            r.templates.push(NAV_TEMPLATE.to_string());
+        });
         let html = cell.get_or_init(|| {
             let tree = crate::nav::tree(self.site, s, &|p| self.url(p));
             ws.ctx.insert("nav", &tree);
@@ -1127,6 +1162,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn taxonomy_list_in(&self, ws: &mut Workspace, tax: usize) -> Result<OutputFile, Diagnostic> {
+        ws.read(|r| r.taxonomies.push(tax));
         let tax = &self.site.taxonomies[tax];
         let terms: Vec<Value> = tax
             .terms
@@ -1158,6 +1194,7 @@ impl<'a> Renderer<'a> {
         tax: usize,
         term: usize,
     ) -> Result<OutputFile, Diagnostic> {
+        ws.read(|r| r.terms.push((tax, term)));
         let tax = &self.site.taxonomies[tax];
         let t = &tax.terms[term];
         let mut lend = self.lending(ws);
@@ -1188,6 +1225,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn special_in(&self, ws: &mut Workspace) -> Vec<Result<OutputFile, Diagnostic>> {
+        ws.read(|r| r.listing = true);
         let site = self.site;
         let mut out = Vec::new();
         let mut plain = |ws: &mut Workspace, template: &str, path: &str, locals: Locals| {
@@ -1324,6 +1362,26 @@ impl<'a> Renderer<'a> {
         out
     }
 
+    fn job_in(&self, ws: &mut Workspace, job: Job) -> Vec<Result<OutputFile, Diagnostic>> {
+        match job {
+            Job::Page(i) => vec![self.page_in(ws, i)],
+            Job::Section(i) => vec![self.section_in(ws, i)],
+            Job::Taxonomy(i) => vec![self.taxonomy_list_in(ws, i)],
+            Job::Term(i, t) => vec![self.term_in(ws, i, t)],
+            Job::Special => self.special_in(ws),
+        }
+    }
+
+    /// Renders one job and says what its contexts read (`kennisbank serve`
+    /// keeps that to know what to render again after an edit).
+    pub fn render_recorded(&self, job: Job) -> (Vec<Result<OutputFile, Diagnostic>>, Reads) {
+        self.with_workspace(|ws| {
+            ws.reads = Some(Reads::default());
+            let files = self.job_in(ws, job);
+            (files, ws.reads.take().unwrap_or_default())
+        })
+    }
+
     /// Renders everything in parallel and hands each file to `sink` as soon
     /// as it is made (a build writes it to disk there, so rendering and
     /// writing overlap and no output is held in memory). Returns the
@@ -1334,14 +1392,6 @@ impl<'a> Renderer<'a> {
     {
         // One queue of jobs, biggest lists first, so the two cores stay busy
         // to the end instead of waiting on the one huge section or term page.
-        #[derive(Clone, Copy)]
-        enum Job {
-            Page(PageId),
-            Section(SectionId),
-            Taxonomy(usize),
-            Term(usize, usize),
-            Special,
-        }
         let site = self.site;
         let mut jobs: Vec<(usize, Job)> =
             Vec::with_capacity(site.pages.len() + site.sections.len() + 256);
@@ -1363,13 +1413,7 @@ impl<'a> Renderer<'a> {
         let problems: Vec<Diagnostic> = jobs
             .into_par_iter()
             .flat_map_iter(|(_, job)| {
-                let results = self.with_workspace(|ws| match job {
-                    Job::Page(i) => vec![self.page_in(ws, i)],
-                    Job::Section(i) => vec![self.section_in(ws, i)],
-                    Job::Taxonomy(i) => vec![self.taxonomy_list_in(ws, i)],
-                    Job::Term(i, t) => vec![self.term_in(ws, i, t)],
-                    Job::Special => self.special_in(ws),
-                });
+                let results = self.with_workspace(|ws| self.job_in(ws, job));
                 results
                     .into_iter()
                     .filter_map(|r| r.and_then(&sink).err())

@@ -222,29 +222,6 @@ fn read_templates(
 }
 
 impl Theme {
-    /// Names of the templates that use any of `changed` through include,
-    /// extends or import, directly or not (the changed ones included): what a
-    /// template edit forces to be re-rendered.
-    pub fn users_of(&self, changed: &[String]) -> std::collections::HashSet<String> {
-        let edges: Vec<(&str, Vec<String>)> = self
-            .sources
-            .iter()
-            .map(|(n, (_, t))| (n.as_str(), referenced_templates(t)))
-            .collect();
-        let mut users: std::collections::HashSet<String> = changed.iter().cloned().collect();
-        loop {
-            let before = users.len();
-            for (name, refs) in &edges {
-                if !users.contains(*name) && refs.iter().any(|r| users.contains(r)) {
-                    users.insert(name.to_string());
-                }
-            }
-            if users.len() == before {
-                return users;
-            }
-        }
-    }
-
     /// Whether the theme (or the site's templates/) has a template `name`.
     pub fn has_template(&self, name: &str) -> bool {
         self.sources.contains_key(name)
@@ -319,7 +296,7 @@ fn check_include_cycles(sources: &HashMap<String, (PathBuf, String)>) -> Vec<Dia
     diags
 }
 
-fn referenced_templates(text: &str) -> Vec<String> {
+pub(crate) fn referenced_templates(text: &str) -> Vec<String> {
     // Comments may name templates without using them.
     let mut code = String::with_capacity(text.len());
     let mut rest = text;

@@ -2,9 +2,11 @@
 //! random sequences of the edits editors make (titles, dates, weights,
 //! terms, links, anchors, drafts, pages added, deleted and renamed,
 //! section pages, templates, translations, assets, the config) on a copy of
-//! the bundled site with the default theme. After every step every output
-//! of the engine must equal a full build of the same files, or both must
-//! fail. Proptest shrinks a failing sequence to the shortest one.
+//! the bundled site and on `tests/fixtures/incremental` (nested `index.md`
+//! and `_index.md` sections, bundles, a relation), both with the default
+//! theme. After every step every output of the engine must equal a full
+//! build of the same files, or both must fail. Proptest shrinks a failing
+//! sequence to the shortest one.
 
 mod common;
 
@@ -42,6 +44,11 @@ enum Edit {
     Relation(usize, usize),
     PagesQuery(usize),
     SectionBody(usize),
+    /// A link to the first `##` heading of another page (which
+    /// `RenameHeading` then breaks).
+    AnchorLink(usize, usize),
+    /// A page bundle's image.
+    BundleAsset(u8),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -67,16 +74,71 @@ fn edit() -> impl Strategy<Value = Edit> {
         (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Edit::Relation(i, j)),
         any::<usize>().prop_map(Edit::PagesQuery),
         any::<usize>().prop_map(Edit::SectionBody),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Edit::AnchorLink(i, j)),
+        any::<u8>().prop_map(Edit::BundleAsset),
     ]
 }
 
-/// The content sections of the bundled site that hold ordinary pages.
-const SECTIONS: &[&str] = &["pilots", "conclusies", "praktijken"];
 const LINK_MARK: &str = "[zie ook, toegevoegd]";
+
+/// What the edits need to know of a site.
+struct Shape {
+    /// Folders under content/ holding ordinary pages, each with the file
+    /// that makes it a section (`_index.md` or `index.md`).
+    sections: &'static [(&'static str, &'static str)],
+    /// A relation's front-matter field and the folder of its targets.
+    relation: (&'static str, &'static str),
+    /// A taxonomy's field and values to set it to.
+    terms: (&'static str, &'static [&'static str]),
+    stylesheet: &'static str,
+    bundle_asset: Option<&'static str>,
+}
+
+const BUNDLED: Shape = Shape {
+    sections: &[
+        ("pilots", "_index.md"),
+        ("conclusies", "_index.md"),
+        ("praktijken", "_index.md"),
+    ],
+    relation: ("pilots", "pilots"),
+    terms: (
+        "doelgroep",
+        &[
+            "[werkgevers]",
+            "[mbo-studenten, werkgevers]",
+            "[werknemers]",
+            "[niet-westerse migratieachtergrond]",
+        ],
+    ),
+    stylesheet: "static/css/via.css",
+    bundle_asset: None,
+};
+
+const FIXTURE: Shape = Shape {
+    sections: &[
+        ("regelingen", "index.md"),
+        ("regelingen/participatiewet", "index.md"),
+        ("beleid", "_index.md"),
+        ("archief", "_index.md"),
+    ],
+    relation: ("regelingen", "regelingen"),
+    terms: (
+        "doelgroep",
+        &[
+            "[inwoners]",
+            "[ondernemers]",
+            "[inwoners, ondernemers]",
+            "[]",
+        ],
+    ),
+    stylesheet: "themes/default/static/css/site.css",
+    bundle_asset: Some("content/loket/plattegrond.svg"),
+};
 
 struct SiteCopy {
     _dir: tempfile::TempDir,
     root: PathBuf,
+    shape: &'static Shape,
     /// Pages (relative to the root) that exist now, in a stable order.
     pages: Vec<String>,
 }
@@ -102,13 +164,29 @@ impl SiteCopy {
             dir.path().join("kennisbank.yaml"),
         )
         .unwrap();
+        SiteCopy::of(dir, &BUNDLED)
+    }
+
+    /// `tests/fixtures/incremental` with the default theme copied in.
+    fn fixture() -> SiteCopy {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        common::copy_dir(&repo.join("tests/fixtures/incremental"), dir.path());
+        common::copy_dir(
+            &repo.join("themes/default"),
+            &dir.path().join("themes/default"),
+        );
+        SiteCopy::of(dir, &FIXTURE)
+    }
+
+    fn of(dir: tempfile::TempDir, shape: &'static Shape) -> SiteCopy {
         let root = dir.path().canonicalize().unwrap();
         let mut pages = Vec::new();
-        for s in SECTIONS {
+        for (s, _) in shape.sections {
             let mut files: Vec<String> = std::fs::read_dir(root.join("content").join(s))
                 .unwrap()
                 .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".md") && n != "_index.md")
+                .filter(|n| n.ends_with(".md") && n != "_index.md" && n != "index.md")
                 .map(|n| format!("content/{s}/{n}"))
                 .collect();
             files.sort();
@@ -117,8 +195,18 @@ impl SiteCopy {
         SiteCopy {
             _dir: dir,
             root,
+            shape,
             pages,
         }
+    }
+
+    /// Whether page `rel` is directly in folder `section`.
+    fn in_section(rel: &str, section: &str) -> bool {
+        Path::new(rel).parent() == Some(&Path::new("content").join(section))
+    }
+
+    fn section(&self, s: usize) -> (&'static str, &'static str) {
+        self.shape.sections[s % self.shape.sections.len()]
     }
 
     fn read(&self, rel: &str) -> String {
@@ -173,13 +261,8 @@ impl SiteCopy {
                 vec![p]
             }),
             Edit::Terms(i, n) => self.page(i).map_or(vec![], |p| {
-                let terms = [
-                    "[werkgevers]",
-                    "[mbo-studenten, werkgevers]",
-                    "[werknemers]",
-                    "[niet-westerse migratieachtergrond]",
-                ];
-                self.set_field(&p, "doelgroep", terms[n as usize % terms.len()]);
+                let (field, terms) = self.shape.terms;
+                self.set_field(&p, field, terms[n as usize % terms.len()]);
                 vec![p]
             }),
             Edit::Body(i) => self.page(i).map_or(vec![], |p| {
@@ -218,7 +301,7 @@ impl SiteCopy {
                 vec![p]
             }),
             Edit::AddPage(s, n) => {
-                let section = SECTIONS[s % SECTIONS.len()];
+                let (section, _) = self.section(s);
                 let rel = format!("content/{section}/nieuw-{n}.md");
                 if self.pages.contains(&rel) {
                     return vec![];
@@ -228,7 +311,7 @@ impl SiteCopy {
                 let Some(model) = self
                     .pages
                     .iter()
-                    .find(|p| p.starts_with(&format!("content/{section}/")))
+                    .find(|p| Self::in_section(p, section))
                     .cloned()
                 else {
                     return vec![];
@@ -252,7 +335,8 @@ impl SiteCopy {
                 vec![p, to]
             }),
             Edit::SectionTitle(s, n) => {
-                let rel = format!("content/{}/_index.md", SECTIONS[s % SECTIONS.len()]);
+                let (dir, file) = self.section(s);
+                let rel = format!("content/{dir}/{file}");
                 self.set_field(&rel, "title", &format!("\"Sectie {n}\""));
                 vec![rel]
             }
@@ -279,7 +363,7 @@ impl SiteCopy {
                 vec![rel.to_string()]
             }
             Edit::Stylesheet(n) => {
-                let rel = "static/css/via.css";
+                let rel = self.shape.stylesheet;
                 let text = self.read(rel);
                 self.write(rel, &format!("{text}\n/* versie {n} */\n"));
                 vec![rel.to_string()]
@@ -293,24 +377,65 @@ impl SiteCopy {
                 vec![p]
             }),
             Edit::Relation(i, j) => {
-                let pilots: Vec<String> = self
+                let (field, dir) = self.shape.relation;
+                let targets: Vec<String> = self
                     .pages
                     .iter()
-                    .filter(|p| p.starts_with("content/pilots/"))
+                    .filter(|p| Self::in_section(p, dir))
                     .cloned()
                     .collect();
-                match (self.page(i), pilots.get(j % pilots.len().max(1))) {
-                    (Some(p), Some(pilot)) if !p.starts_with("content/pilots/") => {
-                        let slug = pilot
-                            .trim_start_matches("content/pilots/")
-                            .trim_end_matches(".md")
-                            .to_string();
-                        self.set_field(&p, "pilots", &format!("[{slug}]"));
+                match (self.page(i), targets.get(j % targets.len().max(1))) {
+                    (Some(p), Some(target)) if !Self::in_section(&p, dir) => {
+                        let slug = Path::new(target)
+                            .file_stem()
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned();
+                        self.set_field(&p, field, &format!("[{slug}]"));
                         vec![p]
                     }
                     _ => vec![],
                 }
             }
+            Edit::AnchorLink(i, j) => match (self.page(i), self.page(j)) {
+                (Some(p), Some(q)) => {
+                    let Some(heading) = self
+                        .read(&q)
+                        .lines()
+                        .find_map(|l| l.strip_prefix("## ").map(str::to_string))
+                    else {
+                        return vec![];
+                    };
+                    let anchor = kennisbank::markdown::slugify(&heading);
+                    let text = self.read(&p);
+                    let target = q.trim_start_matches("content/");
+                    self.write(
+                        &p,
+                        &format!(
+                            "{text}
+{LINK_MARK}(@/{target}#{anchor})
+"
+                        ),
+                    );
+                    vec![p]
+                }
+                _ => vec![],
+            },
+            Edit::BundleAsset(n) => match self.shape.bundle_asset {
+                Some(rel) => {
+                    let text = self.read(rel);
+                    self.write(
+                        rel,
+                        &format!(
+                            "{text}
+<!-- versie {n} -->
+"
+                        ),
+                    );
+                    vec![rel.to_string()]
+                }
+                None => vec![],
+            },
             Edit::PagesQuery(i) => self.page(i).map_or(vec![], |p| {
                 let text = self.read(&p);
                 self.write(
@@ -320,7 +445,8 @@ impl SiteCopy {
                 vec![p]
             }),
             Edit::SectionBody(s) => {
-                let rel = format!("content/{}/_index.md", SECTIONS[s % SECTIONS.len()]);
+                let (dir, file) = self.section(s);
+                let rel = format!("content/{dir}/{file}");
                 let text = self.read(&rel);
                 self.write(&rel, &format!("{text}\nMeer uitleg over deze sectie.\n"));
                 vec![rel]
@@ -355,11 +481,56 @@ fn options(root: &Path) -> BuildOptions {
     }
 }
 
-/// A full build's outputs, or `None` when it fails.
-fn full(root: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
-    build_in_memory(&options(root))
-        .ok()
-        .map(|b| b.files.into_iter().map(|f| (f.path, f.bytes)).collect())
+/// What the search index is made of, per page: serve indexes the records
+/// of its model (`serve::search_bg`), a build those of its own, and the
+/// index is a function of them. Comparing them is cheap; running Pagefind
+/// twice per step is not.
+type SearchInput = Vec<(String, String, String, String, Vec<String>, String)>;
+
+fn search_input(site: &kennisbank::model::Site, pages: &[usize]) -> SearchInput {
+    let mut v: SearchInput = kennisbank::search::records(site, pages)
+        .into_iter()
+        .map(|r| {
+            (
+                r.url.clone(),
+                r.title.clone(),
+                format!("{:?}", r.meta),
+                format!("{:?}", r.filters),
+                r.facts.clone(),
+                r.body.search_html().into_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A full build's outputs and search input, or `None` when it fails.
+fn full(root: &Path) -> Option<(BTreeMap<String, Vec<u8>>, SearchInput)> {
+    build_in_memory(&options(root)).ok().map(|b| {
+        let all: Vec<usize> = (0..b.site.pages.len()).collect();
+        let search = search_input(&b.site, &all);
+        (
+            b.files.into_iter().map(|f| (f.path, f.bytes)).collect(),
+            search,
+        )
+    })
+}
+
+/// Serve's search input: the pages it has outputs of, from its model.
+fn engine_search_input(e: &Engine) -> SearchInput {
+    let Some(site) = e.good_site() else {
+        return Vec::new();
+    };
+    let pages: Vec<usize> = e
+        .outputs()
+        .values()
+        .filter_map(|o| match o.source {
+            Some(kennisbank::model::Target::Page(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    search_input(site, &pages)
 }
 
 fn engine_outputs(e: &Engine) -> BTreeMap<String, Vec<u8>> {
@@ -390,7 +561,7 @@ fn compare(e: &Engine, root: &Path) -> Result<(), String> {
             }
             Ok(())
         }
-        Some(full) => {
+        Some((full, search)) => {
             if !e.errors().is_empty() {
                 return Err(format!(
                     "a full build succeeds, serve reports {:?}",
@@ -408,11 +579,26 @@ fn compare(e: &Engine, root: &Path) -> Result<(), String> {
                 .filter(|(p, bytes)| inc[*p] != **bytes)
                 .map(|(p, _)| p)
                 .collect();
-            if differ.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("differ from a full build: {differ:?}"))
+            if !differ.is_empty() {
+                return Err(format!("differ from a full build: {differ:?}"));
             }
+            let served = engine_search_input(e);
+            if served != search {
+                let urls =
+                    |v: &SearchInput| -> Vec<String> { v.iter().map(|r| r.0.clone()).collect() };
+                let odd: Vec<&String> = served
+                    .iter()
+                    .filter(|r| !search.contains(r))
+                    .map(|r| &r.0)
+                    .collect();
+                return Err(format!(
+                    "search input differs from a full build's: {} pages against {}, differing {odd:?} (full build: {:?})",
+                    served.len(),
+                    search.len(),
+                    urls(&search)
+                ));
+            }
+            Ok(())
         }
     }
 }
@@ -429,19 +615,35 @@ proptest! {
 
     #[test]
     fn every_edit_sequence_leaves_serve_equal_to_a_full_build(edits in prop::collection::vec(edit(), 1..7)) {
-        let mut site = SiteCopy::bundled();
-        let mut e = Engine::new(options(&site.root), None);
-        e.initial();
-        // The starting point must build, or every comparison is "both fail".
-        if let Err(failure) = build_in_memory(&options(&site.root)) {
-            panic!("the bundled copy does not build: {failure}");
-        }
-        prop_assert_eq!(compare(&e, &site.root), Ok(()), "initial build");
-        for (n, ed) in edits.iter().enumerate() {
-            let touched = site.apply(ed);
-            step(&mut e, &site.root, &touched);
-            let result = compare(&e, &site.root);
-            prop_assert!(result.is_ok(), "after step {} ({:?}) of {:?}: {}", n + 1, ed, edits, result.unwrap_err());
-        }
+        run(SiteCopy::bundled(), &edits)?;
     }
+
+    #[test]
+    fn every_edit_sequence_on_nested_sections_leaves_serve_equal_to_a_full_build(edits in prop::collection::vec(edit(), 1..7)) {
+        run(SiteCopy::fixture(), &edits)?;
+    }
+}
+
+fn run(mut site: SiteCopy, edits: &[Edit]) -> Result<(), TestCaseError> {
+    let mut e = Engine::new(options(&site.root), None);
+    e.initial();
+    // The starting point must build, or every comparison is "both fail".
+    if let Err(failure) = build_in_memory(&options(&site.root)) {
+        panic!("the site copy does not build: {failure}");
+    }
+    prop_assert_eq!(compare(&e, &site.root), Ok(()), "initial build");
+    for (n, ed) in edits.iter().enumerate() {
+        let touched = site.apply(ed);
+        step(&mut e, &site.root, &touched);
+        let result = compare(&e, &site.root);
+        prop_assert!(
+            result.is_ok(),
+            "after step {} ({:?}) of {:?}: {}",
+            n + 1,
+            ed,
+            edits,
+            result.unwrap_err()
+        );
+    }
+    Ok(())
 }

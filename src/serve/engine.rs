@@ -3,22 +3,23 @@
 //! correct, and says which output files changed. No HTTP and no watching
 //! here, so it can be driven by tests and the latency benchmark directly.
 //!
-//! Three ways to rebuild, cheapest first:
+//! What to render again is never decided by rules here: every render
+//! records what its context read (`reads::Reads`), `deps` keeps that per
+//! output under names that survive edits (source paths, term URLs), and
+//! after any change the engine fingerprints the model again and queues the
+//! outputs that read a key whose print changed, plus outputs not rendered
+//! yet. Ways to get the model up to date, cheapest first:
 //! - **body edit** of existing documents whose front matter is unchanged:
-//!   re-render their Markdown, re-run the link stage (whole site, ~20 ms at
-//!   10,000 pages), render the documents themselves at once and queue what
-//!   shows something of them (section list, term pages, neighbours, pages
-//!   related to them or linking to them, the feed);
+//!   re-render their Markdown and re-run the link stage (whole site, ~20 ms
+//!   at 10,000 pages);
 //! - **front-matter edit** of pages that keep their URL, section, aliases,
 //!   terms and relations (a new title, date, description or field value):
 //!   parse the page again, patch it into the model, move it within its
-//!   section and term lists, render it at once and queue what shows it;
-//! - **template edit**: reload the theme, queue the outputs whose template
-//!   uses the changed one;
+//!   section and term lists;
+//! - **template edit**: reload the theme (template texts are keys too);
 //! - **re-parse**: front matter, added/removed/renamed files and folders,
-//!   config: load, parse and link everything again; when the documents are
-//!   the same as before (a front-matter edit), queue only the outputs whose
-//!   inputs changed (see `changed_items`), else every output.
+//!   config: load, parse and link everything again, reusing unchanged
+//!   texts and bodies; a config change renders everything.
 //!
 //! Queued outputs are rendered in small chunks by [`Engine::step`], the pages
 //! open in a browser first, and each chunk is published as soon as it is
@@ -40,15 +41,16 @@ use crate::error::{BuildFailure, Code, Diagnostic, Severity};
 use crate::frontmatter;
 use crate::links::{self, Resolver};
 use crate::markdown;
-use crate::model::{Asset, Page, PageId, SectionId, Site, SortBy, Target};
+use crate::model::{Asset, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, ParseOptions};
 use crate::render::{
-    load_theme, same_related_inputs, theme_dir, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
+    load_theme, same_related_inputs, theme_dir, Job, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
 };
 use crate::shortcodes;
 use crate::site::BuildOptions;
 
 use super::classify::{Batch, ChangeKind};
+use super::deps::{self, Index, Inputs, Key, ModelNames, Names, OutId, Prints};
 
 /// One rendered output file as the server holds it.
 #[derive(Debug, Clone)]
@@ -163,13 +165,14 @@ struct State {
     /// clashes): a body edit can change only these.
     anchor_diags: Vec<Diagnostic>,
     link_diags: Vec<Diagnostic>,
-    /// Page → pages whose "related" list shows it.
-    related_back: HashMap<PageId, Vec<PageId>>,
     /// Page → its "related" list.
     related: Vec<Vec<PageId>>,
-    /// What every template sees; a change re-renders everything.
-    globals: serde_json::Map<String, Value>,
-    section_summaries: Vec<Value>,
+    /// The stable names of its documents, terms and taxonomies.
+    model: ModelNames,
+    /// Fingerprints of every input a render can read (see `deps`).
+    prints: Prints,
+    /// Output item by stable name.
+    out_items: HashMap<OutId, Item>,
     /// Asset output path → (size, modified): `asset()` fingerprints.
     asset_stamps: HashMap<String, (u64, Option<std::time::SystemTime>)>,
     item_of_path: HashMap<String, Item>,
@@ -204,7 +207,20 @@ pub struct Engine {
     prints: HashMap<PathBuf, u64>,
     theme_name: String,
     base_path: String,
+    /// Stable names for the session (document paths, term URLs, ...).
+    names: Names,
+    /// What every rendered output read, recorded by the renderer.
+    deps: Index<OutId, Key>,
+    /// Template name → the keys rendering it reads (cleared per theme).
+    template_keys: HashMap<String, Vec<Key>>,
 }
+
+/// One item's files and what rendering it read.
+type Rendered = (
+    Item,
+    Vec<Result<OutputFile, Diagnostic>>,
+    crate::reads::Reads,
+);
 
 /// Outputs rendered per parallel chunk of [`Engine::step`].
 const CHUNK: usize = 48;
@@ -234,6 +250,9 @@ impl Engine {
             prints: HashMap::new(),
             theme_name: "default".into(),
             base_path: "/".into(),
+            names: Names::default(),
+            deps: Index::default(),
+            template_keys: HashMap::new(),
         }
     }
 
@@ -350,7 +369,7 @@ impl Engine {
         let changed_titles =
             batch.of_kind(ChangeKind::Translations).next().is_some() && !theme_files.is_empty();
         if changed_config || changed_titles || self.structural(batch) {
-            return self.full_then_open(batch, open, changed_config || !theme_files.is_empty());
+            return self.full_then_open(batch, open, changed_config);
         }
         // A shortcode template changed: the re-parse renders again exactly
         // the bodies whose recorded uses differ (`shortcodes::still_current`).
@@ -359,7 +378,7 @@ impl Engine {
             .into_iter()
             .partition(|p| is_shortcode_template(p));
         if !shortcode_templates.is_empty() {
-            return self.full_then_open(batch, open, !theme_files.is_empty());
+            return self.full_then_open(batch, open, false);
         }
         let mut out = Outcome::new(RebuildKind::Nothing);
         // A real edit may change what a silent item shows: its reload then
@@ -392,11 +411,11 @@ impl Engine {
             };
             match edit {
                 Some(o) => merge(&mut out, o),
-                None => return self.full_then_open(batch, open, !theme_files.is_empty()),
+                None => return self.full_then_open(batch, open, false),
             }
         }
         if !theme_files.is_empty() {
-            merge(&mut out, self.template_edit(&theme_files, open));
+            merge(&mut out, self.template_edit(open));
         }
         out
     }
@@ -478,8 +497,8 @@ impl Engine {
     /// removals of outputs that no longer exist (and only when good).
     fn full(&mut self, everything: bool, saved: &HashSet<String>) -> Outcome {
         let mut out = Outcome::new(RebuildKind::Full);
-        // Templates or translations changed, or a theme error hid one: the
-        // model diff below cannot see that.
+        // The config changed (every stage reads it), or a theme error hid
+        // what the last renders read.
         let everything = everything || !self.theme_errors.is_empty();
         self.needs_full = true;
         // The old model lends its texts and rendered bodies to the new one.
@@ -506,11 +525,41 @@ impl Engine {
                 if prev.as_ref().map(|o| &o.site.assets) != Some(&st.site.assets) {
                     out.assets = Some(st.site.assets.clone());
                 }
-                let diff = match &prev {
-                    Some(old) if !everything => changed_items(old, &st, &self.queue),
-                    _ => None,
+                // Ids shift when a file comes or goes: outputs that are not
+                // rendered again name their document by its new id (the
+                // search index reads them).
+                for (path, item) in &st.item_of_path {
+                    let source = match *item {
+                        Item::Page(p) => Target::Page(p),
+                        Item::Section(s) => Target::Section(s),
+                        _ => continue,
+                    };
+                    if let Some(o) = self.outputs.get_mut(path) {
+                        o.source = Some(source);
+                    }
+                }
+                // Outputs that are gone are nobody's readers any more.
+                let gone: Vec<OutId> = self
+                    .deps
+                    .recorded()
+                    .filter(|o| !st.out_items.contains_key(o))
+                    .copied()
+                    .collect();
+                for o in gone {
+                    self.deps.forget(o);
+                }
+                self.queue = match &prev {
+                    Some(old) if !everything => {
+                        // Still queued from before, by stable name.
+                        let pending = self.queue.iter().map(|&i| out_of(old, i));
+                        let mut q: BTreeSet<Item> = pending
+                            .filter_map(|o| st.out_items.get(&o).copied())
+                            .collect();
+                        q.extend(self.stale(&old.prints, &st));
+                        q
+                    }
+                    _ => all_items(&st.site),
                 };
-                self.queue = diff.unwrap_or_else(|| all_items(&st.site));
                 self.st = Some(st);
                 // Freeing a large model takes a while: not on the reload path.
                 if let Some(old) = prev {
@@ -602,36 +651,9 @@ impl Engine {
             &site.assets,
         )
         .map_err(|d| BuildFailure { diagnostics: d })?;
+        self.template_keys.clear();
         lap("theme");
-        let (summaries, related, related_back, globals, section_summaries) = {
-            let r = Renderer::new(&site, &theme);
-            lap("summaries");
-            // Related lists come from taxonomy terms alone.
-            let same_terms = prev.is_some_and(|p| same_related_inputs(&p.site, &site));
-            let (related, back) = match prev {
-                Some(p) if same_terms => (p.related.clone(), p.related_back.clone()),
-                _ => {
-                    let related: Vec<Vec<PageId>> = (0..site.pages.len())
-                        .into_par_iter()
-                        .map(|i| r.related(i))
-                        .collect();
-                    let mut back: HashMap<PageId, Vec<PageId>> = HashMap::new();
-                    for (from, list) in related.iter().enumerate() {
-                        for &to in list {
-                            back.entry(to).or_default().push(from);
-                        }
-                    }
-                    (related, back)
-                }
-            };
-            let globals = r.globals().clone();
-            let sections = (0..site.sections.len())
-                .map(|i| r.section_summary_of(i).clone())
-                .collect();
-            (r.into_page_summaries(), related, back, globals, sections)
-        };
-        lap("related");
-        let asset_stamps = site
+        let asset_stamps: HashMap<String, (u64, Option<std::time::SystemTime>)> = site
             .assets
             .iter()
             .map(|a| {
@@ -643,6 +665,33 @@ impl Engine {
                 (a.dest.clone(), stamp)
             })
             .collect();
+        let model = ModelNames::of(&site, &mut self.names);
+        let (summaries, related, prints) = {
+            let r = Renderer::new(&site, &theme);
+            lap("summaries");
+            // Related lists come from taxonomy terms alone.
+            let same_terms = prev.is_some_and(|p| same_related_inputs(&p.site, &site));
+            let related: Vec<Vec<PageId>> = match prev {
+                Some(p) if same_terms => p.related.clone(),
+                _ => (0..site.pages.len())
+                    .into_par_iter()
+                    .map(|i| r.related(i))
+                    .collect(),
+            };
+            lap("related");
+            let prints = prints_of(
+                &r,
+                &site,
+                &theme,
+                &model,
+                &related,
+                &asset_stamps,
+                &mut self.names,
+                prev.map(|p| &p.prints),
+            );
+            lap("prints");
+            (r.into_page_summaries(), related, prints)
+        };
         let drafts: HashSet<String> = md_files
             .iter()
             .filter(|f| !site.by_file.contains_key(*f))
@@ -650,6 +699,10 @@ impl Engine {
             .collect();
         let resolver = Resolver::new(&site, drafts);
         let item_of_path = item_paths(&site);
+        let out_items = all_items(&site)
+            .into_iter()
+            .map(|i| (out_in(&model, i), i))
+            .collect();
         lap("index");
         let asset_sources = site
             .assets
@@ -671,10 +724,10 @@ impl Engine {
                 parse_diags,
                 anchor_diags,
                 link_diags,
-                related_back,
                 related,
-                globals,
-                section_summaries,
+                model,
+                prints,
+                out_items,
                 asset_stamps,
                 item_of_path,
                 asset_sources,
@@ -747,7 +800,6 @@ impl Engine {
         let root = self.root.clone();
         let st = self.st.as_mut()?;
         let mut changed: Vec<Target> = Vec::new();
-        let mut later: BTreeSet<Item> = BTreeSet::new();
         // Read and check every file first: the model is changed only when all
         // of them are body edits, so a fallback to a full rebuild starts from
         // the model as it was.
@@ -820,13 +872,9 @@ impl Engine {
             st.parse_diags.extend(new_diags);
             match target {
                 Target::Page(p) => {
-                    let before = link_targets(&st.site.pages[p], p);
                     let page = &mut st.site.pages[p];
                     page.file = file;
                     page.rendered = Arc::new(rendered);
-                    let after = link_targets(&st.site.pages[p], p);
-                    // Pages gaining or losing this page as a backlink.
-                    later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
                 }
                 Target::Section(s) => {
                     let section = &mut st.site.sections[s];
@@ -843,12 +891,7 @@ impl Engine {
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
             st.parse_diags.extend(diags);
             match t {
-                Target::Page(p) => {
-                    let before = link_targets(&st.site.pages[p], p);
-                    st.site.pages[p].rendered = Arc::new(rendered);
-                    let after = link_targets(&st.site.pages[p], p);
-                    later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
-                }
+                Target::Page(p) => st.site.pages[p].rendered = Arc::new(rendered),
                 Target::Section(s) => st.site.sections[s].rendered = Arc::new(rendered),
             }
             changed.push(t);
@@ -877,19 +920,19 @@ impl Engine {
                 Target::Section(s) => Item::Section(s),
             })
             .collect();
-        Some(self.finish_edit(out, &pages, now, later, open))
+        Some(self.finish_edit(out, &pages, now, open))
     }
 
     /// The end of a body or front-matter edit, once the model is patched:
-    /// refreshes the summaries of `pages` and queues what shows a changed
-    /// one; queues `now` and `later`; unless the site has errors, renders
-    /// `now` and the open pages at once (the rest when stepped).
+    /// refreshes the summaries of `pages` and queues the outputs that read
+    /// an input that changed, `now` among them; unless the site has
+    /// errors, renders `now` and the open pages at once (the rest when
+    /// stepped).
     fn finish_edit(
         &mut self,
         mut out: Outcome,
         pages: &[PageId],
         now: Vec<Item>,
-        mut later: BTreeSet<Item>,
         open: &[String],
     ) -> Outcome {
         let Some(st) = self.st.as_mut() else {
@@ -904,26 +947,7 @@ impl Engine {
             .filter(|d| d.is_error())
             .cloned()
             .collect();
-        let old_summaries: Vec<Value> = pages.iter().map(|&p| st.summaries[p].clone()).collect();
-        {
-            let summaries = std::mem::take(&mut st.summaries);
-            let r = Renderer::reusing(&st.site, &st.theme, summaries, pages);
-            for (&p, old) in pages.iter().zip(&old_summaries) {
-                if r.page_summary_of(p) != old {
-                    dependents_of_summary(&st.site, &st.related_back, p, &mut later);
-                }
-            }
-            // What every page shows (the build date is the newest
-            // content date): a change there is every output's.
-            if *r.globals() != st.globals {
-                st.globals = r.globals().clone();
-                later.extend(all_items(&st.site));
-            }
-            st.summaries = r.into_page_summaries();
-        }
-        for i in &now {
-            later.remove(i);
-        }
+        let later = self.restale(pages);
         self.queue.extend(now.iter().copied());
         self.queue.extend(later);
         if !errors.is_empty() {
@@ -998,7 +1022,6 @@ impl Engine {
             out.kind = RebuildKind::Nothing;
             return Some(out);
         }
-        let mut later: BTreeSet<Item> = BTreeSet::new();
         let mut relink = false;
         let mut pages = Vec::new();
         for (rel, p, mut page, diags, stamp) in edits {
@@ -1025,31 +1048,14 @@ impl Engine {
                         strip_first_h1: page.title_from_body,
                     },
                 );
-                let before = link_targets(&st.site.pages[p], p);
                 page.rendered = Arc::new(rendered);
                 out.warnings
                     .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
                 st.parse_diags.extend(body_diags);
                 relink = true;
-                // Pages gaining or losing this page as a backlink.
-                let after = link_targets(&page, p);
-                later.extend(before.symmetric_difference(&after).map(|&t| Item::Page(t)));
             }
             // Resolved relations stay: their front matter is unchanged.
             page.relations = std::mem::take(&mut st.site.pages[p].relations);
-            // The neighbours it leaves.
-            let list = &st.site.sections[section].pages;
-            if let Some(i) = list.iter().position(|&x| x == p) {
-                later.extend(i.checked_sub(1).map(|j| Item::Page(list[j])));
-                later.extend(list.get(i + 1).map(|&n| Item::Page(n)));
-                // The section trees it leaves (see `nav`).
-                if i <= crate::nav::PAGES_SHOWN && crate::nav::wanted(&st.site) {
-                    for s in crate::nav::sections_showing(&st.site, section) {
-                        later.insert(Item::Section(s));
-                        later.extend(st.site.sections[s].pages.iter().map(|&q| Item::Page(q)));
-                    }
-                }
-            }
             let counted = |site: &Site| -> Vec<Vec<PageId>> {
                 site.taxonomies
                     .iter()
@@ -1155,7 +1161,7 @@ impl Engine {
         }
         let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
         now.extend(sections_now);
-        Some(self.finish_edit(out, &pages, now, later, open))
+        Some(self.finish_edit(out, &pages, now, open))
     }
 
     /// Static files changed: every output that links one through
@@ -1180,7 +1186,18 @@ impl Engine {
                 return;
             }
         }
-        for item in all_items(&st.site) {
+        self.template_keys.clear();
+        // The outputs whose templates call `asset()`, and any not yet
+        // rendered.
+        let asset = Key::Global(self.names.of("asset()"));
+        let mut items: BTreeSet<Item> = self
+            .deps
+            .readers(&[asset])
+            .iter()
+            .filter_map(|o| st.out_items.get(o).copied())
+            .collect();
+        items.extend(unrecorded(&self.deps, st));
+        for item in items {
             if self.queue.insert(item) {
                 self.silent.insert(item);
             }
@@ -1190,7 +1207,7 @@ impl Engine {
     // -----------------------------------------------------------------------
     // Template and translation edits
 
-    fn template_edit(&mut self, files: &[PathBuf], open: &[String]) -> Outcome {
+    fn template_edit(&mut self, open: &[String]) -> Outcome {
         let mut out = Outcome::new(RebuildKind::Template);
         let Some(st) = self.st.as_mut() else {
             return out;
@@ -1211,67 +1228,15 @@ impl Engine {
             }
         };
         self.theme_errors.clear();
-        // Names the changed files are known by; a translation, a new or a
-        // removed template can change anything.
-        let mut names = Vec::new();
-        let mut everything = false;
-        for f in files {
-            let parts: Vec<&str> = f.iter().filter_map(|c| c.to_str()).collect();
-            let at = parts.iter().position(|p| *p == "templates");
-            match at {
-                Some(i) if i + 1 < parts.len() => {
-                    let name = parts[i + 1..].join("/");
-                    if theme.has_template(&name) && st.theme.has_template(&name) {
-                        names.push(name);
-                    } else {
-                        everything = true;
-                    }
-                }
-                _ => everything = true,
-            }
-        }
         st.theme = theme;
-        if everything {
-            self.queue = all_items(&st.site);
-        } else {
-            let users = st.theme.users_of(&names);
-            let summaries = std::mem::take(&mut st.summaries);
-            let r = Renderer::reusing(&st.site, &st.theme, summaries, &[]);
-            let special = [
-                "404.html",
-                "search.html",
-                "atom.xml",
-                "sitemap.xml",
-                "robots.txt",
-                "__redirect.html",
-            ];
-            // The renderer itself renders the section tree into every page
-            // and section, outside their templates.
-            let nav = users.contains(crate::render::NAV_TEMPLATE);
-            for i in 0..st.site.pages.len() {
-                if nav || users.contains(&r.page_template(i)) {
-                    self.queue.insert(Item::Page(i));
-                }
-            }
-            for s in 0..st.site.sections.len() {
-                if nav || users.contains(&r.section_template(s)) {
-                    self.queue.insert(Item::Section(s));
-                }
-            }
-            for (t, tax) in st.site.taxonomies.iter().enumerate() {
-                if users.contains("taxonomy_list.html") {
-                    self.queue.insert(Item::TaxonomyList(t));
-                }
-                if users.contains("taxonomy_term.html") {
-                    self.queue
-                        .extend((0..tax.terms.len()).map(|i| Item::Term(t, i)));
-                }
-            }
-            if special.iter().any(|s| users.contains(*s)) {
-                self.queue.insert(Item::Special);
-            }
-            st.summaries = r.into_page_summaries();
-        }
+        self.template_keys.clear();
+        // The outputs that rendered a changed template, found by the
+        // templates' fingerprints (an included one counts, see `deps`).
+        let later = self.restale(&[]);
+        self.queue.extend(later);
+        let Some(st) = self.st.as_ref() else {
+            return out;
+        };
         // A template error shown before may be fixed now.
         let still: Vec<Diagnostic> = st
             .parse_diags
@@ -1323,22 +1288,23 @@ impl Engine {
         }
         let summaries = std::mem::take(&mut st.summaries);
         let r = Renderer::reusing(&st.site, &st.theme, summaries, &[]);
-        let results: Vec<(Item, Vec<Result<OutputFile, Diagnostic>>)> = items
+        let results: Vec<Rendered> = items
             .par_iter()
             .map(|&item| {
-                let files = match item {
-                    Item::Page(p) => vec![r.render_page(p)],
-                    Item::Section(s) => vec![r.render_section(s)],
-                    Item::TaxonomyList(t) => vec![r.render_taxonomy_list(t)],
-                    Item::Term(t, i) => vec![r.render_term(t, i)],
-                    Item::Special => r.render_special(),
+                let job = match item {
+                    Item::Page(p) => Job::Page(p),
+                    Item::Section(s) => Job::Section(s),
+                    Item::TaxonomyList(t) => Job::Taxonomy(t),
+                    Item::Term(t, i) => Job::Term(t, i),
+                    Item::Special => Job::Special,
                 };
-                (item, files)
+                let (files, reads) = r.render_recorded(job);
+                (item, files, reads)
             })
             .collect();
         st.summaries = r.into_page_summaries();
         let mut errors: Vec<Diagnostic> = Vec::new();
-        for (_, files) in &results {
+        for (_, files, _) in &results {
             for f in files {
                 if let Err(d) = f {
                     if d.is_error()
@@ -1354,7 +1320,15 @@ impl Engine {
         if !errors.is_empty() {
             return Err(errors);
         }
-        for (item, files) in results {
+        for (item, files, reads) in results {
+            let keys = deps::keys_of(
+                &reads,
+                &st.model,
+                &mut self.names,
+                &mut self.template_keys,
+                &st.theme,
+            );
+            self.deps.record(out_in(&st.model, item), keys);
             self.queue.remove(&item);
             let silent = self.silent.remove(&item);
             out.rendered += files.len();
@@ -1388,6 +1362,45 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// After a re-parse into `new`: the outputs that read an input whose
+    /// fingerprint differs from `before`, and those not rendered yet.
+    fn stale(&self, before: &Prints, new: &State) -> BTreeSet<Item> {
+        let changed = before.changed(&new.prints);
+        let mut items: BTreeSet<Item> = self
+            .deps
+            .readers(&changed)
+            .iter()
+            .filter_map(|o| new.out_items.get(o).copied())
+            .collect();
+        items.extend(unrecorded(&self.deps, new));
+        items
+    }
+
+    /// After the model was patched in place (summaries of `pages` to
+    /// refresh) or the theme reloaded: fingerprints everything again and
+    /// returns the outputs that read what changed.
+    fn restale(&mut self, pages: &[PageId]) -> BTreeSet<Item> {
+        let Some(st) = self.st.as_mut() else {
+            return BTreeSet::new();
+        };
+        let summaries = std::mem::take(&mut st.summaries);
+        let r = Renderer::reusing(&st.site, &st.theme, summaries, pages);
+        let prints = prints_of(
+            &r,
+            &st.site,
+            &st.theme,
+            &st.model,
+            &st.related,
+            &st.asset_stamps,
+            &mut self.names,
+            Some(&st.prints),
+        );
+        st.summaries = r.into_page_summaries();
+        let before = std::mem::replace(&mut st.prints, prints);
+        let st = self.st.as_ref().expect("checked above");
+        self.stale(&before, st)
     }
 
     fn fail(&mut self, out: &mut Outcome, mut errors: Vec<Diagnostic>) {
@@ -1503,205 +1516,61 @@ fn is_shortcode_template(path: &Path) -> bool {
         .any(|w| w[0] == "templates" && w[1] == "shortcodes")
 }
 
-/// The other pages that page `p` links to.
-fn link_targets(page: &Page, p: PageId) -> BTreeSet<PageId> {
-    page.rendered
-        .links
-        .iter()
-        .filter_map(|l| match l.target {
-            Target::Page(t) if t != p => Some(t),
-            _ => None,
-        })
-        .collect()
+/// The stable name of `item` of a model.
+fn out_in(m: &ModelNames, item: Item) -> OutId {
+    match item {
+        Item::Page(p) => OutId::Page(m.pages[p]),
+        Item::Section(s) => OutId::Section(m.sections[s]),
+        Item::TaxonomyList(t) => OutId::TaxonomyList(m.taxonomies[t]),
+        Item::Term(t, i) => OutId::Term(m.terms[t][i]),
+        Item::Special => OutId::Special,
+    }
 }
 
-/// Outputs that show page `p`'s summary (title, date, word count, ...): its
-/// section's list, its neighbours (prev/next), its term pages, the pages it
-/// relates to or that relate to it, the pages it links to (backlinks), the
-/// pages that list it as related, and the feed.
-fn dependents_of_summary(
+fn out_of(st: &State, item: Item) -> OutId {
+    out_in(&st.model, item)
+}
+
+/// Items of `st` with nothing recorded: new, or never rendered well.
+fn unrecorded<'a>(deps: &'a Index<OutId, Key>, st: &'a State) -> impl Iterator<Item = Item> + 'a {
+    st.out_items
+        .iter()
+        .filter(|(o, _)| !deps.is_recorded(o))
+        .map(|(_, &i)| i)
+}
+
+/// Fingerprints what the renderer `r` of `site` can put into a context.
+#[allow(clippy::too_many_arguments)]
+fn prints_of(
+    r: &Renderer<'_>,
     site: &Site,
-    related_back: &HashMap<PageId, Vec<PageId>>,
-    p: PageId,
-    out: &mut BTreeSet<Item>,
-) {
-    let page = &site.pages[p];
-    out.insert(Item::Section(page.section));
-    let list = &site.sections[page.section].pages;
-    if let Some(i) = list.iter().position(|&x| x == p) {
-        if i > 0 {
-            out.insert(Item::Page(list[i - 1]));
-        }
-        if let Some(&n) = list.get(i + 1) {
-            out.insert(Item::Page(n));
-        }
-    }
-    for (t, tax) in site.taxonomies.iter().enumerate() {
-        for (i, term) in tax.terms.iter().enumerate() {
-            if term.pages.contains(&p) {
-                out.insert(Item::Term(t, i));
-            }
-        }
-    }
-    for targets in page.relations.values() {
-        out.extend(targets.iter().map(|&t| Item::Page(t)));
-    }
-    for sources in site
-        .backrefs
-        .relations
-        .get(&p)
-        .into_iter()
-        .flat_map(|m| m.values())
-    {
-        out.extend(sources.iter().map(|&s| Item::Page(s)));
-    }
-    out.extend(link_targets(&site.pages[p], p).into_iter().map(Item::Page));
-    out.extend(
-        related_back
-            .get(&p)
-            .into_iter()
-            .flatten()
-            .map(|&q| Item::Page(q)),
-    );
-    // The section trees that list it (see `nav`): only the first pages of
-    // a section are listed, but a page moving out of them moves others in.
-    let listed = list
-        .iter()
-        .position(|&x| x == p)
-        .is_some_and(|i| i <= crate::nav::PAGES_SHOWN);
-    if listed && crate::nav::wanted(site) {
-        for s in crate::nav::sections_showing(site, page.section) {
-            out.insert(Item::Section(s));
-            out.extend(site.sections[s].pages.iter().map(|&q| Item::Page(q)));
-        }
-    }
-    out.insert(Item::Special);
-    out.remove(&Item::Page(p));
-}
-
-/// After a re-parse: the outputs that can differ from what is served, when
-/// the document ids are the same as before (no file added, removed or made
-/// a draft). `None`: render everything. `pending` are items of `old` still
-/// queued. Compares what the renderer reads: globals, section and page
-/// summaries, own text, relations both ways, backlinks, related lists,
-/// neighbours, list orders and term pages.
-fn changed_items(old: &State, new: &State, pending: &BTreeSet<Item>) -> Option<BTreeSet<Item>> {
-    let (o, n) = (&old.site, &new.site);
-    let same_docs = o.pages.len() == n.pages.len()
-        && o.sections.len() == n.sections.len()
-        && o.pages
-            .iter()
-            .zip(&n.pages)
-            .all(|(a, b)| a.file.rel == b.file.rel)
-        && o.sections
-            .iter()
-            .zip(&n.sections)
-            .all(|(a, b)| a.file.rel == b.file.rel)
-        && o.taxonomies.len() == n.taxonomies.len();
-    if !same_docs
-        || old.globals != new.globals
-        || old.section_summaries != new.section_summaries
-        || old.asset_stamps != new.asset_stamps
-    {
-        return None;
-    }
-    let old_path: HashMap<Item, &String> = old.item_of_path.iter().map(|(p, i)| (*i, p)).collect();
-    let mut paths: HashSet<String> = HashSet::new();
-    let mut by_old = |items: &mut dyn Iterator<Item = Item>| {
-        for i in items {
-            if let Some(p) = old_path.get(&i) {
-                paths.insert((*p).clone());
-            }
-        }
+    theme: &Theme,
+    model: &ModelNames,
+    related: &[Vec<PageId>],
+    asset_stamps: &HashMap<String, (u64, Option<std::time::SystemTime>)>,
+    names: &mut Names,
+    before: Option<&Prints>,
+) -> Prints {
+    let mut stamps: Vec<_> = asset_stamps.iter().collect();
+    stamps.sort();
+    let assets = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        stamps.hash(&mut h);
+        h.finish()
     };
-    by_old(&mut pending.iter().copied());
-    let mut items: BTreeSet<Item> = BTreeSet::new();
-    // A body rendered again with the same text: what its shortcodes read
-    // changed (or a link's URL).
-    let rerendered = |a: &Arc<crate::model::Rendered>, b: &Arc<crate::model::Rendered>| {
-        !Arc::ptr_eq(a, b) && a.html != b.html
-    };
-    for (s, (a, b)) in o.sections.iter().zip(&n.sections).enumerate() {
-        if a.file.text != b.file.text
-            || a.pages != b.pages
-            || a.subsections != b.subsections
-            || rerendered(&a.rendered, &b.rendered)
-        {
-            items.insert(Item::Section(s));
-        }
-        if a.pages != b.pages {
-            // Pages whose previous or next page changed.
-            let neighbours =
-                |list: &[PageId]| -> HashMap<PageId, (Option<PageId>, Option<PageId>)> {
-                    list.iter()
-                        .enumerate()
-                        .map(|(i, &p)| {
-                            (
-                                p,
-                                (i.checked_sub(1).map(|j| list[j]), list.get(i + 1).copied()),
-                            )
-                        })
-                        .collect()
-                };
-            let (na, nb) = (neighbours(&a.pages), neighbours(&b.pages));
-            items.extend(
-                nb.iter()
-                    .filter(|(p, v)| na.get(p) != Some(v))
-                    .map(|(&p, _)| Item::Page(p)),
-            );
-        }
-    }
-    let mut old_deps = BTreeSet::new();
-    for i in 0..n.pages.len() {
-        let (a, b) = (&o.pages[i], &n.pages[i]);
-        let summary = old.summaries.get(i) != new.summaries.get(i);
-        if summary {
-            dependents_of_summary(o, &old.related_back, i, &mut old_deps);
-            dependents_of_summary(n, &new.related_back, i, &mut items);
-        }
-        if summary
-            || a.file.text != b.file.text
-            || rerendered(&a.rendered, &b.rendered)
-            || a.relations != b.relations
-            || o.backrefs.relations.get(&i) != n.backrefs.relations.get(&i)
-            || o.backrefs.links.get(&i) != n.backrefs.links.get(&i)
-            || old.related.get(i) != new.related.get(i)
-        {
-            items.insert(Item::Page(i));
-        }
-    }
-    by_old(&mut old_deps.into_iter());
-    for (t, (ta, tb)) in o.taxonomies.iter().zip(&n.taxonomies).enumerate() {
-        let before: HashMap<&str, (&str, &Vec<PageId>)> = ta
-            .terms
-            .iter()
-            .map(|x| (x.path.as_str(), (x.name.as_str(), &x.pages)))
-            .collect();
-        let mut list_changed = ta.terms.len() != tb.terms.len();
-        for (i, term) in tb.terms.iter().enumerate() {
-            match before.get(term.path.as_str()) {
-                Some((name, pages)) if **pages == term.pages && *name == term.name => {}
-                Some((_, pages)) => {
-                    list_changed |= pages.len() != term.pages.len();
-                    items.insert(Item::Term(t, i));
-                }
-                None => {
-                    list_changed = true;
-                    items.insert(Item::Term(t, i));
-                }
-            }
-        }
-        if list_changed {
-            items.insert(Item::TaxonomyList(t));
-        }
-    }
-    items.extend(
-        paths
-            .iter()
-            .filter_map(|p| new.item_of_path.get(p).copied()),
-    );
-    items.insert(Item::Special);
-    Some(items)
+    Prints::of(
+        &Inputs {
+            site,
+            theme,
+            model,
+            renderer: r,
+            related,
+            assets,
+        },
+        names,
+        before,
+    )
 }
 
 fn all_items(site: &Site) -> BTreeSet<Item> {

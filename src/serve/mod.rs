@@ -14,6 +14,7 @@
 //! site is idle (see [`search_bg`]), so it never delays a reload.
 
 pub mod classify;
+pub mod deps;
 pub mod engine;
 pub mod http;
 pub mod live;
