@@ -387,6 +387,9 @@ pub struct Inputs<'a> {
     pub model: &'a ModelNames,
     /// The renderer of `site`: summaries and globals as contexts get them.
     pub renderer: &'a crate::render::Renderer<'a>,
+    /// The pages whose summaries `renderer` built anew; the others are the
+    /// same values as when `before` was printed. `None`: all are new.
+    pub fresh: Option<&'a [usize]>,
     /// Each page's "related" list.
     pub related: &'a [Vec<usize>],
     /// A hash of the `asset()` fingerprints.
@@ -548,7 +551,13 @@ impl Prints {
                     (relations, back, links, related),
                     changed,
                 ));
-                let summary = value_print(i.renderer.page_summary_of(id));
+                let reused = match (i.fresh, before) {
+                    (Some(fresh), Some(b)) if !fresh.contains(&id) => {
+                        b.prints.get(&Key::Summary(n)).copied()
+                    }
+                    _ => None,
+                };
+                let summary = reused.unwrap_or_else(|| value_print(i.renderer.page_summary_of(id)));
                 (Key::Page(n), own, Key::Summary(n), summary)
             })
             .collect();

@@ -681,6 +681,7 @@ impl Engine {
             lap("related");
             let prints = prints_of(
                 &r,
+                None,
                 &site,
                 &theme,
                 &model,
@@ -947,7 +948,9 @@ impl Engine {
             .filter(|d| d.is_error())
             .cloned()
             .collect();
+        let t = Instant::now();
         let later = self.restale(pages);
+        out.phases.push(("deps", t.elapsed()));
         self.queue.extend(now.iter().copied());
         self.queue.extend(later);
         if !errors.is_empty() {
@@ -1386,9 +1389,12 @@ impl Engine {
             return BTreeSet::new();
         };
         let summaries = std::mem::take(&mut st.summaries);
+        // Only the summaries `reusing` rebuilds can have new prints.
+        let fresh = (summaries.len() == st.site.pages.len()).then_some(pages);
         let r = Renderer::reusing(&st.site, &st.theme, summaries, pages);
         let prints = prints_of(
             &r,
+            fresh,
             &st.site,
             &st.theme,
             &st.model,
@@ -1543,6 +1549,7 @@ fn unrecorded<'a>(deps: &'a Index<OutId, Key>, st: &'a State) -> impl Iterator<I
 #[allow(clippy::too_many_arguments)]
 fn prints_of(
     r: &Renderer<'_>,
+    fresh: Option<&[PageId]>,
     site: &Site,
     theme: &Theme,
     model: &ModelNames,
@@ -1565,6 +1572,7 @@ fn prints_of(
             theme,
             model,
             renderer: r,
+            fresh,
             related,
             assets,
         },
