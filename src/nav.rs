@@ -17,7 +17,7 @@ pub const PAGES_SHOWN: usize = 30;
 const MARK: &str = "data-nav";
 
 /// Whether the site has a tree worth showing: sections beyond the root.
-pub fn wanted(site: &Site) -> bool {
+pub(crate) fn wanted(site: &Site) -> bool {
     site.sections.len() > 1
 }
 
@@ -25,7 +25,7 @@ pub fn wanted(site: &Site) -> bool {
 /// `items`, each `{title, url, section, open, children, more}` where
 /// `more` is `{url, count}` when a branch has more pages than it lists
 /// (`more` beside `items` for the root's own pages).
-pub fn tree(site: &Site, s: SectionId, url: &dyn Fn(&str) -> String) -> Value {
+pub(crate) fn tree(site: &Site, s: SectionId, url: &dyn Fn(&str) -> String) -> Value {
     let path = site.section_chain(s);
     json!({ "items": items(site, path[0], &path, url), "more": more_of(site, path[0], url) })
 }
@@ -76,7 +76,7 @@ fn more_of(site: &Site, s: SectionId, url: &dyn Fn(&str) -> String) -> Value {
 
 /// The section's tree HTML with the link to `url` marked as the current
 /// page (one copy of a bounded string per page).
-pub fn mark_current(html: &str, url: &str) -> String {
+pub(crate) fn mark_current(html: &str, url: &str) -> String {
     let needle = format!("href=\"{url}\" {MARK}");
     match html.find(&needle) {
         Some(at) => {

@@ -8,7 +8,7 @@ use crate::model::{PageId, SectionId, Target};
 
 /// The inputs of one render besides the globals, which every render gets.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Reads {
+pub(crate) struct Reads {
     /// Page summaries put into the context (lists, neighbours, its own).
     pub summaries: Vec<PageId>,
     /// Section summaries (its section, ancestors, subsections, the
@@ -31,16 +31,4 @@ pub struct Reads {
     pub listing: bool,
 }
 
-impl Reads {
-    /// Adds everything `other` read.
-    pub fn extend(&mut self, other: Reads) {
-        self.summaries.extend(other.summaries);
-        self.sections.extend(other.sections);
-        self.docs.extend(other.docs);
-        self.navs.extend(other.navs);
-        self.terms.extend(other.terms);
-        self.taxonomies.extend(other.taxonomies);
-        self.templates.extend(other.templates);
-        self.listing |= other.listing;
-    }
-}
+impl Reads {}

@@ -29,12 +29,12 @@ pub use crate::theme::{load_theme, theme_dir, Theme};
 
 /// The theme partial that draws the section tree (see `nav`); a theme
 /// without it has no tree.
-pub const NAV_TEMPLATE: &str = "partials/nav.html";
+pub(crate) const NAV_TEMPLATE: &str = "partials/nav.html";
 
 /// `2020-11-09` (or a date-time starting so) as `9 november 2020`, with
 /// the month names of the interface strings (`maand_01` …); anything that
 /// is not such a date is returned as it is.
-pub fn written_date(s: &str, months: &[Option<String>]) -> String {
+pub(crate) fn written_date(s: &str, months: &[Option<String>]) -> String {
     let Some(date) = s
         .get(..10)
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -67,7 +67,7 @@ fn toc_count(toc: &[TocEntry]) -> usize {
 }
 
 /// FNV-1a, enough to bust caches when a stylesheet changes.
-pub fn short_hash(bytes: &[u8]) -> String {
+pub(crate) fn short_hash(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -227,14 +227,14 @@ const PAGE_EXTRA_KEYS: &[&str] = &[
 
 /// Where the accessibility statement is published (digitoegankelijk.nl
 /// asks for `/toegankelijkheid`).
-pub const STATEMENT_PATH: &str = "toegankelijkheid/";
+pub(crate) const STATEMENT_PATH: &str = "toegankelijkheid/";
 
 /// A site's own design tokens (NL Design System names), loaded after the
 /// theme's stylesheets when `static/css/tokens.css` exists.
-pub const TOKENS_CSS: &str = "css/tokens.css";
+pub(crate) const TOKENS_CSS: &str = "css/tokens.css";
 
 /// Rendering scratch of one thread (see the note above).
-pub struct Workspace {
+pub(crate) struct Workspace {
     ctx: tera::Context,
     /// Page summaries by id; `Null` while lent out or not yet copied.
     own: Vec<Value>,
@@ -373,7 +373,7 @@ impl Locals {
 
 /// One unit of rendering: one output, or the special files together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Job {
+pub(crate) enum Job {
     Page(PageId),
     Section(SectionId),
     Taxonomy(usize),
@@ -382,7 +382,7 @@ pub enum Job {
     Special,
 }
 
-pub struct Renderer<'a> {
+pub(crate) struct Renderer<'a> {
     site: &'a Site,
     theme: &'a Theme,
     base_path: String,
@@ -400,7 +400,7 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(site: &'a Site, theme: &'a Theme) -> Self {
+    pub(crate) fn new(site: &'a Site, theme: &'a Theme) -> Self {
         Self::reusing(site, theme, Vec::new(), &[])
     }
 
@@ -408,7 +408,7 @@ impl<'a> Renderer<'a> {
     /// renderer of the same site (same page ids) and recomputes only the
     /// pages in `refresh`; the dev server uses this after a body-only edit.
     /// A summary list of the wrong length is recomputed whole.
-    pub fn reusing(
+    pub(crate) fn reusing(
         site: &'a Site,
         theme: &'a Theme,
         previous: Vec<Value>,
@@ -450,28 +450,28 @@ impl<'a> Renderer<'a> {
     }
 
     /// What the renderer owns (summaries, workspaces), to drop elsewhere.
-    pub fn into_parts(self) -> impl Send + 'static {
+    pub(crate) fn into_parts(self) -> impl Send + 'static {
         (self.page_summaries, self.section_summaries, self.workspaces)
     }
 
     /// Hands the page summaries back for [`Renderer::reusing`].
-    pub fn into_page_summaries(self) -> Vec<Value> {
+    pub(crate) fn into_page_summaries(self) -> Vec<Value> {
         self.page_summaries
     }
 
     /// What every template sees (`site`, `t`, `lang`): when it changes,
     /// every output may change.
-    pub fn globals(&self) -> &Map<String, Value> {
+    pub(crate) fn globals(&self) -> &Map<String, Value> {
         &self.globals
     }
 
     /// The summary of one section, as templates see it.
-    pub fn section_summary_of(&self, id: SectionId) -> &Value {
+    pub(crate) fn section_summary_of(&self, id: SectionId) -> &Value {
         &self.section_summaries[id]
     }
 
     /// The summary of one page, as list templates see it.
-    pub fn page_summary_of(&self, id: PageId) -> &Value {
+    pub(crate) fn page_summary_of(&self, id: PageId) -> &Value {
         &self.page_summaries[id]
     }
 
@@ -710,7 +710,7 @@ impl<'a> Renderer<'a> {
     /// Pages sharing the most taxonomy terms. Each term contributes at most
     /// its first 100 pages, so very common terms cannot make this quadratic;
     /// only the top five are ordered.
-    pub fn related(&self, id: PageId) -> Vec<PageId> {
+    pub(crate) fn related(&self, id: PageId) -> Vec<PageId> {
         self.with_workspace(|ws| self.related_in(ws, id))
     }
 
@@ -1055,7 +1055,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// The template a page is rendered with.
-    pub fn page_template(&self, id: PageId) -> String {
+    pub(crate) fn page_template(&self, id: PageId) -> String {
         let p = &self.site.pages[id];
         p.meta
             .template
@@ -1065,7 +1065,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// The template a section is rendered with.
-    pub fn section_template(&self, id: SectionId) -> String {
+    pub(crate) fn section_template(&self, id: SectionId) -> String {
         let default = if id == self.site.root_section() {
             "index.html"
         } else {
@@ -1076,10 +1076,6 @@ impl<'a> Renderer<'a> {
             .template
             .clone()
             .unwrap_or_else(|| default.into())
-    }
-
-    pub fn render_page(&self, id: PageId) -> Result<OutputFile, Diagnostic> {
-        self.with_workspace(|ws| self.page_in(ws, id))
     }
 
     /// The section tree for the pages of section `s`, rendered once per
@@ -1129,10 +1125,6 @@ impl<'a> Renderer<'a> {
         .map_err(|d| d.hint_for(&p.file.display))
     }
 
-    pub fn render_section(&self, id: SectionId) -> Result<OutputFile, Diagnostic> {
-        self.with_workspace(|ws| self.section_in(ws, id))
-    }
-
     fn section_in(&self, ws: &mut Workspace, id: SectionId) -> Result<OutputFile, Diagnostic> {
         let s = &self.site.sections[id];
         let template = self.section_template(id);
@@ -1156,11 +1148,6 @@ impl<'a> Renderer<'a> {
         json!({"name": tax.name, "title": tax.title, "url": self.url(&tax.path)})
     }
 
-    /// The overview page of taxonomy `tax` (index in `site.taxonomies`).
-    pub fn render_taxonomy_list(&self, tax: usize) -> Result<OutputFile, Diagnostic> {
-        self.with_workspace(|ws| self.taxonomy_list_in(ws, tax))
-    }
-
     fn taxonomy_list_in(&self, ws: &mut Workspace, tax: usize) -> Result<OutputFile, Diagnostic> {
         ws.read(|r| r.taxonomies.push(tax));
         let tax = &self.site.taxonomies[tax];
@@ -1181,11 +1168,6 @@ impl<'a> Renderer<'a> {
             format!("{}index.html", tax.path),
             None,
         )
-    }
-
-    /// The page of one term: `term` indexes `site.taxonomies[tax].terms`.
-    pub fn render_term(&self, tax: usize, term: usize) -> Result<OutputFile, Diagnostic> {
-        self.with_workspace(|ws| self.term_in(ws, tax, term))
     }
 
     fn term_in(
@@ -1217,11 +1199,6 @@ impl<'a> Renderer<'a> {
             format!("{}index.html", t.path),
             None,
         )
-    }
-
-    /// 404, search page, feed, sitemap, robots.txt and alias redirects.
-    pub fn render_special(&self) -> Vec<Result<OutputFile, Diagnostic>> {
-        self.with_workspace(|ws| self.special_in(ws))
     }
 
     fn special_in(&self, ws: &mut Workspace) -> Vec<Result<OutputFile, Diagnostic>> {
@@ -1374,7 +1351,7 @@ impl<'a> Renderer<'a> {
 
     /// Renders one job and says what its contexts read (`kennisbank serve`
     /// keeps that to know what to render again after an edit).
-    pub fn render_recorded(&self, job: Job) -> (Vec<Result<OutputFile, Diagnostic>>, Reads) {
+    pub(crate) fn render_recorded(&self, job: Job) -> (Vec<Result<OutputFile, Diagnostic>>, Reads) {
         self.with_workspace(|ws| {
             ws.reads = Some(Reads::default());
             let files = self.job_in(ws, job);
@@ -1386,7 +1363,7 @@ impl<'a> Renderer<'a> {
     /// as it is made (a build writes it to disk there, so rendering and
     /// writing overlap and no output is held in memory). Returns the
     /// problems: template errors (each reported once) and sink errors.
-    pub fn render_each<F>(&self, sink: F) -> Vec<Diagnostic>
+    pub(crate) fn render_each<F>(&self, sink: F) -> Vec<Diagnostic>
     where
         F: Fn(OutputFile) -> Result<(), Diagnostic> + Sync,
     {
@@ -1429,7 +1406,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// Renders everything into memory, sorted by path; problems go to `diags`.
-    pub fn render_all(&self, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
+    pub(crate) fn render_all(&self, diags: &mut Vec<Diagnostic>) -> Vec<OutputFile> {
         let files = Mutex::new(Vec::with_capacity(self.site.pages.len() + 256));
         diags.extend(self.render_each(|f| {
             if let Ok(mut v) = files.lock() {
@@ -1471,12 +1448,12 @@ impl Diagnostic {
 }
 
 /// Pages of one term that count towards [`Renderer::related`].
-pub const RELATED_TERM_CAP: usize = 100;
+pub(crate) const RELATED_TERM_CAP: usize = 100;
 
 /// Would [`Renderer::related`] give every page of `b` the same list as in
 /// `a`? True when the pages and their terms are the same and each term's
 /// counted pages are the same set (a title edit may reorder a term).
-pub fn same_related_inputs(a: &Site, b: &Site) -> bool {
+pub(crate) fn same_related_inputs(a: &Site, b: &Site) -> bool {
     let counted = |t: &crate::model::Term| {
         let mut v: Vec<PageId> = t.pages.iter().take(RELATED_TERM_CAP).copied().collect();
         v.sort_unstable();

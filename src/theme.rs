@@ -20,10 +20,10 @@ use crate::model::Asset;
 use crate::render::{short_hash, template_error};
 
 /// The default theme: templates, static files and translations.
-pub static DEFAULT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
+pub(crate) static DEFAULT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 
 /// The name `theme:` gives the built-in theme.
-pub const DEFAULT_NAME: &str = "default";
+pub(crate) const DEFAULT_NAME: &str = "default";
 
 /// How messages name a file of the built-in theme.
 const EMBEDDED_LABEL: &str = "(ingebouwd thema default)";
@@ -52,7 +52,7 @@ pub fn theme_dir(root: &Path, theme: &str) -> PathBuf {
 
 /// Where a theme's files come from.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// A folder on disk (`themes/<name>/`, with a `templates/` folder).
     Disk(PathBuf),
     /// The theme built into the binary.
@@ -64,7 +64,7 @@ impl Source {
     /// when it has `templates/`, else the built-in theme when `<name>` is
     /// its name (so `theme: default` needs no copy on disk, and a copy on
     /// disk wins). `None`: no such theme.
-    pub fn of(dir: &Path) -> Option<Source> {
+    pub(crate) fn of(dir: &Path) -> Option<Source> {
         if dir.join("templates").is_dir() {
             return Some(Source::Disk(dir.to_path_buf()));
         }
@@ -75,7 +75,10 @@ impl Source {
 
 /// Files of the embedded theme under `sub` (`templates`, `static`,
 /// `i18n`): the path relative to `sub`, `/`-separated, and the bytes.
-pub fn embedded_files(dir: &'static Dir<'static>, sub: &str) -> Vec<(String, &'static [u8])> {
+pub(crate) fn embedded_files(
+    dir: &'static Dir<'static>,
+    sub: &str,
+) -> Vec<(String, &'static [u8])> {
     fn walk(d: &'static Dir<'static>, base: &Path, out: &mut Vec<(String, &'static [u8])>) {
         for f in d.files() {
             if let Ok(rel) = f.path().strip_prefix(base) {
@@ -97,7 +100,7 @@ pub fn embedded_files(dir: &'static Dir<'static>, sub: &str) -> Vec<(String, &'s
 
 /// The static files of the theme in folder `dir`, when that is the
 /// embedded theme (a theme on disk is read by the load stage).
-pub fn embedded_static(dir: &Path) -> Vec<Asset> {
+pub(crate) fn embedded_static(dir: &Path) -> Vec<Asset> {
     match Source::of(dir) {
         Some(Source::Embedded(d)) => embedded_files(d, "static")
             .into_iter()
@@ -223,7 +226,7 @@ fn read_templates(
 
 impl Theme {
     /// Whether the theme (or the site's templates/) has a template `name`.
-    pub fn has_template(&self, name: &str) -> bool {
+    pub(crate) fn has_template(&self, name: &str) -> bool {
         self.sources.contains_key(name)
     }
 }
@@ -387,7 +390,7 @@ fn register_filters(tera: &mut Tera, translations: &Value) {
 /// Writes the built-in theme into `<root>/themes/<name>/` and returns the
 /// files written (relative to `root`). Refuses a folder that exists and is
 /// not empty, so nothing an editor changed is overwritten.
-pub fn eject(root: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+pub(crate) fn eject(root: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         return Err(Diagnostic::error(
             Code::ThemeInvalidName,

@@ -36,7 +36,7 @@ impl PartialEq for Abbreviations {
 }
 
 impl Abbreviations {
-    pub fn new(defs: BTreeMap<String, String>) -> Abbreviations {
+    pub(crate) fn new(defs: BTreeMap<String, String>) -> Abbreviations {
         Abbreviations {
             defs: Arc::new(defs),
             matcher: Arc::default(),
@@ -45,16 +45,16 @@ impl Abbreviations {
 
     /// The definitions in a text (a site-wide file): every definition
     /// line, the rest ignored.
-    pub fn parse(text: &str) -> Abbreviations {
+    pub(crate) fn parse(text: &str) -> Abbreviations {
         Abbreviations::new(text.lines().filter_map(definition).collect())
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.defs.values().all(String::is_empty)
     }
 
     /// `self` with `page`'s definitions on top.
-    pub fn with(&self, page: BTreeMap<String, String>) -> Abbreviations {
+    pub(crate) fn with(&self, page: BTreeMap<String, String>) -> Abbreviations {
         if page.is_empty() {
             return self.clone();
         }
@@ -86,7 +86,7 @@ impl Abbreviations {
 
     /// `text` as HTML with its abbreviations marked up, or `None` when it
     /// has none (the caller keeps the plain text event).
-    pub fn apply(&self, text: &str) -> Option<String> {
+    pub(crate) fn apply(&self, text: &str) -> Option<String> {
         let (ac, titles) = self.matcher()?;
         let mut out: Option<String> = None;
         let mut last = 0;
@@ -119,7 +119,7 @@ fn is_word(c: char) -> bool {
 
 /// `*[VIA]: Verdere Integratie op de Arbeidsmarkt` → (`VIA`, title). The
 /// title may be quoted; an empty title removes the abbreviation.
-pub fn definition(line: &str) -> Option<(String, String)> {
+pub(crate) fn definition(line: &str) -> Option<(String, String)> {
     let rest = line.trim_start().strip_prefix("*[")?;
     let close = rest.find("]:")?;
     let abbr = rest[..close].trim();

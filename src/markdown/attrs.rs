@@ -9,7 +9,7 @@ use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 use super::escape;
 
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Attrs {
+pub(crate) struct Attrs {
     pub classes: Vec<String>,
     /// Other keys (`width`, `data-search-exclude`), values dropped.
     pub keys: Vec<String>,
@@ -20,7 +20,7 @@ fn name_char(c: char) -> bool {
 }
 
 /// An attribute list at the start of `text`: its attributes and length.
-pub fn parse(text: &str) -> Option<(Attrs, usize)> {
+pub(crate) fn parse(text: &str) -> Option<(Attrs, usize)> {
     let inner_start = 1;
     if !text.starts_with('{') {
         return None;
@@ -90,7 +90,7 @@ fn text_of<'e>(e: &'e Event) -> Option<&'e str> {
 
 /// Applies and removes the attribute lists in `events`; returns the
 /// words taken out of the text (for the word count).
-pub fn apply(events: &mut [Event]) -> usize {
+pub(crate) fn apply(events: &mut [Event]) -> usize {
     let mut removed = 0;
     let mut open: Option<usize> = None;
     let mut i = 0;

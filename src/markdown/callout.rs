@@ -18,7 +18,7 @@ use super::escape;
 const MARK: char = '\u{E000}';
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Form {
+pub(crate) enum Form {
     /// `!!!` or a GitHub alert: always open.
     Block,
     /// `???` (closed) or `???+` (open).
@@ -26,7 +26,7 @@ pub enum Form {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Callout {
+pub(crate) struct Callout {
     pub form: Form,
     /// As written: the type first (`note`, `expander`), then extra classes
     /// (`inline end`). Empty for `??? "Titel"`.
@@ -40,7 +40,7 @@ pub struct Callout {
 
 /// The canonical type (key of the default title) and the style of a type
 /// name, after MkDocs-Material's list of types and aliases.
-pub fn kind_of(name: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn kind_of(name: &str) -> Option<(&'static str, &'static str)> {
     Some(match name.to_lowercase().as_str() {
         "note" => ("note", "note"),
         "abstract" | "summary" | "tldr" => ("abstract", "note"),
@@ -90,7 +90,7 @@ impl Callout {
         }
     }
 
-    pub fn open_html(&self, titles: &dyn Fn(&str) -> Option<String>) -> String {
+    pub(crate) fn open_html(&self, titles: &dyn Fn(&str) -> Option<String>) -> String {
         let mut class = format!("callout callout-{}", self.style());
         for c in &self.classes {
             class.push(' ');
@@ -109,7 +109,7 @@ impl Callout {
         }
     }
 
-    pub fn close_html(&self) -> &'static str {
+    pub(crate) fn close_html(&self) -> &'static str {
         match self.form {
             Form::Block => "</div>\n",
             Form::Details { .. } => "</details>\n",
@@ -160,7 +160,7 @@ fn title_html(title: &str) -> String {
 }
 
 /// The table index in one of our marker comments.
-pub fn marker_index(html: &str) -> Option<usize> {
+pub(crate) fn marker_index(html: &str) -> Option<usize> {
     let rest = html.trim_end().strip_prefix("<!--")?.strip_suffix("-->")?;
     rest.strip_prefix(MARK)?.parse().ok()
 }
@@ -336,7 +336,7 @@ fn interrupts(line: &str) -> bool {
 /// Rewrites the callouts of `lines` (recursively: callouts in callouts),
 /// appending their descriptions to `table`. `code` says which lines are in
 /// code or HTML blocks and are left alone.
-pub fn transform(
+pub(crate) fn transform(
     lines: Vec<Line>,
     table: &mut Vec<Callout>,
     depth: usize,

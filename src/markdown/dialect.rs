@@ -60,24 +60,24 @@ pub struct Dialect {
 }
 
 /// Prefix of the translation keys that hold callout titles.
-pub const TITLE_KEY: &str = "callout_";
+pub(crate) const TITLE_KEY: &str = "callout_";
 
 impl Dialect {
-    pub fn title(&self, canon: &str) -> Option<String> {
+    pub(crate) fn title(&self, canon: &str) -> Option<String> {
         self.titles.get(canon).cloned()
     }
 }
 
 /// One source line on its way through the pre-pass.
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(crate) struct Line {
     pub text: String,
     /// 0-based line of the body it came from.
     pub orig: usize,
 }
 
 /// A body ready for the parser.
-pub struct Prepared<'a> {
+pub(crate) struct Prepared<'a> {
     pub text: std::borrow::Cow<'a, str>,
     /// Output line → body line (0-based); `None` when they are the same.
     pub line_map: Option<Vec<usize>>,
@@ -87,7 +87,7 @@ pub struct Prepared<'a> {
 
 impl Prepared<'_> {
     /// 1-based body line of a 1-based line of [`Prepared::text`].
-    pub fn body_line(&self, line: usize) -> usize {
+    pub(crate) fn body_line(&self, line: usize) -> usize {
         match &self.line_map {
             Some(map) => map.get(line - 1).map_or(line, |l| l + 1),
             None => line,
@@ -128,7 +128,7 @@ fn join(lines: &[Line]) -> String {
 
 /// Runs the pre-pass (see the module doc). Bodies without any of the
 /// constructs are passed through untouched.
-pub fn prepare<'a>(body: &'a str, dialect: &Dialect) -> Prepared<'a> {
+pub(crate) fn prepare<'a>(body: &'a str, dialect: &Dialect) -> Prepared<'a> {
     // One scan for every trigger (each body passes here).
     static TRIGGERS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
     let triggers = TRIGGERS.get_or_init(|| AhoCorasick::new(["!!!", "???", "[!", "*["]).ok());
@@ -196,20 +196,20 @@ pub fn prepare<'a>(body: &'a str, dialect: &Dialect) -> Prepared<'a> {
 /// several lines), whatever `markdown.raw_html` says: they are notes to
 /// other editors, never for the reader or the search index.
 #[derive(Default)]
-pub struct Comments {
+pub(crate) struct Comments {
     open: bool,
 }
 
 impl Comments {
     /// Whether `html` is (or continues) a comment; our own callout
     /// markers are not.
-    pub fn applies(&self, html: &str) -> bool {
+    pub(crate) fn applies(&self, html: &str) -> bool {
         self.open || (html.contains("<!--") && callout::marker_index(html).is_none())
     }
 
     /// What is left of `html` without its comments; `None` when nothing
     /// but white space is.
-    pub fn strip<'a>(&mut self, html: CowStr<'a>) -> Option<CowStr<'a>> {
+    pub(crate) fn strip<'a>(&mut self, html: CowStr<'a>) -> Option<CowStr<'a>> {
         if !self.open && !html.contains("<!--") {
             return Some(html);
         }
@@ -256,7 +256,7 @@ impl Comments {
     }
 
     /// An HTML block or paragraph ended: an unclosed comment ends with it.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.open = false;
     }
 }
@@ -292,7 +292,7 @@ fn in_tag(html: &str) -> bool {
 /// The last pass over a body's events: adjacent text joined, attribute
 /// lists applied, abbreviations marked up. Returns the words removed with
 /// attribute lists.
-pub fn finish(events: &mut [Event], abbreviations: &Abbreviations) -> usize {
+pub(crate) fn finish(events: &mut [Event], abbreviations: &Abbreviations) -> usize {
     // Most bodies have neither: leave their events as they are.
     let lists = events
         .iter()

@@ -33,7 +33,7 @@ fn syntax_for(lang: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReferenc
 }
 
 /// Highlights with CSS classes (`hl-…`); unknown languages are escaped only.
-pub fn highlight(code: &str, lang: Option<&str>) -> String {
+pub(crate) fn highlight(code: &str, lang: Option<&str>) -> String {
     let mut out = String::with_capacity(code.len() * 2 + 64);
     out.push_str("<pre class=\"hl-code\"");
     if let Some(l) = lang {

@@ -7,11 +7,11 @@
 mod abbr;
 mod attrs;
 mod callout;
-pub mod dialect;
+pub(crate) mod dialect;
 mod highlight;
 
 pub use dialect::Dialect;
-pub use highlight::highlight;
+pub(crate) use highlight::highlight;
 
 /// The definitions of a site-wide abbreviations file.
 pub fn abbr_file(text: &str) -> abbr::Abbreviations {
@@ -69,7 +69,7 @@ pub struct RenderOptions<'a> {
     pub origins: &'a [Origin],
 }
 
-pub fn parser_options() -> Options {
+pub(crate) fn parser_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -81,7 +81,7 @@ pub fn parser_options() -> Options {
 /// it (never a `#` line inside code; `{#id}` attributes left out). The one
 /// place that decides a title taken from the body; [`render`] strips the
 /// same heading when asked.
-pub fn first_h1(body: &str) -> Option<String> {
+pub(crate) fn first_h1(body: &str) -> Option<String> {
     let mut text: Option<String> = None;
     for event in Parser::new_ext(body, parser_options()) {
         match event {
@@ -792,7 +792,7 @@ fn build_toc(headings: &[(u8, String, String)]) -> Vec<TocEntry> {
     toc
 }
 
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 16);
     escape_into(s, &mut out);
     out
@@ -800,7 +800,7 @@ pub fn escape(s: &str) -> String {
 
 /// Appends `s` with `& < > " '` escaped. Copies the runs between special
 /// bytes whole: templates escape every value, so this is hot.
-pub fn escape_into(s: &str, out: &mut String) {
+pub(crate) fn escape_into(s: &str, out: &mut String) {
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
         let rep = match b {

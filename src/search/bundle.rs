@@ -188,7 +188,7 @@ pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost
 /// spaces) the folded word and its index key, made by the same analyser as
 /// the index (`kb-dutch.js` does this in the browser; the WebAssembly
 /// named `unknown` in the entry does not stem).
-pub fn query_terms(query: &str, lang: &str) -> Vec<(String, String)> {
+pub(crate) fn query_terms(query: &str, lang: &str) -> Vec<(String, String)> {
     let dutch = lang.split('-').next() == Some("nl");
     query
         .split_whitespace()
@@ -238,13 +238,13 @@ fn chunks_for<'m>(chunks: &'m [MetaChunk], raw: &str, stem: &str) -> Vec<&'m Met
 }
 
 /// Reads a compressed bundle file and strips the signature.
-pub fn read_compressed(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_compressed(path: &Path) -> io::Result<Vec<u8>> {
     decompress(&std::fs::read(path)?)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
 /// Unzips the contents of a compressed bundle file and strips the signature.
-pub fn decompress(bytes: &[u8]) -> io::Result<Vec<u8>> {
+pub(crate) fn decompress(bytes: &[u8]) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
     match out.strip_prefix(SIGNATURE) {

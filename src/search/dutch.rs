@@ -252,7 +252,7 @@ pub fn stem(normalised: &str) -> String {
 /// `woning`, `water`, `kinder`, `papier` keep theirs. A doubled consonant
 /// before the ending is written single (bestemming → `bestem`, as
 /// bestemmen).
-pub fn root(word: &str, key: &str) -> String {
+pub(crate) fn root(word: &str, key: &str) -> String {
     let w = word.as_bytes();
     let ending: &[u8] = if w.ends_with(b"ing") || w.ends_with(b"ingen") {
         b"ing"
@@ -284,7 +284,7 @@ fn verb_stem(s: &[u8]) -> bool {
 /// -e, and the spelling changes they bring (vowel and consonant doubling,
 /// f/v, s/z), never a derivational suffix. Words of fewer than four
 /// letters, or with anything but a–z, are their own key.
-pub fn inflect(normalised: &str) -> String {
+pub(crate) fn inflect(normalised: &str) -> String {
     let w = normalised;
     // Plural and genitive 's (auto's, cv's) and a trailing apostrophe.
     if let Some(base) = w.strip_suffix("'s") {

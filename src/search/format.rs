@@ -7,7 +7,7 @@ use minicbor::{Decode, Encode};
 /// `pagefind.<hash>.pf_meta`: the pages, the word chunks' bounds, the
 /// filters, the sorts and the indexed metadata fields.
 #[derive(Debug, Encode, Decode)]
-pub struct MetaIndex {
+pub(crate) struct MetaIndex {
     #[n(0)]
     pub version: String,
     #[n(1)]
@@ -23,7 +23,7 @@ pub struct MetaIndex {
 }
 
 #[derive(Debug, Encode, Decode)]
-pub struct MetaPage {
+pub(crate) struct MetaPage {
     /// The fragment's name (`fragment/<hash>.pf_fragment`).
     #[n(0)]
     pub hash: String,
@@ -36,7 +36,7 @@ pub struct MetaPage {
 
 /// One word chunk (`index/<hash>.pf_index`) and the words it covers.
 #[derive(Debug, Clone, Encode, Decode)]
-pub struct MetaChunk {
+pub(crate) struct MetaChunk {
     #[n(0)]
     pub from: String,
     #[n(1)]
@@ -46,7 +46,7 @@ pub struct MetaChunk {
 }
 
 #[derive(Debug, Encode, Decode)]
-pub struct MetaFilter {
+pub(crate) struct MetaFilter {
     #[n(0)]
     pub filter: String,
     #[n(1)]
@@ -54,7 +54,7 @@ pub struct MetaFilter {
 }
 
 #[derive(Debug, Encode, Decode)]
-pub struct MetaSort {
+pub(crate) struct MetaSort {
     #[n(0)]
     pub sort: String,
     #[n(1)]
@@ -63,13 +63,13 @@ pub struct MetaSort {
 
 /// One `.pf_index` chunk.
 #[derive(Debug, Encode, Decode)]
-pub struct WordIndex {
+pub(crate) struct WordIndex {
     #[n(0)]
     pub words: Vec<PackedWord>,
 }
 
 #[derive(Debug, Encode, Decode)]
-pub struct PackedWord {
+pub(crate) struct PackedWord {
     #[n(0)]
     pub word: String,
     #[n(1)]
@@ -81,7 +81,7 @@ pub struct PackedWord {
 }
 
 #[derive(Debug, Encode, Decode)]
-pub struct PackedVariant {
+pub(crate) struct PackedVariant {
     #[n(0)]
     pub form: String,
     #[n(1)]
@@ -91,7 +91,7 @@ pub struct PackedVariant {
 /// One page's postings of a word: the page number as a delta from the
 /// previous page, positions packed as [`super::writer`] describes.
 #[derive(Debug, Encode, Decode)]
-pub struct PackedPage {
+pub(crate) struct PackedPage {
     #[n(0)]
     pub page_number: u32,
     #[n(1)]
@@ -102,7 +102,7 @@ pub struct PackedPage {
 
 /// One `.pf_filter` file: a filter's values and their pages.
 #[derive(Debug, Encode, Decode)]
-pub struct FilterIndex {
+pub(crate) struct FilterIndex {
     #[n(0)]
     pub filter: String,
     #[n(1)]
@@ -110,7 +110,7 @@ pub struct FilterIndex {
 }
 
 #[derive(Debug, Encode, Decode)]
-pub struct PackedValue {
+pub(crate) struct PackedValue {
     #[n(0)]
     pub value: String,
     #[n(1)]

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 pub use bundle::{bundle_size, query_cost, BundleSize, QueryCost};
-pub use record::Record;
+pub(crate) use record::Record;
 pub use writer::{word_keys, WordKeys, FACTS, META_FIELDS};
 
 use crate::error::{Code, Diagnostic, Severity};
@@ -39,7 +39,7 @@ use crate::model::{PageId, Site, Target};
 use crate::render::OutputFile;
 
 /// Folder of the index and its browser bundle in the output.
-pub const BUNDLE_DIR: &str = "pagefind";
+pub(crate) const BUNDLE_DIR: &str = "pagefind";
 
 /// What the index stage did, for the build summary and the benchmark.
 #[derive(Debug, Default, Clone, Copy)]
@@ -67,7 +67,7 @@ pub fn indexed_pages(files: &[OutputFile]) -> Vec<PageId> {
 
 /// Builds the search index of the pages `ids`, from the model alone (so a
 /// build can index before rendering and never hold both in memory).
-pub fn index_pages(
+pub(crate) fn index_pages(
     site: &Site,
     ids: &[PageId],
 ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
@@ -104,14 +104,14 @@ pub fn index_records(
 
 /// Indexes pages one at a time, from any thread: a build indexes each page
 /// right after rendering it and writes the fragment it returns.
-pub struct RecordWriter {
+pub(crate) struct RecordWriter {
     index: writer::IndexWriter,
     fragments: AtomicUsize,
     fragment_bytes: AtomicU64,
 }
 
 impl RecordWriter {
-    pub fn new(site: &Site) -> Result<RecordWriter, Diagnostic> {
+    pub(crate) fn new(site: &Site) -> Result<RecordWriter, Diagnostic> {
         Ok(RecordWriter::for_pages(
             &site.config.language,
             site.pages.iter().map(|p| p.path.as_str()),
@@ -130,7 +130,7 @@ impl RecordWriter {
     }
 
     /// Indexes page `id`; returns its fragment (`pagefind/fragment/…`).
-    pub fn add(&self, site: &Site, id: PageId) -> Result<OutputFile, Diagnostic> {
+    pub(crate) fn add(&self, site: &Site, id: PageId) -> Result<OutputFile, Diagnostic> {
         self.write(&Record::of_page(site, id))
     }
 
@@ -142,21 +142,21 @@ impl RecordWriter {
         Ok(f)
     }
 
-    pub fn finish(self) -> Records {
+    pub(crate) fn finish(self) -> Records {
         Records { writer: self }
     }
 }
 
 /// The pages added, waiting for their word index. They need nothing of the
 /// site any more, so a build frees it first.
-pub struct Records {
+pub(crate) struct Records {
     writer: RecordWriter,
 }
 
 impl Records {
     /// The word index, filters, metadata, entry and browser runtime (the
     /// fragments were returned by [`RecordWriter::add`]).
-    pub fn index(self) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
+    pub(crate) fn index(self) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
         let start = Instant::now();
         let RecordWriter {
             index,

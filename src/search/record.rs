@@ -34,7 +34,7 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn of_page(site: &Site, id: PageId) -> Record {
+    pub(crate) fn of_page(site: &Site, id: PageId) -> Record {
         let p = &site.pages[id];
         let mut meta = BTreeMap::new();
         if let Some(d) = p

@@ -13,14 +13,14 @@ use pagefind::options::PagefindServiceConfig;
 use crate::error::Diagnostic;
 
 /// The Pagefind version the runtime expects in the index.
-pub const VERSION: &str = "1.6.0";
+pub(crate) const VERSION: &str = "1.6.0";
 
 type Files = Vec<(String, Vec<u8>)>;
 
 static FILES: OnceLock<Result<Files, String>> = OnceLock::new();
 
 /// The runtime's files (name inside `pagefind/`, bytes).
-pub fn files() -> Result<&'static Files, Diagnostic> {
+pub(crate) fn files() -> Result<&'static Files, Diagnostic> {
     FILES
         .get_or_init(make)
         .as_ref()
@@ -29,7 +29,7 @@ pub fn files() -> Result<&'static Files, Diagnostic> {
 
 /// Starts making the files on another thread (a build does it while it
 /// renders).
-pub fn warm() {
+pub(crate) fn warm() {
     if FILES.get().is_none() {
         std::thread::spawn(|| {
             let _ = files();

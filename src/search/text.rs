@@ -14,13 +14,13 @@
 use std::borrow::Cow;
 
 /// Weight 1.0 on Pagefind's scale (`data-pagefind-weight` × 24).
-pub const BODY: u8 = 24;
+pub(crate) const BODY: u8 = 24;
 /// The title: the highest weight Pagefind allows (10).
-pub const TITLE: u8 = 240;
+pub(crate) const TITLE: u8 = 240;
 
 /// One heading with an id: a sub-result's target.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Anchor {
+pub(crate) struct Anchor {
     pub element: String,
     pub id: String,
     pub text: String,
@@ -30,7 +30,7 @@ pub struct Anchor {
 
 /// A page's words: `content` and, per word (in order), its weight.
 #[derive(Debug, Default)]
-pub struct Text {
+pub(crate) struct Text {
     pub content: String,
     /// Per word of `content`: its byte range and weight.
     pub words: Vec<(usize, usize, u8)>,
@@ -38,7 +38,7 @@ pub struct Text {
 }
 
 impl Text {
-    pub fn word(&self, i: usize) -> &str {
+    pub(crate) fn word(&self, i: usize) -> &str {
         let (s, e, _) = self.words[i];
         &self.content[s..e]
     }
@@ -46,7 +46,7 @@ impl Text {
 
 /// Whitespace as pagefind.js splits on (`/[^\S\uFEFF]+/`): Unicode spaces
 /// except U+0085, which JavaScript does not count as space.
-pub fn is_space(c: char) -> bool {
+pub(crate) fn is_space(c: char) -> bool {
     c.is_whitespace() && c != '\u{85}'
 }
 
@@ -216,7 +216,7 @@ struct Open {
 }
 
 /// The text of a page: its title (weight 10), description and body HTML.
-pub fn page_text(title: &str, description: Option<&str>, body_html: &str) -> Text {
+pub(crate) fn page_text(title: &str, description: Option<&str>, body_html: &str) -> Text {
     let mut b = Builder::new();
     b.weight(TITLE);
     b.text(title);

@@ -170,7 +170,7 @@ pub struct WordKeys {
 }
 
 /// The key a normalised word is indexed under in `language`.
-pub fn key_of(normalised: &str, dutch_stem: bool) -> String {
+pub(crate) fn key_of(normalised: &str, dutch_stem: bool) -> String {
     if dutch_stem {
         dutch::stem(normalised)
     } else {
@@ -278,7 +278,7 @@ impl PagePostings {
 }
 
 /// Writes the index of a site's pages; pages may be added from any thread.
-pub struct IndexWriter {
+pub(crate) struct IndexWriter {
     language: String,
     dutch: bool,
     /// URL → page slot, in URL order.
@@ -310,7 +310,7 @@ struct PageIndex {
 }
 
 /// What [`IndexWriter::finish`] made.
-pub struct Finished {
+pub(crate) struct Finished {
     pub files: Vec<OutputFile>,
     pub pages: usize,
     pub words: usize,
@@ -325,14 +325,18 @@ pub struct Finished {
 /// saved page changes its own fragment, the chunks holding its words and
 /// `pf_meta` (and, when pages come or go, the page numbers after them).
 #[derive(Default)]
-pub struct Incremental {
+pub(crate) struct Incremental {
     pages: HashMap<String, std::sync::Arc<PageIndex>>,
     bounds: Vec<String>,
 }
 
 impl Incremental {
     /// The whole bundle for `records`; what did not change is reused.
-    pub fn update(&mut self, language: &str, records: &[Record]) -> Result<Finished, Diagnostic> {
+    pub(crate) fn update(
+        &mut self,
+        language: &str,
+        records: &[Record],
+    ) -> Result<Finished, Diagnostic> {
         let start = Instant::now();
         let writer = IndexWriter::new(language, records.iter().map(|r| r.url.as_str()));
         let pages: Vec<std::sync::Arc<PageIndex>> = records
@@ -376,7 +380,7 @@ fn fingerprint(r: &Record) -> u64 {
 
 impl IndexWriter {
     /// A writer for the pages at `urls` (each `/`-rooted, as in a record).
-    pub fn new<'a>(language: &str, urls: impl Iterator<Item = &'a str>) -> IndexWriter {
+    pub(crate) fn new<'a>(language: &str, urls: impl Iterator<Item = &'a str>) -> IndexWriter {
         let mut urls: Vec<String> = urls
             .map(|u| format!("/{}", u.trim_start_matches('/')))
             .collect();
@@ -403,7 +407,7 @@ impl IndexWriter {
     }
 
     /// Indexes one page; returns its fragment file, to be written now.
-    pub fn add(&self, r: &Record) -> Result<OutputFile, Diagnostic> {
+    pub(crate) fn add(&self, r: &Record) -> Result<OutputFile, Diagnostic> {
         let start = Instant::now();
         let page = self.analyse(r)?;
         self.absorb(&page)?;
@@ -590,7 +594,7 @@ impl IndexWriter {
     /// Merges the postings into the word index and writes the rest of the
     /// bundle: chunks, filters, `pf_meta`, the entry and Pagefind's browser
     /// files.
-    pub fn finish(self) -> Result<Finished, Diagnostic> {
+    pub(crate) fn finish(self) -> Result<Finished, Diagnostic> {
         self.finish_with(&[])
     }
 
@@ -1002,7 +1006,7 @@ fn trim_bounds(chunks: &mut [MetaChunk]) {
 
 /// Gzips a bundle file behind Pagefind's signature, at the best level
 /// (`pf_meta` and the filters: single files, fetched for every search).
-pub fn compress(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn compress(bytes: &[u8]) -> Vec<u8> {
     compress_with(bytes, flate2::Compression::best())
 }
 

@@ -20,17 +20,17 @@ use crate::theme::Theme;
 /// A string given a number for the whole session: a page keeps its
 /// number when others are added or removed, unlike its index in the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(u32);
+pub(crate) struct Name(u32);
 
 /// The session's names (document paths, term URLs, template names, ...).
 #[derive(Debug, Default)]
-pub struct Names {
+pub(crate) struct Names {
     ids: HashMap<String, Name>,
     texts: Vec<String>,
 }
 
 impl Names {
-    pub fn of(&mut self, s: &str) -> Name {
+    pub(crate) fn of(&mut self, s: &str) -> Name {
         if let Some(&n) = self.ids.get(s) {
             return n;
         }
@@ -40,18 +40,20 @@ impl Names {
         n
     }
 
-    pub fn get(&self, s: &str) -> Option<Name> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, s: &str) -> Option<Name> {
         self.ids.get(s).copied()
     }
 
-    pub fn text(&self, n: Name) -> &str {
+    #[cfg(test)]
+    pub(crate) fn text(&self, n: Name) -> &str {
         &self.texts[n.0 as usize]
     }
 }
 
 /// One output item (one or more files), named stably.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OutId {
+pub(crate) enum OutId {
     /// By source path relative to content/.
     Page(Name),
     Section(Name),
@@ -64,7 +66,7 @@ pub enum OutId {
 
 /// One input of a render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Key {
+pub(crate) enum Key {
     /// A global: a field of `site` (`site.menu`), all of `site`
     /// (`site.*`), `t`, `lang`, or what `asset()` returns (`asset()`).
     Global(Name),
@@ -91,7 +93,7 @@ pub enum Key {
 
 /// Output → the keys it read, and key → the outputs that read it.
 #[derive(Debug)]
-pub struct Index<O, K> {
+pub(crate) struct Index<O, K> {
     reads: HashMap<O, Vec<K>>,
     readers: HashMap<K, HashSet<O>>,
 }
@@ -107,7 +109,7 @@ impl<O, K> Default for Index<O, K> {
 
 impl<O: Copy + Eq + Hash + Ord, K: Copy + Eq + Hash + Ord> Index<O, K> {
     /// Replaces what `out` read.
-    pub fn record(&mut self, out: O, mut keys: Vec<K>) {
+    pub(crate) fn record(&mut self, out: O, mut keys: Vec<K>) {
         self.forget(out);
         keys.sort_unstable();
         keys.dedup();
@@ -118,7 +120,7 @@ impl<O: Copy + Eq + Hash + Ord, K: Copy + Eq + Hash + Ord> Index<O, K> {
     }
 
     /// `out` no longer exists (or must be rendered again before it counts).
-    pub fn forget(&mut self, out: O) {
+    pub(crate) fn forget(&mut self, out: O) {
         let Some(keys) = self.reads.remove(&out) else {
             return;
         };
@@ -132,16 +134,17 @@ impl<O: Copy + Eq + Hash + Ord, K: Copy + Eq + Hash + Ord> Index<O, K> {
         }
     }
 
-    pub fn is_recorded(&self, out: &O) -> bool {
+    pub(crate) fn is_recorded(&self, out: &O) -> bool {
         self.reads.contains_key(out)
     }
 
-    pub fn reads_of(&self, out: &O) -> &[K] {
+    #[cfg(test)]
+    pub(crate) fn reads_of(&self, out: &O) -> &[K] {
         self.reads.get(out).map_or(&[], Vec::as_slice)
     }
 
     /// The outputs that read any of `keys`.
-    pub fn readers<'k>(&self, keys: impl IntoIterator<Item = &'k K>) -> BTreeSet<O>
+    pub(crate) fn readers<'k>(&self, keys: impl IntoIterator<Item = &'k K>) -> BTreeSet<O>
     where
         K: 'k,
     {
@@ -152,20 +155,15 @@ impl<O: Copy + Eq + Hash + Ord, K: Copy + Eq + Hash + Ord> Index<O, K> {
             .collect()
     }
 
-    pub fn recorded(&self) -> impl Iterator<Item = &O> {
+    pub(crate) fn recorded(&self) -> impl Iterator<Item = &O> {
         self.reads.keys()
-    }
-
-    pub fn clear(&mut self) {
-        self.reads.clear();
-        self.readers.clear();
     }
 }
 
 /// The stable names of one model's documents, terms and taxonomies, by
 /// their index in it.
 #[derive(Debug, Default, Clone)]
-pub struct ModelNames {
+pub(crate) struct ModelNames {
     pub pages: Vec<Name>,
     pub sections: Vec<Name>,
     pub taxonomies: Vec<Name>,
@@ -173,7 +171,7 @@ pub struct ModelNames {
 }
 
 impl ModelNames {
-    pub fn of(site: &Site, names: &mut Names) -> ModelNames {
+    pub(crate) fn of(site: &Site, names: &mut Names) -> ModelNames {
         ModelNames {
             pages: site.pages.iter().map(|p| names.of(&p.file.rel)).collect(),
             sections: site
@@ -189,26 +187,19 @@ impl ModelNames {
                 .collect(),
         }
     }
-
-    pub fn doc(&self, t: Target) -> Name {
-        match t {
-            Target::Page(p) => self.pages[p],
-            Target::Section(s) => self.sections[s],
-        }
-    }
 }
 
 /// The name of a marker key among a template's keys: its text shows
 /// section page counts (or dumps whole values), so its renders read the
 /// count of every section summary they get. A page added to a section of
 /// 3,000 pages changes the count; its pages do not show it.
-pub const COUNT_MARK: &str = "#page_count";
+pub(crate) const COUNT_MARK: &str = "#page_count";
 
 /// Keys of what a template reads besides the page data: itself and every
 /// template it includes, extends or imports, and the globals their text
 /// names. Found in the template sources, so a template that shows
 /// `site.build_date` depends on it and one that does not, does not.
-pub fn template_keys(theme: &Theme, name: &str, names: &mut Names) -> Vec<Key> {
+pub(crate) fn template_keys(theme: &Theme, name: &str, names: &mut Names) -> Vec<Key> {
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut todo = vec![name.to_string()];
     let mut keys = Vec::new();
@@ -300,7 +291,7 @@ fn tera_code(text: &str) -> Vec<&str> {
 }
 
 /// The keys of one recorded render.
-pub fn keys_of(
+pub(crate) fn keys_of(
     reads: &Reads,
     m: &ModelNames,
     names: &mut Names,
@@ -374,14 +365,14 @@ impl<T: ?Sized> Clone for Hashed<T> {
 /// Fingerprints of every key of one model: a key changed when its print
 /// differs (or it is new, or gone).
 #[derive(Debug, Default)]
-pub struct Prints {
+pub(crate) struct Prints {
     prints: HashMap<Key, u64>,
     texts: HashMap<Name, Hashed<str>>,
     bodies: HashMap<Name, Hashed<Rendered>>,
 }
 
 /// What [`Prints::of`] fingerprints, besides the model.
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     pub site: &'a Site,
     pub theme: &'a Theme,
     pub model: &'a ModelNames,
@@ -434,7 +425,7 @@ fn value_print(v: &Value) -> u64 {
 impl Prints {
     /// Fingerprints every key of a model; texts and bodies that `before`
     /// hashed already (the same allocation) are not hashed again.
-    pub fn of(i: &Inputs<'_>, names: &mut Names, before: Option<&Prints>) -> Prints {
+    pub(crate) fn of(i: &Inputs<'_>, names: &mut Names, before: Option<&Prints>) -> Prints {
         let site = i.site;
         let m = i.model;
         let mut prints: HashMap<Key, u64> = HashMap::new();
@@ -640,7 +631,7 @@ impl Prints {
     }
 
     /// Keys whose print differs between `self` (before) and `now`.
-    pub fn changed(&self, now: &Prints) -> Vec<Key> {
+    pub(crate) fn changed(&self, now: &Prints) -> Vec<Key> {
         let mut out: Vec<Key> = now
             .prints
             .iter()

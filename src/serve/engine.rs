@@ -94,7 +94,7 @@ pub enum RebuildKind {
 impl RebuildKind {
     /// Whether what the search index holds (text, titles, fields, URLs) may
     /// have changed, so the index must be refreshed.
-    pub fn touches_search(self) -> bool {
+    pub(crate) fn touches_search(self) -> bool {
         match self {
             RebuildKind::Full
             | RebuildKind::Body
@@ -142,7 +142,7 @@ impl Outcome {
     }
 
     /// Whether a browser has anything to hear about.
-    pub fn is_visible(&self) -> bool {
+    pub(crate) fn is_visible(&self) -> bool {
         !self.updates.is_empty()
             || !self.styles.is_empty()
             || self.reload_all
@@ -261,7 +261,7 @@ impl Engine {
     }
 
     /// How diagnostics are printed (`--message-format`).
-    pub fn messages(&self) -> crate::error::MessageFormat {
+    pub(crate) fn messages(&self) -> crate::error::MessageFormat {
         self.opts.messages
     }
 
@@ -282,7 +282,7 @@ impl Engine {
     }
 
     /// URL path the site is served under (`/` or `/kennisbank/`).
-    pub fn base_path(&self) -> &str {
+    pub(crate) fn base_path(&self) -> &str {
         &self.base_path
     }
 
@@ -290,7 +290,7 @@ impl Engine {
         &self.outputs
     }
 
-    pub fn assets(&self) -> &[Asset] {
+    pub(crate) fn assets(&self) -> &[Asset] {
         self.st
             .as_ref()
             .map(|s| s.site.assets.as_slice())
@@ -314,7 +314,7 @@ impl Engine {
     }
 
     /// Output path (`pilots/a/index.html`) of a URL path below the base path.
-    pub fn output_path_of(url_rest: &str) -> String {
+    pub(crate) fn output_path_of(url_rest: &str) -> String {
         if url_rest.is_empty() || url_rest.ends_with('/') {
             format!("{url_rest}index.html")
         } else {
@@ -422,7 +422,7 @@ impl Engine {
 
     /// After a panic in a rebuild: forget the queue, show `error`, rebuild
     /// fully on the next change. The served outputs stay as they were.
-    pub fn crashed(&mut self, error: Diagnostic) -> Outcome {
+    pub(crate) fn crashed(&mut self, error: Diagnostic) -> Outcome {
         let mut out = Outcome::new(RebuildKind::Full);
         self.queue.clear();
         self.needs_full = true;
