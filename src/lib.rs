@@ -1,11 +1,12 @@
 //! Kennisbank: a static knowledge-base site generator.
 //!
 //! The pipeline, one module per stage: [`content`] loads files,
-//! [`parse`] reads front matter and Markdown ([`frontmatter`], [`markdown`],
-//! with [`shortcodes`] expanded first),
-//! [`links`] resolves and checks links and relations, [`render`] applies the
-//! Tera templates, [`search`] builds the Pagefind index and [`output`] writes
-//! the result. [`site`] runs them in order; [`model`] holds the data.
+//! `parse` reads front matter into the tree of sections and pages,
+//! `parse::markdown` renders the bodies (`markdown`, with `shortcodes`
+//! expanded first), `links` resolves and checks links and relations,
+//! `render` applies the Tera templates, `search` writes the index and
+//! `output` writes the result. [`site`] runs them in order; [`model`]
+//! holds the data.
 
 pub(crate) mod a11y;
 pub(crate) mod b1;

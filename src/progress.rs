@@ -59,8 +59,9 @@ fn style(template: &str) -> ProgressStyle {
 fn phase_label(done: &str) -> &'static str {
     match done {
         "start" => "bestanden inlezen",
-        "load" => "Markdown verwerken",
-        "parse" => "links controleren",
+        "load" => "pagina's en secties lezen",
+        "parse" => "Markdown verwerken",
+        "markdown" => "links controleren",
         "link" => "pagina's maken",
         "render" => "zoekindex en bestanden afronden",
         "index" => "bestanden schrijven",
@@ -75,7 +76,9 @@ mod tests {
 
     #[test]
     fn every_phase_the_build_times_has_a_label_for_what_follows() {
-        for phase in ["start", "load", "parse", "link", "render", "index", "write"] {
+        for phase in [
+            "start", "load", "parse", "markdown", "link", "render", "index", "write",
+        ] {
             assert_ne!(phase_label(phase), "bezig", "{phase}");
         }
         // Disabled progress draws nothing and does not panic.

@@ -167,10 +167,12 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
         loaded,
         ParseOptions {
             drafts: opts.drafts,
-            ..ParseOptions::default()
+            tree_only: true,
         },
         &mut diags,
     );
+    t.lap("parse");
+    parse::markdown(&mut site, &mut diags, None);
     if report_drafts {
         // Type errors in a draft's fields were already reported by parse.
         for d in draft_problems(&site, &opts.root) {
@@ -179,7 +181,7 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
             }
         }
     }
-    t.lap("parse");
+    t.lap("markdown");
     links::link(&mut site, &mut diags);
     t.lap("link");
     diags.extend(statement_warnings(&opts.root, &site.config));

@@ -528,6 +528,7 @@ fn serve_with_message_format_json_prints_one_object_per_error_and_nothing_else_o
 /// What the progress line names, phase by phase, in order (src/progress.rs).
 const PHASE_LABELS: &[&str] = &[
     "bestanden inlezen",
+    "pagina's en secties lezen",
     "Markdown verwerken",
     "links controleren",
     "pagina's maken",

@@ -10,6 +10,14 @@ use crate::error::Diagnostic;
 use crate::links::Resolver;
 use crate::shortcodes;
 
+/// The Markdown stage: renders the bodies of a site parsed with
+/// `tree_only`, links resolved against its address table; bodies of
+/// `prev` are reused where [`reusable`] says so.
+pub(crate) fn markdown(site: &mut Site, diags: &mut Vec<Diagnostic>, prev: Option<&Site>) {
+    let resolver = Resolver::new(site, site.drafts.iter().cloned().collect());
+    render_markdown(site, &resolver, diags, prev);
+}
+
 /// Renders every body in parallel, links rewritten by `resolver`; bodies
 /// of `prev` are reused where [`reusable`] says so.
 pub(super) fn render_markdown(

@@ -12,7 +12,6 @@ use crate::config::Config;
 use crate::content::Loaded;
 use crate::error::Diagnostic;
 use crate::frontmatter::{self};
-use crate::links::Resolver;
 use crate::markdown::slugify;
 use crate::model::*;
 use crate::shortcodes::Library;
@@ -22,11 +21,11 @@ mod doc;
 mod sort;
 mod tree;
 
-use body::*;
 use doc::*;
 use sort::*;
 use tree::*;
 
+pub(crate) use body::markdown;
 pub(crate) use sort::{collation_key, compare_pages};
 pub(crate) use tree::FolderSections;
 
@@ -244,8 +243,7 @@ pub(crate) fn parse_reusing(
         shortcodes: Arc::new(library),
     };
     if !opts.tree_only {
-        let resolver = Resolver::new(&site, drafts);
-        render_markdown(&mut site, &resolver, diags, prev);
+        markdown(&mut site, diags, prev);
     }
     // Without kennisbank.yaml the home page names the site.
     if site.config.implicit {
