@@ -1,6 +1,6 @@
 //! Kennisbank: a static knowledge-base site generator.
 //!
-//! The pipeline, one module per stage: [`content`] loads files,
+//! The pipeline, one module per stage: `content` loads files,
 //! `parse` reads front matter into the tree of sections and pages,
 //! `parse::markdown` renders the bodies (`markdown`, with `shortcodes`
 //! expanded first), `links` resolves and checks links and relations,
