@@ -1,0 +1,476 @@
+//! Edits that patch the model in place: bodies, front matter, templates
+//! and translations.
+
+use super::*;
+
+impl Engine {
+    // -----------------------------------------------------------------------
+    // Body edits
+
+    /// Re-renders the bodies of `rels` (relative to content/). `None` when a
+    /// body edit is not enough (front matter changed, a file is unreadable
+    /// or unknown): the caller rebuilds fully.
+    pub(super) fn body_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
+        let started = Instant::now();
+        let mut out = Outcome::new(RebuildKind::Body);
+        let root = self.root.clone();
+        let st = self.st.as_mut()?;
+        let mut changed: Vec<Target> = Vec::new();
+        // Read and check every file first: the model is changed only when all
+        // of them are body edits, so a fallback to a full rebuild starts from
+        // the model as it was.
+        let mut files = Vec::new();
+        for rel in rels {
+            let target = *st.site.by_file.get(rel)?;
+            let path = root.join("content").join(rel);
+            let file = content::read_source(&path, rel.clone(), &root).ok()?;
+            let (old_file, title_from_body) = match target {
+                Target::Page(p) => (&st.site.pages[p].file, st.site.pages[p].title_from_body),
+                Target::Section(s) => (
+                    &st.site.sections[s].file,
+                    st.site.sections[s].title_from_body,
+                ),
+            };
+            if old_file.text == file.text {
+                continue;
+            }
+            let old = frontmatter::split(&old_file.text, &old_file.display).ok()?;
+            let new = frontmatter::split(&file.text, &file.display).ok()?;
+            if old.front != new.front || old.body_line != new.body_line {
+                return None;
+            }
+            if title_from_body && markdown::first_h1(old.body) != markdown::first_h1(new.body) {
+                return None;
+            }
+            files.push((rel, target, file));
+        }
+        // Bodies that include an edited one are rendered again too (their
+        // recorded includes say which). One with messages, or edited itself
+        // in this batch, goes through the re-parse instead.
+        let edited: Vec<&str> = files.iter().map(|(rel, _, _)| rel.as_str()).collect();
+        let includers = shortcodes::includers(&st.site, &edited);
+        let clean = |t: &Target| match *t {
+            Target::Page(p) => st.site.pages[p].rendered.clean,
+            Target::Section(s) => st.site.sections[s].rendered.clean,
+        };
+        if includers
+            .iter()
+            .any(|t| !clean(t) || files.iter().any(|(_, f, _)| f == t))
+        {
+            return None;
+        }
+        for (_, target, file) in files {
+            let (old_file, body_line, title_from_body, this) = match target {
+                Target::Page(p) => {
+                    let pg = &st.site.pages[p];
+                    (&pg.file, pg.body_line, pg.title_from_body, target)
+                }
+                Target::Section(s) => {
+                    let sc = &st.site.sections[s];
+                    (&sc.file, sc.body_line, sc.title_from_body, target)
+                }
+            };
+            let doc = |file| shortcodes::Doc {
+                file,
+                this,
+                body_line,
+                strip_first_h1: title_from_body,
+            };
+            let (_, old_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(old_file));
+            let (rendered, new_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(&file));
+            for d in &old_diags {
+                if let Some(i) = st.parse_diags.iter().position(|x| x == d) {
+                    st.parse_diags.remove(i);
+                }
+            }
+            out.warnings
+                .extend(new_diags.iter().filter(|d| !d.is_error()).cloned());
+            st.parse_diags.extend(new_diags);
+            match target {
+                Target::Page(p) => {
+                    let page = &mut st.site.pages[p];
+                    page.file = file;
+                    page.rendered = Arc::new(rendered);
+                }
+                Target::Section(s) => {
+                    let section = &mut st.site.sections[s];
+                    section.file = file;
+                    section.rendered = Arc::new(rendered);
+                }
+            }
+            changed.push(target);
+        }
+        for t in includers {
+            let doc = shortcodes::Doc::of(&st.site, t);
+            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
+            out.warnings
+                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
+            st.parse_diags.extend(diags);
+            match t {
+                Target::Page(p) => st.site.pages[p].rendered = Arc::new(rendered),
+                Target::Section(s) => st.site.sections[s].rendered = Arc::new(rendered),
+            }
+            changed.push(t);
+        }
+        if changed.is_empty() {
+            out.kind = RebuildKind::Nothing;
+            return Some(out);
+        }
+        let t = Instant::now();
+        out.phases.push(("markdown", t - started));
+        // Only bodies changed: relations and URLs are as they were.
+        st.anchor_diags.clear();
+        links::relink_bodies(&mut st.site, &mut st.anchor_diags);
+        out.phases.push(("link", t.elapsed()));
+        let pages: Vec<PageId> = changed
+            .iter()
+            .filter_map(|t| match t {
+                Target::Page(p) => Some(*p),
+                Target::Section(_) => None,
+            })
+            .collect();
+        let now: Vec<Item> = changed
+            .iter()
+            .map(|t| match *t {
+                Target::Page(p) => Item::Page(p),
+                Target::Section(s) => Item::Section(s),
+            })
+            .collect();
+        Some(self.finish_edit(out, &pages, now, open))
+    }
+
+    /// The end of a body or front-matter edit, once the model is patched:
+    /// refreshes the summaries of `pages` and queues the outputs that read
+    /// an input that changed, `now` among them; unless the site has
+    /// errors, renders `now` and the open pages at once (the rest when
+    /// stepped).
+    pub(super) fn finish_edit(
+        &mut self,
+        mut out: Outcome,
+        pages: &[PageId],
+        now: Vec<Item>,
+        open: &[String],
+    ) -> Outcome {
+        let Some(st) = self.st.as_mut() else {
+            return out;
+        };
+        let errors: Vec<Diagnostic> = st
+            .parse_diags
+            .iter()
+            .chain(&st.anchor_diags)
+            .chain(&st.link_diags)
+            .chain(&self.theme_errors)
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
+        let t = Instant::now();
+        let later = self.restale(pages);
+        out.phases.push(("deps", t.elapsed()));
+        self.queue.extend(now.iter().copied());
+        self.queue.extend(later);
+        if !errors.is_empty() {
+            let mut errors = errors;
+            errors.sort_by(|a, b| (&a.file(), a.line()).cmp(&(&b.file(), b.line())));
+            self.fail(&mut out, errors);
+            return out;
+        }
+        self.set_errors(&mut out, Vec::new());
+        // The edited documents and the open pages now; the rest when stepped.
+        let mut first = now;
+        first.extend(self.open_items(open));
+        let t = Instant::now();
+        if let Err(errs) = self.render_items(&first, &mut out) {
+            self.fail(&mut out, errs);
+        }
+        out.phases.push(("render", t.elapsed()));
+        out
+    }
+
+    // -----------------------------------------------------------------------
+    // Front-matter edits
+
+    /// Front-matter edits (title, description, date, weight, fields, ...)
+    /// of pages that keep the site's shape: same URL, section, aliases,
+    /// taxonomy terms and relations. Patches each page in place, moves it
+    /// within the lists it is in, renders it at once and queues what shows
+    /// it. `None`: a re-parse is needed (the caller does one); the model may
+    /// then be partly patched, which the re-parse replaces.
+    pub(super) fn meta_edit(&mut self, rels: &[String], open: &[String]) -> Option<Outcome> {
+        let started = Instant::now();
+        let mut out = Outcome::new(RebuildKind::FrontMatter);
+        let root = self.root.clone();
+        let drafts = ParseOptions {
+            drafts: self.opts.drafts,
+            ..ParseOptions::default()
+        };
+        let st = self.st.as_mut()?;
+        // Read and check every file before changing anything.
+        let mut edits = Vec::new();
+        for rel in rels {
+            let Target::Page(p) = *st.site.by_file.get(rel)? else {
+                return None;
+            };
+            // Another body includes it: the re-parse renders that again.
+            if shortcodes::is_included(&st.site, rel) {
+                return None;
+            }
+            let path = root.join("content").join(rel);
+            let stamp = Stamp::of(&path);
+            let file = content::read_source(&path, rel.clone(), &root).ok()?;
+            if st.site.pages[p].file.text == file.text {
+                continue;
+            }
+            let (page, diags) = parse::reparse_page(&st.site, file, drafts).ok()?;
+            let old = &st.site.pages[p];
+            let same_relations = st.site.config.relations.keys().all(|name| {
+                old.meta.raw.map.get(name.as_str()) == page.meta.raw.map.get(name.as_str())
+            });
+            let same_shape = page.path == old.path
+                && page.section == old.section
+                && page.bundle_dir == old.bundle_dir
+                && page.meta.aliases == old.meta.aliases
+                && page.taxonomies == old.taxonomies
+                && same_relations;
+            if !same_shape {
+                return None;
+            }
+            edits.push((rel, p, page, diags, stamp));
+        }
+        if edits.is_empty() {
+            out.kind = RebuildKind::Nothing;
+            return Some(out);
+        }
+        let mut relink = false;
+        let mut pages = Vec::new();
+        for (rel, p, mut page, diags, stamp) in edits {
+            let old = &st.site.pages[p];
+            let section = old.section;
+            let old_body = parse::body_of(&old.file);
+            let same_body = old_body == parse::body_of(&page.file)
+                && old.body_line == page.body_line
+                && old.title_from_body == page.title_from_body
+                && old.rendered.clean;
+            st.parse_diags
+                .retain(|d| d.file() != Some(page.file.display.as_path()));
+            st.parse_diags.extend(diags);
+            if same_body {
+                page.rendered = Arc::clone(&old.rendered);
+            } else {
+                let (rendered, body_diags) = shortcodes::render_body(
+                    &st.site,
+                    &st.resolver,
+                    shortcodes::Doc {
+                        file: &page.file,
+                        this: Target::Page(p),
+                        body_line: page.body_line,
+                        strip_first_h1: page.title_from_body,
+                    },
+                );
+                page.rendered = Arc::new(rendered);
+                out.warnings
+                    .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
+                st.parse_diags.extend(body_diags);
+                relink = true;
+            }
+            // Resolved relations stay: their front matter is unchanged.
+            page.relations = std::mem::take(&mut st.site.pages[p].relations);
+            let counted = |site: &Site| -> Vec<Vec<PageId>> {
+                site.taxonomies
+                    .iter()
+                    .flat_map(|t| &t.terms)
+                    .filter(|t| t.pages.contains(&p))
+                    .map(|t| {
+                        let mut v: Vec<PageId> =
+                            t.pages.iter().take(RELATED_TERM_CAP).copied().collect();
+                        v.sort_unstable();
+                        v
+                    })
+                    .collect()
+            };
+            let counted_before = counted(&st.site);
+            st.site.pages[p] = page;
+            if let Some(s) = stamp {
+                st.stamps.insert(rel.clone(), s);
+            }
+            let sort_by = st.site.sections[section].section.sort_by;
+            parse::resort_page(
+                &mut st.site.sections[section].pages,
+                &st.site.pages,
+                p,
+                sort_by,
+            );
+            let site = &mut st.site;
+            for tax in &mut site.taxonomies {
+                for term in &mut tax.terms {
+                    if term.pages.contains(&p) {
+                        parse::resort_page(&mut term.pages, &site.pages, p, SortBy::Weight);
+                    }
+                }
+            }
+            // Related lists take each term's first pages: if those changed,
+            // other pages' lists may too.
+            if counted(&st.site) != counted_before {
+                self.needs_full = true;
+                return None;
+            }
+            pages.push(p);
+        }
+        // Documents whose `pages()` lists now show something else (their
+        // recorded queries, run again): their bodies are rendered again and
+        // they count as edited. A body that had messages (which cannot be
+        // told apart from its file's others here) goes through the
+        // re-parse instead, which reuses every other body; checked before
+        // any body changes, so the re-parse sees them as they are served.
+        let requeried = shortcodes::stale_queries(&st.site);
+        let clean = |t: &Target| match *t {
+            Target::Page(q) => st.site.pages[q].rendered.clean,
+            Target::Section(q) => st.site.sections[q].rendered.clean,
+        };
+        if !requeried.iter().all(clean) {
+            return None;
+        }
+        let mut sections_now = Vec::new();
+        for t in requeried {
+            let doc = shortcodes::Doc::of(&st.site, t);
+            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
+            out.warnings
+                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
+            st.parse_diags.extend(diags);
+            relink = true;
+            match t {
+                Target::Page(q) => {
+                    st.site.pages[q].rendered = Arc::new(rendered);
+                    if !pages.contains(&q) {
+                        pages.push(q);
+                    }
+                }
+                Target::Section(q) => {
+                    st.site.sections[q].rendered = Arc::new(rendered);
+                    sections_now.push(Item::Section(q));
+                }
+            }
+        }
+        out.phases.push(("parse", started.elapsed()));
+        if relink {
+            // URLs and relations are as they were; but a relation problem
+            // names a front-matter line, which may have moved.
+            let t = Instant::now();
+            let shown = |d: &Diagnostic| {
+                pages
+                    .iter()
+                    .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
+            };
+            st.anchor_diags.clear();
+            if st.link_diags.iter().any(shown) {
+                st.link_diags.clear();
+                links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+            } else {
+                links::relink_bodies(&mut st.site, &mut st.anchor_diags);
+            }
+            out.phases.push(("link", t.elapsed()));
+        } else if st.link_diags.iter().any(|d| {
+            pages
+                .iter()
+                .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
+        }) {
+            st.anchor_diags.clear();
+            st.link_diags.clear();
+            links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+        }
+        let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
+        now.extend(sections_now);
+        Some(self.finish_edit(out, &pages, now, open))
+    }
+
+    /// Static files changed: every output that links one through
+    /// `asset()` carries its fingerprint, so the theme is loaded again (it
+    /// hashes the files) and every output queued, silently.
+    pub(super) fn refingerprint(&mut self, out: &mut Outcome) {
+        let Some(st) = self.st.as_mut() else {
+            return;
+        };
+        let site = &st.site;
+        match load_theme(
+            &self.root,
+            &site.config.theme,
+            &site.config.language,
+            &site.config.base_path(),
+            &site.assets,
+        ) {
+            Ok(theme) => st.theme = theme,
+            Err(d) => {
+                self.theme_errors = d.clone();
+                self.fail(out, d);
+                return;
+            }
+        }
+        self.template_keys.clear();
+        // The outputs whose templates call `asset()`, and any not yet
+        // rendered.
+        let asset = Key::Global(self.names.of("asset()"));
+        let mut items: BTreeSet<Item> = self
+            .deps
+            .readers(&[asset])
+            .iter()
+            .filter_map(|o| st.out_items.get(o).copied())
+            .collect();
+        items.extend(unrecorded(&self.deps, st));
+        for item in items {
+            if self.queue.insert(item) {
+                self.silent.insert(item);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------
+    // Template and translation edits
+
+    pub(super) fn template_edit(&mut self, open: &[String]) -> Outcome {
+        let mut out = Outcome::new(RebuildKind::Template);
+        let Some(st) = self.st.as_mut() else {
+            return out;
+        };
+        let site = &st.site;
+        let theme = match load_theme(
+            &self.root,
+            &site.config.theme,
+            &site.config.language,
+            &site.config.base_path(),
+            &site.assets,
+        ) {
+            Ok(t) => t,
+            Err(d) => {
+                self.theme_errors = d.clone();
+                self.fail(&mut out, d);
+                return out;
+            }
+        };
+        self.theme_errors.clear();
+        st.theme = theme;
+        self.template_keys.clear();
+        // The outputs that rendered a changed template, found by the
+        // templates' fingerprints (an included one counts, see `deps`).
+        let later = self.restale(&[]);
+        self.queue.extend(later);
+        let Some(st) = self.st.as_ref() else {
+            return out;
+        };
+        // A template error shown before may be fixed now.
+        let still: Vec<Diagnostic> = st
+            .parse_diags
+            .iter()
+            .chain(&st.anchor_diags)
+            .chain(&st.link_diags)
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
+        self.set_errors(&mut out, still);
+        if self.errors.is_empty() {
+            let first = self.open_items(open);
+            if let Err(errs) = self.render_items(&first, &mut out) {
+                self.fail(&mut out, errs);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,817 @@
+//! The dev server's rebuild engine: keeps the last model, theme and rendered
+//! outputs, applies one batch of file changes with as little work as is
+//! correct, and says which output files changed. No HTTP and no watching
+//! here, so it can be driven by tests and the latency benchmark directly.
+//!
+//! What to render again is never decided by rules here: every render
+//! records what its context read (`reads::Reads`), `deps` keeps that per
+//! output under names that survive edits (source paths, term URLs), and
+//! after any change the engine fingerprints the model again and queues the
+//! outputs that read a key whose print changed, plus outputs not rendered
+//! yet. Ways to get the model up to date, cheapest first:
+//! - **body edit** of existing documents whose front matter is unchanged:
+//!   re-render their Markdown and re-run the link stage (whole site, ~20 ms
+//!   at 10,000 pages);
+//! - **front-matter edit** of pages that keep their URL, section, aliases,
+//!   terms and relations (a new title, date, description or field value):
+//!   parse the page again, patch it into the model, move it within its
+//!   section and term lists;
+//! - **template edit**: reload the theme (template texts are keys too);
+//! - **re-parse**: front matter, added/removed/renamed files and folders,
+//!   config: load, parse and link everything again, reusing unchanged
+//!   texts and bodies; a config change renders everything.
+//!
+//! Queued outputs are rendered in small chunks by [`Engine::step`], the pages
+//! open in a browser first, and each chunk is published as soon as it is
+//! done, so the page being edited reloads without waiting for the rest.
+//! A build with errors publishes nothing: the last good outputs stay served.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::config::{Config, CONFIG_FILE};
+use crate::content::{self, Stamp};
+use crate::error::{BuildFailure, Code, Diagnostic, Severity};
+use crate::frontmatter;
+use crate::links::{self, Resolver};
+use crate::markdown;
+use crate::model::{Asset, PageId, SectionId, Site, SortBy, Target};
+use crate::parse::{self, ParseOptions};
+use crate::render::{
+    load_theme, same_related_inputs, theme_dir, Job, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
+};
+use crate::shortcodes;
+use crate::site::BuildOptions;
+
+use super::classify::{Batch, ChangeKind};
+use super::deps::{self, Index, Inputs, Key, ModelNames, Names, OutId, Prints};
+
+mod edits;
+mod full;
+
+/// One rendered output file as the server holds it.
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub bytes: Bytes,
+    /// The document it came from (for the search index).
+    pub source: Option<Target>,
+}
+
+/// Something that renders to one or more output files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Item {
+    Page(PageId),
+    Section(SectionId),
+    TaxonomyList(usize),
+    Term(usize, usize),
+    /// 404, search page, feed, sitemap, robots.txt, alias redirects.
+    Special,
+}
+
+/// Which kind of rebuild an [`Outcome`] reports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum RebuildKind {
+    /// Nothing needed rebuilding.
+    #[default]
+    Nothing,
+    /// The site was parsed again from its files.
+    Full,
+    /// Only Markdown bodies changed.
+    Body,
+    /// Front matter changed and was patched into the model.
+    FrontMatter,
+    /// A template or translation changed.
+    Template,
+    /// A static file changed.
+    Static,
+    /// Queued dependent outputs were rendered.
+    Queued,
+}
+
+impl RebuildKind {
+    /// Whether what the search index holds (text, titles, fields, URLs) may
+    /// have changed, so the index must be refreshed.
+    pub(crate) fn touches_search(self) -> bool {
+        match self {
+            RebuildKind::Full
+            | RebuildKind::Body
+            | RebuildKind::FrontMatter
+            | RebuildKind::Template => true,
+            RebuildKind::Nothing | RebuildKind::Static | RebuildKind::Queued => false,
+        }
+    }
+}
+
+/// What one call of [`Engine::apply`] or [`Engine::step`] did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub kind: RebuildKind,
+    /// Output path → new content, or `None` when the file is gone.
+    pub updates: Vec<(String, Option<Out>)>,
+    /// The new asset table, when it changed.
+    pub assets: Option<Vec<Asset>>,
+    /// Output paths of stylesheets whose file changed (swap, don't reload).
+    pub styles: Vec<String>,
+    /// A script, image or other static file changed: reload every page.
+    pub reload_all: bool,
+    /// Paths among `updates` that changed only in an asset fingerprint:
+    /// served, but no reason to reload a page.
+    pub silent: Vec<String>,
+    /// The errors now, when they changed (empty: the errors were fixed).
+    pub errors: Option<Vec<Diagnostic>>,
+    /// Warnings of the files this rebuild read.
+    pub warnings: Vec<Diagnostic>,
+    /// Outputs rendered (changed or not).
+    pub rendered: usize,
+    /// Outputs still queued afterwards.
+    pub queued: usize,
+    pub elapsed: Duration,
+    /// Time per stage of a re-parse (load, parse, link, summaries).
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+impl Outcome {
+    fn new(kind: RebuildKind) -> Self {
+        Outcome {
+            kind,
+            ..Outcome::default()
+        }
+    }
+
+    /// Whether a browser has anything to hear about.
+    pub(crate) fn is_visible(&self) -> bool {
+        !self.updates.is_empty()
+            || !self.styles.is_empty()
+            || self.reload_all
+            || self.errors.is_some()
+    }
+}
+
+/// The model of the last build attempt that got past parsing.
+struct State {
+    theme: Theme,
+    site: Site,
+    resolver: Resolver,
+    summaries: Vec<Value>,
+    /// Every Markdown file read (drafts and unparsable ones included),
+    /// relative to content/.
+    md_files: HashSet<String>,
+    /// Load and parse diagnostics (front matter, Markdown).
+    parse_diags: Vec<Diagnostic>,
+    /// Broken anchors, apart from the other link problems (relations, URL
+    /// clashes): a body edit can change only these.
+    anchor_diags: Vec<Diagnostic>,
+    link_diags: Vec<Diagnostic>,
+    /// Page → its "related" list.
+    related: Vec<Vec<PageId>>,
+    /// The stable names of its documents, terms and taxonomies.
+    model: ModelNames,
+    /// Fingerprints of every input a render can read (see `deps`).
+    prints: Prints,
+    /// Output item by stable name.
+    out_items: HashMap<OutId, Item>,
+    /// Asset output path → (size, modified): `asset()` fingerprints.
+    asset_stamps: HashMap<String, (u64, Option<std::time::SystemTime>)>,
+    item_of_path: HashMap<String, Item>,
+    /// Asset sources relative to the root.
+    asset_sources: HashSet<PathBuf>,
+    /// Markdown files as they were when read (see `content::Stamp`).
+    stamps: HashMap<String, Stamp>,
+}
+
+pub struct Engine {
+    /// Canonical site root.
+    root: PathBuf,
+    opts: BuildOptions,
+    /// `http://127.0.0.1:1111`: permalinks point at the dev server.
+    origin: Option<String>,
+    st: Option<State>,
+    /// Output path → what is served now (the last good render).
+    outputs: HashMap<String, Out>,
+    /// Output paths the special item wrote last time (aliases come and go).
+    special_paths: HashSet<String>,
+    queue: BTreeSet<Item>,
+    /// Queued only because an asset's fingerprint (`asset()`'s `?h=`)
+    /// changed: the browser swapped the stylesheet already, so their new
+    /// bytes are served without a reload.
+    silent: HashSet<Item>,
+    /// Set when the model cannot be patched: the next change rebuilds fully.
+    needs_full: bool,
+    errors: Vec<Diagnostic>,
+    /// Why the last theme reload failed (the previous theme stays in use).
+    theme_errors: Vec<Diagnostic>,
+    /// Content hashes of templates, translations and the config as last read.
+    prints: HashMap<PathBuf, u64>,
+    theme_name: String,
+    base_path: String,
+    /// Stable names for the session (document paths, term URLs, ...).
+    names: Names,
+    /// What every rendered output read, recorded by the renderer.
+    deps: Index<OutId, Key>,
+    /// Template name → the keys rendering it reads (cleared per theme).
+    template_keys: HashMap<String, Vec<Key>>,
+}
+
+/// One item's files and what rendering it read.
+type Rendered = (
+    Item,
+    Vec<Result<OutputFile, Diagnostic>>,
+    crate::reads::Reads,
+);
+
+/// Outputs rendered per parallel chunk of [`Engine::step`].
+const CHUNK: usize = 48;
+
+impl Engine {
+    /// `opts.root` must exist; `origin` (scheme, host and port) replaces the
+    /// host of `base_url` so links and permalinks stay on the dev server.
+    pub fn new(opts: BuildOptions, origin: Option<String>) -> Engine {
+        let root = opts
+            .root
+            .canonicalize()
+            .unwrap_or_else(|_| opts.root.clone());
+        let mut opts = opts;
+        opts.root = root.clone();
+        Engine {
+            root,
+            opts,
+            origin,
+            st: None,
+            outputs: HashMap::new(),
+            special_paths: HashSet::new(),
+            queue: BTreeSet::new(),
+            silent: HashSet::new(),
+            needs_full: true,
+            errors: Vec::new(),
+            theme_errors: Vec::new(),
+            prints: HashMap::new(),
+            theme_name: "default".into(),
+            base_path: "/".into(),
+            names: Names::default(),
+            deps: Index::default(),
+            template_keys: HashMap::new(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// How diagnostics are printed (`--message-format`).
+    pub(crate) fn messages(&self) -> crate::error::MessageFormat {
+        self.opts.messages
+    }
+
+    /// The active theme's folder name, for classifying events.
+    pub fn theme_name(&self) -> &str {
+        &self.theme_name
+    }
+
+    /// Files outside the watched folders that the build reads (the
+    /// `markdown.abbreviations` file), relative to the root: a change to
+    /// one is a change of the configuration.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        self.st
+            .as_ref()
+            .and_then(|st| st.site.config.markdown.abbreviations.as_deref())
+            .map(|rel| vec![PathBuf::from(rel)])
+            .unwrap_or_default()
+    }
+
+    /// URL path the site is served under (`/` or `/kennisbank/`).
+    pub(crate) fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    pub fn outputs(&self) -> &HashMap<String, Out> {
+        &self.outputs
+    }
+
+    pub(crate) fn assets(&self) -> &[Asset] {
+        self.st
+            .as_ref()
+            .map(|s| s.site.assets.as_slice())
+            .unwrap_or(&[])
+    }
+
+    pub fn errors(&self) -> &[Diagnostic] {
+        &self.errors
+    }
+
+    pub fn has_queue(&self) -> bool {
+        !self.queue.is_empty() && self.errors.is_empty()
+    }
+
+    /// The current model, when it is good (no errors, nothing queued).
+    pub fn good_site(&self) -> Option<&Site> {
+        match &self.st {
+            Some(st) if self.errors.is_empty() && self.queue.is_empty() => Some(&st.site),
+            _ => None,
+        }
+    }
+
+    /// Output path (`pilots/a/index.html`) of a URL path below the base path.
+    pub(crate) fn output_path_of(url_rest: &str) -> String {
+        if url_rest.is_empty() || url_rest.ends_with('/') {
+            format!("{url_rest}index.html")
+        } else {
+            url_rest.to_string()
+        }
+    }
+
+    // -----------------------------------------------------------------------
+    // Entry points
+
+    /// The first build: everything. Renders all outputs before returning.
+    pub fn initial(&mut self) -> Outcome {
+        let mut out = self.full(true, &HashSet::new());
+        while self.has_queue() {
+            let more = self.step(&[], &|| false);
+            merge(&mut out, more);
+        }
+        out
+    }
+
+    /// Applies one debounced batch of changes; returns what changed now.
+    /// Work that can wait is queued for [`Engine::step`].
+    pub fn apply(&mut self, batch: &Batch, open: &[String]) -> Outcome {
+        let start = Instant::now();
+        let mut out = self.apply_inner(batch, open);
+        // The files just saved first: the cause before its consequences
+        // (a front-matter error before the broken links to that page).
+        if let Some(errors) = &mut out.errors {
+            errors.sort_by_key(|d| !d.file().is_some_and(|f| batch.paths.contains_key(f)));
+            self.errors.clone_from(errors);
+        }
+        out.queued = self.queue.len();
+        out.elapsed = start.elapsed();
+        out
+    }
+
+    fn apply_inner(&mut self, batch: &Batch, open: &[String]) -> Outcome {
+        if self.st.is_none() || self.needs_full {
+            return self.full_then_open(batch, open, true);
+        }
+        self.settle_missing(batch);
+        let changed_config = batch.of_kind(ChangeKind::Config).any(|p| self.reprint(p));
+        let theme_files: Vec<PathBuf> = batch
+            .of_kind(ChangeKind::Template)
+            .chain(batch.of_kind(ChangeKind::Translations))
+            .filter(|p| self.reprint(p))
+            .map(Path::to_path_buf)
+            .collect();
+        // Translations hold the callouts' default titles, which are in the
+        // rendered bodies: a full rebuild, which re-renders only the bodies
+        // when those titles changed.
+        let changed_titles =
+            batch.of_kind(ChangeKind::Translations).next().is_some() && !theme_files.is_empty();
+        if changed_config || changed_titles || self.structural(batch) {
+            return self.full_then_open(batch, open, changed_config);
+        }
+        // A shortcode template changed: the re-parse renders again exactly
+        // the bodies whose recorded uses differ (`shortcodes::still_current`).
+        // (Included files: see `body_edit` and `meta_edit`.)
+        let (shortcode_templates, theme_files): (Vec<PathBuf>, Vec<PathBuf>) = theme_files
+            .into_iter()
+            .partition(|p| is_shortcode_template(p));
+        if !shortcode_templates.is_empty() {
+            return self.full_then_open(batch, open, false);
+        }
+        let mut out = Outcome::new(RebuildKind::Nothing);
+        // A real edit may change what a silent item shows: its reload then
+        // counts (at worst one reload more, never one missed).
+        self.silent.clear();
+        // Static files that only changed: no rebuild, tell the browser.
+        for p in batch
+            .of_kind(ChangeKind::Style)
+            .chain(batch.of_kind(ChangeKind::Asset))
+        {
+            let Some(st) = &self.st else { break };
+            let abs = self.root.join(p);
+            if let Some(a) = st.site.assets.iter().find(|a| a.source == abs) {
+                if a.dest.ends_with(".css") {
+                    out.styles.push(a.dest.clone());
+                } else {
+                    out.reload_all = true;
+                }
+                out.kind = RebuildKind::Static;
+            }
+        }
+        if out.kind == RebuildKind::Static {
+            self.refingerprint(&mut out);
+        }
+        let md: Vec<String> = content_rels(batch).collect();
+        if !md.is_empty() {
+            let edit = match self.body_edit(&md, open) {
+                Some(o) => Some(o),
+                None => self.meta_edit(&md, open),
+            };
+            match edit {
+                Some(o) => merge(&mut out, o),
+                None => return self.full_then_open(batch, open, false),
+            }
+        }
+        if !theme_files.is_empty() {
+            merge(&mut out, self.template_edit(open));
+        }
+        out
+    }
+
+    /// After a panic in a rebuild: forget the queue, show `error`, rebuild
+    /// fully on the next change. The served outputs stay as they were.
+    pub(crate) fn crashed(&mut self, error: Diagnostic) -> Outcome {
+        let mut out = Outcome::new(RebuildKind::Full);
+        self.queue.clear();
+        self.needs_full = true;
+        self.fail(&mut out, vec![error]);
+        out
+    }
+
+    /// Renders queued outputs, the open pages first, in chunks, until the
+    /// queue is empty or `interrupted()` says new changes are waiting.
+    pub fn step(&mut self, open: &[String], interrupted: &dyn Fn() -> bool) -> Outcome {
+        let start = Instant::now();
+        let mut out = Outcome::new(RebuildKind::Queued);
+        if !self.errors.is_empty() {
+            return out;
+        }
+        let first = self.open_items(open);
+        loop {
+            if self.queue.is_empty() {
+                break;
+            }
+            let chunk: Vec<Item> = first
+                .iter()
+                .filter(|i| self.queue.contains(i))
+                .copied()
+                .chain(self.queue.iter().copied())
+                .take(CHUNK)
+                .collect();
+            if let Err(errs) = self.render_items(&chunk, &mut out) {
+                self.fail(&mut out, errs);
+                break;
+            }
+            if interrupted() {
+                break;
+            }
+        }
+        out.queued = self.queue.len();
+        out.elapsed = start.elapsed();
+        out
+    }
+
+    // -----------------------------------------------------------------------
+    // Rendering and bookkeeping
+
+    fn open_items(&self, open: &[String]) -> Vec<Item> {
+        let Some(st) = &self.st else {
+            return Vec::new();
+        };
+        open.iter()
+            .filter_map(|p| st.item_of_path.get(p).copied())
+            .filter(|i| self.queue.contains(i))
+            .collect()
+    }
+
+    /// Renders `items` (if queued); on success publishes the changed files
+    /// into `out` and takes the items off the queue. On a template error
+    /// nothing is published and the items stay queued.
+    fn render_items(&mut self, items: &[Item], out: &mut Outcome) -> Result<(), Vec<Diagnostic>> {
+        let Some(st) = self.st.as_mut() else {
+            return Ok(());
+        };
+        let mut items: Vec<Item> = items
+            .iter()
+            .filter(|i| self.queue.contains(i))
+            .copied()
+            .collect();
+        items.sort();
+        items.dedup();
+        if items.is_empty() {
+            return Ok(());
+        }
+        let summaries = std::mem::take(&mut st.summaries);
+        let r = Renderer::reusing(&st.site, &st.theme, summaries, &[]);
+        let results: Vec<Rendered> = items
+            .par_iter()
+            .map(|&item| {
+                let job = match item {
+                    Item::Page(p) => Job::Page(p),
+                    Item::Section(s) => Job::Section(s),
+                    Item::TaxonomyList(t) => Job::Taxonomy(t),
+                    Item::Term(t, i) => Job::Term(t, i),
+                    Item::Special => Job::Special,
+                };
+                let (files, reads) = r.render_recorded(job);
+                (item, files, reads)
+            })
+            .collect();
+        st.summaries = r.into_page_summaries();
+        let mut errors: Vec<Diagnostic> = Vec::new();
+        for (_, files, _) in &results {
+            for f in files {
+                if let Err(d) = f {
+                    if d.is_error()
+                        && !errors
+                            .iter()
+                            .any(|e| e.message == d.message && e.line() == d.line())
+                    {
+                        errors.push(d.clone());
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for (item, files, reads) in results {
+            let keys = deps::keys_of(
+                &reads,
+                &st.model,
+                &mut self.names,
+                &mut self.template_keys,
+                &st.theme,
+            );
+            self.deps.record(out_in(&st.model, item), keys);
+            self.queue.remove(&item);
+            let silent = self.silent.remove(&item);
+            out.rendered += files.len();
+            let mut written = HashSet::new();
+            for f in files.into_iter().flatten() {
+                written.insert(f.path.clone());
+                let unchanged = self
+                    .outputs
+                    .get(&f.path)
+                    .is_some_and(|o| o.bytes[..] == f.bytes[..]);
+                if !unchanged {
+                    let o = Out {
+                        bytes: Bytes::from(f.bytes),
+                        source: f.source,
+                    };
+                    self.outputs.insert(f.path.clone(), o.clone());
+                    if silent {
+                        out.silent.push(f.path.clone());
+                    }
+                    out.updates.retain(|(p, _)| *p != f.path);
+                    out.updates.push((f.path, Some(o)));
+                }
+            }
+            if item == Item::Special {
+                for gone in self.special_paths.difference(&written) {
+                    if self.outputs.remove(gone).is_some() {
+                        out.updates.push((gone.clone(), None));
+                    }
+                }
+                self.special_paths = written;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a re-parse into `new`: the outputs that read an input whose
+    /// fingerprint differs from `before`, and those not rendered yet.
+    fn stale(&self, before: &Prints, new: &State) -> BTreeSet<Item> {
+        let changed = before.changed(&new.prints);
+        let mut items: BTreeSet<Item> = self
+            .deps
+            .readers(&changed)
+            .iter()
+            .filter_map(|o| new.out_items.get(o).copied())
+            .collect();
+        items.extend(unrecorded(&self.deps, new));
+        items
+    }
+
+    /// After the model was patched in place (summaries of `pages` to
+    /// refresh) or the theme reloaded: fingerprints everything again and
+    /// returns the outputs that read what changed.
+    fn restale(&mut self, pages: &[PageId]) -> BTreeSet<Item> {
+        let Some(st) = self.st.as_mut() else {
+            return BTreeSet::new();
+        };
+        let summaries = std::mem::take(&mut st.summaries);
+        // Only the summaries `reusing` rebuilds can have new prints.
+        let fresh = (summaries.len() == st.site.pages.len()).then_some(pages);
+        let r = Renderer::reusing(&st.site, &st.theme, summaries, pages);
+        let prints = prints_of(
+            &r,
+            fresh,
+            &st.site,
+            &st.theme,
+            &st.model,
+            &st.related,
+            &st.asset_stamps,
+            &mut self.names,
+            Some(&st.prints),
+        );
+        st.summaries = r.into_page_summaries();
+        let before = std::mem::replace(&mut st.prints, prints);
+        let st = self.st.as_ref().expect("checked above");
+        self.stale(&before, st)
+    }
+
+    fn fail(&mut self, out: &mut Outcome, mut errors: Vec<Diagnostic>) {
+        errors.retain(Diagnostic::is_error);
+        if errors.is_empty() {
+            errors.push(Diagnostic::new(
+                Severity::Error,
+                Code::ServeInternal,
+                "de build is mislukt zonder melding",
+            ));
+        }
+        self.set_errors(out, errors);
+    }
+
+    fn set_errors(&mut self, out: &mut Outcome, errors: Vec<Diagnostic>) {
+        if errors != self.errors {
+            out.errors = Some(errors.clone());
+            self.errors = errors;
+        }
+    }
+
+    /// Fingerprints every template, translation and the config.
+    fn fingerprint_all(&mut self) {
+        self.prints.clear();
+        let mut files = vec![self.root.join(CONFIG_FILE)];
+        let config = std::fs::read_to_string(self.root.join(CONFIG_FILE))
+            .ok()
+            .and_then(|text| Config::parse(&text, Path::new(CONFIG_FILE)).ok());
+        if let Some(rel) = config
+            .as_ref()
+            .and_then(|c| c.markdown.abbreviations.as_ref())
+        {
+            files.push(self.root.join(rel));
+        }
+        let theme = config.map_or_else(|| self.theme_name.clone(), |c| c.theme);
+        let theme = self.opts.theme.clone().unwrap_or(theme);
+        let tdir = theme_dir(&self.root, &theme);
+        for dir in [
+            tdir.join("templates"),
+            tdir.join("i18n"),
+            self.root.join("templates"),
+            self.root.join("i18n"),
+        ] {
+            for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+                if e.file_type().is_file() {
+                    files.push(e.into_path());
+                }
+            }
+        }
+        for f in files {
+            if let (Ok(rel), Some(h)) = (f.strip_prefix(&self.root), hash_file(&f)) {
+                self.prints.insert(rel.to_path_buf(), h);
+            }
+        }
+    }
+
+    /// Records the current hash of `rel`; true when it differs from before.
+    fn reprint(&mut self, rel: &Path) -> bool {
+        let now = hash_file(&self.root.join(rel));
+        let before = match now {
+            Some(h) => self.prints.insert(rel.to_path_buf(), h),
+            None => self.prints.remove(rel),
+        };
+        now != before || (now.is_none() && self.root.join(rel).is_dir())
+    }
+}
+
+fn hash_file(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in &bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    Some(h)
+}
+
+fn merge(into: &mut Outcome, more: Outcome) {
+    if into.kind == RebuildKind::Nothing {
+        into.kind = more.kind;
+    }
+    for (p, o) in more.updates {
+        into.updates.retain(|(q, _)| *q != p);
+        into.updates.push((p, o));
+    }
+    if more.assets.is_some() {
+        into.assets = more.assets;
+    }
+    into.styles.extend(more.styles);
+    into.reload_all |= more.reload_all;
+    if more.errors.is_some() {
+        into.errors = more.errors;
+    }
+    into.warnings.extend(more.warnings);
+    into.rendered += more.rendered;
+    into.queued = more.queued;
+    into.phases.extend(more.phases);
+}
+
+/// The batch's Markdown files, relative to content/ with `/` separators.
+fn content_rels(batch: &Batch) -> impl Iterator<Item = String> + '_ {
+    batch
+        .of_kind(ChangeKind::Content)
+        .filter_map(|p| p.strip_prefix("content").ok())
+        .filter_map(|p| p.to_str().map(|s| s.replace('\\', "/")))
+}
+
+/// A template in `templates/shortcodes/` (of the site or the theme).
+fn is_shortcode_template(path: &Path) -> bool {
+    let parts: Vec<&str> = path.iter().filter_map(|c| c.to_str()).collect();
+    parts
+        .windows(2)
+        .any(|w| w[0] == "templates" && w[1] == "shortcodes")
+}
+
+/// The stable name of `item` of a model.
+fn out_in(m: &ModelNames, item: Item) -> OutId {
+    match item {
+        Item::Page(p) => OutId::Page(m.pages[p]),
+        Item::Section(s) => OutId::Section(m.sections[s]),
+        Item::TaxonomyList(t) => OutId::TaxonomyList(m.taxonomies[t]),
+        Item::Term(t, i) => OutId::Term(m.terms[t][i]),
+        Item::Special => OutId::Special,
+    }
+}
+
+fn out_of(st: &State, item: Item) -> OutId {
+    out_in(&st.model, item)
+}
+
+/// Items of `st` with nothing recorded: new, or never rendered well.
+fn unrecorded<'a>(deps: &'a Index<OutId, Key>, st: &'a State) -> impl Iterator<Item = Item> + 'a {
+    st.out_items
+        .iter()
+        .filter(|(o, _)| !deps.is_recorded(o))
+        .map(|(_, &i)| i)
+}
+
+/// Fingerprints what the renderer `r` of `site` can put into a context.
+#[allow(clippy::too_many_arguments)]
+fn prints_of(
+    r: &Renderer<'_>,
+    fresh: Option<&[PageId]>,
+    site: &Site,
+    theme: &Theme,
+    model: &ModelNames,
+    related: &[Vec<PageId>],
+    asset_stamps: &HashMap<String, (u64, Option<std::time::SystemTime>)>,
+    names: &mut Names,
+    before: Option<&Prints>,
+) -> Prints {
+    let mut stamps: Vec<_> = asset_stamps.iter().collect();
+    stamps.sort();
+    let assets = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        stamps.hash(&mut h);
+        h.finish()
+    };
+    Prints::of(
+        &Inputs {
+            site,
+            theme,
+            model,
+            renderer: r,
+            fresh,
+            related,
+            assets,
+        },
+        names,
+        before,
+    )
+}
+
+fn all_items(site: &Site) -> BTreeSet<Item> {
+    let mut all: BTreeSet<Item> = (0..site.pages.len()).map(Item::Page).collect();
+    all.extend((0..site.sections.len()).map(Item::Section));
+    for (t, tax) in site.taxonomies.iter().enumerate() {
+        all.insert(Item::TaxonomyList(t));
+        all.extend((0..tax.terms.len()).map(|i| Item::Term(t, i)));
+    }
+    all.insert(Item::Special);
+    all
+}
+
+fn item_paths(site: &Site) -> HashMap<String, Item> {
+    let mut m = HashMap::new();
+    for (i, s) in site.sections.iter().enumerate() {
+        m.insert(format!("{}index.html", s.path), Item::Section(i));
+    }
+    for (i, p) in site.pages.iter().enumerate() {
+        m.insert(format!("{}index.html", p.path), Item::Page(i));
+    }
+    for (t, tax) in site.taxonomies.iter().enumerate() {
+        m.insert(format!("{}index.html", tax.path), Item::TaxonomyList(t));
+        for (i, term) in tax.terms.iter().enumerate() {
+            m.insert(format!("{}index.html", term.path), Item::Term(t, i));
+        }
+    }
+    m
+}
