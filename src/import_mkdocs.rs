@@ -289,30 +289,28 @@ fn check_out(out: &Path) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// Creates the folder `path` goes in.
+fn make_parent(path: &Path) -> Result<(), Diagnostic> {
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Diagnostic::error(
+            Code::WriteFailed,
+            dir,
+            format!("kan de map niet maken: {e}"),
+        )
+    })
+}
+
 fn write(path: &Path, text: &str) -> Result<(), Diagnostic> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Diagnostic::error(
-                Code::WriteFailed,
-                dir,
-                format!("kan de map niet maken: {e}"),
-            )
-        })?;
-    }
+    make_parent(path)?;
     std::fs::write(path, text)
         .map_err(|e| Diagnostic::error(Code::WriteFailed, path, format!("kan niet schrijven: {e}")))
 }
 
 fn copy_file(from: &Path, to: &Path) -> Result<(), Diagnostic> {
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Diagnostic::error(
-                Code::WriteFailed,
-                dir,
-                format!("kan de map niet maken: {e}"),
-            )
-        })?;
-    }
+    make_parent(to)?;
     std::fs::copy(from, to).map(|_| ()).map_err(|e| {
         Diagnostic::error(
             Code::WriteFailed,

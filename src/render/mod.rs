@@ -451,18 +451,16 @@ impl<'a> Renderer<'a> {
         let template = self.page_template(id);
         self.require(&template, &p.file.display)?;
         let nav = self.section_nav(ws, p.section, &self.url(&p.path))?;
-        let mut locals = self.page_locals(ws, id);
-        if let Some(nav) = nav {
-            locals.map.insert("section_nav".into(), nav);
-        }
-        self.render_in(
+        let locals = self.page_locals(ws, id);
+        self.document_in(
             ws,
             &template,
             locals,
-            format!("{}index.html", p.path),
-            Some(Target::Page(id)),
+            nav,
+            &p.path,
+            &p.file.display,
+            Target::Page(id),
         )
-        .map_err(|d| d.hint_for(&p.file.display))
     }
 
     fn section_in(&self, ws: &mut Workspace, id: SectionId) -> Result<OutputFile, Diagnostic> {
@@ -470,18 +468,42 @@ impl<'a> Renderer<'a> {
         let template = self.section_template(id);
         self.require(&template, &s.file.display)?;
         let nav = self.section_nav(ws, id, &self.url(&s.path))?;
-        let mut locals = self.section_locals(ws, id);
+        let locals = self.section_locals(ws, id);
+        self.document_in(
+            ws,
+            &template,
+            locals,
+            nav,
+            &s.path,
+            &s.file.display,
+            Target::Section(id),
+        )
+    }
+
+    /// A page's or section's own output: its locals plus the section tree,
+    /// errors hinted with its file.
+    #[allow(clippy::too_many_arguments)]
+    fn document_in(
+        &self,
+        ws: &mut Workspace,
+        template: &str,
+        mut locals: Locals,
+        nav: Option<Value>,
+        path: &str,
+        file: &Path,
+        target: Target,
+    ) -> Result<OutputFile, Diagnostic> {
         if let Some(nav) = nav {
             locals.map.insert("section_nav".into(), nav);
         }
         self.render_in(
             ws,
-            &template,
+            template,
             locals,
-            format!("{}index.html", s.path),
-            Some(Target::Section(id)),
+            format!("{path}index.html"),
+            Some(target),
         )
-        .map_err(|d| d.hint_for(&s.file.display))
+        .map_err(|d| d.hint_for(file))
     }
 
     fn taxonomy_base(&self, tax: &Taxonomy) -> Value {
