@@ -127,6 +127,9 @@ async fn serve_main(
             return ExitCode::FAILURE;
         }
     };
+    // Signal handlers go in before the URL is announced: a Ctrl-C right
+    // after the announcement must stop us cleanly, not kill us mid-write.
+    let signals = Signals::install();
     // The first build, before the URL is announced.
     let start = Instant::now();
     let first = pool.install(|| engine.initial());
@@ -163,7 +166,7 @@ async fn serve_main(
         }
     };
     let server = tokio::spawn(http::serve(listener, shared.clone(), stop_rx));
-    wait_for_signal().await;
+    signals.wait().await;
     messages.say("\nstoppen…");
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(4), server).await;
@@ -192,24 +195,35 @@ pub fn render_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
         .build()
 }
 
-async fn wait_for_signal() {
+/// Ctrl-C and (on Unix) SIGTERM, registered when made.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    unix: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let unix = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Signals { unix }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.unix {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }
