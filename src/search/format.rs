@@ -45,7 +45,7 @@ pub(crate) struct MetaChunk {
     pub hash: String,
 }
 
-#[derive(Debug, Encode, Decode)]
+#[derive(Debug, Clone, Encode, Decode)]
 pub(crate) struct MetaFilter {
     #[n(0)]
     pub filter: String,

@@ -20,6 +20,7 @@
 pub mod bundle;
 pub mod dutch;
 mod format;
+mod incremental;
 mod record;
 mod runtime;
 mod text;
@@ -178,30 +179,62 @@ impl Records {
 }
 
 /// The index `serve` keeps: each refresh re-analyses only the pages whose
-/// record changed and keeps the chunk boundaries, so unchanged chunks keep
-/// their bytes and names.
+/// record changed and re-encodes only the chunks holding the words they
+/// touch ([`incremental`]), so unchanged chunks keep their bytes and names.
 #[derive(Default)]
 pub struct LiveIndex {
-    inner: writer::Incremental,
+    inner: incremental::Incremental,
+}
+
+/// What one [`LiveIndex::update`] did beyond [`SearchStats`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LiveStats {
+    /// Pages analysed again (all on the first update).
+    pub analysed: usize,
+    /// Word chunks encoded again.
+    pub chunks_written: usize,
 }
 
 impl LiveIndex {
+    /// A live index cutting word chunks at about `locations` locations
+    /// instead of the build's size: tests use tiny chunks, so a word that
+    /// an update misses shows in its own chunk.
+    #[doc(hidden)]
+    pub fn with_chunk_size(locations: usize) -> LiveIndex {
+        LiveIndex {
+            inner: incremental::Incremental::with_chunk_size(locations.max(1)),
+        }
+    }
+
     /// Every file of `pagefind/` for `records`, sorted by path.
     pub fn update(
         &mut self,
         language: &str,
         records: &[Record],
     ) -> Result<(Vec<OutputFile>, SearchStats), Diagnostic> {
-        let start = Instant::now();
+        self.update_counted(language, records)
+            .map(|(files, stats, _)| (files, stats))
+    }
+
+    /// [`Self::update`], also saying how much was redone.
+    pub fn update_counted(
+        &mut self,
+        language: &str,
+        records: &[Record],
+    ) -> Result<(Vec<OutputFile>, SearchStats, LiveStats), Diagnostic> {
         let done = self.inner.update(language, records)?;
         let stats = SearchStats {
             pages: done.pages,
             words: done.words,
-            duration: start.elapsed(),
+            duration: done.duration,
             files: done.files.len(),
             bytes: done.files.iter().map(|f| f.bytes.len() as u64).sum(),
         };
-        Ok((done.files, stats))
+        let live = LiveStats {
+            analysed: done.analysed,
+            chunks_written: done.chunks_written,
+        };
+        Ok((done.files, stats, live))
     }
 }
 

@@ -43,7 +43,7 @@ const SIGNATURE: &[u8] = b"pagefind_dcd";
 /// query fetches a quarter of the postings it does not need (at 10,000
 /// pages a chunk of 20,000 was a sixth of a query's bytes) for a longer
 /// chunk list in `pf_meta`.
-const CHUNK_SIZE: usize = 5_000;
+pub(super) const CHUNK_SIZE: usize = 5_000;
 /// A thread's run is sorted and set aside beyond this many bytes.
 const RUN_BYTES: usize = 32 << 20;
 /// The metadata fields whose words are indexed (as `meta_locs`), sorted:
@@ -58,12 +58,12 @@ const HASH_DIGITS: usize = 10;
 
 /// One page's postings for one key.
 #[derive(Debug, Default, Clone)]
-struct Posting {
-    page: u32,
+pub(super) struct Posting {
+    pub(super) page: u32,
     /// (position, weight).
-    locs: Vec<(u32, u8)>,
+    pub(super) locs: Vec<(u32, u8)>,
     /// (field id, position).
-    meta: Vec<(u16, u32)>,
+    pub(super) meta: Vec<(u16, u32)>,
 }
 
 /// Postings by index key, as compact bytes.
@@ -250,7 +250,7 @@ pub fn word_keys(token: &str, dutch_stem: bool) -> Option<WordKeys> {
     })
 }
 
-fn run_key(key: &str, variant: Option<&str>) -> String {
+pub(super) fn run_key(key: &str, variant: Option<&str>) -> String {
     match variant {
         Some(v) => format!("{key}\0{v}"),
         None => key.to_string(),
@@ -295,18 +295,16 @@ pub(crate) struct IndexWriter {
     micros: AtomicU64,
 }
 
-/// One page's part of the index, kept by [`Incremental`] between updates.
-struct PageIndex {
-    url: String,
-    /// Of the record it was made from.
-    fingerprint: u64,
-    fragment: OutputFile,
-    name: String,
-    word_count: u32,
-    words: usize,
+/// One page's part of the index (kept by `serve`'s incremental index).
+pub(super) struct PageIndex {
+    pub(super) url: String,
+    pub(super) fragment: OutputFile,
+    pub(super) name: String,
+    pub(super) word_count: u32,
+    pub(super) words: usize,
     /// Sorted by key; `page` unset.
-    postings: Vec<(String, Posting)>,
-    filters: Vec<(String, String)>,
+    pub(super) postings: Vec<(String, Posting)>,
+    pub(super) filters: Vec<(String, String)>,
 }
 
 /// What [`IndexWriter::finish`] made.
@@ -316,66 +314,6 @@ pub(crate) struct Finished {
     pub words: usize,
     /// Thread time spent adding pages.
     pub adding: Duration,
-    /// The first word of each chunk, for [`Incremental`].
-    pub bounds: Vec<String>,
-}
-
-/// The index `serve` keeps up to date: a page whose record did not change
-/// is not analysed again, and chunks are cut where they were before, so a
-/// saved page changes its own fragment, the chunks holding its words and
-/// `pf_meta` (and, when pages come or go, the page numbers after them).
-#[derive(Default)]
-pub(crate) struct Incremental {
-    pages: HashMap<String, std::sync::Arc<PageIndex>>,
-    bounds: Vec<String>,
-}
-
-impl Incremental {
-    /// The whole bundle for `records`; what did not change is reused.
-    pub(crate) fn update(
-        &mut self,
-        language: &str,
-        records: &[Record],
-    ) -> Result<Finished, Diagnostic> {
-        let start = Instant::now();
-        let writer = IndexWriter::new(language, records.iter().map(|r| r.url.as_str()));
-        let pages: Vec<std::sync::Arc<PageIndex>> = records
-            .par_iter()
-            .map(|r| {
-                let fp = fingerprint(r);
-                match self.pages.get(&r.url) {
-                    Some(p) if p.fingerprint == fp => Ok(p.clone()),
-                    _ => {
-                        let mut p = writer.analyse(r)?;
-                        p.fingerprint = fp;
-                        Ok(std::sync::Arc::new(p))
-                    }
-                }
-            })
-            .collect::<Result<_, Diagnostic>>()?;
-        pages.par_iter().try_for_each(|p| writer.absorb(p))?;
-        let mut fragments: Vec<OutputFile> = pages.iter().map(|p| p.fragment.clone()).collect();
-        self.pages = pages.into_iter().map(|p| (p.url.clone(), p)).collect();
-        let mut done = writer.finish_with(&self.bounds)?;
-        self.bounds = std::mem::take(&mut done.bounds);
-        done.files.append(&mut fragments);
-        done.files.sort_by(|a, b| a.path.cmp(&b.path));
-        done.adding = start.elapsed();
-        Ok(done)
-    }
-}
-
-/// Everything of a record the index depends on, hashed.
-fn fingerprint(r: &Record) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    r.url.hash(&mut h);
-    r.title.hash(&mut h);
-    r.meta.hash(&mut h);
-    r.filters.hash(&mut h);
-    r.facts.hash(&mut h);
-    r.body.search_html().hash(&mut h);
-    h.finish()
 }
 
 impl IndexWriter {
@@ -418,7 +356,7 @@ impl IndexWriter {
 
     /// What one page contributes, independent of the other pages (its page
     /// number is set when it is absorbed).
-    fn analyse(&self, r: &Record) -> Result<PageIndex, Diagnostic> {
+    pub(super) fn analyse(&self, r: &Record) -> Result<PageIndex, Diagnostic> {
         let body = r.body.search_html();
         let text = text::page_text(
             &r.title,
@@ -494,7 +432,6 @@ impl IndexWriter {
         postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(PageIndex {
             url: r.url.clone(),
-            fingerprint: 0,
             fragment: file,
             name,
             word_count: text.words.len() as u32,
@@ -645,31 +582,10 @@ impl IndexWriter {
             eprintln!("zoekindex: samenvoegen {:?}", t.elapsed());
         }
         drop(runs);
-        let first_words: Vec<String> = chunks
-            .iter()
-            .filter_map(|c| c.first().map(|w| w.word.clone()))
-            .collect();
         let lang = &self.language;
         let encoded: Vec<(MetaChunk, OutputFile)> = chunks
             .into_par_iter()
-            .map(|words| {
-                let from = words.first().map_or(String::new(), |w| w.word.clone());
-                let to = words.last().map_or(String::new(), |w| w.word.clone());
-                let mut cbor = Vec::new();
-                let _ = minicbor::encode(WordIndex { words }, &mut cbor);
-                let name = format!("{lang}_{}", short_hash(&cbor));
-                let chunk = MetaChunk {
-                    from,
-                    to,
-                    hash: name.clone(),
-                };
-                let file = OutputFile {
-                    path: format!("{BUNDLE_DIR}/index/{name}.pf_index"),
-                    bytes: compress_with(&cbor, flate2::Compression::default()),
-                    source: None,
-                };
-                (chunk, file)
-            })
+            .map(|words| encode_chunk(lang, words))
             .collect();
         let (mut index_chunks, mut files): (Vec<MetaChunk>, Vec<OutputFile>) =
             encoded.into_iter().unzip();
@@ -688,78 +604,130 @@ impl IndexWriter {
                     .push(n);
             }
         }
-        let mut meta_filters = Vec::new();
-        for (filter, values) in by_filter {
-            let values: Vec<PackedValue> = values
-                .into_iter()
-                .map(|(value, mut pages)| {
-                    pages.sort_unstable();
-                    pages.dedup();
-                    PackedValue { value, pages }
-                })
-                .collect();
-            let mut cbor = Vec::new();
-            let _ = minicbor::encode(
-                FilterIndex {
-                    filter: filter.clone(),
-                    values,
-                },
-                &mut cbor,
-            );
-            let name = format!("{lang}_{}", short_hash(&cbor));
-            files.push(OutputFile {
-                path: format!("{BUNDLE_DIR}/filter/{name}.pf_filter"),
-                bytes: compress(&cbor),
-                source: None,
-            });
-            meta_filters.push(MetaFilter { filter, hash: name });
-        }
+        let (meta_filters, filter_files) = encode_filters(lang, by_filter);
+        files.extend(filter_files);
 
         let page_count = meta_pages.len();
-        let meta = MetaIndex {
-            version: super::runtime::VERSION.to_string(),
-            pages: meta_pages,
-            index_chunks,
-            filters: meta_filters,
-            sorts: Vec::new(),
-            meta_fields: META_FIELDS.iter().map(|s| s.to_string()).collect(),
-        };
-        let mut cbor = Vec::new();
-        let _ = minicbor::encode(&meta, &mut cbor);
-        let meta_name = format!("{lang}_{}", short_hash(&cbor));
-        files.push(OutputFile {
-            path: format!("{BUNDLE_DIR}/pagefind.{meta_name}.pf_meta"),
-            bytes: compress(&cbor),
-            source: None,
-        });
-        // `wasm: null`: pagefind.js loads `wasm.unknown.pagefind`, the engine
-        // that does not stem; the keys in the index are ours.
-        let entry = serde_json::json!({
-            "version": super::runtime::VERSION,
-            "languages": { lang.as_str(): { "hash": meta_name, "wasm": null, "page_count": page_count } },
-            "include_characters": [],
-        });
-        files.push(OutputFile {
-            path: format!("{BUNDLE_DIR}/pagefind-entry.json"),
-            bytes: entry.to_string().into_bytes(),
-            source: None,
-        });
+        files.extend(encode_meta(lang, meta_pages, index_chunks, meta_filters));
         let runtime = runtime.join().map_err(|_| {
             super::failure("zoekindex: Pagefind's browserbestanden ontbreken".into())
         })??;
-        files.extend(runtime.iter().map(|(name, bytes)| OutputFile {
-            path: format!("{BUNDLE_DIR}/{name}"),
-            bytes: bytes.clone(),
-            source: None,
-        }));
+        files.extend(runtime_files(runtime));
         Ok(Finished {
             files,
             pages: page_count,
             words,
             adding,
-            bounds: first_words,
         })
     }
+}
+
+/// One word chunk: its entry in `pf_meta` (bounds not yet trimmed) and its
+/// file, named by the hash of its CBOR.
+pub(super) fn encode_chunk(lang: &str, words: Vec<PackedWord>) -> (MetaChunk, OutputFile) {
+    let from = words.first().map_or(String::new(), |w| w.word.clone());
+    let to = words.last().map_or(String::new(), |w| w.word.clone());
+    let mut cbor = Vec::new();
+    let _ = minicbor::encode(WordIndex { words }, &mut cbor);
+    let name = format!("{lang}_{}", short_hash(&cbor));
+    let chunk = MetaChunk {
+        from,
+        to,
+        hash: name.clone(),
+    };
+    let file = OutputFile {
+        path: format!("{BUNDLE_DIR}/index/{name}.pf_index"),
+        bytes: compress_with(&cbor, flate2::Compression::default()),
+        source: None,
+    };
+    (chunk, file)
+}
+
+/// The filter files (filter → value → page numbers) and their `pf_meta`
+/// entries.
+pub(super) fn encode_filters(
+    lang: &str,
+    by_filter: BTreeMap<String, BTreeMap<String, Vec<u32>>>,
+) -> (Vec<MetaFilter>, Vec<OutputFile>) {
+    let mut files = Vec::new();
+    let mut meta_filters = Vec::new();
+    for (filter, values) in by_filter {
+        let values: Vec<PackedValue> = values
+            .into_iter()
+            .map(|(value, mut pages)| {
+                pages.sort_unstable();
+                pages.dedup();
+                PackedValue { value, pages }
+            })
+            .collect();
+        let mut cbor = Vec::new();
+        let _ = minicbor::encode(
+            FilterIndex {
+                filter: filter.clone(),
+                values,
+            },
+            &mut cbor,
+        );
+        let name = format!("{lang}_{}", short_hash(&cbor));
+        files.push(OutputFile {
+            path: format!("{BUNDLE_DIR}/filter/{name}.pf_filter"),
+            bytes: compress(&cbor),
+            source: None,
+        });
+        meta_filters.push(MetaFilter { filter, hash: name });
+    }
+    (meta_filters, files)
+}
+
+/// `pf_meta` and `pagefind-entry.json`, which names it.
+pub(super) fn encode_meta(
+    lang: &str,
+    meta_pages: Vec<MetaPage>,
+    index_chunks: Vec<MetaChunk>,
+    meta_filters: Vec<MetaFilter>,
+) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    let page_count = meta_pages.len();
+    let meta = MetaIndex {
+        version: super::runtime::VERSION.to_string(),
+        pages: meta_pages,
+        index_chunks,
+        filters: meta_filters,
+        sorts: Vec::new(),
+        meta_fields: META_FIELDS.iter().map(|s| s.to_string()).collect(),
+    };
+    let mut cbor = Vec::new();
+    let _ = minicbor::encode(&meta, &mut cbor);
+    let meta_name = format!("{lang}_{}", short_hash(&cbor));
+    files.push(OutputFile {
+        path: format!("{BUNDLE_DIR}/pagefind.{meta_name}.pf_meta"),
+        bytes: compress(&cbor),
+        source: None,
+    });
+    // `wasm: null`: pagefind.js loads `wasm.unknown.pagefind`, the engine
+    // that does not stem; the keys in the index are ours.
+    let entry = serde_json::json!({
+        "version": super::runtime::VERSION,
+        "languages": { lang: { "hash": meta_name, "wasm": null, "page_count": page_count } },
+        "include_characters": [],
+    });
+    files.push(OutputFile {
+        path: format!("{BUNDLE_DIR}/pagefind-entry.json"),
+        bytes: entry.to_string().into_bytes(),
+        source: None,
+    });
+    files
+}
+
+/// Pagefind's browser files as bundle files.
+pub(super) fn runtime_files(
+    runtime: &[(String, Vec<u8>)],
+) -> impl Iterator<Item = OutputFile> + '_ {
+    runtime.iter().map(|(name, bytes)| OutputFile {
+        path: format!("{BUNDLE_DIR}/{name}"),
+        bytes: bytes.clone(),
+        source: None,
+    })
 }
 
 fn poisoned() -> Diagnostic {
@@ -927,7 +895,7 @@ fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>
 /// first), a weight change written as `-(weight) - 1` followed by an
 /// absolute position, the rest as deltas; metadata positions per field
 /// after `-(field) - 1`, delta encoded within the field.
-fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<PackedPage> {
+pub(super) fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<PackedPage> {
     for p in postings.iter_mut() {
         p.page = number.get(p.page as usize).copied().unwrap_or(u32::MAX);
     }
@@ -991,7 +959,7 @@ fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<PackedPage> {
 /// Shortens each chunk's bounds to the prefixes that tell it from its
 /// neighbours (what Pagefind's browser code expects), never making a
 /// chunk's `to` sort before its `from`.
-fn trim_bounds(chunks: &mut [MetaChunk]) {
+pub(super) fn trim_bounds(chunks: &mut [MetaChunk]) {
     for i in 1..chunks.len() {
         let (a, b) = (chunks[i - 1].to.clone(), chunks[i].from.clone());
         let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
@@ -1013,14 +981,14 @@ pub(crate) fn compress(bytes: &[u8]) -> Vec<u8> {
 /// The same at `level`: fragments and word chunks use the default level,
 /// several times faster for about 1 % more bytes (the best level took a
 /// sixth of a 10,000-page build's CPU time on the chunks).
-fn compress_with(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
+pub(super) fn compress_with(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3 + 64), level);
     let _ = gz.write_all(SIGNATURE);
     let _ = gz.write_all(bytes);
     gz.finish().unwrap_or_default()
 }
 
-fn short_hash(bytes: &[u8]) -> String {
+pub(super) fn short_hash(bytes: &[u8]) -> String {
     let full: [u8; 20] = Sha1::digest(bytes).into();
     let hex: String = full.iter().map(|b| format!("{b:02x}")).collect();
     hex[..HASH_DIGITS].to_string()

@@ -1,0 +1,530 @@
+//! The index `serve` keeps up to date after a save, page by page: it keeps
+//! the previous update's analysed pages, which pages hold each key, the
+//! compound splits and the encoded chunks, so a save re-analyses only the
+//! pages whose record changed, rebuilds only the words those pages (and the
+//! compounds they hold) touch, and re-encodes only the chunks holding such
+//! words; every other chunk keeps its bytes and name. The filters are
+//! rewritten only when a changed page's filter values changed, `pf_meta`
+//! and the entry on every update (they name the fragments).
+//!
+//! A page that comes or goes renumbers the pages after it, which changes
+//! nearly every chunk: then the state is built again from all records.
+//! Chunks are cut where they were (a chunk that grows past twice the usual
+//! size is split), so the chunk boundaries may differ from a full build's;
+//! the words, their pages and positions, the filters and the fragments are
+//! the same (`tests/search_incremental.rs` compares them).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use super::format::{MetaChunk, MetaFilter, MetaPage, PackedVariant, PackedWord};
+use super::record::Record;
+use super::writer::{self, IndexWriter, PageIndex, Posting, CHUNK_SIZE};
+use super::{dutch, runtime};
+use crate::error::Diagnostic;
+use crate::render::OutputFile;
+
+/// What one update made.
+pub(crate) struct Updated {
+    /// Every file of `pagefind/`, sorted by path.
+    pub files: Vec<OutputFile>,
+    pub pages: usize,
+    pub words: usize,
+    /// Pages analysed again, and chunks encoded again, by this update.
+    pub analysed: usize,
+    pub chunks_written: usize,
+    pub duration: Duration,
+}
+
+/// See the module comment. Empty until the first update.
+#[derive(Default)]
+pub(crate) struct Incremental {
+    state: Option<State>,
+    /// Locations per chunk; 0 is [`CHUNK_SIZE`].
+    chunk_size: usize,
+}
+
+struct State {
+    language: String,
+    chunk_size: usize,
+    dutch: bool,
+    /// The records of the last update, by page number (URL order): a
+    /// record is unchanged when it shares its body with the new one and its
+    /// small fields are equal, so no body is hashed or compared.
+    records: Vec<Record>,
+    pages: Vec<PageIndex>,
+    /// Run key (`key`, or `key\0form` for a diacritic form) → the pages
+    /// holding it, ascending.
+    keys: BTreeMap<String, Vec<u32>>,
+    /// Key → its compound parts (keys that split only).
+    parts: HashMap<String, Vec<String>>,
+    /// Part → the keys that give it their postings.
+    wholes: HashMap<String, BTreeSet<String>>,
+    chunks: Vec<Chunk>,
+    filters: (Vec<MetaFilter>, Vec<OutputFile>),
+}
+
+struct Chunk {
+    /// Its words, sorted.
+    words: Vec<String>,
+    /// Bounds not yet trimmed.
+    meta: MetaChunk,
+    file: OutputFile,
+}
+
+impl Incremental {
+    pub(crate) fn with_chunk_size(locations: usize) -> Incremental {
+        Incremental {
+            state: None,
+            chunk_size: locations,
+        }
+    }
+
+    /// The whole bundle for `records`; what did not change is reused.
+    pub(crate) fn update(
+        &mut self,
+        language: &str,
+        records: &[Record],
+    ) -> Result<Updated, Diagnostic> {
+        let start = Instant::now();
+        let mut records: Vec<Record> = records.to_vec();
+        records.sort_by(|a, b| a.url.cmp(&b.url));
+        records.dedup_by(|a, b| a.url == b.url);
+        let same_pages = self.state.as_ref().is_some_and(|s| {
+            s.language == language
+                && s.records.len() == records.len()
+                && s.records.iter().zip(&records).all(|(a, b)| a.url == b.url)
+        });
+        let (analysed, chunks_written) = match (&mut self.state, same_pages) {
+            (Some(state), true) => state.apply(records)?,
+            _ => {
+                let size = if self.chunk_size == 0 {
+                    CHUNK_SIZE
+                } else {
+                    self.chunk_size
+                };
+                let state = State::build(language, records, size)?;
+                let n = (state.pages.len(), state.chunks.len());
+                self.state = Some(state);
+                n
+            }
+        };
+        let state = self.state.as_ref().expect("set above");
+        let files = state.files()?;
+        Ok(Updated {
+            files,
+            pages: state.pages.len(),
+            words: state.pages.iter().map(|p| p.words).sum(),
+            analysed,
+            chunks_written,
+            duration: start.elapsed(),
+        })
+    }
+}
+
+/// Whether the index may differ between two records of the same URL. The
+/// body is compared by identity: `serve` shares an unchanged page's
+/// rendered body between builds.
+fn unchanged(a: &Record, b: &Record) -> bool {
+    Arc::ptr_eq(&a.body, &b.body)
+        && a.title == b.title
+        && a.meta == b.meta
+        && a.filters == b.filters
+        && a.facts == b.facts
+}
+
+fn same_posting(a: &Posting, b: &Posting) -> bool {
+    a.locs == b.locs && a.meta == b.meta
+}
+
+fn base(run_key: &str) -> &str {
+    run_key.split('\0').next().unwrap_or(run_key)
+}
+
+impl State {
+    fn build(language: &str, records: Vec<Record>, chunk_size: usize) -> Result<State, Diagnostic> {
+        let writer = IndexWriter::new(language, records.iter().map(|r| r.url.as_str()));
+        let pages: Vec<PageIndex> = records
+            .par_iter()
+            .map(|r| writer.analyse(r))
+            .collect::<Result<_, _>>()?;
+        let mut keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for (n, p) in pages.iter().enumerate() {
+            for (k, _) in &p.postings {
+                match keys.get_mut(k) {
+                    Some(v) => v.push(n as u32),
+                    None => {
+                        keys.insert(k.clone(), vec![n as u32]);
+                    }
+                }
+            }
+        }
+        let mut state = State {
+            language: language.to_string(),
+            chunk_size,
+            dutch: language.split('-').next() == Some("nl"),
+            records,
+            pages,
+            keys,
+            parts: HashMap::new(),
+            wholes: HashMap::new(),
+            chunks: Vec::new(),
+            filters: (Vec::new(), Vec::new()),
+        };
+        if state.dutch {
+            let vocab: Vec<String> = state.vocabulary().into_iter().collect();
+            state.set_parts(state.split(&vocab));
+        }
+        let words: Vec<String> = state.words().into_iter().collect();
+        state.chunks = state.cut(&words, chunk_size);
+        state.filters = state.encode_filters();
+        Ok(state)
+    }
+
+    /// Applies `records` (the same URLs as before); returns the pages
+    /// analysed and the chunks written.
+    fn apply(&mut self, records: Vec<Record>) -> Result<(usize, usize), Diagnostic> {
+        let changed: Vec<usize> = (0..records.len())
+            .filter(|&i| !unchanged(&self.records[i], &records[i]))
+            .collect();
+        if changed.is_empty() {
+            self.records = records;
+            return Ok((0, 0));
+        }
+        let writer = IndexWriter::new(&self.language, records.iter().map(|r| r.url.as_str()));
+        let fresh: Vec<PageIndex> = changed
+            .par_iter()
+            .map(|&i| writer.analyse(&records[i]))
+            .collect::<Result<_, _>>()?;
+        self.records = records;
+
+        // The run keys whose postings changed: (page, key, gained, lost).
+        let mut diffs: Vec<(u32, String, bool, bool)> = Vec::new();
+        let mut filters_changed = false;
+        for (&n, new) in changed.iter().zip(fresh) {
+            let old = std::mem::replace(&mut self.pages[n], new);
+            let new = &self.pages[n];
+            filters_changed |= old.filters != new.filters;
+            let old_map: HashMap<&str, &Posting> =
+                old.postings.iter().map(|(k, p)| (k.as_str(), p)).collect();
+            let new_map: HashMap<&str, &Posting> =
+                new.postings.iter().map(|(k, p)| (k.as_str(), p)).collect();
+            for (k, p) in &old_map {
+                match new_map.get(k) {
+                    Some(q) if same_posting(p, q) => {}
+                    Some(_) => diffs.push((n as u32, k.to_string(), false, false)),
+                    None => diffs.push((n as u32, k.to_string(), false, true)),
+                }
+            }
+            for k in new_map.keys().filter(|k| !old_map.contains_key(*k)) {
+                diffs.push((n as u32, k.to_string(), true, false));
+            }
+        }
+        let touched: BTreeSet<String> = diffs.iter().map(|d| base(&d.1).to_string()).collect();
+        let existed: HashSet<&String> = touched.iter().filter(|b| self.has_base(b)).collect();
+        for (page, k, gained, lost) in &diffs {
+            if *lost {
+                if let Some(v) = self.keys.get_mut(k) {
+                    v.retain(|x| x != page);
+                    if v.is_empty() {
+                        self.keys.remove(k);
+                    }
+                }
+            } else if *gained {
+                let v = self.keys.entry(k.clone()).or_default();
+                if let Err(at) = v.binary_search(page) {
+                    v.insert(at, *page);
+                }
+            }
+        }
+        // A key that came or went changes the vocabulary, and with it any
+        // split (a split asks which keys exist).
+        let vocab_changed = touched
+            .iter()
+            .any(|b| self.has_base(b) != existed.contains(b));
+        let mut words: BTreeSet<String> = touched.clone();
+        if self.dutch {
+            if vocab_changed {
+                let vocab: Vec<String> = self.vocabulary().into_iter().collect();
+                let parts = self.split(&vocab);
+                for (k, p) in &parts {
+                    if self.parts.get(k) != Some(p) {
+                        words.extend(p.iter().cloned());
+                        words.extend(self.parts.get(k).into_iter().flatten().cloned());
+                    }
+                }
+                for (k, p) in &self.parts {
+                    if !parts.contains_key(k) {
+                        words.extend(p.iter().cloned());
+                    }
+                }
+                self.set_parts(parts);
+            }
+            // Parts of a changed key get its postings.
+            for b in &touched {
+                if let Some(p) = self.parts.get(b) {
+                    words.extend(p.iter().cloned());
+                }
+            }
+        }
+
+        let written = self.rechunk(&words);
+        if filters_changed {
+            self.filters = self.encode_filters();
+        }
+        Ok((changed.len(), written))
+    }
+
+    fn has_base(&self, b: &str) -> bool {
+        self.run_keys(b).next().is_some()
+    }
+
+    /// `b`'s run keys: `b` itself and `b\0form`, which sort right after it.
+    fn run_keys<'a>(&'a self, b: &'a str) -> impl Iterator<Item = (&'a String, &'a Vec<u32>)> {
+        self.keys
+            .range::<str, _>((std::ops::Bound::Included(b), std::ops::Bound::Unbounded))
+            .take_while(move |(k, _)| base(k) == b)
+    }
+
+    fn vocabulary(&self) -> BTreeSet<String> {
+        self.keys.keys().map(|k| base(k).to_string()).collect()
+    }
+
+    /// The compound parts of the keys in `vocab`, as a build finds them.
+    fn split(&self, vocab: &[String]) -> HashMap<String, Vec<String>> {
+        let set: HashSet<&str> = vocab.iter().map(String::as_str).collect();
+        let known = |k: &str| set.contains(k);
+        vocab
+            .par_iter()
+            .filter_map(|k| {
+                let p: Vec<String> = dutch::compound_parts(k, &known)
+                    .into_iter()
+                    .filter(|x| x != k)
+                    .collect();
+                (!p.is_empty()).then(|| (k.clone(), p))
+            })
+            .collect()
+    }
+
+    fn set_parts(&mut self, parts: HashMap<String, Vec<String>>) {
+        let mut wholes: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for (k, ps) in &parts {
+            for p in ps {
+                wholes.entry(p.clone()).or_default().insert(k.clone());
+            }
+        }
+        self.parts = parts;
+        self.wholes = wholes;
+    }
+
+    /// Every word of the index: the keys' bases and the compound parts.
+    fn words(&self) -> BTreeSet<String> {
+        let mut w = self.vocabulary();
+        w.extend(self.wholes.keys().cloned());
+        w
+    }
+
+    fn posting(&self, page: u32, run_key: &str) -> Option<&Posting> {
+        let p = &self.pages[page as usize].postings;
+        p.binary_search_by(|(k, _)| k.as_str().cmp(run_key))
+            .ok()
+            .map(|i| &p[i].1)
+    }
+
+    /// Word `w` as a full build writes it (its pages and forms, the
+    /// postings of the compounds it is part of at half weight), with its
+    /// size in locations; `None` when no page holds it any more.
+    fn word(&self, w: &str, number: &[u32]) -> Option<(PackedWord, usize)> {
+        let mut main: Vec<Posting> = Vec::new();
+        let mut variants: Vec<(String, Vec<Posting>)> = Vec::new();
+        let with_page = |n: u32, p: &Posting| Posting {
+            page: n,
+            locs: p.locs.clone(),
+            meta: p.meta.clone(),
+        };
+        for (k, pages) in self.run_keys(w) {
+            let postings: Vec<Posting> = pages
+                .iter()
+                .filter_map(|&n| self.posting(n, k).map(|p| with_page(n, p)))
+                .collect();
+            match k.split_once('\0') {
+                Some((_, form)) => variants.push((form.to_string(), postings)),
+                None => main.extend(postings),
+            }
+        }
+        for whole in self.wholes.get(w).into_iter().flatten() {
+            for (k, pages) in self.run_keys(whole) {
+                for &n in pages {
+                    if let Some(p) = self.posting(n, k) {
+                        let mut p = with_page(n, p);
+                        for l in p.locs.iter_mut() {
+                            l.1 = (l.1 / 2).max(1);
+                        }
+                        main.push(p);
+                    }
+                }
+            }
+        }
+        if main.is_empty() && variants.is_empty() {
+            return None;
+        }
+        let pages = writer::pack_pages(&mut main, number);
+        let additional_variants: Vec<PackedVariant> = variants
+            .into_iter()
+            .map(|(form, mut ps)| PackedVariant {
+                form,
+                pages: writer::pack_pages(&mut ps, number),
+            })
+            .collect();
+        let size = pages
+            .iter()
+            .chain(additional_variants.iter().flat_map(|v| &v.pages))
+            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
+            .sum::<usize>()
+            + additional_variants.len();
+        Some((
+            PackedWord {
+                word: w.to_string(),
+                pages,
+                additional_variants,
+            },
+            size,
+        ))
+    }
+
+    fn numbers(&self) -> Vec<u32> {
+        (0..self.pages.len() as u32).collect()
+    }
+
+    /// `words` (sorted) cut into chunks of about `limit` locations, encoded.
+    fn cut(&self, words: &[String], limit: usize) -> Vec<Chunk> {
+        let number = self.numbers();
+        let built: Vec<(PackedWord, usize)> = words
+            .par_iter()
+            .filter_map(|w| self.word(w, &number))
+            .collect();
+        let mut groups: Vec<Vec<PackedWord>> = Vec::new();
+        let mut group = Vec::new();
+        let mut size = 0;
+        for (w, s) in built {
+            size += s;
+            group.push(w);
+            if size >= limit {
+                groups.push(std::mem::take(&mut group));
+                size = 0;
+            }
+        }
+        if !group.is_empty() {
+            groups.push(group);
+        }
+        groups
+            .into_par_iter()
+            .map(|words| {
+                let list = words.iter().map(|w| w.word.clone()).collect();
+                let (meta, file) = writer::encode_chunk(&self.language, words);
+                Chunk {
+                    words: list,
+                    meta,
+                    file,
+                }
+            })
+            .collect()
+    }
+
+    /// Rebuilds the chunks that hold (or would hold) `words`; returns how
+    /// many chunks were written.
+    fn rechunk(&mut self, words: &BTreeSet<String>) -> usize {
+        if words.is_empty() {
+            return 0;
+        }
+        // Chunk i takes the words from its first word up to the next
+        // chunk's first; words before the first chunk go to it.
+        let firsts: Vec<&str> = self
+            .chunks
+            .iter()
+            .map(|c| c.words.first().map_or("", String::as_str))
+            .collect();
+        let mut by_chunk: BTreeMap<usize, Vec<&String>> = BTreeMap::new();
+        for w in words {
+            let i = firsts
+                .partition_point(|f| *f <= w.as_str())
+                .saturating_sub(1);
+            by_chunk.entry(i).or_default().push(w);
+        }
+        let rebuilt: Vec<(usize, Vec<Chunk>)> = by_chunk
+            .into_par_iter()
+            .map(|(i, new)| {
+                let mut list: BTreeSet<String> = self
+                    .chunks
+                    .get(i)
+                    .map(|c| c.words.iter().cloned().collect())
+                    .unwrap_or_default();
+                list.extend(new.into_iter().cloned());
+                let list: Vec<String> = list.into_iter().collect();
+                // Between kept bounds a chunk may grow to twice the size.
+                (i, self.cut(&list, 2 * self.chunk_size))
+            })
+            .collect();
+        let written = rebuilt.iter().map(|(_, c)| c.len()).sum();
+        let mut replace: HashMap<usize, Vec<Chunk>> = rebuilt.into_iter().collect();
+        let old = std::mem::take(&mut self.chunks);
+        if old.is_empty() {
+            self.chunks = replace.remove(&0).unwrap_or_default();
+            return written;
+        }
+        for (i, c) in old.into_iter().enumerate() {
+            match replace.remove(&i) {
+                Some(new) => self.chunks.extend(new),
+                None => self.chunks.push(c),
+            }
+        }
+        written
+    }
+
+    fn encode_filters(&self) -> (Vec<MetaFilter>, Vec<OutputFile>) {
+        let mut by_filter: BTreeMap<String, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
+        for (n, p) in self.pages.iter().enumerate() {
+            for (f, v) in &p.filters {
+                by_filter
+                    .entry(f.clone())
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default()
+                    .push(n as u32);
+            }
+        }
+        writer::encode_filters(&self.language, by_filter)
+    }
+
+    /// Every file of the bundle, sorted by path.
+    fn files(&self) -> Result<Vec<OutputFile>, Diagnostic> {
+        let meta_pages: Vec<MetaPage> = self
+            .pages
+            .iter()
+            .map(|p| MetaPage {
+                hash: p.name.clone(),
+                word_count: p.word_count,
+                group_hash: String::new(),
+            })
+            .collect();
+        let mut index_chunks: Vec<MetaChunk> = self.chunks.iter().map(|c| c.meta.clone()).collect();
+        writer::trim_bounds(&mut index_chunks);
+        let mut files: Vec<OutputFile> =
+            Vec::with_capacity(self.pages.len() + self.chunks.len() + 32);
+        files.extend(self.pages.iter().map(|p| p.fragment.clone()));
+        files.extend(self.chunks.iter().map(|c| c.file.clone()));
+        files.extend(self.filters.1.iter().cloned());
+        files.extend(writer::encode_meta(
+            &self.language,
+            meta_pages,
+            index_chunks,
+            self.filters.0.clone(),
+        ));
+        files.extend(writer::runtime_files(runtime::files()?));
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+}
