@@ -140,6 +140,12 @@ impl Shared {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.events.subscribe()
     }
+
+    /// The bytes served at output path `path`; for kb-bench, which times
+    /// when `pagefind/pagefind-entry.json` changes after a save.
+    pub fn served(&self, path: &str) -> Option<Vec<u8>> {
+        self.snapshot().files.get(path).map(|s| s.bytes.to_vec())
+    }
 }
 
 // ---------------------------------------------------------------------------

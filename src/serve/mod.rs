@@ -251,8 +251,10 @@ fn open_browser(url: &str) {
 pub(crate) const QUIET: Duration = Duration::from_millis(25);
 /// A burst that never goes quiet is still applied after this long.
 pub(crate) const MAX_WAIT: Duration = Duration::from_millis(500);
-/// Idle time before the search index is refreshed.
-const SEARCH_IDLE: Duration = Duration::from_secs(3);
+/// Idle time before the search index is refreshed: short, since a refresh
+/// redoes only the saved pages' words (`search::LiveIndex`), and it starts
+/// only once the saved page's reload has been sent.
+const SEARCH_IDLE: Duration = Duration::from_millis(100);
 
 /// The rebuild thread's loop: waits for saves, rebuilds, publishes, until
 /// `Msg::Stop`. Public for kb-bench's latency rows.
@@ -513,14 +515,18 @@ impl Publisher {
 }
 
 /// The search index in serve: after the first build, and again after
-/// changes once the site has been idle for a few seconds, the records of
+/// changes once the site has been idle for [`SEARCH_IDLE`], the records of
 /// the last good site are taken on the serve thread (they share the
 /// rendered bodies with the model: 20–40 ms at 10,000 pages) and indexed on
 /// a separate low-priority thread. Should taking them ever cost more than
-/// 50 ms (a save arriving meanwhile would wait), the index is no longer
+/// [`SNAPSHOT_LIMIT_MS`] (a save arriving meanwhile would wait), the index is no longer
 /// refreshed after changes and the terminal says so once.
 mod search_bg {
     use super::*;
+
+    /// Taking the records may block the rebuild thread this long at most
+    /// (20–40 ms at 10,000 pages on a quiet machine; more on a loaded one).
+    pub(crate) const SNAPSHOT_LIMIT_MS: u128 = 250;
 
     pub(crate) struct SearchState {
         enabled: bool,
@@ -553,14 +559,14 @@ mod search_bg {
         }
 
         pub(crate) fn wants_idle(&self) -> bool {
-            self.enabled && self.stale && !self.running && self.snapshot_ms <= 50
+            self.enabled && self.stale && !self.running && self.snapshot_ms <= SNAPSHOT_LIMIT_MS
         }
 
         pub(crate) fn maybe_start(&mut self, engine: &Engine, tx: &mpsc::Sender<Msg>, first: bool) {
             if !self.enabled || self.running || !(first || self.stale) {
                 return;
             }
-            if !first && self.snapshot_ms > 50 {
+            if !first && self.snapshot_ms > SNAPSHOT_LIMIT_MS {
                 if !self.told {
                     println!("zoekindex: niet bijgewerkt tijdens serve (site te groot om ongemerkt bij te werken); herstart serve voor een verse index");
                     self.told = true;

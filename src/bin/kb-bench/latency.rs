@@ -25,18 +25,32 @@ pub struct LatencyReport {
     pub samples: Vec<Duration>,
     /// The edited file, relative to the root.
     pub file: PathBuf,
+    /// With the search index: save → the served index changed
+    /// (`pagefind-entry.json` names a new `pf_meta`), one per edit.
+    pub search_samples: Vec<Duration>,
+    /// Edits whose index changed before their reload event was sent (the
+    /// goal is none).
+    pub search_before_reload: usize,
 }
 
 impl LatencyReport {
     pub fn percentile(&self, p: f64) -> Duration {
-        let mut v = self.samples.clone();
-        v.sort();
-        if v.is_empty() {
-            return Duration::ZERO;
-        }
-        let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
-        v[i.min(v.len() - 1)]
+        percentile(&self.samples, p)
     }
+
+    pub fn search_percentile(&self, p: f64) -> Duration {
+        percentile(&self.search_samples, p)
+    }
+}
+
+fn percentile(samples: &[Duration], p: f64) -> Duration {
+    let mut v = samples.to_vec();
+    v.sort();
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
+    v[i.min(v.len() - 1)]
 }
 
 /// What each timed edit changes.
@@ -128,12 +142,24 @@ pub fn measure_edit(
         pool.install(|| rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared, search))
     });
     std::thread::sleep(Duration::from_millis(300));
+    // With search, the first index must be served before the first edit.
+    const ENTRY: &str = "pagefind/pagefind-entry.json";
+    if search {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while shared.served(ENTRY).is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 
     let needle = format!("\"{url}\"");
     let mut samples = Vec::new();
+    let mut search_samples = Vec::new();
+    let mut search_before_reload = 0;
     let mut result = Ok(());
     for i in 0..edits {
         while sub.try_recv().is_ok() {}
+        let entry = if search { shared.served(ENTRY) } else { None };
+        let mut index_changed_early = false;
         let t0 = Instant::now();
         let appended = match edit {
             Edit::Body => std::fs::OpenOptions::new()
@@ -172,6 +198,9 @@ pub fn measure_edit(
                     if Instant::now() > deadline {
                         break false;
                     }
+                    if search && !index_changed_early && shared.served(ENTRY) != entry {
+                        index_changed_early = true;
+                    }
                     std::thread::sleep(Duration::from_micros(500));
                 }
                 Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
@@ -183,6 +212,21 @@ pub fn measure_edit(
             break;
         }
         samples.push(t0.elapsed());
+        if search {
+            search_before_reload += usize::from(index_changed_early);
+            // The template edit changes no record: the index stays as it is.
+            if edit != Edit::Template {
+                let deadline = t0 + Duration::from_secs(60);
+                while shared.served(ENTRY) == entry && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                if shared.served(ENTRY) == entry {
+                    result = Err(format!("zoekindex niet bijgewerkt binnen 60 s na {url}"));
+                    break;
+                }
+                search_samples.push(t0.elapsed());
+            }
+        }
         std::thread::sleep(pause);
     }
     let _ = std::fs::write(&file, &original);
@@ -199,5 +243,7 @@ pub fn measure_edit(
         startup,
         samples,
         file: file.strip_prefix(root).unwrap_or(&file).to_path_buf(),
+        search_samples,
+        search_before_reload,
     })
 }
