@@ -64,6 +64,17 @@ pub fn bundle_size(dir: &Path) -> io::Result<BundleSize> {
     Ok(size)
 }
 
+/// The file Pagefind fetches for a page's fragment: it requests
+/// `fragment/<hash>.pf_fragment`, and our hashes end in a query string
+/// (`<name>.pf_fragment?v=<token>`) that the host ignores.
+fn fragment_file(hash: &str) -> String {
+    let url = format!("fragment/{hash}.pf_fragment");
+    match url.split_once('?') {
+        Some((file, _)) => file.to_string(),
+        None => url,
+    }
+}
+
 /// What a browser fetches for one query on the search page.
 #[derive(Debug, Clone, Default)]
 pub struct QueryCost {
@@ -172,7 +183,7 @@ pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost
         };
         // With `max_fragments`, pages share group files: fetched once.
         let rel = if p.group_hash.is_empty() {
-            format!("fragment/{}.pf_fragment", p.hash)
+            fragment_file(&p.hash)
         } else if groups_seen.contains(&p.group_hash) {
             continue;
         } else {
@@ -316,7 +327,7 @@ pub fn read_index(read: &dyn Fn(&str) -> io::Result<Vec<u8>>) -> io::Result<Inde
     let meta: MetaIndex = decode(&meta_bytes)?;
     let mut pages = Vec::new();
     for p in &meta.pages {
-        let bytes = read(&format!("fragment/{}.pf_fragment", p.hash))?;
+        let bytes = read(&fragment_file(&p.hash))?;
         pages.push(IndexPage {
             hash: p.hash.clone(),
             word_count: p.word_count,

@@ -501,11 +501,18 @@ impl State {
 
     /// Every file of the bundle, sorted by path.
     fn files(&self) -> Result<Vec<OutputFile>, Diagnostic> {
+        let mut digest = [0u8; 20];
+        for p in &self.pages {
+            for (d, x) in digest.iter_mut().zip(p.digest) {
+                *d ^= x;
+            }
+        }
+        let token = writer::fragment_token(&digest);
         let meta_pages: Vec<MetaPage> = self
             .pages
             .iter()
             .map(|p| MetaPage {
-                hash: p.name.clone(),
+                hash: writer::fragment_ref(&p.name, &token),
                 word_count: p.word_count,
                 group_hash: String::new(),
             })

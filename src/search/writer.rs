@@ -289,8 +289,8 @@ pub(crate) struct IndexWriter {
     runs: Mutex<Vec<Run>>,
     /// (filter, value, slot).
     filters: Mutex<Vec<(String, String, u32)>>,
-    /// Fragment name → full hash, to give a clash a longer name.
-    names: Mutex<HashMap<String, [u8; 20]>>,
+    /// The fragments' SHA-1s, XORed: the cache token of their names.
+    digest: Mutex<[u8; 20]>,
     words: AtomicUsize,
     micros: AtomicU64,
 }
@@ -300,6 +300,8 @@ pub(super) struct PageIndex {
     pub(super) url: String,
     pub(super) fragment: OutputFile,
     pub(super) name: String,
+    /// SHA-1 of the fragment's JSON.
+    pub(super) digest: [u8; 20],
     pub(super) word_count: u32,
     pub(super) words: usize,
     /// Sorted by key; `page` unset.
@@ -338,7 +340,7 @@ impl IndexWriter {
             builders: Mutex::new(Vec::new()),
             runs: Mutex::new(Vec::new()),
             filters: Mutex::new(Vec::new()),
-            names: Mutex::new(HashMap::new()),
+            digest: Mutex::new([0; 20]),
             words: AtomicUsize::new(0),
             micros: AtomicU64::new(0),
         }
@@ -416,7 +418,8 @@ impl IndexWriter {
         };
         let json =
             serde_json::to_vec(&fragment).map_err(|e| super::failure(format!("zoekindex: {e}")))?;
-        let name = self.name_for(&json);
+        let digest: [u8; 20] = Sha1::digest(&json).into();
+        let name = fragment_name(self.slots.get(&r.url).copied().unwrap_or(u32::MAX));
         let file = OutputFile {
             path: format!("{BUNDLE_DIR}/fragment/{name}.pf_fragment"),
             bytes: compress_with(&json, flate2::Compression::default()),
@@ -434,6 +437,7 @@ impl IndexWriter {
             url: r.url.clone(),
             fragment: file,
             name,
+            digest,
             word_count: text.words.len() as u32,
             words,
             postings,
@@ -473,8 +477,11 @@ impl IndexWriter {
                 filters.push((name.clone(), value.clone(), slot));
             }
         }
-        if let Ok(mut names) = self.names.lock() {
-            names.insert(page.name.clone(), [0; 20]);
+        {
+            let mut digest = self.digest.lock().map_err(|_| poisoned())?;
+            for (d, x) in digest.iter_mut().zip(page.digest) {
+                *d ^= x;
+            }
         }
         self.words.fetch_add(page.words, Ordering::Relaxed);
         self.pages.lock().map_err(|_| poisoned())?[slot as usize] =
@@ -508,26 +515,6 @@ impl IndexWriter {
         }
     }
 
-    /// The file name of a fragment: language and content hash.
-    fn name_for(&self, json: &[u8]) -> String {
-        let full: [u8; 20] = Sha1::digest(json).into();
-        let hex: String = full.iter().map(|b| format!("{b:02x}")).collect();
-        let Ok(mut names) = self.names.lock() else {
-            return format!("{}_{hex}", self.language);
-        };
-        let mut digits = HASH_DIGITS;
-        loop {
-            let name = format!("{}_{}", self.language, &hex[..digits]);
-            match names.get(&name) {
-                Some(other) if *other != full && digits < hex.len() => digits += 1,
-                _ => {
-                    names.insert(name.clone(), full);
-                    return name;
-                }
-            }
-        }
-    }
-
     /// Merges the postings into the word index and writes the rest of the
     /// bundle: chunks, filters, `pf_meta`, the entry and Pagefind's browser
     /// files.
@@ -542,6 +529,7 @@ impl IndexWriter {
         let adding = Duration::from_micros(self.micros.into_inner());
         let words = self.words.into_inner();
         let pages = self.pages.into_inner().map_err(|_| poisoned())?;
+        let token = fragment_token(&self.digest.into_inner().map_err(|_| poisoned())?);
         let mut runs = self.runs.into_inner().map_err(|_| poisoned())?;
         let builders = self.builders.into_inner().map_err(|_| poisoned())?;
         runs.extend(
@@ -559,7 +547,7 @@ impl IndexWriter {
             if let Some((hash, word_count)) = p {
                 number[slot] = meta_pages.len() as u32;
                 meta_pages.push(MetaPage {
-                    hash: hash.clone(),
+                    hash: fragment_ref(hash, &token),
                     word_count: *word_count,
                     group_hash: String::new(),
                 });
@@ -986,6 +974,40 @@ pub(super) fn compress_with(bytes: &[u8], level: flate2::Compression) -> Vec<u8>
     let _ = gz.write_all(SIGNATURE);
     let _ = gz.write_all(bytes);
     gz.finish().unwrap_or_default()
+}
+
+/// A fragment's file name: its page's slot (URL order) in base 36, so the
+/// name costs `pf_meta`, which every search fetches and which lists one per
+/// page, two or three bytes instead of a content hash's eight.
+pub(super) fn fragment_name(slot: u32) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut n = slot;
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// What `pf_meta` lists for fragment `name`: Pagefind fetches
+/// `fragment/<listed>.pf_fragment`, so `<name>.pf_fragment?v=<token>`
+/// fetches the file `fragment/<name>.pf_fragment` with a query string that
+/// changes whenever any fragment does. A name is reused for another page
+/// when pages come or go; the query keeps a browser from taking the old
+/// one from its cache (hosts ignore the query).
+pub(super) fn fragment_ref(name: &str, token: &str) -> String {
+    format!("{name}.pf_fragment?v={token}")
+}
+
+/// The cache token of a set of fragments, from their SHA-1s XORed (so it
+/// does not depend on the order pages were indexed in).
+pub(super) fn fragment_token(digest: &[u8; 20]) -> String {
+    short_hash(digest)[..8].to_string()
 }
 
 pub(super) fn short_hash(bytes: &[u8]) -> String {
