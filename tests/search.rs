@@ -310,11 +310,24 @@ fn query_cost_matches_chromium() {
     let dir = tempfile::tempdir().unwrap();
     build_with_binary(&repo(), dir.path(), None);
     server.serve(dir.path());
-    for query in ["begeleiding", "werkgevers", "taal"] {
-        let out = run_node(&[&format!("{}/", server.origin()), "--measure", query, "5"]);
+    let pages = [
+        ("--measure", "begeleiding"),
+        ("--measure", "werkgevers"),
+        ("--measure", "taal"),
+        // The header box: no filters.
+        ("--measure-header", "begeleiding"),
+        ("--measure-header", "taal"),
+    ];
+    for (mode, query) in pages {
+        let out = run_node(&[&format!("{}/", server.origin()), mode, query, "5"]);
         let seen: Value = serde_json::from_str(&out).unwrap();
         assert_clean(&seen);
-        let cost = bundle::query_cost(&dir.path().join("pagefind"), query, 5).unwrap();
+        let bundle_dir = dir.path().join("pagefind");
+        let cost = if mode == "--measure" {
+            bundle::query_cost(&bundle_dir, query, 5).unwrap()
+        } else {
+            kennisbank::search::query_cost_header(&bundle_dir, query, 5).unwrap()
+        };
         let kinds = |files: Vec<(String, u64)>| {
             let fragments = files
                 .iter()
@@ -340,7 +353,7 @@ fn query_cost_matches_chromium() {
         assert_eq!(
             kinds(cost.files.clone()),
             kinds(browser),
-            "{query}: files fetched"
+            "{mode} {query}: files fetched"
         );
         assert_eq!(
             cost.matches as u64,
@@ -550,6 +563,23 @@ fn query_cost_counts_what_the_browser_fetches() {
     assert!(
         size.bytes > cost.bytes && size.fragments > 0 && size.index > 0,
         "{size:?}"
+    );
+    // The header box fetches the same files but the filters.
+    let header = kennisbank::search::query_cost_header(&bundle_dir, "werkgevers", 5).unwrap();
+    let filters = files.iter().filter(|f| f.starts_with("filter/")).count();
+    assert!(filters > 0, "the fixture has filters: {files:?}");
+    let without: Vec<&(String, u64)> = cost
+        .files
+        .iter()
+        .filter(|(f, _)| !f.starts_with("filter/"))
+        .collect();
+    assert_eq!(header.files.iter().collect::<Vec<_>>(), without);
+    // Served gzipped, the JavaScript shrinks; the gzipped index does not grow.
+    assert!(
+        header.bytes_http_gzip < header.bytes && cost.bytes_http_gzip < cost.bytes,
+        "{} of {}",
+        header.bytes_http_gzip,
+        header.bytes
     );
 }
 

@@ -83,6 +83,9 @@ pub struct QueryCost {
     /// Each file fetched (path inside the bundle) and its size in bytes.
     pub files: Vec<(String, u64)>,
     pub bytes: u64,
+    /// The same with the host compressing text files (`.js`, `.json`) as
+    /// most do (gzip, default level); the index files are gzipped already.
+    pub bytes_http_gzip: u64,
 }
 
 /// The bytes a browser downloads (compressed, as served) to run `query` on
@@ -98,11 +101,29 @@ pub struct QueryCost {
 /// are of similar size, so the total hardly depends on it. The browser test
 /// checks this figure against what Chromium actually downloads.
 pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost> {
+    cost_of(dir, query, shown, true)
+}
+
+/// [`query_cost`] for the header box on every page: the same files without
+/// the filters, which only the search page loads (`pagefind.filters()`);
+/// a search without filters fetches none.
+pub fn query_cost_header(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost> {
+    cost_of(dir, query, shown, false)
+}
+
+fn cost_of(dir: &Path, query: &str, shown: usize, filters: bool) -> io::Result<QueryCost> {
     let mut cost = QueryCost::default();
     let fetch = |cost: &mut QueryCost, rel: &str| -> io::Result<()> {
         let len = std::fs::metadata(dir.join(rel))?.len();
         cost.files.push((rel.to_string(), len));
         cost.bytes += len;
+        cost.bytes_http_gzip += if rel.ends_with(".js") || rel.ends_with(".json") {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::Write::write_all(&mut gz, &std::fs::read(dir.join(rel))?)?;
+            gz.finish()?.len() as u64
+        } else {
+            len
+        };
         Ok(())
     };
     fetch(&mut cost, "pagefind.js")?;
@@ -133,7 +154,7 @@ pub fn query_cost(dir: &Path, query: &str, shown: usize) -> io::Result<QueryCost
     let meta_rel = format!("pagefind.{}.pf_meta", language.hash);
     fetch(&mut cost, &meta_rel)?;
     let meta: MetaIndex = decode(&read_compressed(&dir.join(&meta_rel))?)?;
-    for f in &meta.filters {
+    for f in meta.filters.iter().filter(|_| filters) {
         fetch(&mut cost, &format!("filter/{}.pf_filter", f.hash))?;
     }
 

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-pub use bundle::{bundle_size, query_cost, BundleSize, QueryCost};
+pub use bundle::{bundle_size, query_cost, query_cost_header, BundleSize, QueryCost};
 pub(crate) use record::Record;
 pub use writer::{word_keys, WordKeys, FACTS, META_FIELDS};
 

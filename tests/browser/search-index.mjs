@@ -12,6 +12,8 @@
 //   node search-index.mjs <site-url> --measure <query> [shown=5]
 //     Prints the bytes Chromium downloads from pagefind/ to load the search,
 //     list the filters, run <query> and show the first <shown> results.
+//   node search-index.mjs <site-url> --measure-header <query> [shown=5]
+//     The same as the header box does it: without listing the filters.
 //
 // Requests to other origins are blocked and reported ("foreign").
 import { readFileSync } from "node:fs";
@@ -70,7 +72,8 @@ try {
   const bundle = join(site, "pagefind/pagefind.js");
   const dutch = join(site, "js/kb-dutch.js");
 
-  if (mode === "--measure") {
+  if (mode === "--measure" || mode === "--measure-header") {
+    const listFilters = mode === "--measure";
     const query = arg || "begeleiding";
     const shown = Number(shownArg || 5);
     const fetched = [];
@@ -81,16 +84,16 @@ try {
     });
     await page.goto(join(site, "404.html"));
     const matches = await page.evaluate(
-      async ({ bundle, dutch, query, shown }) => {
+      async ({ bundle, dutch, query, shown, listFilters }) => {
         const pf = await import(bundle);
         const kb = await import(dutch);
         await pf.init();
-        await pf.filters();
+        if (listFilters) await pf.filters();
         const r = await pf.search(kb.queryKeys(query, document.documentElement.lang));
         await Promise.all(r.results.slice(0, shown).map((x) => x.data()));
         return r.results.length;
       },
-      { bundle, dutch, query, shown },
+      { bundle, dutch, query, shown, listFilters },
     );
     await page.waitForTimeout(500); // let requestfinished handlers settle
     const files = fetched.map((f) => ({ path: new URL(f.url).pathname.replace(/^.*\/pagefind\//, ""), bytes: f.bytes }));

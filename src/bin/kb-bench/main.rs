@@ -643,20 +643,43 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 let index_size = dir_size(&out.join("pagefind"));
                 let query =
                     kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 5)?;
+                let header =
+                    kennisbank::search::query_cost_header(&out.join("pagefind"), "begeleiding", 5)?;
                 search.figures = figures([
                     ("index_bytes", serde_json::json!(index_size)),
                     ("query", serde_json::json!("begeleiding")),
                     ("query_bytes_fetched", serde_json::json!(query.bytes)),
                     ("query_files", serde_json::json!(query.files.len())),
                     ("query_matches", serde_json::json!(query.matches)),
+                    (
+                        "query_bytes_http_gzip",
+                        serde_json::json!(query.bytes_http_gzip),
+                    ),
+                    (
+                        "header_query_bytes_fetched",
+                        serde_json::json!(header.bytes),
+                    ),
+                    ("header_query_files", serde_json::json!(header.files.len())),
+                    (
+                        "header_query_bytes_http_gzip",
+                        serde_json::json!(header.bytes_http_gzip),
+                    ),
                 ]);
+                // KiB and, for the goal's unit, kB; "gzip" is with the host
+                // compressing the JavaScript and JSON.
                 search.note = format!(
-                    "{} · index on disk {:.1} MiB · query 'begeleiding': {} KiB fetched ({} files, {} matches)",
+                    "{} · index on disk {:.1} MiB · query 'begeleiding': search page {} KiB = {} kB fetched ({} files, {} matches; {} kB with gzip), header box {} KiB = {} kB ({} files; {} kB with gzip)",
                     search.note.trim(),
                     index_size as f64 / 1048576.0,
                     query.bytes / 1024,
+                    query.bytes / 1000,
                     query.files.len(),
-                    query.matches
+                    query.matches,
+                    query.bytes_http_gzip / 1000,
+                    header.bytes / 1024,
+                    header.bytes / 1000,
+                    header.files.len(),
+                    header.bytes_http_gzip / 1000,
                 );
                 if let (Some(cli), Some((_, ours))) = (
                     rows.iter()
