@@ -1,6 +1,9 @@
 //! Command line: clap definitions and dispatch. Library errors become exit
 //! codes here and nowhere else.
 
+// Doc comments on the argument types are clap's --help text, not rustdoc.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
+
 use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;

@@ -7,6 +7,11 @@
 //! `render` applies the Tera templates, `search` writes the index and
 //! `output` writes the result. [`site`] runs them in order; [`model`]
 //! holds the data.
+//!
+//! The crate is documented for its maintainers, private items and all
+//! (`cargo doc --document-private-items`; `scripts/test` checks it), so
+//! public module docs may link to private items.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub(crate) mod a11y;
 pub(crate) mod b1;
