@@ -70,6 +70,9 @@ struct State {
 struct Chunk {
     /// Its words, sorted.
     words: Vec<String>,
+    /// Per word: its CBOR and its size in locations, so a rewritten chunk
+    /// encodes only the words that changed.
+    encoded: Vec<(Vec<u8>, usize)>,
     /// Bounds not yet trimmed.
     meta: MetaChunk,
     file: OutputFile,
@@ -140,6 +143,36 @@ fn same_posting(a: &Posting, b: &Posting) -> bool {
     a.locs == b.locs && a.meta == b.meta
 }
 
+/// A chunk from its words' CBOR: the bytes [`writer::encode_chunk`]
+/// writes for the same words (a `WordIndex`: an array holding the array
+/// of words).
+fn chunk_from(
+    lang: &str,
+    words: &[String],
+    encoded: &[(Vec<u8>, usize)],
+) -> (MetaChunk, OutputFile) {
+    let mut cbor = Vec::with_capacity(encoded.iter().map(|e| e.0.len()).sum::<usize>() + 16);
+    {
+        let mut e = minicbor::Encoder::new(&mut cbor);
+        let _ = e.array(1).and_then(|e| e.array(encoded.len() as u64));
+    }
+    for (bytes, _) in encoded {
+        cbor.extend_from_slice(bytes);
+    }
+    let name = format!("{}_{}", lang, writer::short_hash(&cbor));
+    let meta = MetaChunk {
+        from: words.first().cloned().unwrap_or_default(),
+        to: words.last().cloned().unwrap_or_default(),
+        hash: name.clone(),
+    };
+    let file = OutputFile {
+        path: format!("{}/index/{name}.pf_index", super::BUNDLE_DIR),
+        bytes: writer::compress_with(&cbor, flate2::Compression::default()),
+        source: None,
+    };
+    (meta, file)
+}
+
 /// How many leading letters of key `q` every word stemming to it has
 /// (see [`State::resplit`]).
 fn stem_prefix(q: &str) -> usize {
@@ -185,7 +218,7 @@ impl State {
             state.set_parts(state.split(&vocab));
         }
         let words: Vec<String> = state.words().into_iter().collect();
-        state.chunks = state.cut(&words, chunk_size);
+        state.chunks = state.cut(&words, chunk_size, None, &BTreeSet::new());
         state.filters = state.encode_filters();
         Ok(state)
     }
@@ -482,18 +515,43 @@ impl State {
         (0..self.pages.len() as u32).collect()
     }
 
-    /// `words` (sorted) cut into chunks of about `limit` locations, encoded.
-    fn cut(&self, words: &[String], limit: usize) -> Vec<Chunk> {
+    /// `words` (sorted) cut into chunks of about `limit` locations, encoded;
+    /// the words of `old` not in `changed` keep their encoding.
+    fn cut(
+        &self,
+        words: &[String],
+        limit: usize,
+        old: Option<&Chunk>,
+        changed: &BTreeSet<String>,
+    ) -> Vec<Chunk> {
         let number = self.numbers();
-        let built: Vec<(PackedWord, usize)> = words
+        let kept: HashMap<&str, &(Vec<u8>, usize)> = old
+            .map(|c| {
+                c.words
+                    .iter()
+                    .map(String::as_str)
+                    .zip(c.encoded.iter())
+                    .filter(|(w, _)| !changed.contains(*w))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let built: Vec<(String, (Vec<u8>, usize))> = words
             .par_iter()
-            .filter_map(|w| self.word(w, &number))
+            .filter_map(|w| {
+                if let Some(&e) = kept.get(w.as_str()) {
+                    return Some((w.clone(), e.clone()));
+                }
+                let (word, size) = self.word(w, &number)?;
+                let mut cbor = Vec::new();
+                let _ = minicbor::encode(&word, &mut cbor);
+                Some((w.clone(), (cbor, size)))
+            })
             .collect();
-        let mut groups: Vec<Vec<PackedWord>> = Vec::new();
+        let mut groups: Vec<Vec<(String, (Vec<u8>, usize))>> = Vec::new();
         let mut group = Vec::new();
         let mut size = 0;
-        for (w, s) in built {
-            size += s;
+        for w in built {
+            size += w.1 .1;
             group.push(w);
             if size >= limit {
                 groups.push(std::mem::take(&mut group));
@@ -505,11 +563,13 @@ impl State {
         }
         groups
             .into_par_iter()
-            .map(|words| {
-                let list = words.iter().map(|w| w.word.clone()).collect();
-                let (meta, file) = writer::encode_chunk(&self.language, words);
+            .map(|group| {
+                let (words, encoded): (Vec<String>, Vec<(Vec<u8>, usize)>) =
+                    group.into_iter().unzip();
+                let (meta, file) = chunk_from(&self.language, &words, &encoded);
                 Chunk {
-                    words: list,
+                    words,
+                    encoded,
                     meta,
                     file,
                 }
@@ -548,7 +608,10 @@ impl State {
                 list.extend(new.into_iter().cloned());
                 let list: Vec<String> = list.into_iter().collect();
                 // Between kept bounds a chunk may grow to twice the size.
-                (i, self.cut(&list, 2 * self.chunk_size))
+                (
+                    i,
+                    self.cut(&list, 2 * self.chunk_size, self.chunks.get(i), words),
+                )
             })
             .collect();
         let written = rebuilt.iter().map(|(_, c)| c.len()).sum();
@@ -622,6 +685,41 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::format::PackedPage;
+
+    #[test]
+    fn a_chunk_from_its_words_cbor_is_the_writers_chunk() {
+        let word = |w: &str, n: u32| PackedWord {
+            word: w.to_string(),
+            pages: vec![PackedPage {
+                page_number: n,
+                locs: vec![-25, 3, 400, 70_000],
+                meta_locs: vec![-4, 0],
+            }],
+            additional_variants: vec![PackedVariant {
+                form: format!("{w}ë"),
+                pages: Vec::new(),
+            }],
+        };
+        let words: Vec<PackedWord> = (0..30).map(|i| word(&format!("taal{i:02}"), i)).collect();
+        let names: Vec<String> = words.iter().map(|w| w.word.clone()).collect();
+        let encoded: Vec<(Vec<u8>, usize)> = words
+            .iter()
+            .map(|w| {
+                let mut b = Vec::new();
+                minicbor::encode(w, &mut b).unwrap();
+                (b, 1)
+            })
+            .collect();
+        let (meta, file) = chunk_from("nl", &names, &encoded);
+        let (want_meta, want_file) = writer::encode_chunk("nl", words);
+        assert_eq!(file.path, want_file.path);
+        assert_eq!(file.bytes, want_file.bytes);
+        assert_eq!(
+            (meta.from, meta.to, meta.hash),
+            (want_meta.from, want_meta.to, want_meta.hash)
+        );
+    }
 
     /// What [`State::resplit`] relies on: the stem of any piece of a word
     /// keeps all but at most its last two letters, over every piece of

@@ -600,8 +600,10 @@ mod search_bg {
                 .name("kennisbank-search".into())
                 .spawn(move || {
                     lower_priority();
+                    // Two niced threads: an update re-encodes its chunks in
+                    // parallel and still yields to rebuilds.
                     let pool = rayon::ThreadPoolBuilder::new()
-                        .num_threads(1)
+                        .num_threads(2)
                         .start_handler(|_| lower_priority())
                         .build();
                     let update = || match index.lock() {
