@@ -67,12 +67,15 @@ struct State {
     filters: (Vec<MetaFilter>, Vec<OutputFile>),
 }
 
+/// A word's CBOR and its size in locations.
+type Encoded = (Vec<u8>, usize);
+
 struct Chunk {
     /// Its words, sorted.
     words: Vec<String>,
     /// Per word: its CBOR and its size in locations, so a rewritten chunk
     /// encodes only the words that changed.
-    encoded: Vec<(Vec<u8>, usize)>,
+    encoded: Vec<Encoded>,
     /// Bounds not yet trimmed.
     meta: MetaChunk,
     file: OutputFile,
@@ -525,7 +528,7 @@ impl State {
         changed: &BTreeSet<String>,
     ) -> Vec<Chunk> {
         let number = self.numbers();
-        let kept: HashMap<&str, &(Vec<u8>, usize)> = old
+        let kept: HashMap<&str, &Encoded> = old
             .map(|c| {
                 c.words
                     .iter()
@@ -535,7 +538,7 @@ impl State {
                     .collect()
             })
             .unwrap_or_default();
-        let built: Vec<(String, (Vec<u8>, usize))> = words
+        let built: Vec<(String, Encoded)> = words
             .par_iter()
             .filter_map(|w| {
                 if let Some(&e) = kept.get(w.as_str()) {
@@ -547,7 +550,7 @@ impl State {
                 Some((w.clone(), (cbor, size)))
             })
             .collect();
-        let mut groups: Vec<Vec<(String, (Vec<u8>, usize))>> = Vec::new();
+        let mut groups: Vec<Vec<(String, Encoded)>> = Vec::new();
         let mut group = Vec::new();
         let mut size = 0;
         for w in built {
@@ -564,8 +567,7 @@ impl State {
         groups
             .into_par_iter()
             .map(|group| {
-                let (words, encoded): (Vec<String>, Vec<(Vec<u8>, usize)>) =
-                    group.into_iter().unzip();
+                let (words, encoded): (Vec<String>, Vec<Encoded>) = group.into_iter().unzip();
                 let (meta, file) = chunk_from(&self.language, &words, &encoded);
                 Chunk {
                     words,
@@ -703,7 +705,7 @@ mod tests {
         };
         let words: Vec<PackedWord> = (0..30).map(|i| word(&format!("taal{i:02}"), i)).collect();
         let names: Vec<String> = words.iter().map(|w| w.word.clone()).collect();
-        let encoded: Vec<(Vec<u8>, usize)> = words
+        let encoded: Vec<Encoded> = words
             .iter()
             .map(|w| {
                 let mut b = Vec::new();
