@@ -520,8 +520,9 @@ impl Publisher {
 /// the last good site are taken on the serve thread (they share the
 /// rendered bodies with the model: 20–40 ms at 10,000 pages) and indexed on
 /// a separate low-priority thread. Should taking them ever cost more than
-/// [`SNAPSHOT_LIMIT_MS`] (a save arriving meanwhile would wait), the index is no longer
-/// refreshed after changes and the terminal says so once.
+/// [`search_bg::SNAPSHOT_LIMIT_MS`] (a save arriving meanwhile would wait),
+/// the index is no longer refreshed after changes and the terminal says so
+/// once.
 mod search_bg {
     use super::*;
 
