@@ -170,10 +170,18 @@ fn chunk_from(
     };
     let file = OutputFile {
         path: format!("{}/index/{name}.pf_index", super::BUNDLE_DIR),
-        bytes: writer::compress_with(&cbor, flate2::Compression::default()),
+        bytes: writer::compress_fast(&cbor),
         source: None,
     };
     (meta, file)
+}
+
+/// Page `r` analysed, its postings sorted by key (so [`State::posting`]
+/// can search them; the writer keeps them in first-seen order).
+fn analysed(writer: &IndexWriter, r: &Record) -> Result<PageIndex, Diagnostic> {
+    let mut page = writer.analyse(r)?;
+    page.postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(page)
 }
 
 /// How many leading letters of key `q` every word stemming to it has
@@ -191,15 +199,15 @@ impl State {
         let writer = IndexWriter::new(language, records.iter().map(|r| r.url.as_str()));
         let pages: Vec<PageIndex> = records
             .par_iter()
-            .map(|r| writer.analyse(r))
+            .map(|r| analysed(&writer, r))
             .collect::<Result<_, _>>()?;
         let mut keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
         for (n, p) in pages.iter().enumerate() {
             for (k, _) in &p.postings {
-                match keys.get_mut(k) {
+                match keys.get_mut(&**k) {
                     Some(v) => v.push(n as u32),
                     None => {
-                        keys.insert(k.clone(), vec![n as u32]);
+                        keys.insert(k.to_string(), vec![n as u32]);
                     }
                 }
             }
@@ -239,7 +247,7 @@ impl State {
         let writer = IndexWriter::new(&self.language, records.iter().map(|r| r.url.as_str()));
         let fresh: Vec<PageIndex> = changed
             .par_iter()
-            .map(|&i| writer.analyse(&records[i]))
+            .map(|&i| analysed(&writer, &records[i]))
             .collect::<Result<_, _>>()?;
         self.records = records;
 
@@ -251,9 +259,9 @@ impl State {
             let new = &self.pages[n];
             filters_changed |= old.filters != new.filters;
             let old_map: HashMap<&str, &Posting> =
-                old.postings.iter().map(|(k, p)| (k.as_str(), p)).collect();
+                old.postings.iter().map(|(k, p)| (&**k, p)).collect();
             let new_map: HashMap<&str, &Posting> =
-                new.postings.iter().map(|(k, p)| (k.as_str(), p)).collect();
+                new.postings.iter().map(|(k, p)| (&**k, p)).collect();
             for (k, p) in &old_map {
                 match new_map.get(k) {
                     Some(q) if same_posting(p, q) => {}
@@ -448,7 +456,7 @@ impl State {
 
     fn posting(&self, page: u32, run_key: &str) -> Option<&Posting> {
         let p = &self.pages[page as usize].postings;
-        p.binary_search_by(|(k, _)| k.as_str().cmp(run_key))
+        p.binary_search_by(|(k, _)| (**k).cmp(run_key))
             .ok()
             .map(|i| &p[i].1)
     }

@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -257,22 +257,86 @@ pub(super) fn run_key(key: &str, variant: Option<&str>) -> String {
     }
 }
 
+/// The keys of the tokens a thread has met, across pages: a site repeats
+/// its words, so each distinct token is analysed once per thread rather
+/// than once per page (making keys, with their allocations, was a tenth of
+/// a 10,000-page build's CPU time).
+#[derive(Default)]
+struct Vocab {
+    tokens: FxHashMap<Box<str>, Option<TokenKeys>>,
+    /// Key id → key (a run key or a part's key).
+    keys: Vec<Arc<str>>,
+    ids: FxHashMap<Arc<str>, u32>,
+    /// The part key ids of every token, `TokenKeys::parts` indexes them.
+    parts: Vec<u32>,
+}
+
+#[derive(Clone, Copy)]
+struct TokenKeys {
+    key: u32,
+    /// Range in [`Vocab::parts`].
+    parts: (u32, u32),
+}
+
+/// A thread's [`Vocab`] is dropped beyond this many tokens, so that a
+/// site with an unbounded vocabulary (numbers, codes) stays bounded.
+const VOCAB_TOKENS: usize = 1 << 20;
+
+impl Vocab {
+    fn id(&mut self, key: String) -> u32 {
+        if let Some(&id) = self.ids.get(key.as_str()) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        let key: Arc<str> = key.into();
+        self.keys.push(key.clone());
+        self.ids.insert(key, id);
+        id
+    }
+
+    /// The keys of `token` as written, made the first time it is met.
+    fn token(&mut self, token: &str, dutch: bool) -> Option<TokenKeys> {
+        if let Some(k) = self.tokens.get(token) {
+            return *k;
+        }
+        let keys = word_keys(token, dutch).map(|k| {
+            let key = self.id(run_key(&k.key, k.variant.as_deref()));
+            let start = self.parts.len() as u32;
+            for part in k.parts {
+                let id = self.id(part);
+                self.parts.push(id);
+            }
+            TokenKeys {
+                key,
+                parts: (start, self.parts.len() as u32),
+            }
+        });
+        self.tokens.insert(token.into(), keys);
+        keys
+    }
+
+    fn parts(&self, k: TokenKeys) -> &[u32] {
+        &self.parts[k.parts.0 as usize..k.parts.1 as usize]
+    }
+}
+
 /// One page's postings while it is analysed: by key, in first-seen order.
 #[derive(Default)]
 struct PagePostings {
-    ids: FxHashMap<String, usize>,
-    list: Vec<(String, Posting)>,
+    /// Key id ([`Vocab`]) → index in `list`.
+    ids: FxHashMap<u32, usize>,
+    list: Vec<(Arc<str>, Posting)>,
 }
 
 impl PagePostings {
-    /// The index of `key`'s posting, made when new.
-    fn slot(&mut self, key: &str) -> usize {
-        if let Some(&i) = self.ids.get(key) {
-            return i;
+    /// The index of key `id`'s posting, made when new.
+    fn slot(&mut self, vocab: &Vocab, id: u32) -> usize {
+        let next = self.list.len();
+        let i = *self.ids.entry(id).or_insert(next);
+        if i == next {
+            self.list
+                .push((vocab.keys[id as usize].clone(), Posting::default()));
         }
-        let i = self.list.len();
-        self.ids.insert(key.to_string(), i);
-        self.list.push((key.to_string(), Posting::default()));
         i
     }
 }
@@ -286,6 +350,8 @@ pub(crate) struct IndexWriter {
     /// Per slot: (fragment name, word count) once added.
     pages: Mutex<Vec<Option<(String, u32)>>>,
     builders: Mutex<Vec<RunBuilder>>,
+    /// One per thread analysing pages, taken and put back per page.
+    vocabs: Mutex<Vec<Vocab>>,
     runs: Mutex<Vec<Run>>,
     /// (filter, value, slot).
     filters: Mutex<Vec<(String, String, u32)>>,
@@ -304,8 +370,8 @@ pub(super) struct PageIndex {
     pub(super) digest: [u8; 20],
     pub(super) word_count: u32,
     pub(super) words: usize,
-    /// Sorted by key; `page` unset.
-    pub(super) postings: Vec<(String, Posting)>,
+    /// In first-seen order (serve's incremental index sorts them); `page` unset.
+    pub(super) postings: Vec<(Arc<str>, Posting)>,
     pub(super) filters: Vec<(String, String)>,
 }
 
@@ -338,6 +404,7 @@ impl IndexWriter {
             slots,
             pages: Mutex::new(vec![None; n]),
             builders: Mutex::new(Vec::new()),
+            vocabs: Mutex::new(Vec::new()),
             runs: Mutex::new(Vec::new()),
             filters: Mutex::new(Vec::new()),
             digest: Mutex::new([0; 20]),
@@ -365,8 +432,17 @@ impl IndexWriter {
             r.meta.get("description").map(String::as_str),
             &body,
         );
+        let mut vocab = self
+            .vocabs
+            .lock()
+            .map_err(|_| poisoned())?
+            .pop()
+            .unwrap_or_default();
+        if vocab.tokens.len() > VOCAB_TOKENS {
+            vocab = Vocab::default();
+        }
         let mut postings = PagePostings::default();
-        self.text_postings(&text, &mut postings);
+        self.text_postings(&mut vocab, &text, &mut postings);
         let facts = r.facts.join(" ");
         let mut meta: Vec<(&str, &str)> = r
             .meta
@@ -384,22 +460,19 @@ impl IndexWriter {
                 .filter(|t| !t.is_empty())
                 .enumerate()
             {
-                let Some(k) = word_keys(token, self.dutch) else {
+                let Some(k) = vocab.token(token, self.dutch) else {
                     continue;
                 };
-                let mut add = |key: &str| {
-                    let i = postings.slot(key);
+                for &key in std::iter::once(&k.key).chain(vocab.parts(k)) {
+                    let i = postings.slot(&vocab, key);
                     let p = &mut postings.list[i].1;
                     if !p.meta.contains(&(id as u16, pos as u32)) {
                         p.meta.push((id as u16, pos as u32));
                     }
-                };
-                add(&run_key(&k.key, k.variant.as_deref()));
-                for part in &k.parts {
-                    add(part);
                 }
             }
         }
+        self.vocabs.lock().map_err(|_| poisoned())?.push(vocab);
 
         // The fragment: what the browser shows for a result.
         let mut fmeta: BTreeMap<&str, &str> = r
@@ -422,7 +495,7 @@ impl IndexWriter {
         let name = fragment_name(self.slots.get(&r.url).copied().unwrap_or(u32::MAX));
         let file = OutputFile {
             path: format!("{BUNDLE_DIR}/fragment/{name}.pf_fragment"),
-            bytes: compress_with(&json, flate2::Compression::default()),
+            bytes: compress_fast(&json),
             source: None,
         };
 
@@ -431,8 +504,8 @@ impl IndexWriter {
                 .iter()
                 .map(|f| f.split_whitespace().count())
                 .sum::<usize>();
-        let mut postings = postings.list;
-        postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // In no particular order: a run sorts its keys when it is sealed.
+        let postings = postings.list;
         Ok(PageIndex {
             url: r.url.clone(),
             fragment: file,
@@ -489,29 +562,21 @@ impl IndexWriter {
         Ok(())
     }
 
-    fn text_postings(&self, text: &Text, postings: &mut PagePostings) {
-        // A page repeats its words: each distinct one is analysed once, and
-        // its keys become posting slots once.
-        let mut seen: FxHashMap<&str, Option<(usize, Vec<usize>)>> = FxHashMap::default();
+    fn text_postings(&self, vocab: &mut Vocab, text: &Text, postings: &mut PagePostings) {
         for (i, &(_, _, weight)) in text.words.iter().enumerate() {
-            let token = text.word(i);
-            let keys = seen.entry(token).or_insert_with(|| {
-                word_keys(token, self.dutch).map(|k| {
-                    let key = postings.slot(&run_key(&k.key, k.variant.as_deref()));
-                    let parts = k.parts.iter().map(|p| postings.slot(p)).collect();
-                    (key, parts)
-                })
-            });
-            let Some((key, parts)) = keys else {
+            let Some(k) = vocab.token(text.word(i), self.dutch) else {
                 continue;
             };
             let pos = i as u32;
+            let parts = vocab.parts(k);
             // Parts of a joined word weigh a share of it, as in Pagefind.
             let part_weight = (weight / (parts.len().max(1) as u8)).max(1);
-            for &part in parts.iter() {
-                postings.list[part].1.locs.push((pos, part_weight));
+            for &part in parts {
+                let slot = postings.slot(vocab, part);
+                postings.list[slot].1.locs.push((pos, part_weight));
             }
-            postings.list[*key].1.locs.push((pos, weight));
+            let slot = postings.slot(vocab, k.key);
+            postings.list[slot].1.locs.push((pos, weight));
         }
     }
 
@@ -625,7 +690,7 @@ pub(super) fn encode_chunk(lang: &str, words: Vec<PackedWord>) -> (MetaChunk, Ou
     };
     let file = OutputFile {
         path: format!("{BUNDLE_DIR}/index/{name}.pf_index"),
-        bytes: compress_with(&cbor, flate2::Compression::default()),
+        bytes: compress_fast(&cbor),
         source: None,
     };
     (chunk, file)
@@ -770,7 +835,6 @@ fn compounds(runs: &[Run]) -> Option<Run> {
     Some(extra.seal())
 }
 
-/// The k-way merge of sorted runs into words, cut into chunks.
 /// Where chunks are cut: at about [`CHUNK_SIZE`] locations, or, when the
 /// previous index's chunks are given (serve), before the first word of
 /// each of those, so that a chunk whose words did not change keeps its
@@ -817,15 +881,30 @@ impl Cutter<'_> {
     }
 }
 
-/// The k-way merge of sorted runs into words, cut into chunks.
+/// The k-way merge of sorted runs into words, cut into chunks. The key
+/// range is cut into parts merged in parallel; the chunks are cut after,
+/// over all words in order, so they are the same as from one merge.
 fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>> {
-    let mut heap: BinaryHeap<std::cmp::Reverse<(&str, usize)>> = BinaryHeap::new();
-    let mut cursor = vec![0usize; runs.len()];
-    for (i, run) in runs.iter().enumerate() {
-        if let Some((k, _)) = run.first() {
-            heap.push(std::cmp::Reverse((k.as_str(), i)));
-        }
-    }
+    let splits = split_keys(runs, 4 * rayon::current_num_threads());
+    let parts: Vec<Vec<PackedWord>> = (0..=splits.len())
+        .into_par_iter()
+        .map(|i| {
+            // Keys from splits[i - 1] (inclusive) to splits[i]: a base key
+            // sorts before its variants (`key\0form`), so a word is never
+            // divided.
+            let from = i.checked_sub(1).map(|j| splits[j]);
+            let to = splits.get(i).copied();
+            let slices: Vec<&[(String, Vec<u8>)]> = runs
+                .iter()
+                .map(|r| {
+                    let a = from.map_or(0, |k| r.partition_point(|e| e.0.as_str() < k));
+                    let b = to.map_or(r.len(), |k| r.partition_point(|e| e.0.as_str() < k));
+                    &r[a..b.max(a)]
+                })
+                .collect();
+            merge_words(&slices, number)
+        })
+        .collect();
     let mut cutter = Cutter {
         chunks: Vec::new(),
         chunk: Vec::new(),
@@ -833,6 +912,39 @@ fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>
         bounds,
         next: 0,
     };
+    for w in parts.into_iter().flatten() {
+        cutter.push(w);
+    }
+    if !cutter.chunk.is_empty() {
+        cutter.chunks.push(cutter.chunk);
+    }
+    cutter.chunks
+}
+
+/// Up to `n - 1` base keys (no variant part) that cut the runs' keys into
+/// about `n` parts, ascending: taken from the longest run.
+fn split_keys(runs: &[Run], n: usize) -> Vec<&str> {
+    let Some(run) = runs.iter().max_by_key(|r| r.len()) else {
+        return Vec::new();
+    };
+    let mut keys: Vec<&str> = (1..n)
+        .filter_map(|j| run.get(j * run.len() / n))
+        .map(|(k, _)| k.split('\0').next().unwrap_or(k))
+        .collect();
+    keys.dedup();
+    keys
+}
+
+/// The k-way merge of sorted runs (or parts of them) into words.
+fn merge_words(runs: &[&[(String, Vec<u8>)]], number: &[u32]) -> Vec<PackedWord> {
+    let mut heap: BinaryHeap<std::cmp::Reverse<(&str, usize)>> = BinaryHeap::new();
+    let mut cursor = vec![0usize; runs.len()];
+    for (i, run) in runs.iter().enumerate() {
+        if let Some((k, _)) = run.first() {
+            heap.push(std::cmp::Reverse((k.as_str(), i)));
+        }
+    }
+    let mut words = Vec::new();
     let mut word: Option<PackedWord> = None;
     let mut postings: Vec<Posting> = Vec::new();
     while let Some(std::cmp::Reverse((key, _))) = heap.peek().copied() {
@@ -854,7 +966,7 @@ fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>
             None => (key, None),
         };
         if word.as_ref().is_some_and(|w| w.word != base) {
-            cutter.push(word.take().expect("checked"));
+            words.push(word.take().expect("checked"));
         }
         let w = word.get_or_insert_with(|| PackedWord {
             word: base.to_string(),
@@ -869,13 +981,8 @@ fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>
             }),
         }
     }
-    if let Some(w) = word.take() {
-        cutter.push(w);
-    }
-    if !cutter.chunk.is_empty() {
-        cutter.chunks.push(cutter.chunk);
-    }
-    cutter.chunks
+    words.extend(word);
+    words
 }
 
 /// One key's postings as Pagefind stores them: pages ascending and delta
@@ -963,17 +1070,36 @@ pub(super) fn trim_bounds(chunks: &mut [MetaChunk]) {
 /// Gzips a bundle file behind Pagefind's signature, at the best level
 /// (`pf_meta` and the filters: single files, fetched for every search).
 pub(crate) fn compress(bytes: &[u8]) -> Vec<u8> {
-    compress_with(bytes, flate2::Compression::best())
-}
-
-/// The same at `level`: fragments and word chunks use the default level,
-/// several times faster for about 1 % more bytes (the best level took a
-/// sixth of a 10,000-page build's CPU time on the chunks).
-pub(super) fn compress_with(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3 + 64), level);
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3 + 64),
+        flate2::Compression::best(),
+    );
     let _ = gz.write_all(SIGNATURE);
     let _ = gz.write_all(bytes);
     gz.finish().unwrap_or_default()
+}
+
+/// The same for fragments and word chunks, thousands of files: libdeflate
+/// at its default level, as small as zlib's default level and about twice
+/// as fast (zlib's best level had taken a sixth of a 10,000-page build's
+/// CPU time, its default level still a sixth of the index's).
+pub(super) fn compress_fast(bytes: &[u8]) -> Vec<u8> {
+    thread_local! {
+        static GZIP: std::cell::RefCell<Option<libdeflater::Compressor>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let mut input = Vec::with_capacity(SIGNATURE.len() + bytes.len());
+    input.extend_from_slice(SIGNATURE);
+    input.extend_from_slice(bytes);
+    GZIP.with_borrow_mut(|gz| {
+        let gz = gz.get_or_insert_with(|| {
+            libdeflater::Compressor::new(libdeflater::CompressionLvl::default())
+        });
+        let mut out = vec![0; gz.gzip_compress_bound(input.len())];
+        let n = gz.gzip_compress(&input, &mut out).unwrap_or(0);
+        out.truncate(n);
+        out
+    })
 }
 
 /// A fragment's file name: its page's slot (URL order) in base 36, so the
