@@ -16,6 +16,8 @@ impl Engine {
         let root = self.root.clone();
         let st = self.st.as_mut()?;
         let mut changed: Vec<Target> = Vec::new();
+        // Pages whose backlinks may change: those linked before and after.
+        let mut touched = Touched::default();
         // Read and check every file first: the model is changed only when all
         // of them are body edits, so a fallback to a full rebuild starts from
         // the model as it was.
@@ -86,6 +88,8 @@ impl Engine {
             out.warnings
                 .extend(new_diags.iter().filter(|d| !d.is_error()).cloned());
             st.parse_diags.extend(new_diags);
+            touched.links_of(rendered_of(&st.site, target));
+            touched.links_of(&rendered);
             match target {
                 Target::Page(p) => {
                     let page = &mut st.site.pages[p];
@@ -106,6 +110,8 @@ impl Engine {
             out.warnings
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
             st.parse_diags.extend(diags);
+            touched.links_of(rendered_of(&st.site, t));
+            touched.links_of(&rendered);
             match t {
                 Target::Page(p) => st.site.pages[p].rendered = Arc::new(rendered),
                 Target::Section(s) => st.site.sections[s].rendered = Arc::new(rendered),
@@ -122,13 +128,6 @@ impl Engine {
         st.anchor_diags.clear();
         links::relink_bodies(&mut st.site, &mut st.anchor_diags);
         out.phases.push(("link", t.elapsed()));
-        let pages: Vec<PageId> = changed
-            .iter()
-            .filter_map(|t| match t {
-                Target::Page(p) => Some(*p),
-                Target::Section(_) => None,
-            })
-            .collect();
         let now: Vec<Item> = changed
             .iter()
             .map(|t| match *t {
@@ -136,18 +135,19 @@ impl Engine {
                 Target::Section(s) => Item::Section(s),
             })
             .collect();
-        Some(self.finish_edit(out, &pages, now, open))
+        touched.docs = changed;
+        Some(self.finish_edit(out, &touched, now, open))
     }
 
     /// The end of a body or front-matter edit, once the model is patched:
-    /// refreshes the summaries of `pages` and queues the outputs that read
-    /// an input that changed, `now` among them; unless the site has
+    /// fingerprints again what the edit `touched` and queues the outputs
+    /// that read an input that changed, `now` among them; unless the site has
     /// errors, renders `now` and the open pages at once (the rest when
     /// stepped).
     pub(super) fn finish_edit(
         &mut self,
         mut out: Outcome,
-        pages: &[PageId],
+        touched: &Touched,
         now: Vec<Item>,
         open: &[String],
     ) -> Outcome {
@@ -164,7 +164,7 @@ impl Engine {
             .cloned()
             .collect();
         let t = Instant::now();
-        let later = self.restale(pages);
+        let later = self.restale(touched);
         out.phases.push(("deps", t.elapsed()));
         self.queue.extend(now.iter().copied());
         self.queue.extend(later);
@@ -242,6 +242,7 @@ impl Engine {
         }
         let mut relink = false;
         let mut pages = Vec::new();
+        let mut touched = Touched::default();
         for (rel, p, mut page, diags, stamp) in edits {
             let old = &st.site.pages[p];
             let section = old.section;
@@ -266,6 +267,8 @@ impl Engine {
                         strip_first_h1: page.title_from_body,
                     },
                 );
+                touched.links_of(&old.rendered);
+                touched.links_of(&rendered);
                 page.rendered = Arc::new(rendered);
                 out.warnings
                     .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
@@ -299,11 +302,13 @@ impl Engine {
                 p,
                 sort_by,
             );
+            touched.orders.push(section);
             let site = &mut st.site;
-            for tax in &mut site.taxonomies {
-                for term in &mut tax.terms {
+            for (t, tax) in site.taxonomies.iter_mut().enumerate() {
+                for (x, term) in tax.terms.iter_mut().enumerate() {
                     if term.pages.contains(&p) {
                         parse::resort_page(&mut term.pages, &site.pages, p, SortBy::Weight);
+                        touched.terms.push((t, x));
                     }
                 }
             }
@@ -337,6 +342,8 @@ impl Engine {
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
             st.parse_diags.extend(diags);
             relink = true;
+            touched.links_of(rendered_of(&st.site, t));
+            touched.links_of(&rendered);
             match t {
                 Target::Page(q) => {
                     st.site.pages[q].rendered = Arc::new(rendered);
@@ -364,6 +371,7 @@ impl Engine {
             if st.link_diags.iter().any(shown) {
                 st.link_diags.clear();
                 links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+                touched.relinked = true;
             } else {
                 links::relink_bodies(&mut st.site, &mut st.anchor_diags);
             }
@@ -376,10 +384,18 @@ impl Engine {
             st.anchor_diags.clear();
             st.link_diags.clear();
             links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+            touched.relinked = true;
         }
         let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
-        now.extend(sections_now);
-        Some(self.finish_edit(out, &pages, now, open))
+        now.extend(sections_now.iter().copied());
+        touched.docs = pages.iter().map(|&p| Target::Page(p)).collect();
+        touched
+            .docs
+            .extend(sections_now.iter().filter_map(|i| match *i {
+                Item::Section(s) => Some(Target::Section(s)),
+                _ => None,
+            }));
+        Some(self.finish_edit(out, &touched, now, open))
     }
 
     /// Static files changed: every output that links one through
@@ -450,7 +466,10 @@ impl Engine {
         self.template_keys.clear();
         // The outputs that rendered a changed template, found by the
         // templates' fingerprints (an included one counts, see `deps`).
-        let later = self.restale(&[]);
+        let later = self.restale(&Touched {
+            theme: true,
+            ..Touched::default()
+        });
         self.queue.extend(later);
         let Some(st) = self.st.as_ref() else {
             return out;

@@ -224,14 +224,16 @@ impl Engine {
                     .collect(),
             };
             lap("related");
-            let prints = prints_of(
-                &r,
-                None,
-                &site,
-                &theme,
-                &model,
-                &related,
-                &asset_stamps,
+            let prints = Prints::of(
+                &Inputs {
+                    site: &site,
+                    theme: &theme,
+                    model: &model,
+                    renderer: &r,
+                    fresh: None,
+                    related: &related,
+                    assets: assets_print(&asset_stamps),
+                },
                 &mut self.names,
                 prev.map(|p| &p.prints),
             );
