@@ -78,16 +78,12 @@ impl Engine {
                 body_line,
                 strip_first_h1: title_from_body,
             };
-            let (_, old_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(old_file));
             let (rendered, new_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(&file));
-            for d in &old_diags {
-                if let Some(i) = st.parse_diags.iter().position(|x| x == d) {
-                    st.parse_diags.remove(i);
-                }
-            }
             out.warnings
                 .extend(new_diags.iter().filter(|d| !d.is_error()).cloned());
-            st.parse_diags.extend(new_diags);
+            // The body's messages replace its old ones, whatever they were.
+            st.diags
+                .set(Stage::Markdown, Some(&old_file.display), new_diags);
             touched.links_of(rendered_of(&st.site, target));
             touched.links_of(&rendered);
             match target {
@@ -109,7 +105,8 @@ impl Engine {
             let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
             out.warnings
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
-            st.parse_diags.extend(diags);
+            st.diags
+                .set(Stage::Markdown, Some(&doc.file.display), diags);
             touched.links_of(rendered_of(&st.site, t));
             touched.links_of(&rendered);
             match t {
@@ -125,8 +122,9 @@ impl Engine {
         let t = Instant::now();
         out.phases.push(("markdown", t - started));
         // Only bodies changed: relations and URLs are as they were.
-        st.anchor_diags.clear();
-        links::relink_bodies(&mut st.site, &mut st.anchor_diags);
+        let mut anchors = Vec::new();
+        links::relink_bodies(&mut st.site, &mut anchors);
+        st.diags.set_stage(Stage::Anchors, anchors);
         out.phases.push(("link", t.elapsed()));
         let now: Vec<Item> = changed
             .iter()
@@ -154,23 +152,13 @@ impl Engine {
         let Some(st) = self.st.as_mut() else {
             return out;
         };
-        let errors: Vec<Diagnostic> = st
-            .parse_diags
-            .iter()
-            .chain(&st.anchor_diags)
-            .chain(&st.link_diags)
-            .chain(&self.theme_errors)
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect();
+        let errors = st.diags.errors();
         let t = Instant::now();
         let later = self.restale(touched);
         out.phases.push(("deps", t.elapsed()));
         self.queue.extend(now.iter().copied());
         self.queue.extend(later);
         if !errors.is_empty() {
-            let mut errors = errors;
-            errors.sort_by(|a, b| (&a.file(), a.line()).cmp(&(&b.file(), b.line())));
             self.fail(&mut out, errors);
             return out;
         }
@@ -251,9 +239,7 @@ impl Engine {
                 && old.body_line == page.body_line
                 && old.title_from_body == page.title_from_body
                 && old.rendered.clean;
-            st.parse_diags
-                .retain(|d| d.file() != Some(page.file.display.as_path()));
-            st.parse_diags.extend(diags);
+            st.diags.set(Stage::Parse, Some(&page.file.display), diags);
             if same_body {
                 page.rendered = Arc::clone(&old.rendered);
             } else {
@@ -272,7 +258,8 @@ impl Engine {
                 page.rendered = Arc::new(rendered);
                 out.warnings
                     .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
-                st.parse_diags.extend(body_diags);
+                st.diags
+                    .set(Stage::Markdown, Some(&page.file.display), body_diags);
                 relink = true;
             }
             // Resolved relations stay: their front matter is unchanged.
@@ -340,7 +327,8 @@ impl Engine {
             let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
             out.warnings
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
-            st.parse_diags.extend(diags);
+            st.diags
+                .set(Stage::Markdown, Some(&doc.file.display), diags);
             relink = true;
             touched.links_of(rendered_of(&st.site, t));
             touched.links_of(&rendered);
@@ -358,33 +346,25 @@ impl Engine {
             }
         }
         out.phases.push(("parse", started.elapsed()));
-        if relink {
-            // URLs and relations are as they were; but a relation problem
-            // names a front-matter line, which may have moved.
+        // URLs and relations are as they were; but a relation problem
+        // names a front-matter line, which may have moved.
+        let named = pages
+            .iter()
+            .any(|&p| st.diags.names(Stage::Links, &st.site.pages[p].file.display));
+        if named {
             let t = Instant::now();
-            let shown = |d: &Diagnostic| {
-                pages
-                    .iter()
-                    .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
-            };
-            st.anchor_diags.clear();
-            if st.link_diags.iter().any(shown) {
-                st.link_diags.clear();
-                links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
-                touched.relinked = true;
-            } else {
-                links::relink_bodies(&mut st.site, &mut st.anchor_diags);
-            }
-            out.phases.push(("link", t.elapsed()));
-        } else if st.link_diags.iter().any(|d| {
-            pages
-                .iter()
-                .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
-        }) {
-            st.anchor_diags.clear();
-            st.link_diags.clear();
-            links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+            let (mut anchors, mut problems) = (Vec::new(), Vec::new());
+            links::link_apart(&mut st.site, &mut anchors, &mut problems);
+            st.diags.set_stage(Stage::Anchors, anchors);
+            st.diags.set_stage(Stage::Links, problems);
             touched.relinked = true;
+            out.phases.push(("link", t.elapsed()));
+        } else if relink {
+            let t = Instant::now();
+            let mut anchors = Vec::new();
+            links::relink_bodies(&mut st.site, &mut anchors);
+            st.diags.set_stage(Stage::Anchors, anchors);
+            out.phases.push(("link", t.elapsed()));
         }
         let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
         now.extend(sections_now.iter().copied());
@@ -415,11 +395,12 @@ impl Engine {
         ) {
             Ok(theme) => st.theme = theme,
             Err(d) => {
-                self.theme_errors = d.clone();
+                st.diags.set(Stage::Theme, None, d.clone());
                 self.fail(out, d);
                 return;
             }
         }
+        st.diags.set(Stage::Theme, None, Vec::new());
         self.template_keys.clear();
         // The outputs whose templates call `asset()`, and any not yet
         // rendered.
@@ -456,12 +437,12 @@ impl Engine {
         ) {
             Ok(t) => t,
             Err(d) => {
-                self.theme_errors = d.clone();
+                st.diags.set(Stage::Theme, None, d.clone());
                 self.fail(&mut out, d);
                 return out;
             }
         };
-        self.theme_errors.clear();
+        st.diags.set(Stage::Theme, None, Vec::new());
         st.theme = theme;
         self.template_keys.clear();
         // The outputs that rendered a changed template, found by the
@@ -475,14 +456,7 @@ impl Engine {
             return out;
         };
         // A template error shown before may be fixed now.
-        let still: Vec<Diagnostic> = st
-            .parse_diags
-            .iter()
-            .chain(&st.anchor_diags)
-            .chain(&st.link_diags)
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect();
+        let still = st.diags.errors();
         self.set_errors(&mut out, still);
         if self.errors.is_empty() {
             let first = self.open_items(open);

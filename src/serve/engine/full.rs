@@ -44,7 +44,11 @@ impl Engine {
         let mut out = Outcome::new(RebuildKind::Full);
         // The config changed (every stage reads it), or a theme error hid
         // what the last renders read.
-        let everything = everything || !self.theme_errors.is_empty();
+        let everything = everything
+            || self
+                .st
+                .as_ref()
+                .is_some_and(|st| st.diags.of_stage(Stage::Theme).next().is_some());
         self.needs_full = true;
         // The old model lends its texts and rendered bodies to the new one.
         let prev = self.st.take();
@@ -113,7 +117,6 @@ impl Engine {
                         .spawn(move || drop(old));
                 }
                 self.needs_full = false;
-                self.theme_errors.clear();
                 self.set_errors(&mut out, Vec::new());
             }
             Err(failure) => {
@@ -246,6 +249,7 @@ impl Engine {
             .cloned()
             .collect();
         let resolver = Resolver::new(&site, drafts);
+        let diags = Diags::of(&site, parse_diags, anchor_diags, link_diags);
         let item_of_path = item_paths(&site);
         let out_items = all_items(&site)
             .into_iter()
@@ -269,9 +273,7 @@ impl Engine {
                 resolver,
                 summaries,
                 md_files,
-                parse_diags,
-                anchor_diags,
-                link_diags,
+                diags,
                 related,
                 model,
                 prints,

@@ -52,8 +52,11 @@ use crate::site::BuildOptions;
 use super::classify::{Batch, ChangeKind};
 use super::deps::{self, Index, Inputs, Key, ModelNames, Names, OutId, Prints, Touched};
 
+mod diags;
 mod edits;
 mod full;
+
+use diags::{Diags, Stage};
 
 /// One rendered output file as the server holds it.
 #[derive(Debug, Clone)]
@@ -162,12 +165,8 @@ struct State {
     /// Every Markdown file read (drafts and unparsable ones included),
     /// relative to content/.
     md_files: HashSet<String>,
-    /// Load and parse diagnostics (front matter, Markdown).
-    parse_diags: Vec<Diagnostic>,
-    /// Broken anchors, apart from the other link problems (relations, URL
-    /// clashes): a body edit can change only these.
-    anchor_diags: Vec<Diagnostic>,
-    link_diags: Vec<Diagnostic>,
+    /// Every stage's diagnostics, per document (see `diags`).
+    diags: Diags,
     /// Page → its "related" list.
     related: Vec<Vec<PageId>>,
     /// The stable names of its documents, terms and taxonomies.
@@ -204,8 +203,6 @@ pub struct Engine {
     /// Set when the model cannot be patched: the next change rebuilds fully.
     needs_full: bool,
     errors: Vec<Diagnostic>,
-    /// Why the last theme reload failed (the previous theme stays in use).
-    theme_errors: Vec<Diagnostic>,
     /// Content hashes of templates, translations and the config as last read.
     prints: HashMap<PathBuf, u64>,
     theme_name: String,
@@ -249,7 +246,6 @@ impl Engine {
             silent: HashSet::new(),
             needs_full: true,
             errors: Vec::new(),
-            theme_errors: Vec::new(),
             prints: HashMap::new(),
             theme_name: "default".into(),
             base_path: "/".into(),
