@@ -3,11 +3,11 @@
 //! messages of that stage and nothing else; what the terminal and the
 //! overlay show is the union.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::Diagnostic;
-use crate::model::Site;
+use crate::model::{Site, Target};
 
 /// The stages whose messages are kept apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,7 +18,8 @@ pub(crate) enum Stage {
     /// A document's body: by the document rendered (a message may name a
     /// file it includes).
     Markdown,
-    /// Anchors of internal links, checked for the whole site at once.
+    /// Anchors of the internal links a document's body has: by that
+    /// document (checked again for those an edit concerns).
     Anchors,
     /// Relations and URL clashes, checked for the whole site at once.
     Links,
@@ -36,13 +37,9 @@ pub(crate) struct Diags {
 impl Diags {
     /// What a full parse, markdown and link run of `site` gave: `parse`
     /// holds every message of loading and parsing, the bodies' own among
-    /// them (each body keeps its own, see `Rendered::diags`).
-    pub(crate) fn of(
-        site: &Site,
-        parse: Vec<Diagnostic>,
-        anchors: Vec<Diagnostic>,
-        links: Vec<Diagnostic>,
-    ) -> Diags {
+    /// them (each body keeps its own, see `Rendered::diags`); `links` the
+    /// link stage's but the anchors, which are checked here per document.
+    pub(crate) fn of(site: &Site, parse: Vec<Diagnostic>, links: Vec<Diagnostic>) -> Diags {
         let mut d = Diags::default();
         let mut bodies: Vec<&Diagnostic> = Vec::new();
         let docs = site
@@ -65,9 +62,35 @@ impl Diags {
             }
         }
         d.set_stage(Stage::Parse, rest);
-        d.set_stage(Stage::Anchors, anchors);
+        d.recheck_anchors(site, None);
         d.set_stage(Stage::Links, links);
         d
+    }
+
+    /// Checks again the anchors of the links in `docs` (`None`: in every
+    /// document).
+    pub(crate) fn recheck_anchors(&mut self, site: &Site, docs: Option<&BTreeSet<Target>>) {
+        let all: BTreeSet<Target>;
+        let docs = match docs {
+            Some(d) => d,
+            None => {
+                self.by.retain(|(s, _), _| *s != Stage::Anchors);
+                all = (0..site.pages.len())
+                    .map(Target::Page)
+                    .chain((0..site.sections.len()).map(Target::Section))
+                    .collect();
+                &all
+            }
+        };
+        for &doc in docs {
+            let mut found = Vec::new();
+            crate::links::anchor_problems(site, doc, &mut found);
+            let file = match doc {
+                Target::Page(p) => &site.pages[p].file.display,
+                Target::Section(s) => &site.sections[s].file.display,
+            };
+            self.set(Stage::Anchors, Some(file), found);
+        }
     }
 
     /// Replaces what `stage` said about `doc`.

@@ -18,6 +18,8 @@ impl Engine {
         let mut changed: Vec<Target> = Vec::new();
         // Pages whose backlinks may change: those linked before and after.
         let mut touched = Touched::default();
+        // Each edited page's link targets before the edit.
+        let mut linked: Vec<(PageId, BTreeSet<PageId>)> = Vec::new();
         // Read and check every file first: the model is changed only when all
         // of them are body edits, so a fallback to a full rebuild starts from
         // the model as it was.
@@ -86,6 +88,9 @@ impl Engine {
                 .set(Stage::Markdown, Some(&old_file.display), new_diags);
             touched.links_of(rendered_of(&st.site, target));
             touched.links_of(&rendered);
+            if let Target::Page(p) = target {
+                linked.push((p, links::link_targets(&st.site, p)));
+            }
             match target {
                 Target::Page(p) => {
                     let page = &mut st.site.pages[p];
@@ -109,6 +114,9 @@ impl Engine {
                 .set(Stage::Markdown, Some(&doc.file.display), diags);
             touched.links_of(rendered_of(&st.site, t));
             touched.links_of(&rendered);
+            if let Target::Page(p) = t {
+                linked.push((p, links::link_targets(&st.site, p)));
+            }
             match t {
                 Target::Page(p) => st.site.pages[p].rendered = Arc::new(rendered),
                 Target::Section(s) => st.site.sections[s].rendered = Arc::new(rendered),
@@ -122,9 +130,7 @@ impl Engine {
         let t = Instant::now();
         out.phases.push(("markdown", t - started));
         // Only bodies changed: relations and URLs are as they were.
-        let mut anchors = Vec::new();
-        links::relink_bodies(&mut st.site, &mut anchors);
-        st.diags.set_stage(Stage::Anchors, anchors);
+        relink_bodies(st, &changed, &linked);
         out.phases.push(("link", t.elapsed()));
         let now: Vec<Item> = changed
             .iter()
@@ -355,7 +361,7 @@ impl Engine {
             let t = Instant::now();
             let (mut anchors, mut problems) = (Vec::new(), Vec::new());
             links::link_apart(&mut st.site, &mut anchors, &mut problems);
-            st.diags.set_stage(Stage::Anchors, anchors);
+            st.diags.recheck_anchors(&st.site, None);
             st.diags.set_stage(Stage::Links, problems);
             touched.relinked = true;
             out.phases.push(("link", t.elapsed()));
@@ -363,7 +369,7 @@ impl Engine {
             let t = Instant::now();
             let mut anchors = Vec::new();
             links::relink_bodies(&mut st.site, &mut anchors);
-            st.diags.set_stage(Stage::Anchors, anchors);
+            st.diags.recheck_anchors(&st.site, None);
             out.phases.push(("link", t.elapsed()));
         }
         let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
@@ -465,5 +471,56 @@ impl Engine {
             }
         }
         out
+    }
+}
+
+/// The link stage after edits of the bodies of `changed` only (`linked`:
+/// each edited page's link targets before): moves the edited pages'
+/// incoming edges and checks again the anchors of the links in the edited
+/// documents and in those that link to one of them. Another document's
+/// links and their targets' headings are as they were. An edited section
+/// (which nothing indexes links to) checks the whole site.
+fn relink_bodies(st: &mut State, changed: &[Target], linked: &[(PageId, BTreeSet<PageId>)]) {
+    if changed.iter().any(|t| matches!(t, Target::Section(_))) {
+        let mut anchors = Vec::new();
+        links::relink_bodies(&mut st.site, &mut anchors);
+        st.diags.recheck_anchors(&st.site, None);
+        return;
+    }
+    for (p, old) in linked {
+        links::relink_body(&mut st.site, *p, old);
+    }
+    let site = &st.site;
+    let mut docs: BTreeSet<Target> = changed.iter().copied().collect();
+    for t in changed {
+        if let Target::Page(p) = *t {
+            let from = site.backrefs.links.get(&p).into_iter().flatten();
+            docs.extend(from.map(|&q| Target::Page(q)));
+        }
+    }
+    // Sections' links are in no index: a few bodies to look through.
+    for (s, sec) in site.sections.iter().enumerate() {
+        if sec
+            .rendered
+            .links
+            .iter()
+            .any(|l| changed.contains(&l.target))
+        {
+            docs.insert(Target::Section(s));
+        }
+    }
+    st.diags.recheck_anchors(site, Some(&docs));
+    #[cfg(debug_assertions)]
+    {
+        // What the whole-site pass gives must be what was patched in.
+        let mut whole = st.site.clone();
+        let mut anchors = Vec::new();
+        links::relink_bodies(&mut whole, &mut anchors);
+        assert_eq!(whole.backrefs.links, st.site.backrefs.links, "backlinks");
+        let mut mine: Vec<Diagnostic> = st.diags.of_stage(Stage::Anchors).cloned().collect();
+        let key = |d: &Diagnostic| (d.file().map(Path::to_path_buf), d.line(), d.message.clone());
+        mine.sort_by_key(key);
+        anchors.sort_by_key(key);
+        assert_eq!(mine, anchors, "anchors");
     }
 }

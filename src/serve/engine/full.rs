@@ -249,7 +249,8 @@ impl Engine {
             .cloned()
             .collect();
         let resolver = Resolver::new(&site, drafts);
-        let diags = Diags::of(&site, parse_diags, anchor_diags, link_diags);
+        // Anchors are checked again per document (`Diags::of`).
+        let diags = Diags::of(&site, parse_diags, link_diags);
         let item_of_path = item_paths(&site);
         let out_items = all_items(&site)
             .into_iter()
