@@ -35,7 +35,7 @@ pub(crate) struct Workspace {
     pub(super) ctx: tera::Context,
     /// Page summaries by id; `Null` while lent out or not yet copied.
     pub(super) own: Vec<Value>,
-    /// Per-page scores for [`Renderer::related`], all zero between calls.
+    /// Per-page scores for [`super::Renderer::related`], all zero between calls.
     pub(super) scores: Vec<u32>,
     pub(super) touched: Vec<PageId>,
     /// What the current render read, when the caller records it (serve).
