@@ -173,7 +173,7 @@ impl Engine {
         let mut first = now;
         first.extend(self.open_items(open));
         let t = Instant::now();
-        if let Err(errs) = self.render_items(&first, &mut out) {
+        if let Err(errs) = self.render_items(&first, &mut out, &|| false) {
             self.fail(&mut out, errs);
         }
         out.phases.push(("render", t.elapsed()));
@@ -466,7 +466,7 @@ impl Engine {
         self.set_errors(&mut out, still);
         if self.errors.is_empty() {
             let first = self.open_items(open);
-            if let Err(errs) = self.render_items(&first, &mut out) {
+            if let Err(errs) = self.render_items(&first, &mut out, &|| false) {
                 self.fail(&mut out, errs);
             }
         }

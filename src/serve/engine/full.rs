@@ -30,7 +30,7 @@ impl Engine {
                 }
             }
             if !first.is_empty() {
-                if let Err(errs) = self.render_items(&first, &mut out) {
+                if let Err(errs) = self.render_items(&first, &mut out, &|| false) {
                     self.fail(&mut out, errs);
                 }
             }

@@ -431,7 +431,8 @@ impl Engine {
 
     /// Renders queued outputs, the open pages first, in chunks, until the
     /// queue is empty or `interrupted()` says new changes are waiting.
-    pub fn step(&mut self, open: &[String], interrupted: &dyn Fn() -> bool) -> Outcome {
+    /// An item already being rendered finishes; the chunk's others wait.
+    pub fn step(&mut self, open: &[String], interrupted: &(dyn Fn() -> bool + Sync)) -> Outcome {
         let start = Instant::now();
         let mut out = Outcome::new(RebuildKind::Queued);
         if !self.errors.is_empty() {
@@ -449,7 +450,7 @@ impl Engine {
                 .chain(self.queue.iter().copied())
                 .take(CHUNK)
                 .collect();
-            if let Err(errs) = self.render_items(&chunk, &mut out) {
+            if let Err(errs) = self.render_items(&chunk, &mut out, interrupted) {
                 self.fail(&mut out, errs);
                 break;
             }
@@ -478,7 +479,13 @@ impl Engine {
     /// Renders `items` (if queued); on success publishes the changed files
     /// into `out` and takes the items off the queue. On a template error
     /// nothing is published and the items stay queued.
-    fn render_items(&mut self, items: &[Item], out: &mut Outcome) -> Result<(), Vec<Diagnostic>> {
+    /// Once `stop()` says so, items not started yet are left queued.
+    fn render_items(
+        &mut self,
+        items: &[Item],
+        out: &mut Outcome,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<(), Vec<Diagnostic>> {
         let Some(st) = self.st.as_mut() else {
             return Ok(());
         };
@@ -496,7 +503,11 @@ impl Engine {
         let r = Renderer::reusing(&st.site, &st.theme, summaries, &[]);
         let results: Vec<Rendered> = items
             .par_iter()
-            .map(|&item| {
+            .filter_map(|&item| {
+                // A save is waiting: it goes first (the item stays queued).
+                if stop() {
+                    return None;
+                }
                 let job = match item {
                     Item::Page(p) => Job::Page(p),
                     Item::Section(s) => Job::Section(s),
@@ -505,7 +516,7 @@ impl Engine {
                     Item::Special => Job::Special,
                 };
                 let (files, reads) = r.render_recorded(job);
-                (item, files, reads)
+                Some((item, files, reads))
             })
             .collect();
         st.summaries = r.into_page_summaries();
