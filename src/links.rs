@@ -2,7 +2,7 @@
 //! resolution of Markdown links, typed relations, anchor checks, incoming
 //! edges and URL collisions. Every problem is reported with file and line.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::error::{closest, Code, Diagnostic};
@@ -265,37 +265,80 @@ pub(crate) fn relink_bodies(site: &mut Site, anchor_diags: &mut Vec<Diagnostic>)
 }
 
 fn check_anchors(site: &Site, diags: &mut Vec<Diagnostic>) {
-    let docs = site
-        .pages
-        .iter()
-        .map(|p| (&p.file, &p.rendered))
-        .chain(site.sections.iter().map(|s| (&s.file, &s.rendered)));
-    for (file, rendered) in docs {
-        for link in &rendered.links {
-            let Some(anchor) = &link.anchor else { continue };
-            let anchors = site.anchors_of(link.target);
-            if anchors.iter().any(|a| a == anchor) || is_footnote_anchor(anchor) {
-                continue;
-            }
-            let target_file = match link.target {
-                Target::Page(p) => &site.pages[p].file.display,
-                Target::Section(s) => &site.sections[s].file.display,
-            };
-            let hint = match closest(anchor, anchors.iter().map(String::as_str)) {
-                Some(c) => format!("bedoelt u #{c}?"),
-                None if anchors.is_empty() => "de pagina heeft geen kopjes".to_string(),
-                None => format!("bestaande ankers: {}", anchors.join(", ")),
-            };
-            diags.push(
-                Diagnostic::error(
-                    Code::LinkAnchorMissing,
-                    link.from.as_ref().unwrap_or(&file.display),
-                    format!("anker #{anchor} bestaat niet in {}", target_file.display()),
-                )
-                .at_line(Some(link.line))
-                .hint(hint),
-            );
+    let docs = (0..site.pages.len())
+        .map(Target::Page)
+        .chain((0..site.sections.len()).map(Target::Section));
+    for doc in docs {
+        anchor_problems(site, doc, diags);
+    }
+}
+
+/// The missing anchors of the links written in one document (serve checks
+/// again only the documents an edit can concern).
+pub(crate) fn anchor_problems(site: &Site, doc: Target, diags: &mut Vec<Diagnostic>) {
+    let (file, rendered) = match doc {
+        Target::Page(p) => (&site.pages[p].file, &site.pages[p].rendered),
+        Target::Section(s) => (&site.sections[s].file, &site.sections[s].rendered),
+    };
+    for link in &rendered.links {
+        let Some(anchor) = &link.anchor else { continue };
+        let anchors = site.anchors_of(link.target);
+        if anchors.iter().any(|a| a == anchor) || is_footnote_anchor(anchor) {
+            continue;
         }
+        let target_file = match link.target {
+            Target::Page(p) => &site.pages[p].file.display,
+            Target::Section(s) => &site.sections[s].file.display,
+        };
+        let hint = match closest(anchor, anchors.iter().map(String::as_str)) {
+            Some(c) => format!("bedoelt u #{c}?"),
+            None if anchors.is_empty() => "de pagina heeft geen kopjes".to_string(),
+            None => format!("bestaande ankers: {}", anchors.join(", ")),
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::LinkAnchorMissing,
+                link.from.as_ref().unwrap_or(&file.display),
+                format!("anker #{anchor} bestaat niet in {}", target_file.display()),
+            )
+            .at_line(Some(link.line))
+            .hint(hint),
+        );
+    }
+}
+
+/// The pages page `page` links to in its body: its incoming edges as
+/// [`compute_backrefs`] makes them.
+pub(crate) fn link_targets(site: &Site, page: PageId) -> BTreeSet<PageId> {
+    site.pages[page]
+        .rendered
+        .links
+        .iter()
+        .filter_map(|l| match l.target {
+            Target::Page(t) if t != page => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// After a body edit of `page` that linked to `old` before: its incoming
+/// edges moved, the same as [`compute_backrefs`] of the whole site gives.
+pub(crate) fn relink_body(site: &mut Site, page: PageId, old: &BTreeSet<PageId>) {
+    let new = link_targets(site, page);
+    let links = &mut site.backrefs.links;
+    for t in old.difference(&new) {
+        if let Some(v) = links.get_mut(t) {
+            v.retain(|&x| x != page);
+            if v.is_empty() {
+                links.remove(t);
+            }
+        }
+    }
+    for &t in new.difference(old) {
+        let v = links.entry(t).or_default();
+        // Sources in page order, as the whole-site pass adds them.
+        let at = v.partition_point(|&x| x < page);
+        v.insert(at, page);
     }
 }
 

@@ -136,6 +136,9 @@ pub struct Rendered {
     pub search_skip: Vec<(usize, usize)>,
     /// What the body's shortcodes read besides its own text.
     pub uses: Uses,
+    /// The messages rendering it gave (what made it not `clean`), so
+    /// `serve` knows a body's old messages without rendering it again.
+    pub diags: Vec<crate::error::Diagnostic>,
 }
 
 impl Rendered {

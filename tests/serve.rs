@@ -855,6 +855,64 @@ fn a_failed_body_edit_keeps_the_last_good_outputs() {
     assert_same(&e, &root, "after the fix");
 }
 
+#[test]
+fn fixing_one_of_two_broken_documents_keeps_the_other_s_error() {
+    let site = site_copy();
+    let root = site.path().canonicalize().unwrap();
+    let mut e = started_engine(&root);
+    let bravo = "content/pilots/bravo.md";
+    let mentor = "content/begrippen/mentor.md";
+    let good_bravo = std::fs::read_to_string(root.join(bravo)).unwrap();
+    let good_mentor = std::fs::read_to_string(root.join(mentor)).unwrap();
+    // Two bodies, each with a link to a page that does not exist.
+    edit(&root, bravo, &|t| {
+        format!("{t}\nZie ook [de evaluatie](../pilots/evaluatie-2023.md).\n")
+    });
+    apply(&mut e, &root, &[bravo]);
+    edit(&root, mentor, &|t| {
+        t.replace(
+            "Een mentor begeleidt.",
+            "Een mentor begeleidt ([rooster](roosters.md)).",
+        )
+    });
+    let out = apply(&mut e, &root, &[mentor]);
+    let errors = out.errors.expect("errors reported");
+    let files = |errors: &[kennisbank::error::Diagnostic]| -> Vec<String> {
+        errors
+            .iter()
+            .map(|d| format!("{}:{}", d.file().unwrap().display(), d.line().unwrap_or(0)))
+            .collect()
+    };
+    let bravo_line = good_bravo.lines().count() + 2;
+    let mentor_line = 1 + good_mentor
+        .lines()
+        .position(|l| l.contains("Een mentor begeleidt"))
+        .unwrap();
+    assert_eq!(
+        files(&errors),
+        vec![
+            format!("{mentor}:{mentor_line}"),
+            format!("{bravo}:{bravo_line}")
+        ],
+        "{errors:?}"
+    );
+    let mentor_error = errors[0].clone();
+    assert!(
+        mentor_error.message.contains("roosters.md"),
+        "{mentor_error}"
+    );
+    // Fixing bravo leaves mentor's error as it was, and nothing else.
+    std::fs::write(root.join(bravo), &good_bravo).unwrap();
+    let out = apply(&mut e, &root, &[bravo]);
+    assert_eq!(out.errors, Some(vec![mentor_error.clone()]));
+    assert_eq!(e.errors(), &[mentor_error]);
+    // And fixing mentor clears it: the site equals a full build again.
+    std::fs::write(root.join(mentor), &good_mentor).unwrap();
+    let out = apply(&mut e, &root, &[mentor]);
+    assert_eq!(out.errors, Some(Vec::new()));
+    assert_same(&e, &root, "after both fixes");
+}
+
 // ---------------------------------------------------------------------------
 // A real browser: Debian's Chromium through playwright-core
 // (`npm ci --prefix tests/browser`, `apt-get install chromium`).

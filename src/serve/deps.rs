@@ -45,9 +45,27 @@ impl Names {
         self.ids.get(s).copied()
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, debug_assertions))]
     pub(crate) fn text(&self, n: Name) -> &str {
         &self.texts[n.0 as usize]
+    }
+
+    /// What a key names, for messages.
+    #[cfg(debug_assertions)]
+    fn text_of(&self, k: &Key) -> &str {
+        match *k {
+            Key::Global(n)
+            | Key::Template(n)
+            | Key::Summary(n)
+            | Key::Page(n)
+            | Key::SectionSummary(n)
+            | Key::SectionCount(n)
+            | Key::Section(n)
+            | Key::Nav(n)
+            | Key::Term(n)
+            | Key::Taxonomy(n) => self.text(n),
+            Key::Listing => "",
+        }
     }
 }
 
@@ -288,13 +306,61 @@ impl<T: ?Sized> Clone for Hashed<T> {
     }
 }
 
+/// A page's neighbours in its section's list (prev, next).
+type Neighbours = (Option<Name>, Option<Name>);
+
 /// Fingerprints of every key of one model: a key changed when its print
-/// differs (or it is new, or gone).
+/// differs (or it is new, or gone). Besides the prints it keeps the parts
+/// they are made of, so [`Prints::update`] can redo only what an edit
+/// touched.
 #[derive(Debug, Default)]
 pub(crate) struct Prints {
     prints: HashMap<Key, u64>,
     texts: HashMap<Name, Hashed<str>>,
     bodies: HashMap<Name, Hashed<Rendered>>,
+    /// Per page: the print of everything its own output shows but its
+    /// neighbours, and its neighbours (a move within a section changes
+    /// only the neighbours of the pages around it).
+    pages: HashMap<Name, (u64, Neighbours)>,
+    /// Per section, by index: its schema's print.
+    schemas: Vec<u64>,
+    /// What [`Key::Listing`] is the print of: one print per page, then per
+    /// section, then one of every term URL.
+    listing: Vec<u64>,
+    /// Whether the model had section trees (site and theme).
+    navs: bool,
+}
+
+/// What an in-place edit (body, front matter, theme) can have changed, by
+/// id in the model; ids are those the prints were made with, as such edits
+/// add or remove nothing. [`Prints::update`] redoes the keys these name
+/// (and the globals, section summaries and neighbours, which are cheap).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Touched {
+    /// Documents whose text, front matter or body changed.
+    pub docs: Vec<Target>,
+    /// Pages whose lists (backlinks, relations) may be different: the
+    /// targets of the links an edited body had or has.
+    pub lists: Vec<usize>,
+    /// Sections whose page order may be different.
+    pub orders: Vec<usize>,
+    /// Terms (taxonomy, term) whose page order may be different.
+    pub terms: Vec<(usize, usize)>,
+    /// Relations were resolved again: any page's lists may differ.
+    pub relinked: bool,
+    /// The theme was loaded again.
+    pub theme: bool,
+}
+
+impl Touched {
+    /// The page targets of the internal links of `body`.
+    pub(crate) fn links_of(&mut self, body: &Rendered) {
+        self.lists
+            .extend(body.links.iter().filter_map(|l| match l.target {
+                Target::Page(p) => Some(p),
+                Target::Section(_) => None,
+            }));
+    }
 }
 
 /// What [`Prints::of`] fingerprints, besides the model.
@@ -348,6 +414,191 @@ fn value_print(v: &Value) -> u64 {
     h.finish()
 }
 
+/// The text's print, taken from `before` when it is the same allocation.
+fn text_print(before: Option<&Prints>, name: Name, text: &Arc<str>) -> Hashed<str> {
+    match before.and_then(|b| b.texts.get(&name)) {
+        Some(h) if Arc::ptr_eq(&h.of, text) => h.clone(),
+        _ => Hashed {
+            of: Arc::clone(text),
+            hash: hash_of(&**text),
+        },
+    }
+}
+
+/// What a context shows of a body, taken from `before` when it is the
+/// same allocation.
+fn body_print(before: Option<&Prints>, name: Name, body: &Arc<Rendered>) -> Hashed<Rendered> {
+    match before.and_then(|b| b.bodies.get(&name)) {
+        Some(h) if Arc::ptr_eq(&h.of, body) => h.clone(),
+        _ => Hashed {
+            of: Arc::clone(body),
+            hash: hash_of((
+                &body.html,
+                &body.summary,
+                format!("{:?}", body.toc),
+                body.word_count,
+            )),
+        },
+    }
+}
+
+/// Each page's neighbours in its section's list.
+fn neighbours_of(site: &Site, m: &ModelNames) -> Vec<Neighbours> {
+    let mut out = vec![(None, None); site.pages.len()];
+    for sec in &site.sections {
+        for (i, &p) in sec.pages.iter().enumerate() {
+            let prev = i.checked_sub(1).map(|j| m.pages[sec.pages[j]]);
+            let next = sec.pages.get(i + 1).map(|&x| m.pages[x]);
+            out[p] = (prev, next);
+        }
+    }
+    out
+}
+
+fn schema_print(s: &crate::model::Section) -> u64 {
+    hash_of(format!("{:?}", s.schema))
+}
+
+/// Everything page `id`'s own output shows but its neighbours: its text
+/// (front matter included) and body, and the lists the model keeps for it.
+fn page_part(i: &Inputs<'_>, id: usize, text: u64, body: u64, schemas: &[u64]) -> u64 {
+    let site = i.site;
+    let m = i.model;
+    let p = &site.pages[id];
+    let names_of = |ids: &[usize]| -> Vec<Name> { ids.iter().map(|&p| m.pages[p]).collect() };
+    let relations: Vec<(&String, Vec<Name>)> = p
+        .relations
+        .iter()
+        .map(|(k, ids)| (k, names_of(ids)))
+        .collect();
+    let back: Vec<(&String, Vec<Name>)> = site
+        .backrefs
+        .relations
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .map(|(k, ids)| (k, names_of(ids)))
+        .collect();
+    let links = site.backrefs.links.get(&id).map(|ids| names_of(ids));
+    let related = i.related.get(id).map(|ids| names_of(ids));
+    let changed =
+        crate::governance::last_changed(&site.changes, p).map(|(d, s)| (d, format!("{s:?}")));
+    hash_of((
+        text,
+        body,
+        &p.path,
+        m.sections[p.section],
+        schemas[p.section],
+        (relations, back, links, related),
+        changed,
+    ))
+}
+
+fn page_print(part: u64, neighbours: Neighbours) -> u64 {
+    hash_of((part, neighbours))
+}
+
+fn section_print(i: &Inputs<'_>, id: usize, text: u64, body: u64) -> u64 {
+    let m = i.model;
+    let s = &i.site.sections[id];
+    let pages: Vec<Name> = s.pages.iter().map(|&p| m.pages[p]).collect();
+    let subs: Vec<Name> = s.subsections.iter().map(|&c| m.sections[c]).collect();
+    hash_of((
+        text,
+        body,
+        &s.path,
+        pages,
+        subs,
+        s.parent.map(|p| m.sections[p]),
+    ))
+}
+
+/// A section's summary without its page count, and the count.
+fn section_summary_prints(i: &Inputs<'_>, id: usize) -> (u64, u64) {
+    let mut summary = i.renderer.section_summary_of(id).clone();
+    let count = summary.as_object_mut().and_then(|m| m.remove("page_count"));
+    (value_print(&summary), hash_of(count.map(|c| c.to_string())))
+}
+
+/// Whether the model and theme have section trees.
+fn navs_wanted(i: &Inputs<'_>) -> bool {
+    crate::nav::wanted(i.site) && i.theme.has_template(crate::render::NAV_TEMPLATE)
+}
+
+fn nav_print(i: &Inputs<'_>, s: usize) -> u64 {
+    let base = i.site.config.base_path();
+    let url = |p: &str| format!("{base}{p}");
+    value_print(&crate::nav::tree(i.site, s, &url))
+}
+
+fn taxonomy_print(i: &Inputs<'_>, t: usize) -> u64 {
+    let tax = &i.site.taxonomies[t];
+    let counts: Vec<(&str, &str, &str, usize)> = tax
+        .terms
+        .iter()
+        .map(|x| {
+            (
+                x.name.as_str(),
+                x.slug.as_str(),
+                x.path.as_str(),
+                x.pages.len(),
+            )
+        })
+        .collect();
+    hash_of((&tax.name, &tax.title, counts))
+}
+
+fn term_print(i: &Inputs<'_>, t: usize, x: usize) -> u64 {
+    let term = &i.site.taxonomies[t].terms[x];
+    let pages: Vec<Name> = term.pages.iter().map(|&p| i.model.pages[p]).collect();
+    hash_of((&term.name, &term.slug, pages))
+}
+
+fn listing_part(path: &str, meta: &crate::model::Meta) -> u64 {
+    hash_of((path, &meta.title, meta.date, meta.updated, &meta.aliases))
+}
+
+fn listing_terms(site: &Site) -> u64 {
+    let paths: Vec<&str> = site
+        .taxonomies
+        .iter()
+        .flat_map(|t| &t.terms)
+        .map(|x| x.path.as_str())
+        .collect();
+    hash_of(paths)
+}
+
+/// The prints of the globals (`site` field by field and whole, `t`,
+/// `lang`, `asset()`).
+fn global_prints(i: &Inputs<'_>, names: &mut Names) -> Vec<(Key, u64)> {
+    let mut out = Vec::new();
+    let globals = i.renderer.globals();
+    let site_value = globals.get("site");
+    if let Some(Value::Object(fields)) = site_value {
+        for (k, v) in fields {
+            out.push((Key::Global(names.of(&format!("site.{k}"))), value_print(v)));
+        }
+    }
+    if let Some(v) = site_value {
+        out.push((Key::Global(names.of("site.*")), value_print(v)));
+    }
+    for k in ["t", "lang"] {
+        if let Some(v) = globals.get(k) {
+            out.push((Key::Global(names.of(k)), value_print(v)));
+        }
+    }
+    out.push((Key::Global(names.of("asset()")), i.assets));
+    out
+}
+
+fn template_prints(i: &Inputs<'_>, names: &mut Names) -> Vec<(Key, u64)> {
+    i.theme
+        .sources
+        .iter()
+        .map(|(name, (_, text))| (Key::Template(names.of(name)), hash_of(text)))
+        .collect()
+}
+
 impl Prints {
     /// Fingerprints every key of a model; texts and bodies that `before`
     /// hashed already (the same allocation) are not hashed again.
@@ -355,62 +606,27 @@ impl Prints {
         let site = i.site;
         let m = i.model;
         let mut prints: HashMap<Key, u64> = HashMap::new();
-        // Globals, field by field.
-        let globals = i.renderer.globals();
-        let site_value = globals.get("site");
-        if let Some(Value::Object(fields)) = site_value {
-            for (k, v) in fields {
-                prints.insert(Key::Global(names.of(&format!("site.{k}"))), value_print(v));
-            }
-        }
-        if let Some(v) = site_value {
-            prints.insert(Key::Global(names.of("site.*")), value_print(v));
-        }
-        for k in ["t", "lang"] {
-            if let Some(v) = globals.get(k) {
-                prints.insert(Key::Global(names.of(k)), value_print(v));
-            }
-        }
-        prints.insert(Key::Global(names.of("asset()")), i.assets);
-        for (name, (_, text)) in &i.theme.sources {
-            prints.insert(Key::Template(names.of(name)), hash_of(text));
-        }
+        prints.extend(global_prints(i, names));
+        prints.extend(template_prints(i, names));
         // Texts and bodies, hashed only when they are new.
-        let text_of = |name: Name, text: &Arc<str>| -> Hashed<str> {
-            match before.and_then(|b| b.texts.get(&name)) {
-                Some(h) if Arc::ptr_eq(&h.of, text) => h.clone(),
-                _ => Hashed {
-                    of: Arc::clone(text),
-                    hash: hash_of(&**text),
-                },
-            }
-        };
-        let body_of = |name: Name, body: &Arc<Rendered>| -> Hashed<Rendered> {
-            match before.and_then(|b| b.bodies.get(&name)) {
-                Some(h) if Arc::ptr_eq(&h.of, body) => h.clone(),
-                // What a context shows of a body.
-                _ => Hashed {
-                    of: Arc::clone(body),
-                    hash: hash_of((
-                        &body.html,
-                        &body.summary,
-                        format!("{:?}", body.toc),
-                        body.word_count,
-                    )),
-                },
-            }
-        };
         let docs: Vec<(Name, Hashed<str>, Hashed<Rendered>)> = site
             .pages
             .par_iter()
             .zip(&m.pages)
-            .map(|(p, &n)| (n, text_of(n, &p.file.text), body_of(n, &p.rendered)))
-            .chain(
-                site.sections
-                    .par_iter()
-                    .zip(&m.sections)
-                    .map(|(s, &n)| (n, text_of(n, &s.file.text), body_of(n, &s.rendered))),
-            )
+            .map(|(p, &n)| {
+                (
+                    n,
+                    text_print(before, n, &p.file.text),
+                    body_print(before, n, &p.rendered),
+                )
+            })
+            .chain(site.sections.par_iter().zip(&m.sections).map(|(s, &n)| {
+                (
+                    n,
+                    text_print(before, n, &s.file.text),
+                    body_print(before, n, &s.rendered),
+                )
+            }))
             .collect();
         let mut texts = HashMap::with_capacity(docs.len());
         let mut bodies = HashMap::with_capacity(docs.len());
@@ -418,56 +634,13 @@ impl Prints {
             texts.insert(n, t);
             bodies.insert(n, b);
         }
-        let schema_prints: Vec<u64> = site
-            .sections
-            .iter()
-            .map(|s| hash_of(format!("{:?}", s.schema)))
-            .collect();
-        let names_of = |ids: &[usize]| -> Vec<Name> { ids.iter().map(|&p| m.pages[p]).collect() };
-        // Each page's neighbours in its section's list (prev/next).
-        let mut neighbours: Vec<(Option<Name>, Option<Name>)> =
-            vec![(None, None); site.pages.len()];
-        for sec in &site.sections {
-            for (i, &p) in sec.pages.iter().enumerate() {
-                let prev = i.checked_sub(1).map(|j| m.pages[sec.pages[j]]);
-                let next = sec.pages.get(i + 1).map(|&x| m.pages[x]);
-                neighbours[p] = (prev, next);
-            }
-        }
-        // A page as its own output shows it: its text (front matter
-        // included) and body, and the lists the model keeps for it.
-        let pages: Vec<(Key, u64, Key, u64)> = (0..site.pages.len())
+        let schemas: Vec<u64> = site.sections.iter().map(schema_print).collect();
+        let neighbours = neighbours_of(site, m);
+        let pages: Vec<(Name, u64, Neighbours, u64)> = (0..site.pages.len())
             .into_par_iter()
             .map(|id| {
-                let p = &site.pages[id];
                 let n = m.pages[id];
-                let relations: Vec<(&String, Vec<Name>)> = p
-                    .relations
-                    .iter()
-                    .map(|(k, ids)| (k, names_of(ids)))
-                    .collect();
-                let back: Vec<(&String, Vec<Name>)> = site
-                    .backrefs
-                    .relations
-                    .get(&id)
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, ids)| (k, names_of(ids)))
-                    .collect();
-                let links = site.backrefs.links.get(&id).map(|ids| names_of(ids));
-                let related = i.related.get(id).map(|ids| names_of(ids));
-                let changed = crate::governance::last_changed(&site.changes, p)
-                    .map(|(d, s)| (d, format!("{s:?}")));
-                let own = hash_of((
-                    texts[&n].hash,
-                    bodies[&n].hash,
-                    &p.path,
-                    m.sections[p.section],
-                    schema_prints[p.section],
-                    neighbours[id],
-                    (relations, back, links, related),
-                    changed,
-                ));
+                let part = page_part(i, id, texts[&n].hash, bodies[&n].hash, &schemas);
                 let reused = match (i.fresh, before) {
                     (Some(fresh), Some(b)) if !fresh.contains(&id) => {
                         b.prints.get(&Key::Summary(n)).copied()
@@ -475,85 +648,231 @@ impl Prints {
                     _ => None,
                 };
                 let summary = reused.unwrap_or_else(|| value_print(i.renderer.page_summary_of(id)));
-                (Key::Page(n), own, Key::Summary(n), summary)
+                (n, part, neighbours[id], summary)
             })
             .collect();
-        for (k, v, s, w) in pages {
-            prints.insert(k, v);
-            prints.insert(s, w);
+        let mut parts = HashMap::with_capacity(pages.len());
+        for (n, part, near, summary) in pages {
+            prints.insert(Key::Page(n), page_print(part, near));
+            prints.insert(Key::Summary(n), summary);
+            parts.insert(n, (part, near));
         }
-        for (id, s) in site.sections.iter().enumerate() {
-            let n = m.sections[id];
-            let subs: Vec<Name> = s.subsections.iter().map(|&c| m.sections[c]).collect();
-            let own = hash_of((
-                texts[&n].hash,
-                bodies[&n].hash,
-                &s.path,
-                names_of(&s.pages),
-                subs,
-                s.parent.map(|p| m.sections[p]),
-            ));
-            prints.insert(Key::Section(n), own);
-            let mut summary = i.renderer.section_summary_of(id).clone();
-            let count = summary.as_object_mut().and_then(|m| m.remove("page_count"));
-            prints.insert(Key::SectionSummary(n), value_print(&summary));
-            prints.insert(Key::SectionCount(n), hash_of(count.map(|c| c.to_string())));
+        for (id, &n) in m.sections.iter().enumerate() {
+            prints.insert(
+                Key::Section(n),
+                section_print(i, id, texts[&n].hash, bodies[&n].hash),
+            );
+            let (summary, count) = section_summary_prints(i, id);
+            prints.insert(Key::SectionSummary(n), summary);
+            prints.insert(Key::SectionCount(n), count);
         }
-        if crate::nav::wanted(site) && i.theme.has_template(crate::render::NAV_TEMPLATE) {
-            let base = site.config.base_path();
-            let url = |p: &str| format!("{base}{p}");
-            let navs: Vec<u64> = (0..site.sections.len())
+        let navs = navs_wanted(i);
+        if navs {
+            let trees: Vec<u64> = (0..site.sections.len())
                 .into_par_iter()
-                .map(|s| value_print(&crate::nav::tree(site, s, &url)))
+                .map(|s| nav_print(i, s))
                 .collect();
-            for (s, v) in navs.into_iter().enumerate() {
+            for (s, v) in trees.into_iter().enumerate() {
                 prints.insert(Key::Nav(m.sections[s]), v);
             }
         }
-        for (t, tax) in site.taxonomies.iter().enumerate() {
-            let counts: Vec<(&str, &str, &str, usize)> = tax
-                .terms
-                .iter()
-                .map(|x| {
-                    (
-                        x.name.as_str(),
-                        x.slug.as_str(),
-                        x.path.as_str(),
-                        x.pages.len(),
-                    )
-                })
-                .collect();
-            prints.insert(
-                Key::Taxonomy(m.taxonomies[t]),
-                hash_of((&tax.name, &tax.title, counts)),
-            );
-            for (x, term) in tax.terms.iter().enumerate() {
-                prints.insert(
-                    Key::Term(m.terms[t][x]),
-                    hash_of((&term.name, &term.slug, names_of(&term.pages))),
-                );
+        for t in 0..site.taxonomies.len() {
+            prints.insert(Key::Taxonomy(m.taxonomies[t]), taxonomy_print(i, t));
+            for x in 0..site.taxonomies[t].terms.len() {
+                prints.insert(Key::Term(m.terms[t][x]), term_print(i, t, x));
             }
         }
-        let metas = site
+        let mut listing: Vec<u64> = site
             .pages
             .iter()
-            .map(|p| (&p.path, &p.meta))
-            .chain(site.sections.iter().map(|s| (&s.path, &s.meta)));
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for (path, meta) in metas {
-            (path, &meta.title, meta.date, meta.updated, &meta.aliases).hash(&mut h);
-        }
-        for tax in &site.taxonomies {
-            for term in &tax.terms {
-                term.path.hash(&mut h);
-            }
-        }
-        prints.insert(Key::Listing, h.finish());
+            .map(|p| listing_part(&p.path, &p.meta))
+            .chain(site.sections.iter().map(|s| listing_part(&s.path, &s.meta)))
+            .collect();
+        listing.push(listing_terms(site));
+        prints.insert(Key::Listing, hash_of(&listing));
         Prints {
             prints,
             texts,
             bodies,
+            pages: parts,
+            schemas,
+            listing,
+            navs,
         }
+    }
+
+    /// Fingerprints again what `touched` says an in-place edit changed, and
+    /// the cheap keys (globals, section summaries, neighbours); returns the
+    /// keys whose print changed. `i.fresh` must name the pages whose
+    /// summaries were built anew (`touched`'s pages).
+    pub(crate) fn update(&mut self, i: &Inputs<'_>, names: &mut Names, t: &Touched) -> Vec<Key> {
+        let site = i.site;
+        let m = i.model;
+        let mut now: Vec<(Key, u64)> = global_prints(i, names);
+        let mut gone: Vec<Key> = Vec::new();
+        if t.theme {
+            let templates = template_prints(i, names);
+            let kept: HashSet<Key> = templates.iter().map(|(k, _)| *k).collect();
+            gone.extend(
+                self.prints
+                    .keys()
+                    .filter(|k| matches!(k, Key::Template(_)) && !kept.contains(k))
+                    .copied(),
+            );
+            now.extend(templates);
+        }
+        // The edited documents' texts and bodies.
+        let mut edited_pages: Vec<usize> = Vec::new();
+        let mut edited_sections: Vec<usize> = Vec::new();
+        for &d in &t.docs {
+            let (n, text, body, meta, path) = match d {
+                Target::Page(p) => {
+                    edited_pages.push(p);
+                    let pg = &site.pages[p];
+                    (m.pages[p], &pg.file.text, &pg.rendered, &pg.meta, &pg.path)
+                }
+                Target::Section(s) => {
+                    edited_sections.push(s);
+                    let sc = &site.sections[s];
+                    (
+                        m.sections[s],
+                        &sc.file.text,
+                        &sc.rendered,
+                        &sc.meta,
+                        &sc.path,
+                    )
+                }
+            };
+            let text = text_print(Some(self), n, text);
+            let body = body_print(Some(self), n, body);
+            self.texts.insert(n, text);
+            self.bodies.insert(n, body);
+            let at = match d {
+                Target::Page(p) => p,
+                Target::Section(s) => site.pages.len() + s,
+            };
+            self.listing[at] = listing_part(path, meta);
+        }
+        now.push((Key::Listing, hash_of(&self.listing)));
+        // Pages: the edited ones, those whose lists may differ, and those
+        // whose neighbours moved.
+        let mut lists: HashSet<usize> = edited_pages.iter().copied().collect();
+        lists.extend(t.lists.iter().copied());
+        if t.relinked {
+            lists.extend(0..site.pages.len());
+        }
+        let mut redo: BTreeSet<usize> = lists.iter().copied().collect();
+        let neighbours = neighbours_of(site, m);
+        for (id, near) in neighbours.iter().enumerate() {
+            if self.pages.get(&m.pages[id]).map(|x| x.1) != Some(*near) {
+                redo.insert(id);
+            }
+        }
+        for id in redo {
+            let n = m.pages[id];
+            let part = if lists.contains(&id) {
+                page_part(
+                    i,
+                    id,
+                    self.texts[&n].hash,
+                    self.bodies[&n].hash,
+                    &self.schemas,
+                )
+            } else {
+                self.pages[&n].0
+            };
+            self.pages.insert(n, (part, neighbours[id]));
+            now.push((Key::Page(n), page_print(part, neighbours[id])));
+        }
+        for &p in &edited_pages {
+            now.push((
+                Key::Summary(m.pages[p]),
+                value_print(i.renderer.page_summary_of(p)),
+            ));
+        }
+        // Sections: every summary (a few small values), the own print of
+        // the edited ones and of those whose order may differ.
+        for (id, &n) in m.sections.iter().enumerate() {
+            let (summary, count) = section_summary_prints(i, id);
+            now.push((Key::SectionSummary(n), summary));
+            now.push((Key::SectionCount(n), count));
+        }
+        let mut own: BTreeSet<usize> = edited_sections.iter().copied().collect();
+        own.extend(t.orders.iter().copied());
+        for id in own {
+            let n = m.sections[id];
+            now.push((
+                Key::Section(n),
+                section_print(i, id, self.texts[&n].hash, self.bodies[&n].hash),
+            ));
+        }
+        // Section trees: a page shows in the trees of the sections below
+        // its own, a section in those below its parent.
+        let navs = navs_wanted(i);
+        if navs {
+            let mut shown: HashSet<usize> = t.orders.iter().copied().collect();
+            shown.extend(edited_pages.iter().map(|&p| site.pages[p].section));
+            shown.extend(
+                edited_sections
+                    .iter()
+                    .map(|&s| site.sections[s].parent.unwrap_or(s)),
+            );
+            let all = navs != self.navs;
+            for s in 0..site.sections.len() {
+                if all || site.section_chain(s).iter().any(|c| shown.contains(c)) {
+                    now.push((Key::Nav(m.sections[s]), nav_print(i, s)));
+                }
+            }
+        } else if self.navs {
+            gone.extend(
+                self.prints
+                    .keys()
+                    .filter(|k| matches!(k, Key::Nav(_)))
+                    .copied(),
+            );
+        }
+        self.navs = navs;
+        let mut taxonomies: BTreeSet<usize> = BTreeSet::new();
+        for &(tx, x) in &t.terms {
+            now.push((Key::Term(m.terms[tx][x]), term_print(i, tx, x)));
+            taxonomies.insert(tx);
+        }
+        for tx in taxonomies {
+            now.push((Key::Taxonomy(m.taxonomies[tx]), taxonomy_print(i, tx)));
+        }
+        let mut changed: Vec<Key> = Vec::new();
+        for (k, v) in now {
+            if self.prints.insert(k, v) != Some(v) {
+                changed.push(k);
+            }
+        }
+        for k in gone {
+            self.prints.remove(&k);
+            changed.push(k);
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        #[cfg(debug_assertions)]
+        self.check(i, names);
+        changed
+    }
+
+    /// In debug builds (the tests): the prints kept up to date by
+    /// [`Prints::update`] must equal a fingerprinting of everything.
+    #[cfg(debug_assertions)]
+    fn check(&self, i: &Inputs<'_>, names: &mut Names) {
+        let all = Inputs { fresh: None, ..*i };
+        let full = Prints::of(&all, names, None);
+        let mut wrong: Vec<String> = full
+            .changed(self)
+            .into_iter()
+            .map(|k| format!("{k:?} {}", names.text_of(&k)))
+            .collect();
+        wrong.sort();
+        assert!(
+            wrong.is_empty(),
+            "incrementele vingerafdrukken wijken af: {wrong:?}"
+        );
     }
 
     /// Keys whose print differs between `self` (before) and `now`.

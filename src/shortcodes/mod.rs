@@ -346,7 +346,9 @@ pub(crate) fn render_body(
     };
     // Most bodies have no call: no second pass over them.
     if !body.contains("{{") && !body.contains("{%") {
-        return markdown::render(body, &opts(&[]));
+        let (mut rendered, diags) = markdown::render(body, &opts(&[]));
+        rendered.diags.clone_from(&diags);
+        return (rendered, diags);
     }
     let ex = expand::expand(site, doc, body);
     let (mut rendered, diags) = markdown::render(&ex.text, &opts(&ex.origins));
@@ -361,6 +363,7 @@ pub(crate) fn render_body(
     let mut all = ex.diags;
     all.extend(diags);
     rendered.clean = all.is_empty();
+    rendered.diags.clone_from(&all);
     (rendered, all)
 }
 

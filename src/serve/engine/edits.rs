@@ -16,6 +16,10 @@ impl Engine {
         let root = self.root.clone();
         let st = self.st.as_mut()?;
         let mut changed: Vec<Target> = Vec::new();
+        // Pages whose backlinks may change: those linked before and after.
+        let mut touched = Touched::default();
+        // Each edited page's link targets before the edit.
+        let mut linked: Vec<(PageId, BTreeSet<PageId>)> = Vec::new();
         // Read and check every file first: the model is changed only when all
         // of them are body edits, so a fallback to a full rebuild starts from
         // the model as it was.
@@ -76,16 +80,17 @@ impl Engine {
                 body_line,
                 strip_first_h1: title_from_body,
             };
-            let (_, old_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(old_file));
             let (rendered, new_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(&file));
-            for d in &old_diags {
-                if let Some(i) = st.parse_diags.iter().position(|x| x == d) {
-                    st.parse_diags.remove(i);
-                }
-            }
             out.warnings
                 .extend(new_diags.iter().filter(|d| !d.is_error()).cloned());
-            st.parse_diags.extend(new_diags);
+            // The body's messages replace its old ones, whatever they were.
+            st.diags
+                .set(Stage::Markdown, Some(&old_file.display), new_diags);
+            touched.links_of(rendered_of(&st.site, target));
+            touched.links_of(&rendered);
+            if let Target::Page(p) = target {
+                linked.push((p, links::link_targets(&st.site, p)));
+            }
             match target {
                 Target::Page(p) => {
                     let page = &mut st.site.pages[p];
@@ -105,7 +110,13 @@ impl Engine {
             let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
             out.warnings
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
-            st.parse_diags.extend(diags);
+            st.diags
+                .set(Stage::Markdown, Some(&doc.file.display), diags);
+            touched.links_of(rendered_of(&st.site, t));
+            touched.links_of(&rendered);
+            if let Target::Page(p) = t {
+                linked.push((p, links::link_targets(&st.site, p)));
+            }
             match t {
                 Target::Page(p) => st.site.pages[p].rendered = Arc::new(rendered),
                 Target::Section(s) => st.site.sections[s].rendered = Arc::new(rendered),
@@ -119,16 +130,8 @@ impl Engine {
         let t = Instant::now();
         out.phases.push(("markdown", t - started));
         // Only bodies changed: relations and URLs are as they were.
-        st.anchor_diags.clear();
-        links::relink_bodies(&mut st.site, &mut st.anchor_diags);
+        relink_bodies(st, &changed, &linked);
         out.phases.push(("link", t.elapsed()));
-        let pages: Vec<PageId> = changed
-            .iter()
-            .filter_map(|t| match t {
-                Target::Page(p) => Some(*p),
-                Target::Section(_) => None,
-            })
-            .collect();
         let now: Vec<Item> = changed
             .iter()
             .map(|t| match *t {
@@ -136,41 +139,32 @@ impl Engine {
                 Target::Section(s) => Item::Section(s),
             })
             .collect();
-        Some(self.finish_edit(out, &pages, now, open))
+        touched.docs = changed;
+        Some(self.finish_edit(out, &touched, now, open))
     }
 
     /// The end of a body or front-matter edit, once the model is patched:
-    /// refreshes the summaries of `pages` and queues the outputs that read
-    /// an input that changed, `now` among them; unless the site has
+    /// fingerprints again what the edit `touched` and queues the outputs
+    /// that read an input that changed, `now` among them; unless the site has
     /// errors, renders `now` and the open pages at once (the rest when
     /// stepped).
     pub(super) fn finish_edit(
         &mut self,
         mut out: Outcome,
-        pages: &[PageId],
+        touched: &Touched,
         now: Vec<Item>,
         open: &[String],
     ) -> Outcome {
         let Some(st) = self.st.as_mut() else {
             return out;
         };
-        let errors: Vec<Diagnostic> = st
-            .parse_diags
-            .iter()
-            .chain(&st.anchor_diags)
-            .chain(&st.link_diags)
-            .chain(&self.theme_errors)
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect();
+        let errors = st.diags.errors();
         let t = Instant::now();
-        let later = self.restale(pages);
+        let later = self.restale(touched);
         out.phases.push(("deps", t.elapsed()));
         self.queue.extend(now.iter().copied());
         self.queue.extend(later);
         if !errors.is_empty() {
-            let mut errors = errors;
-            errors.sort_by(|a, b| (&a.file(), a.line()).cmp(&(&b.file(), b.line())));
             self.fail(&mut out, errors);
             return out;
         }
@@ -179,7 +173,7 @@ impl Engine {
         let mut first = now;
         first.extend(self.open_items(open));
         let t = Instant::now();
-        if let Err(errs) = self.render_items(&first, &mut out) {
+        if let Err(errs) = self.render_items(&first, &mut out, &|| false) {
             self.fail(&mut out, errs);
         }
         out.phases.push(("render", t.elapsed()));
@@ -242,6 +236,7 @@ impl Engine {
         }
         let mut relink = false;
         let mut pages = Vec::new();
+        let mut touched = Touched::default();
         for (rel, p, mut page, diags, stamp) in edits {
             let old = &st.site.pages[p];
             let section = old.section;
@@ -250,9 +245,7 @@ impl Engine {
                 && old.body_line == page.body_line
                 && old.title_from_body == page.title_from_body
                 && old.rendered.clean;
-            st.parse_diags
-                .retain(|d| d.file() != Some(page.file.display.as_path()));
-            st.parse_diags.extend(diags);
+            st.diags.set(Stage::Parse, Some(&page.file.display), diags);
             if same_body {
                 page.rendered = Arc::clone(&old.rendered);
             } else {
@@ -266,10 +259,13 @@ impl Engine {
                         strip_first_h1: page.title_from_body,
                     },
                 );
+                touched.links_of(&old.rendered);
+                touched.links_of(&rendered);
                 page.rendered = Arc::new(rendered);
                 out.warnings
                     .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
-                st.parse_diags.extend(body_diags);
+                st.diags
+                    .set(Stage::Markdown, Some(&page.file.display), body_diags);
                 relink = true;
             }
             // Resolved relations stay: their front matter is unchanged.
@@ -299,11 +295,13 @@ impl Engine {
                 p,
                 sort_by,
             );
+            touched.orders.push(section);
             let site = &mut st.site;
-            for tax in &mut site.taxonomies {
-                for term in &mut tax.terms {
+            for (t, tax) in site.taxonomies.iter_mut().enumerate() {
+                for (x, term) in tax.terms.iter_mut().enumerate() {
                     if term.pages.contains(&p) {
                         parse::resort_page(&mut term.pages, &site.pages, p, SortBy::Weight);
+                        touched.terms.push((t, x));
                     }
                 }
             }
@@ -335,8 +333,11 @@ impl Engine {
             let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
             out.warnings
                 .extend(diags.iter().filter(|d| !d.is_error()).cloned());
-            st.parse_diags.extend(diags);
+            st.diags
+                .set(Stage::Markdown, Some(&doc.file.display), diags);
             relink = true;
+            touched.links_of(rendered_of(&st.site, t));
+            touched.links_of(&rendered);
             match t {
                 Target::Page(q) => {
                     st.site.pages[q].rendered = Arc::new(rendered);
@@ -351,35 +352,36 @@ impl Engine {
             }
         }
         out.phases.push(("parse", started.elapsed()));
-        if relink {
-            // URLs and relations are as they were; but a relation problem
-            // names a front-matter line, which may have moved.
+        // URLs and relations are as they were; but a relation problem
+        // names a front-matter line, which may have moved.
+        let named = pages
+            .iter()
+            .any(|&p| st.diags.names(Stage::Links, &st.site.pages[p].file.display));
+        if named {
             let t = Instant::now();
-            let shown = |d: &Diagnostic| {
-                pages
-                    .iter()
-                    .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
-            };
-            st.anchor_diags.clear();
-            if st.link_diags.iter().any(shown) {
-                st.link_diags.clear();
-                links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
-            } else {
-                links::relink_bodies(&mut st.site, &mut st.anchor_diags);
-            }
+            let (mut anchors, mut problems) = (Vec::new(), Vec::new());
+            links::link_apart(&mut st.site, &mut anchors, &mut problems);
+            st.diags.recheck_anchors(&st.site, None);
+            st.diags.set_stage(Stage::Links, problems);
+            touched.relinked = true;
             out.phases.push(("link", t.elapsed()));
-        } else if st.link_diags.iter().any(|d| {
-            pages
-                .iter()
-                .any(|&p| d.file() == Some(st.site.pages[p].file.display.as_path()))
-        }) {
-            st.anchor_diags.clear();
-            st.link_diags.clear();
-            links::link_apart(&mut st.site, &mut st.anchor_diags, &mut st.link_diags);
+        } else if relink {
+            let t = Instant::now();
+            let mut anchors = Vec::new();
+            links::relink_bodies(&mut st.site, &mut anchors);
+            st.diags.recheck_anchors(&st.site, None);
+            out.phases.push(("link", t.elapsed()));
         }
         let mut now: Vec<Item> = pages.iter().map(|&p| Item::Page(p)).collect();
-        now.extend(sections_now);
-        Some(self.finish_edit(out, &pages, now, open))
+        now.extend(sections_now.iter().copied());
+        touched.docs = pages.iter().map(|&p| Target::Page(p)).collect();
+        touched
+            .docs
+            .extend(sections_now.iter().filter_map(|i| match *i {
+                Item::Section(s) => Some(Target::Section(s)),
+                _ => None,
+            }));
+        Some(self.finish_edit(out, &touched, now, open))
     }
 
     /// Static files changed: every output that links one through
@@ -399,11 +401,12 @@ impl Engine {
         ) {
             Ok(theme) => st.theme = theme,
             Err(d) => {
-                self.theme_errors = d.clone();
+                st.diags.set(Stage::Theme, None, d.clone());
                 self.fail(out, d);
                 return;
             }
         }
+        st.diags.set(Stage::Theme, None, Vec::new());
         self.template_keys.clear();
         // The outputs whose templates call `asset()`, and any not yet
         // rendered.
@@ -440,37 +443,84 @@ impl Engine {
         ) {
             Ok(t) => t,
             Err(d) => {
-                self.theme_errors = d.clone();
+                st.diags.set(Stage::Theme, None, d.clone());
                 self.fail(&mut out, d);
                 return out;
             }
         };
-        self.theme_errors.clear();
+        st.diags.set(Stage::Theme, None, Vec::new());
         st.theme = theme;
         self.template_keys.clear();
         // The outputs that rendered a changed template, found by the
         // templates' fingerprints (an included one counts, see `deps`).
-        let later = self.restale(&[]);
+        let later = self.restale(&Touched {
+            theme: true,
+            ..Touched::default()
+        });
         self.queue.extend(later);
         let Some(st) = self.st.as_ref() else {
             return out;
         };
         // A template error shown before may be fixed now.
-        let still: Vec<Diagnostic> = st
-            .parse_diags
-            .iter()
-            .chain(&st.anchor_diags)
-            .chain(&st.link_diags)
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect();
+        let still = st.diags.errors();
         self.set_errors(&mut out, still);
         if self.errors.is_empty() {
             let first = self.open_items(open);
-            if let Err(errs) = self.render_items(&first, &mut out) {
+            if let Err(errs) = self.render_items(&first, &mut out, &|| false) {
                 self.fail(&mut out, errs);
             }
         }
         out
+    }
+}
+
+/// The link stage after edits of the bodies of `changed` only (`linked`:
+/// each edited page's link targets before): moves the edited pages'
+/// incoming edges and checks again the anchors of the links in the edited
+/// documents and in those that link to one of them. Another document's
+/// links and their targets' headings are as they were. An edited section
+/// (which nothing indexes links to) checks the whole site.
+fn relink_bodies(st: &mut State, changed: &[Target], linked: &[(PageId, BTreeSet<PageId>)]) {
+    if changed.iter().any(|t| matches!(t, Target::Section(_))) {
+        let mut anchors = Vec::new();
+        links::relink_bodies(&mut st.site, &mut anchors);
+        st.diags.recheck_anchors(&st.site, None);
+        return;
+    }
+    for (p, old) in linked {
+        links::relink_body(&mut st.site, *p, old);
+    }
+    let site = &st.site;
+    let mut docs: BTreeSet<Target> = changed.iter().copied().collect();
+    for t in changed {
+        if let Target::Page(p) = *t {
+            let from = site.backrefs.links.get(&p).into_iter().flatten();
+            docs.extend(from.map(|&q| Target::Page(q)));
+        }
+    }
+    // Sections' links are in no index: a few bodies to look through.
+    for (s, sec) in site.sections.iter().enumerate() {
+        if sec
+            .rendered
+            .links
+            .iter()
+            .any(|l| changed.contains(&l.target))
+        {
+            docs.insert(Target::Section(s));
+        }
+    }
+    st.diags.recheck_anchors(site, Some(&docs));
+    #[cfg(debug_assertions)]
+    {
+        // What the whole-site pass gives must be what was patched in.
+        let mut whole = st.site.clone();
+        let mut anchors = Vec::new();
+        links::relink_bodies(&mut whole, &mut anchors);
+        assert_eq!(whole.backrefs.links, st.site.backrefs.links, "backlinks");
+        let mut mine: Vec<Diagnostic> = st.diags.of_stage(Stage::Anchors).cloned().collect();
+        let key = |d: &Diagnostic| (d.file().map(Path::to_path_buf), d.line(), d.message.clone());
+        mine.sort_by_key(key);
+        anchors.sort_by_key(key);
+        assert_eq!(mine, anchors, "anchors");
     }
 }

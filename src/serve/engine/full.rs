@@ -30,7 +30,7 @@ impl Engine {
                 }
             }
             if !first.is_empty() {
-                if let Err(errs) = self.render_items(&first, &mut out) {
+                if let Err(errs) = self.render_items(&first, &mut out, &|| false) {
                     self.fail(&mut out, errs);
                 }
             }
@@ -44,7 +44,11 @@ impl Engine {
         let mut out = Outcome::new(RebuildKind::Full);
         // The config changed (every stage reads it), or a theme error hid
         // what the last renders read.
-        let everything = everything || !self.theme_errors.is_empty();
+        let everything = everything
+            || self
+                .st
+                .as_ref()
+                .is_some_and(|st| st.diags.of_stage(Stage::Theme).next().is_some());
         self.needs_full = true;
         // The old model lends its texts and rendered bodies to the new one.
         let prev = self.st.take();
@@ -113,7 +117,6 @@ impl Engine {
                         .spawn(move || drop(old));
                 }
                 self.needs_full = false;
-                self.theme_errors.clear();
                 self.set_errors(&mut out, Vec::new());
             }
             Err(failure) => {
@@ -224,14 +227,16 @@ impl Engine {
                     .collect(),
             };
             lap("related");
-            let prints = prints_of(
-                &r,
-                None,
-                &site,
-                &theme,
-                &model,
-                &related,
-                &asset_stamps,
+            let prints = Prints::of(
+                &Inputs {
+                    site: &site,
+                    theme: &theme,
+                    model: &model,
+                    renderer: &r,
+                    fresh: None,
+                    related: &related,
+                    assets: assets_print(&asset_stamps),
+                },
                 &mut self.names,
                 prev.map(|p| &p.prints),
             );
@@ -244,6 +249,8 @@ impl Engine {
             .cloned()
             .collect();
         let resolver = Resolver::new(&site, drafts);
+        // Anchors are checked again per document (`Diags::of`).
+        let diags = Diags::of(&site, parse_diags, link_diags);
         let item_of_path = item_paths(&site);
         let out_items = all_items(&site)
             .into_iter()
@@ -267,9 +274,7 @@ impl Engine {
                 resolver,
                 summaries,
                 md_files,
-                parse_diags,
-                anchor_diags,
-                link_diags,
+                diags,
                 related,
                 model,
                 prints,

@@ -50,10 +50,13 @@ use crate::shortcodes;
 use crate::site::BuildOptions;
 
 use super::classify::{Batch, ChangeKind};
-use super::deps::{self, Index, Inputs, Key, ModelNames, Names, OutId, Prints};
+use super::deps::{self, Index, Inputs, Key, ModelNames, Names, OutId, Prints, Touched};
 
+mod diags;
 mod edits;
 mod full;
+
+use diags::{Diags, Stage};
 
 /// One rendered output file as the server holds it.
 #[derive(Debug, Clone)]
@@ -162,12 +165,8 @@ struct State {
     /// Every Markdown file read (drafts and unparsable ones included),
     /// relative to content/.
     md_files: HashSet<String>,
-    /// Load and parse diagnostics (front matter, Markdown).
-    parse_diags: Vec<Diagnostic>,
-    /// Broken anchors, apart from the other link problems (relations, URL
-    /// clashes): a body edit can change only these.
-    anchor_diags: Vec<Diagnostic>,
-    link_diags: Vec<Diagnostic>,
+    /// Every stage's diagnostics, per document (see `diags`).
+    diags: Diags,
     /// Page → its "related" list.
     related: Vec<Vec<PageId>>,
     /// The stable names of its documents, terms and taxonomies.
@@ -204,8 +203,6 @@ pub struct Engine {
     /// Set when the model cannot be patched: the next change rebuilds fully.
     needs_full: bool,
     errors: Vec<Diagnostic>,
-    /// Why the last theme reload failed (the previous theme stays in use).
-    theme_errors: Vec<Diagnostic>,
     /// Content hashes of templates, translations and the config as last read.
     prints: HashMap<PathBuf, u64>,
     theme_name: String,
@@ -249,7 +246,6 @@ impl Engine {
             silent: HashSet::new(),
             needs_full: true,
             errors: Vec::new(),
-            theme_errors: Vec::new(),
             prints: HashMap::new(),
             theme_name: "default".into(),
             base_path: "/".into(),
@@ -435,7 +431,8 @@ impl Engine {
 
     /// Renders queued outputs, the open pages first, in chunks, until the
     /// queue is empty or `interrupted()` says new changes are waiting.
-    pub fn step(&mut self, open: &[String], interrupted: &dyn Fn() -> bool) -> Outcome {
+    /// An item already being rendered finishes; the chunk's others wait.
+    pub fn step(&mut self, open: &[String], interrupted: &(dyn Fn() -> bool + Sync)) -> Outcome {
         let start = Instant::now();
         let mut out = Outcome::new(RebuildKind::Queued);
         if !self.errors.is_empty() {
@@ -453,7 +450,7 @@ impl Engine {
                 .chain(self.queue.iter().copied())
                 .take(CHUNK)
                 .collect();
-            if let Err(errs) = self.render_items(&chunk, &mut out) {
+            if let Err(errs) = self.render_items(&chunk, &mut out, interrupted) {
                 self.fail(&mut out, errs);
                 break;
             }
@@ -482,7 +479,13 @@ impl Engine {
     /// Renders `items` (if queued); on success publishes the changed files
     /// into `out` and takes the items off the queue. On a template error
     /// nothing is published and the items stay queued.
-    fn render_items(&mut self, items: &[Item], out: &mut Outcome) -> Result<(), Vec<Diagnostic>> {
+    /// Once `stop()` says so, items not started yet are left queued.
+    fn render_items(
+        &mut self,
+        items: &[Item],
+        out: &mut Outcome,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<(), Vec<Diagnostic>> {
         let Some(st) = self.st.as_mut() else {
             return Ok(());
         };
@@ -500,7 +503,11 @@ impl Engine {
         let r = Renderer::reusing(&st.site, &st.theme, summaries, &[]);
         let results: Vec<Rendered> = items
             .par_iter()
-            .map(|&item| {
+            .filter_map(|&item| {
+                // A save is waiting: it goes first (the item stays queued).
+                if stop() {
+                    return None;
+                }
                 let job = match item {
                     Item::Page(p) => Job::Page(p),
                     Item::Section(s) => Job::Section(s),
@@ -509,7 +516,7 @@ impl Engine {
                     Item::Special => Job::Special,
                 };
                 let (files, reads) = r.render_recorded(job);
-                (item, files, reads)
+                Some((item, files, reads))
             })
             .collect();
         st.summaries = r.into_page_summaries();
@@ -577,43 +584,62 @@ impl Engine {
     /// After a re-parse into `new`: the outputs that read an input whose
     /// fingerprint differs from `before`, and those not rendered yet.
     fn stale(&self, before: &Prints, new: &State) -> BTreeSet<Item> {
-        let changed = before.changed(&new.prints);
+        self.readers_of(&before.changed(&new.prints), new)
+    }
+
+    /// The outputs of `st` that read one of `changed`, and those not
+    /// rendered yet.
+    fn readers_of(&self, changed: &[Key], st: &State) -> BTreeSet<Item> {
         let mut items: BTreeSet<Item> = self
             .deps
-            .readers(&changed)
+            .readers(changed)
             .iter()
-            .filter_map(|o| new.out_items.get(o).copied())
+            .filter_map(|o| st.out_items.get(o).copied())
             .collect();
-        items.extend(unrecorded(&self.deps, new));
+        items.extend(unrecorded(&self.deps, st));
         items
     }
 
-    /// After the model was patched in place (summaries of `pages` to
-    /// refresh) or the theme reloaded: fingerprints everything again and
-    /// returns the outputs that read what changed.
-    fn restale(&mut self, pages: &[PageId]) -> BTreeSet<Item> {
+    /// After the model was patched in place or the theme reloaded:
+    /// fingerprints again what `touched` says changed (the summaries of its
+    /// pages are refreshed) and returns the outputs that read what changed.
+    fn restale(&mut self, touched: &Touched) -> BTreeSet<Item> {
         let Some(st) = self.st.as_mut() else {
             return BTreeSet::new();
         };
+        let pages: Vec<PageId> = touched
+            .docs
+            .iter()
+            .filter_map(|t| match *t {
+                Target::Page(p) => Some(p),
+                Target::Section(_) => None,
+            })
+            .collect();
         let summaries = std::mem::take(&mut st.summaries);
-        // Only the summaries `reusing` rebuilds can have new prints.
-        let fresh = (summaries.len() == st.site.pages.len()).then_some(pages);
-        let r = Renderer::reusing(&st.site, &st.theme, summaries, pages);
-        let prints = prints_of(
-            &r,
-            fresh,
-            &st.site,
-            &st.theme,
-            &st.model,
-            &st.related,
-            &st.asset_stamps,
-            &mut self.names,
-            Some(&st.prints),
-        );
+        // Only the summaries `reusing` rebuilds can have new prints; a
+        // list of the wrong length is rebuilt whole, and so are the prints.
+        let kept = summaries.len() == st.site.pages.len();
+        let r = Renderer::reusing(&st.site, &st.theme, summaries, &pages);
+        let inputs = Inputs {
+            site: &st.site,
+            theme: &st.theme,
+            model: &st.model,
+            renderer: &r,
+            fresh: kept.then_some(pages.as_slice()),
+            related: &st.related,
+            assets: assets_print(&st.asset_stamps),
+        };
+        let changed = if kept {
+            st.prints.update(&inputs, &mut self.names, touched)
+        } else {
+            let prints = Prints::of(&inputs, &mut self.names, Some(&st.prints));
+            let changed = st.prints.changed(&prints);
+            st.prints = prints;
+            changed
+        };
         st.summaries = r.into_page_summaries();
-        let before = std::mem::replace(&mut st.prints, prints);
         let st = self.st.as_ref().expect("checked above");
-        self.stale(&before, st)
+        self.readers_of(&changed, st)
     }
 
     fn fail(&mut self, out: &mut Outcome, mut errors: Vec<Diagnostic>) {
@@ -752,40 +778,22 @@ fn unrecorded<'a>(deps: &'a Index<OutId, Key>, st: &'a State) -> impl Iterator<I
         .map(|(_, &i)| i)
 }
 
-/// Fingerprints what the renderer `r` of `site` can put into a context.
-#[allow(clippy::too_many_arguments)]
-fn prints_of(
-    r: &Renderer<'_>,
-    fresh: Option<&[PageId]>,
-    site: &Site,
-    theme: &Theme,
-    model: &ModelNames,
-    related: &[Vec<PageId>],
-    asset_stamps: &HashMap<String, (u64, Option<std::time::SystemTime>)>,
-    names: &mut Names,
-    before: Option<&Prints>,
-) -> Prints {
+/// A document's rendered body.
+fn rendered_of(site: &Site, t: Target) -> &crate::model::Rendered {
+    match t {
+        Target::Page(p) => &site.pages[p].rendered,
+        Target::Section(s) => &site.sections[s].rendered,
+    }
+}
+
+/// A hash of the `asset()` fingerprints.
+fn assets_print(asset_stamps: &HashMap<String, (u64, Option<std::time::SystemTime>)>) -> u64 {
+    use std::hash::{Hash, Hasher};
     let mut stamps: Vec<_> = asset_stamps.iter().collect();
     stamps.sort();
-    let assets = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        stamps.hash(&mut h);
-        h.finish()
-    };
-    Prints::of(
-        &Inputs {
-            site,
-            theme,
-            model,
-            renderer: r,
-            fresh,
-            related,
-            assets,
-        },
-        names,
-        before,
-    )
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    stamps.hash(&mut h);
+    h.finish()
 }
 
 fn all_items(site: &Site) -> BTreeSet<Item> {
