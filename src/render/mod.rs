@@ -150,6 +150,8 @@ pub(crate) struct Renderer<'a> {
     navs: Vec<OnceLock<Result<String, Diagnostic>>>,
     /// Idle workspaces; in practice one per rendering thread.
     workspaces: Mutex<Vec<Workspace>>,
+    /// The summaries the workspaces lend (see `lend`).
+    pool: lend::Pool,
 }
 
 impl<'a> Renderer<'a> {
@@ -180,6 +182,7 @@ impl<'a> Renderer<'a> {
             term_index: OnceLock::new(),
             navs: Vec::new(),
             workspaces: Mutex::new(Vec::new()),
+            pool: lend::pool(0),
         };
         if crate::nav::wanted(site) && theme.tera.get_template_names().any(|n| n == NAV_TEMPLATE) {
             r.navs = (0..site.sections.len()).map(|_| OnceLock::new()).collect();
@@ -195,6 +198,7 @@ impl<'a> Renderer<'a> {
                 .map(|i| r.page_summary(i))
                 .collect();
         }
+        r.pool = lend::pool(r.page_summaries.len());
         r.section_summaries = (0..site.sections.len())
             .map(|i| r.section_summary(i))
             .collect();
@@ -204,7 +208,12 @@ impl<'a> Renderer<'a> {
 
     /// What the renderer owns (summaries, workspaces), to drop elsewhere.
     pub(crate) fn into_parts(self) -> impl Send + 'static {
-        (self.page_summaries, self.section_summaries, self.workspaces)
+        (
+            self.page_summaries,
+            self.section_summaries,
+            self.workspaces,
+            self.pool,
+        )
     }
 
     /// Hands the page summaries back for [`Renderer::reusing`].
@@ -231,7 +240,7 @@ impl<'a> Renderer<'a> {
     /// Runs `f` with an idle workspace (or a new one) and returns it after.
     fn with_workspace<T>(&self, f: impl FnOnce(&mut Workspace) -> T) -> T {
         let idle = self.workspaces.lock().ok().and_then(|mut v| v.pop());
-        let mut ws = idle.unwrap_or_else(|| Workspace::new(&self.globals));
+        let mut ws = idle.unwrap_or_else(|| Workspace::new(&self.globals, self.pool.clone()));
         let out = f(&mut ws);
         if let Ok(mut v) = self.workspaces.lock() {
             v.push(ws);
