@@ -1,6 +1,9 @@
 //! Command line: clap definitions and dispatch. Library errors become exit
 //! codes here and nowhere else.
 
+// Doc comments on the argument types are clap's --help text, not rustdoc.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
+
 use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -170,6 +173,9 @@ pub struct BuildArgs {
     /// Sla de zoekindex over
     #[arg(long)]
     pub no_search: bool,
+    /// Schrijf de samenvatting (aantallen, fasen in ms, zoekindex) als JSON naar dit bestand, voor CI en kb-bench
+    #[arg(long, value_name = "BESTAND")]
+    pub summary_json: Option<PathBuf>,
 }
 
 impl CommonArgs {
@@ -198,7 +204,17 @@ pub fn run(cli: Cli) -> ExitCode {
             opts.output = args.output;
             opts.search = !args.no_search;
             config_hint(&opts);
-            report(&opts, site::build(&opts), |r| {
+            let result = site::build(&opts);
+            if let (Some(path), Ok(r)) = (&args.summary_json, &result) {
+                if let Err(e) = std::fs::write(path, r.summary_json().to_string()) {
+                    eprintln!(
+                        "fout: kan de samenvatting niet schrijven naar {}: {e}\n  = hint: kies een bestand in een map die bestaat",
+                        path.display()
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+            report(&opts, result, |r| {
                 let mut line = r.summary_line();
                 if let Some(s) = &r.search {
                     line.push_str(&format!(

@@ -76,6 +76,34 @@ impl BuildReport {
             phases.join(", ")
         )
     }
+
+    /// The same figures for machines (`build --summary-json`): field names
+    /// are stable, durations in whole milliseconds.
+    pub(crate) fn summary_json(&self) -> serde_json::Value {
+        // A list, not a map: the phases' order is the pipeline's.
+        let phases: Vec<serde_json::Value> = self
+            .phases
+            .iter()
+            .map(|(n, d)| serde_json::json!({ "name": n, "ms": d.as_millis() as u64 }))
+            .collect();
+        serde_json::json!({
+            "pages": self.pages,
+            "sections": self.sections,
+            "files": self.files,
+            "changed": self.changed,
+            "bytes": self.bytes,
+            "total_ms": self.total.as_millis() as u64,
+            "phases": phases,
+            "warnings": self.warnings.len(),
+            "search": self.search.as_ref().map(|s| serde_json::json!({
+                "pages": s.pages,
+                "words": s.words,
+                "ms": s.duration.as_millis() as u64,
+                "files": s.files,
+                "bytes": s.bytes,
+            })),
+        })
+    }
 }
 
 /// The built site held in memory.

@@ -88,6 +88,66 @@ fn summary_line_counts_pages_sections_and_time() {
 }
 
 #[test]
+fn summary_json_has_the_counts_and_the_pipeline_phases_in_order() {
+    let site = TestSite::fixture("basic");
+    let summary = site.path("samenvatting.json");
+    let out = site.run(&["build", "--summary-json", summary.to_str().unwrap()]);
+    out.assert_ok();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    // The human summary line says the same counts.
+    let line = out.stdout();
+    let counts = format!(
+        "{} pagina's, {} secties, {} bestanden",
+        json["pages"], json["sections"], json["files"]
+    );
+    assert!(line.contains(&counts), "{counts} in {line}");
+    // Every file written, less the folder's own ownership marker.
+    let files = snapshot_tree(&site.path("public"))
+        .iter()
+        .filter(|(p, _)| p != ".kennisbank-output")
+        .count() as u64;
+    assert_eq!(json["files"].as_u64(), Some(files));
+    // Phases come in pipeline order, each named once.
+    let names: Vec<&str> = json["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let order = ["load", "parse", "markdown", "link", "render"];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|n| {
+            names
+                .iter()
+                .position(|m| m == n)
+                .unwrap_or_else(|| panic!("{n} in {names:?}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+    assert_eq!(
+        json["search"]["pages"].as_u64().map(|p| p > 0),
+        Some(true),
+        "{json}"
+    );
+    // Without search the field is null, not missing.
+    let out = site.run(&[
+        "build",
+        "--no-search",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    out.assert_ok();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert!(
+        json["search"].is_null() && json.get("search").is_some(),
+        "{json}"
+    );
+}
+
+#[test]
 fn drafts_flag_publishes_drafts() {
     let site = TestSite::fixture("basic");
     site.run(&["build", "--no-search", "--drafts"]).assert_ok();

@@ -10,10 +10,50 @@
 //! workspace kept its own copies before: at 10,000 pages that was two more
 //! copies of every summary, about 150 of the default site's 361 MB.)
 
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value};
 
+use crate::error::Diagnostic;
 use crate::model::*;
 use crate::reads::Reads;
+use crate::theme::Theme;
+
+/// Theme partials that draw one page in a list, and the key under which a
+/// lent summary carries each one's HTML: the card (section and term lists,
+/// relations) and the link item (backlinks, related pages).
+const FRAGMENTS: &[(&str, &str)] = &[
+    ("partials/kaart.html", "kaart"),
+    ("partials/verwijzing.html", "verwijzing"),
+];
+
+/// Each page's list fragments (see [`FRAGMENTS`]), rendered once per
+/// renderer with the page as `p` and put into every summary lent into a
+/// list, so a list of thousands of pages prints strings instead of
+/// interpreting the partial (15 lookups) for every entry. A fragment sees
+/// only `p` and the globals, as it did when included in a loop.
+pub(super) struct Cards {
+    /// The theme's fragments: template and key.
+    kinds: Vec<(&'static str, &'static str)>,
+    /// Per kind, per page.
+    cells: Vec<Vec<OnceLock<Result<String, Diagnostic>>>>,
+}
+
+impl Cards {
+    /// Fragments for `pages` pages, or `None` when the theme has none.
+    pub(super) fn new(theme: &Theme, pages: usize) -> Option<Self> {
+        let kinds: Vec<(&str, &str)> = FRAGMENTS
+            .iter()
+            .filter(|(t, _)| theme.sources.contains_key(*t))
+            .copied()
+            .collect();
+        let cells = kinds
+            .iter()
+            .map(|_| (0..pages).map(|_| OnceLock::new()).collect())
+            .collect();
+        (!kinds.is_empty()).then_some(Cards { kinds, cells })
+    }
+}
 
 /// One step of the way to a lent value inside a render's locals.
 #[derive(Debug, Clone, Copy)]
@@ -37,11 +77,13 @@ pub(crate) struct Workspace {
     pub(super) ctx: tera::Context,
     /// The renderer's pool of lendable summaries (see [`Pool`]).
     pub(super) pool: Pool,
-    /// Per-page scores for [`Renderer::related`], all zero between calls.
+    /// Per-page scores for [`super::Renderer::related`], all zero between calls.
     pub(super) scores: Vec<u32>,
     pub(super) touched: Vec<PageId>,
     /// What the current render read, when the caller records it (serve).
     pub(super) reads: Option<Reads>,
+    /// The first card that failed to render since the last render.
+    pub(super) card_error: Option<Diagnostic>,
 }
 
 /// Copies of the page summaries to lend, one slot per page id, shared by a
@@ -67,6 +109,7 @@ impl Workspace {
             scores: Vec::new(),
             touched: Vec::new(),
             reads: None,
+            card_error: None,
         }
     }
 
@@ -145,11 +188,20 @@ pub(super) struct Lending<'w> {
     pub(super) ws: &'w mut Workspace,
     pub(super) shared: &'w [Value],
     pub(super) loans: Vec<Loan>,
+    /// Set when the theme has a card: summaries in lists carry it.
+    pub(super) cards: Option<(&'w Theme, &'w Cards)>,
 }
 
 impl Lending<'_> {
     pub(super) fn list(&mut self, at: Vec<Seg>, ids: &[PageId]) -> Value {
-        let items = ids.iter().map(|&i| self.ws.lend(self.shared, i)).collect();
+        let items = ids
+            .iter()
+            .map(|&i| {
+                let mut v = self.ws.lend(self.shared, i);
+                self.add_card(i, &mut v);
+                v
+            })
+            .collect();
         self.loans.push(Loan {
             at,
             ids: ids.to_vec(),
@@ -157,6 +209,45 @@ impl Lending<'_> {
             strip: &[],
         });
         Value::Array(items)
+    }
+
+    /// Puts page `id`'s list fragments into its lent summary `v` (kept
+    /// there when the summary goes back, so each workspace adds them once).
+    fn add_card(&mut self, id: PageId, v: &mut Value) {
+        let Some((theme, cards)) = self.cards else {
+            return;
+        };
+        for (kind, &(template, key)) in cards.kinds.iter().enumerate() {
+            if !v.is_object() || v.get(key).is_some() {
+                continue;
+            }
+            let Some(cell) = cards.cells[kind].get(id) else {
+                continue;
+            };
+            let ws = &mut *self.ws;
+            let html = cell.get_or_init(|| {
+                // Moved in and out, not copied; the workspace's context
+                // holds only the globals here.
+                let mut p = Map::new();
+                p.insert("p".into(), std::mem::take(v));
+                ws.ctx.extend(
+                    tera::Context::from_value(Value::Object(p))
+                        .expect("a JSON object is a Tera context"),
+                );
+                let html = theme.tera.render(template, &ws.ctx);
+                *v = ws.ctx.remove("p").unwrap_or_default();
+                html.map_err(|e| super::template_error(&e, &theme.sources, Some(template)))
+            });
+            match (html, v.as_object_mut()) {
+                (Ok(h), Some(m)) => {
+                    m.insert(key.into(), Value::String(h.clone()));
+                }
+                (Err(d), _) => {
+                    ws.card_error.get_or_insert_with(|| d.clone());
+                }
+                (Ok(_), None) => {}
+            }
+        }
     }
 
     pub(super) fn one(&mut self, at: Vec<Seg>, id: PageId) -> Value {

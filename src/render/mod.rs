@@ -20,7 +20,7 @@ mod lend;
 mod tera_error;
 
 pub(crate) use lend::Workspace;
-use lend::{Lending, Loan, Locals, Seg};
+use lend::{Cards, Lending, Loan, Locals, Seg};
 pub(crate) use tera_error::template_error;
 
 /// One file of the built site, held in memory until written (or served).
@@ -148,6 +148,8 @@ pub(crate) struct Renderer<'a> {
     /// Per section: its tree's HTML (see `nav`), made on first use;
     /// empty when the site or theme has none.
     navs: Vec<OnceLock<Result<String, Diagnostic>>>,
+    /// Each page's card for lists, made on first use.
+    cards: Option<Cards>,
     /// Idle workspaces; in practice one per rendering thread.
     workspaces: Mutex<Vec<Workspace>>,
     /// The summaries the workspaces lend (see `lend`).
@@ -181,6 +183,7 @@ impl<'a> Renderer<'a> {
             section_summaries: Vec::new(),
             term_index: OnceLock::new(),
             navs: Vec::new(),
+            cards: Cards::new(theme, site.pages.len()),
             workspaces: Mutex::new(Vec::new()),
             pool: lend::pool(0),
         };
@@ -253,6 +256,7 @@ impl<'a> Renderer<'a> {
             ws,
             shared: &self.page_summaries,
             loans: Vec::new(),
+            cards: self.cards.as_ref().map(|c| (self.theme, c)),
         }
     }
 
@@ -342,7 +346,11 @@ impl<'a> Renderer<'a> {
         out_path: String,
         source: Option<Target>,
     ) -> Result<OutputFile, Diagnostic> {
-        let Locals { map, loans } = locals;
+        let Locals { mut map, loans } = locals;
+        if let Some(d) = ws.card_error.take() {
+            ws.take_back(&mut map, loans);
+            return Err(d);
+        }
         ws.read(|r| {
             r.summaries.extend(loans.iter().flat_map(|l| &l.ids));
             r.templates.push(template.to_string());

@@ -204,7 +204,7 @@ fn text(s: Vec<u8>) -> String {
 }
 
 /// Whether a final -s is a plural: after -e (stages, conclusies; not -ces,
-/// -[C]res, -vies, -cies: proces, adres, advies, precies), -er/-el/-em
+/// -\[C\]res, -vies, -cies: proces, adres, advies, precies), -er/-el/-em
 /// (werkgevers), a vowel + r (leraars), -en (jongens) and a short vowel + t,
 /// k, m, p, d, g (pilots, workshops: loanwords); and 's with its
 /// apostrophe dropped, as the index and Pagefind drop punctuation: -os after

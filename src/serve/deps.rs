@@ -196,98 +196,24 @@ impl ModelNames {
 pub(crate) const COUNT_MARK: &str = "#page_count";
 
 /// Keys of what a template reads besides the page data: itself and every
-/// template it includes, extends or imports, and the globals their text
-/// names. Found in the template sources, so a template that shows
+/// template it includes, extends or imports, and the globals their code
+/// names (read from Tera's parsed templates), so a template that shows
 /// `site.build_date` depends on it and one that does not, does not.
 pub(crate) fn template_keys(theme: &Theme, name: &str, names: &mut Names) -> Vec<Key> {
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut todo = vec![name.to_string()];
-    let mut keys = Vec::new();
-    while let Some(t) = todo.pop() {
-        if !seen.insert(t.clone()) {
-            continue;
-        }
-        keys.push(Key::Template(names.of(&t)));
-        let Some((_, text)) = theme.sources.get(&t) else {
-            continue;
-        };
-        todo.extend(crate::theme::referenced_templates(text));
-        if ["page_count", "json_encode", "__tera_context"]
-            .iter()
-            .any(|w| text.contains(w))
-        {
-            keys.push(Key::Global(names.of(COUNT_MARK)));
-        }
-        for g in globals_named(text) {
-            keys.push(Key::Global(names.of(&g)));
-        }
+    let reads = super::template_reads::of(&theme.tera, name);
+    let mut keys: Vec<Key> = reads
+        .templates
+        .iter()
+        .map(|t| Key::Template(names.of(t)))
+        .collect();
+    if reads.counts {
+        keys.push(Key::Global(names.of(COUNT_MARK)));
     }
+    keys.extend(reads.globals.iter().map(|g| Key::Global(names.of(g))));
     // Every template gets these; the default theme uses them everywhere.
     keys.push(Key::Global(names.of("t")));
     keys.push(Key::Global(names.of("lang")));
     keys
-}
-
-/// The globals a template's text names: `site.<field>`, or `site.*` when
-/// it uses `site` otherwise (passes it on, indexes it), and `asset()`.
-/// Only Tera code counts (`{{ }}`, `{% %}`), not comments or markup
-/// (`class="site-header"`).
-fn globals_named(text: &str) -> BTreeSet<String> {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let mut out = BTreeSet::new();
-    for code in tera_code(text) {
-        if code.contains("asset(") {
-            out.insert("asset()".to_string());
-        }
-        let mut at = 0;
-        while let Some(i) = code[at..].find("site") {
-            let start = at + i;
-            let end = start + 4;
-            at = end;
-            let before = code[..start].chars().next_back();
-            let after = code[end..].chars().next();
-            if before.is_some_and(|c| ident(c) || c == '.' || c == '"' || c == '\'')
-                || after.is_some_and(|c| ident(c) || c == '"' || c == '\'')
-            {
-                continue;
-            }
-            let field: String = code[end..]
-                .strip_prefix('.')
-                .map(|r| r.chars().take_while(|&c| ident(c)).collect())
-                .unwrap_or_default();
-            if field.is_empty() {
-                out.insert("site.*".to_string());
-            } else {
-                out.insert(format!("site.{field}"));
-            }
-        }
-    }
-    out
-}
-
-/// The Tera expressions and tags of a template, without comments.
-fn tera_code(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('{') {
-        let after = &rest[i + 1..];
-        let close = match after.chars().next() {
-            Some('{') => "}}",
-            Some('%') => "%}",
-            Some('#') => "#}",
-            _ => {
-                rest = after;
-                continue;
-            }
-        };
-        let body = &after[1..];
-        let end = body.find(close).unwrap_or(body.len());
-        if close != "#}" {
-            out.push(&body[..end]);
-        }
-        rest = body.get(end + 2..).unwrap_or("");
-    }
-    out
 }
 
 /// The keys of one recorded render.
@@ -701,28 +627,6 @@ mod tests {
         assert_eq!(n.get("pilots/b.md"), Some(b));
         assert_eq!(n.text(b), "pilots/b.md");
         assert_eq!(n.get("pilots/c.md"), None);
-    }
-
-    #[test]
-    fn globals_named_by_a_template() {
-        let got = globals_named(
-            "{{ site.title }} {% for s in site.sections %}{{ website }}{{ s.site }}{% endfor %}",
-        );
-        assert_eq!(
-            got,
-            BTreeSet::from(["site.title".to_string(), "site.sections".to_string()])
-        );
-        let all = globals_named("{% set x = site %}{{ asset(path='a.css') }}");
-        assert_eq!(
-            all,
-            BTreeSet::from(["site.*".to_string(), "asset()".to_string()])
-        );
-        assert!(globals_named("<p>geen globale waarden</p>").is_empty());
-        // Markup and comments are not code.
-        assert!(globals_named(
-            "<header class=\"site-header\">{# a site adds #}{{ page.title }}</header>"
-        )
-        .is_empty());
     }
 
     /// The built-in default theme, as a site without a themes/ folder gets it.

@@ -18,6 +18,7 @@ pub mod deps;
 pub mod engine;
 pub mod http;
 pub mod live;
+pub(crate) mod template_reads;
 pub mod watch;
 
 use std::net::{IpAddr, SocketAddr};

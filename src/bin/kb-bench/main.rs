@@ -141,6 +141,8 @@ fn adapt(dir: &Path) -> std::io::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Like the build's own binary: the in-process serve rows run the engine here.
+    kennisbank::no_transparent_huge_pages();
     match Cli::parse().command {
         Cmd::Gen { pages, out, seed } => {
             corpus::generate(&out, pages, seed)?;
@@ -242,20 +244,25 @@ fn measure(cmd: &mut Command) -> anyhow::Result<Measured> {
     Ok(output)
 }
 
-/// "(load 12, parse 340, …)" → [("load", 12), …]
-fn phases(stdout: &str) -> Vec<(String, u64)> {
-    let Some(start) = stdout.find(" ms (") else {
-        return Vec::new();
-    };
-    let rest = &stdout[start + 5..];
-    let end = rest.find(')').unwrap_or(rest.len());
-    rest[..end]
-        .split(", ")
-        .filter_map(|p| {
-            let (name, ms) = p.rsplit_once(' ')?;
-            Some((name.to_string(), ms.parse().ok()?))
+/// The phases of a build's `--summary-json` file, in the build's order.
+fn phases(summary: &serde_json::Value) -> Vec<(String, u64)> {
+    summary["phases"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|p| Some((p["name"].as_str()?.to_string(), p["ms"].as_u64()?)))
+                .collect()
         })
-        .collect()
+        .unwrap_or_default()
+}
+
+/// The note a build row carries: what the search index reported.
+fn search_note(summary: &serde_json::Value) -> String {
+    let s = &summary["search"];
+    match (s["pages"].as_u64(), s["words"].as_u64(), s["ms"].as_u64()) {
+        (Some(p), Some(w), Some(ms)) => format!("zoekindex: {p} pagina's, {w} woorden in {ms} ms"),
+        _ => String::new(),
+    }
 }
 
 struct Row {
@@ -287,18 +294,21 @@ fn build_row(
 ) -> anyhow::Result<(Row, PathBuf)> {
     let mut walls = Vec::new();
     let mut rss = 0;
-    let mut last = String::new();
+    let mut last = serde_json::Value::Null;
     let mut out = PathBuf::new();
     for i in 0..=runs {
         *seq += 1;
         // A fresh output folder per run: deleting a big tree slows the writes after it.
         out = work.join("runs").join(seq.to_string());
+        let summary = work.join("summary.json");
         let mut cmd = Command::new(kennisbank_bin());
         cmd.arg("build")
             .arg("--root")
             .arg(corpus)
             .arg("--output")
             .arg(&out)
+            .arg("--summary-json")
+            .arg(&summary)
             .args(extra);
         let m = measure(&mut cmd)?;
         if i == 0 {
@@ -306,7 +316,8 @@ fn build_row(
         }
         walls.push(m.wall);
         rss = rss.max(m.rss_kib);
-        last = m.stdout;
+        last = serde_json::from_slice(&std::fs::read(&summary)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", summary.display()))?;
     }
     Ok((
         Row {
@@ -315,7 +326,7 @@ fn build_row(
             walls,
             rss_kib: rss,
             phases: phases(&last),
-            note: last.lines().nth(1).unwrap_or("").to_string(),
+            note: search_note(&last),
             figures: serde_json::Map::new(),
         },
         out,
