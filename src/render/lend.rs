@@ -8,7 +8,7 @@
 //! of copies shared by the workspaces and taken back after the render, so a
 //! list of 3,000 pages costs 3,000 moves, not 3,000 deep copies. (Each
 //! workspace kept its own copies before: at 10,000 pages that was two more
-//! copies of every summary, about 150 of the default site's 361 MB.)
+//! copies of every summary, about 150 of the default site's 361 MiB of live heap.)
 
 use std::sync::OnceLock;
 
