@@ -142,6 +142,15 @@ pub struct Rendered {
 }
 
 impl Rendered {
+    /// Frees what the link stage and `serve` read (see
+    /// [`Site::drop_build_inputs`]); rendering and search use the rest.
+    fn drop_link_tables(&mut self) {
+        self.anchors = Vec::new();
+        self.links = Vec::new();
+        self.lookups = Vec::new();
+        self.uses = Uses::default();
+    }
+
     /// `html` without the parts kept out of the search index.
     pub fn search_html(&self) -> std::borrow::Cow<'_, str> {
         if self.search_skip.is_empty() {
@@ -337,16 +346,27 @@ impl Site {
             .max()
     }
 
-    /// Frees the Markdown sources: once bodies are rendered and links
-    /// checked, a build reads only the model. (`serve` keeps them, to tell
-    /// a body edit from a front-matter edit.)
-    pub(crate) fn drop_sources(&mut self) {
+    /// Frees what only the stages before rendering read: the Markdown
+    /// sources, each page's parsed front matter (the lines of its keys
+    /// stay, for messages; a section's is shown by its template) and each
+    /// body's link table, anchors and shortcode reads. A build reads only
+    /// the rest once bodies are rendered and links checked. (`serve`
+    /// keeps them all, to tell a body edit from a front-matter edit and to
+    /// reuse bodies.)
+    pub(crate) fn drop_build_inputs(&mut self) {
         let empty: Arc<str> = Arc::from("");
         for p in &mut self.pages {
             p.file.text = empty.clone();
+            p.meta.raw.map = Mapping::new();
+            if let Some(r) = Arc::get_mut(&mut p.rendered) {
+                r.drop_link_tables();
+            }
         }
         for s in &mut self.sections {
             s.file.text = empty.clone();
+            if let Some(r) = Arc::get_mut(&mut s.rendered) {
+                r.drop_link_tables();
+            }
         }
     }
 

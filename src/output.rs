@@ -184,7 +184,10 @@ impl Staging {
     /// Writes one file (`rel` is `/`-separated, relative to the output).
     pub(crate) fn put(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
         let path = self.dir.join(rel);
-        let changed = if self.reuse && same_contents(&path, bytes) {
+        let changed = if !self.reuse {
+            write_fresh(&path, bytes).map_err(|e| io_error(&path, e))?;
+            true
+        } else if same_contents(&path, bytes) {
             false
         } else {
             write_making_room(&self.dir, &path, |p| std::fs::write(p, bytes))
@@ -287,6 +290,22 @@ fn same_contents(path: &Path, bytes: &[u8]) -> bool {
     }
     let mut old = Vec::with_capacity(bytes.len());
     f.read_to_end(&mut old).is_ok() && old == bytes
+}
+
+/// Writes a file into a staging folder that started empty, where nothing
+/// can be in the way: its folder is made first (almost every page has its
+/// own), so a new file costs a `mkdir` and an `open`, not a failed `open`,
+/// a `stat`, the `mkdir` and the `open` (at 100,000 pages file creation is
+/// a third of the build's system time).
+fn write_fresh(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        match std::fs::create_dir(parent) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(_) => std::fs::create_dir_all(parent)?,
+        }
+    }
+    std::fs::write(path, bytes)
 }
 
 /// Runs `write(path)`; when that fails because folders are missing or a
@@ -475,6 +494,38 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_fresh_output_makes_missing_folders_at_any_depth_and_in_any_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        // Deepest first, so a page's folder is made before its section's.
+        let files = [
+            file("pilots/loopbaan/2024/gesprek/index.html", "gesprek"),
+            file("pilots/loopbaan/index.html", "loopbaan"),
+            file("pilots/index.html", "pilots"),
+            file("pilots/stage-zwolle/index.html", "stage"),
+            file("tags/mbo/index.html", "mbo"),
+            file("index.html", "home"),
+            file("sitemap.xml", "kaart"),
+        ];
+        // One at a time, in this order (write_site writes in parallel).
+        let staging = Staging::begin(&out).unwrap();
+        for f in &files {
+            staging.put(&f.path, &f.bytes).unwrap();
+        }
+        let stats = staging.commit().unwrap();
+        assert_eq!(stats.files, files.len());
+        assert_eq!(stats.changed, files.len());
+        for f in &files {
+            assert_eq!(
+                std::fs::read(out.join(&f.path)).unwrap(),
+                f.bytes,
+                "{}",
+                f.path
+            );
+        }
     }
 
     #[test]

@@ -310,8 +310,9 @@ pub(crate) fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         mut diags,
         timer: mut t,
     } = prepare(opts, false)?;
-    // Bodies are rendered and links checked: the sources are not read again.
-    site.drop_sources();
+    // Bodies are rendered and links checked: the sources, front matter and
+    // link tables are not read again.
+    site.drop_build_inputs();
     let staging = output::Staging::begin(&out)?;
     let records = if opts.search && site.config.search.enabled {
         Some(search::RecordWriter::new(&site)?)

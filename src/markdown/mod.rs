@@ -486,6 +486,11 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
     if out.html.contains(SKIP_START) {
         (out.html, out.search_skip) = take_skips(&out.html);
     }
+    // The body is held until its page is rendered, the whole build long:
+    // give back the reserve (shrinking in place would keep the block).
+    if out.html.capacity() > out.html.len() + out.html.len() / 8 {
+        out.html = out.html.as_str().to_owned();
+    }
     out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
     out.toc = build_toc(&headings);
     diags.extend(lint.finish());

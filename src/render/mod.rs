@@ -152,6 +152,8 @@ pub(crate) struct Renderer<'a> {
     cards: Option<Cards>,
     /// Idle workspaces; in practice one per rendering thread.
     workspaces: Mutex<Vec<Workspace>>,
+    /// The summaries the workspaces lend (see `lend`).
+    pool: lend::Pool,
 }
 
 impl<'a> Renderer<'a> {
@@ -183,6 +185,7 @@ impl<'a> Renderer<'a> {
             navs: Vec::new(),
             cards: Cards::new(theme, site.pages.len()),
             workspaces: Mutex::new(Vec::new()),
+            pool: lend::pool(0),
         };
         if crate::nav::wanted(site) && theme.tera.get_template_names().any(|n| n == NAV_TEMPLATE) {
             r.navs = (0..site.sections.len()).map(|_| OnceLock::new()).collect();
@@ -198,6 +201,7 @@ impl<'a> Renderer<'a> {
                 .map(|i| r.page_summary(i))
                 .collect();
         }
+        r.pool = lend::pool(r.page_summaries.len());
         r.section_summaries = (0..site.sections.len())
             .map(|i| r.section_summary(i))
             .collect();
@@ -207,7 +211,12 @@ impl<'a> Renderer<'a> {
 
     /// What the renderer owns (summaries, workspaces), to drop elsewhere.
     pub(crate) fn into_parts(self) -> impl Send + 'static {
-        (self.page_summaries, self.section_summaries, self.workspaces)
+        (
+            self.page_summaries,
+            self.section_summaries,
+            self.workspaces,
+            self.pool,
+        )
     }
 
     /// Hands the page summaries back for [`Renderer::reusing`].
@@ -234,7 +243,7 @@ impl<'a> Renderer<'a> {
     /// Runs `f` with an idle workspace (or a new one) and returns it after.
     fn with_workspace<T>(&self, f: impl FnOnce(&mut Workspace) -> T) -> T {
         let idle = self.workspaces.lock().ok().and_then(|mut v| v.pop());
-        let mut ws = idle.unwrap_or_else(|| Workspace::new(&self.globals));
+        let mut ws = idle.unwrap_or_else(|| Workspace::new(&self.globals, self.pool.clone()));
         let out = f(&mut ws);
         if let Ok(mut v) = self.workspaces.lock() {
             v.push(ws);
