@@ -11,7 +11,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kennisbank::model::Target;
 use kennisbank::search::bundle;
 use kennisbank::serve::classify::Batch;
 use kennisbank::serve::engine::Engine;
@@ -45,15 +44,7 @@ fn update(
     e: &Engine,
 ) -> (BTreeMap<String, Vec<u8>>, kennisbank::search::LiveStats) {
     let site = e.good_site().expect("the site builds");
-    let pages: Vec<usize> = e
-        .outputs()
-        .values()
-        .filter_map(|o| match o.source {
-            Some(Target::Page(id)) => Some(id),
-            _ => None,
-        })
-        .collect();
-    let records = kennisbank::search::records(site, &pages);
+    let records = kennisbank::search::records(site, &e.rendered_pages());
     let (files, _, stats) = live
         .update_counted(&site.config.language, &records)
         .expect("the index is made");

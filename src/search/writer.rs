@@ -432,12 +432,7 @@ impl IndexWriter {
             r.meta.get("description").map(String::as_str),
             &body,
         );
-        let mut vocab = self
-            .vocabs
-            .lock()
-            .map_err(|_| poisoned())?
-            .pop()
-            .unwrap_or_default();
+        let mut vocab = borrow(&self.vocabs)?;
         if vocab.tokens.len() > VOCAB_TOKENS {
             vocab = Vocab::default();
         }
@@ -530,12 +525,7 @@ impl IndexWriter {
                 page.url
             ))
         })?;
-        let mut builder = self
-            .builders
-            .lock()
-            .map_err(|_| poisoned())?
-            .pop()
-            .unwrap_or_default();
+        let mut builder = borrow(&self.builders)?;
         for (key, p) in &page.postings {
             builder.add(key, slot, p);
         }
@@ -781,6 +771,16 @@ pub(super) fn runtime_files(
         bytes: bytes.clone(),
         source: None,
     })
+}
+
+/// One of the per-thread values kept in `pool` (a fresh one when all are
+/// in use); the caller pushes it back when done.
+fn borrow<T: Default>(pool: &Mutex<Vec<T>>) -> Result<T, Diagnostic> {
+    Ok(pool
+        .lock()
+        .map_err(|_| poisoned())?
+        .pop()
+        .unwrap_or_default())
 }
 
 fn poisoned() -> Diagnostic {

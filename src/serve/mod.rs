@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 
 use crate::error::{Code, Diagnostic, MessageFormat, Severity};
-use crate::model::{Asset, PageId, Target};
+use crate::model::Asset;
 
 use self::engine::{Engine, Outcome, RebuildKind};
 use self::http::{Served, Shared, Snapshot};
@@ -582,15 +582,7 @@ mod search_bg {
             // The records are made from the model (their bodies shared with
             // it): the index needs which pages were rendered, not their HTML
             // and not a copy of the site.
-            let pages: Vec<PageId> = engine
-                .outputs()
-                .values()
-                .filter_map(|o| match o.source {
-                    Some(Target::Page(id)) => Some(id),
-                    _ => None,
-                })
-                .collect();
-            let records = crate::search::records(site, &pages);
+            let records = crate::search::records(site, &engine.rendered_pages());
             let language = site.config.language.clone();
             self.snapshot_ms = t.elapsed().as_millis();
             self.running = true;

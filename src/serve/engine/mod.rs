@@ -289,6 +289,17 @@ impl Engine {
         &self.outputs
     }
 
+    /// The pages among the outputs: what the search index holds.
+    pub fn rendered_pages(&self) -> Vec<PageId> {
+        self.outputs
+            .values()
+            .filter_map(|o| match o.source {
+                Some(Target::Page(id)) => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn assets(&self) -> &[Asset] {
         self.st
             .as_ref()
