@@ -28,17 +28,18 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The site, built once per test binary into a temporary directory.
+/// The site, built once per test binary.
 struct Built {
-    _dir: tempfile::TempDir,
     public: PathBuf,
 }
 
+/// Into cargo's per-target scratch space, replaced on each run: a `TempDir`
+/// in a static is never dropped, and left a built site in /tmp per run.
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let public = dir.path().join("public");
+        let public = Path::new(env!("CARGO_TARGET_TMPDIR")).join("a11y-site");
+        let _ = std::fs::remove_dir_all(&public);
         let out = Command::new(env!("CARGO_BIN_EXE_kennisbank"))
             .arg("build")
             .arg("--root")
@@ -53,7 +54,7 @@ fn built() -> &'static Built {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        Built { _dir: dir, public }
+        Built { public }
     })
 }
 

@@ -22,15 +22,18 @@ struct Alone {
 
 /// The binary, copied once into a folder of its own. Once: a copy written
 /// while another test thread forks a child is "text file busy" to exec.
+/// The folder is cargo's per-target scratch space, replaced on each run: a
+/// `TempDir` in a static is never dropped, and left a copy in /tmp per run.
 fn lone_binary() -> &'static Path {
-    static BIN: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
-    &BIN.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("kennisbank");
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("init-lone-binary");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("kennisbank");
         std::fs::copy(common::bin(), &bin).unwrap();
-        (dir, bin)
+        bin
     })
-    .1
 }
 
 impl Alone {
