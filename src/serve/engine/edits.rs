@@ -80,12 +80,13 @@ impl Engine {
                 body_line,
                 strip_first_h1: title_from_body,
             };
-            let (rendered, new_diags) = shortcodes::render_body(&st.site, &st.resolver, doc(&file));
-            out.warnings
-                .extend(new_diags.iter().filter(|d| !d.is_error()).cloned());
             // The body's messages replace its old ones, whatever they were.
-            st.diags
-                .set(Stage::Markdown, Some(&old_file.display), new_diags);
+            let rendered = render_noted(
+                (&st.site, &st.resolver, &mut st.diags),
+                doc(&file),
+                &old_file.display,
+                &mut out,
+            );
             touched.links_of(rendered_of(&st.site, target));
             touched.links_of(&rendered);
             if let Target::Page(p) = target {
@@ -107,11 +108,12 @@ impl Engine {
         }
         for t in includers {
             let doc = shortcodes::Doc::of(&st.site, t);
-            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
-            out.warnings
-                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
-            st.diags
-                .set(Stage::Markdown, Some(&doc.file.display), diags);
+            let rendered = render_noted(
+                (&st.site, &st.resolver, &mut st.diags),
+                doc,
+                &doc.file.display,
+                &mut out,
+            );
             touched.links_of(rendered_of(&st.site, t));
             touched.links_of(&rendered);
             if let Target::Page(p) = t {
@@ -249,23 +251,20 @@ impl Engine {
             if same_body {
                 page.rendered = Arc::clone(&old.rendered);
             } else {
-                let (rendered, body_diags) = shortcodes::render_body(
-                    &st.site,
-                    &st.resolver,
+                let rendered = render_noted(
+                    (&st.site, &st.resolver, &mut st.diags),
                     shortcodes::Doc {
                         file: &page.file,
                         this: Target::Page(p),
                         body_line: page.body_line,
                         strip_first_h1: page.title_from_body,
                     },
+                    &page.file.display,
+                    &mut out,
                 );
                 touched.links_of(&old.rendered);
                 touched.links_of(&rendered);
                 page.rendered = Arc::new(rendered);
-                out.warnings
-                    .extend(body_diags.iter().filter(|d| !d.is_error()).cloned());
-                st.diags
-                    .set(Stage::Markdown, Some(&page.file.display), body_diags);
                 relink = true;
             }
             // Resolved relations stay: their front matter is unchanged.
@@ -330,11 +329,12 @@ impl Engine {
         let mut sections_now = Vec::new();
         for t in requeried {
             let doc = shortcodes::Doc::of(&st.site, t);
-            let (rendered, diags) = shortcodes::render_body(&st.site, &st.resolver, doc);
-            out.warnings
-                .extend(diags.iter().filter(|d| !d.is_error()).cloned());
-            st.diags
-                .set(Stage::Markdown, Some(&doc.file.display), diags);
+            let rendered = render_noted(
+                (&st.site, &st.resolver, &mut st.diags),
+                doc,
+                &doc.file.display,
+                &mut out,
+            );
             relink = true;
             touched.links_of(rendered_of(&st.site, t));
             touched.links_of(&rendered);
@@ -523,4 +523,20 @@ fn relink_bodies(st: &mut State, changed: &[Target], linked: &[(PageId, BTreeSet
         anchors.sort_by_key(key);
         assert_eq!(mine, anchors, "anchors");
     }
+}
+
+/// Renders a document's body again: its warnings go to the outcome, and all
+/// its messages replace the Markdown-stage ones kept under `key` (the file
+/// the messages were shown for, the old one when a file was renamed).
+fn render_noted(
+    (site, resolver, diags): (&Site, &Resolver, &mut Diags),
+    doc: shortcodes::Doc,
+    key: &Path,
+    out: &mut Outcome,
+) -> crate::model::Rendered {
+    let (rendered, messages) = shortcodes::render_body(site, resolver, doc);
+    out.warnings
+        .extend(messages.iter().filter(|d| !d.is_error()).cloned());
+    diags.set(Stage::Markdown, Some(key), messages);
+    rendered
 }
