@@ -15,6 +15,7 @@ use crate::links::alias_path;
 use crate::model::*;
 use crate::reads::Reads;
 
+mod chrome;
 mod context;
 mod lend;
 mod tera_error;
@@ -154,6 +155,8 @@ pub(crate) struct Renderer<'a> {
     workspaces: Mutex<Vec<Workspace>>,
     /// The summaries the workspaces lend (see `lend`).
     pool: lend::Pool,
+    /// The theme's `partials/chrome/`, rendered on first use (see `chrome`).
+    chrome: OnceLock<Result<Option<chrome::Chrome>, Diagnostic>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -186,6 +189,7 @@ impl<'a> Renderer<'a> {
             cards: Cards::new(theme, site.pages.len()),
             workspaces: Mutex::new(Vec::new()),
             pool: lend::pool(0),
+            chrome: OnceLock::new(),
         };
         if crate::nav::wanted(site) && theme.tera.get_template_names().any(|n| n == NAV_TEMPLATE) {
             r.navs = (0..site.sections.len()).map(|_| OnceLock::new()).collect();
@@ -350,6 +354,18 @@ impl<'a> Renderer<'a> {
         if let Some(d) = ws.card_error.take() {
             ws.take_back(&mut map, loans);
             return Err(d);
+        }
+        if let Some(Value::String(current)) = map.get("current_url") {
+            match self.chrome_in(ws, current) {
+                Ok(Some(chrome)) => {
+                    map.insert("chrome".into(), chrome);
+                }
+                Ok(None) => {}
+                Err(d) => {
+                    ws.take_back(&mut map, loans);
+                    return Err(d);
+                }
+            }
         }
         ws.read(|r| {
             r.summaries.extend(loans.iter().flat_map(|l| &l.ids));
