@@ -93,9 +93,12 @@ impl Part {
             let after = &rest[i + MARKER.len()..];
             let value_end = after.find('"').unwrap_or(after.len());
             let value = &after[..value_end];
+            // An escaped value has no `"`: one inside means another
+            // attribute came between the href and the marker.
             let href = before
                 .strip_suffix('"')
-                .and_then(|b| b.rfind(" href=\"").map(|h| &b[h + 7..]));
+                .and_then(|b| b.rfind(" href=\"").map(|h| &b[h + 7..]))
+                .filter(|h| !h.contains('"'));
             let (Some(rule), Some(href)) = (Rule::parse(value), href) else {
                 return Err(value.to_string());
             };
@@ -299,6 +302,10 @@ mod tests {
         let cases = [
             (
                 r#"<a class="x" data-kb-current="page" href="/">x</a>"#,
+                "page",
+            ),
+            (
+                r#"<a href="/" class="x" data-kb-current="page">x</a>"#,
                 "page",
             ),
             (r#"<a href="/" data-kb-current="huidig">x</a>"#, "huidig"),
