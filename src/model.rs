@@ -446,3 +446,24 @@ impl Site {
         chain
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_body_leaves_its_slot_empty_until_it_is_given_back() {
+        let bodies = PageBodies {
+            slots: ["<p>Pilot Rotterdam</p>", "<p>Conclusie mentoraat</p>"]
+                .into_iter()
+                .map(|s| std::sync::Mutex::new(s.to_string()))
+                .collect(),
+        };
+        assert_eq!(bodies.take(1), "<p>Conclusie mentoraat</p>");
+        assert_eq!(bodies.take(1), "", "taken once, the slot is empty");
+        bodies.put(1, "<p>Conclusie mentoraat</p>".into());
+        assert_eq!(bodies.take(1), "<p>Conclusie mentoraat</p>");
+        assert_eq!(bodies.take(0), "<p>Pilot Rotterdam</p>");
+        assert_eq!(bodies.take(9), "", "no such page: nothing");
+    }
+}
