@@ -560,8 +560,13 @@ fn query_cost_counts_what_the_browser_fetches() {
     let cost = bundle::query_cost(&bundle_dir, "werkgevers", 5).unwrap();
     let files: Vec<&str> = cost.files.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(cost.matches, 1, "{files:?}");
+    // The default theme starts the worker itself: no pagefind.js.
     assert!(
-        files.contains(&"pagefind.js") && files.contains(&"wasm.unknown.pagefind"),
+        files.contains(&"../js/kb-pagefind.js")
+            && files.contains(&"../js/kb-dutch.js")
+            && files.contains(&"pagefind-worker.js")
+            && !files.contains(&"pagefind.js")
+            && files.contains(&"wasm.unknown.pagefind"),
         "{files:?}"
     );
     assert_eq!(
