@@ -17,14 +17,14 @@
 //! browser never builds an excerpt from them (excerpts come from `locs`,
 //! positions in `content`, which holds only title, description and body).
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha1::{Digest, Sha1};
 
 use super::format::{
@@ -66,35 +66,9 @@ pub(super) struct Posting {
     pub(super) meta: Vec<(u16, u32)>,
 }
 
-/// Postings by index key, as compact bytes.
-#[derive(Default)]
-struct RunBuilder {
-    map: FxHashMap<String, Vec<u8>>,
-    bytes: usize,
-}
-
-impl RunBuilder {
-    fn add(&mut self, key: &str, page: u32, p: &Posting) {
-        let buf = match self.map.get_mut(key) {
-            Some(b) => b,
-            None => {
-                self.bytes += key.len() + 48;
-                self.map.entry(key.to_string()).or_default()
-            }
-        };
-        let before = buf.len();
-        encode_posting(buf, page, p);
-        self.bytes += buf.len() - before;
-    }
-
-    fn seal(self) -> Run {
-        let mut v: Vec<(String, Vec<u8>)> = self.map.into_iter().collect();
-        v.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        v
-    }
-}
-
-/// Sorted (key, postings).
+/// Sorted (key, postings): per key, one posting per page as varints (page
+/// slot, location count, (position, weight byte)…, metadata count, (field,
+/// position)…).
 type Run = Vec<(String, Vec<u8>)>;
 
 fn put_varint(buf: &mut Vec<u8>, mut v: u32) {
@@ -123,22 +97,9 @@ fn get_varint(buf: &[u8], at: &mut usize) -> u32 {
     }
 }
 
-fn encode_posting(buf: &mut Vec<u8>, page: u32, p: &Posting) {
-    put_varint(buf, page);
-    put_varint(buf, p.locs.len() as u32);
-    for &(pos, w) in &p.locs {
-        put_varint(buf, pos);
-        buf.push(w);
-    }
-    put_varint(buf, p.meta.len() as u32);
-    for &(f, pos) in &p.meta {
-        put_varint(buf, u32::from(f));
-        put_varint(buf, pos);
-    }
-}
-
-/// [`decode_postings`] into `out[*used..]`, reusing the postings (and
-/// their buffers) already there: the merge decodes every posting once.
+/// The postings of `buf` (as [`Worker::absorb`] writes them) into
+/// `out[*used..]`, reusing the postings (and their buffers) already there:
+/// the merge decodes every posting once.
 fn decode_postings_reusing(buf: &[u8], out: &mut Vec<Posting>, used: &mut usize) {
     let mut at = 0;
     while at < buf.len() {
@@ -163,29 +124,6 @@ fn decode_postings_reusing(buf: &[u8], out: &mut Vec<Posting>, used: &mut usize)
             let pos = get_varint(buf, &mut at);
             p.meta.push((f, pos));
         }
-    }
-}
-
-fn decode_postings(buf: &[u8], out: &mut Vec<Posting>) {
-    let mut at = 0;
-    while at < buf.len() {
-        let page = get_varint(buf, &mut at);
-        let n = get_varint(buf, &mut at) as usize;
-        let mut locs = Vec::with_capacity(n);
-        for _ in 0..n {
-            let pos = get_varint(buf, &mut at);
-            let w = buf[at];
-            at += 1;
-            locs.push((pos, w));
-        }
-        let m = get_varint(buf, &mut at) as usize;
-        let mut meta = Vec::with_capacity(m);
-        for _ in 0..m {
-            let f = get_varint(buf, &mut at) as u16;
-            let pos = get_varint(buf, &mut at);
-            meta.push((f, pos));
-        }
-        out.push(Posting { page, locs, meta });
     }
 }
 
@@ -392,8 +330,7 @@ fn postings_of(vocab: &Vocab, occ: &Occurrences) -> Vec<(Arc<str>, Posting)> {
 }
 
 /// What one thread analysing pages keeps between them: its vocabulary and
-/// its run, the postings of its pages per key id, as [`encode_posting`]
-/// writes them.
+/// its run, the postings of its pages per key id, as [`Run`] holds them.
 #[derive(Default)]
 struct Worker {
     vocab: Vocab,
@@ -951,7 +888,7 @@ fn poisoned() -> Diagnostic {
 /// the same positions (so the whole word is highlighted) and half weight,
 /// to those parts. Returns them as one more run.
 fn compounds(runs: &[Run]) -> Option<Run> {
-    let mut vocab: HashSet<&str> = HashSet::new();
+    let mut vocab: FxHashSet<&str> = FxHashSet::default();
     for run in runs {
         for (k, _) in run {
             vocab.insert(k.split('\0').next().unwrap_or(k));
@@ -959,7 +896,7 @@ fn compounds(runs: &[Run]) -> Option<Run> {
     }
     let keys: Vec<&str> = vocab.iter().copied().collect();
     let known = |k: &str| vocab.contains(k);
-    let parts: HashMap<&str, Vec<String>> = keys
+    let parts: FxHashMap<&str, Vec<String>> = keys
         .par_iter()
         .filter_map(|&k| {
             let p = dutch::compound_parts(k, &known);
@@ -970,28 +907,55 @@ fn compounds(runs: &[Run]) -> Option<Run> {
     if parts.is_empty() {
         return None;
     }
-    let mut extra = RunBuilder::default();
-    let mut postings = Vec::new();
-    for run in runs {
-        for (k, blob) in run {
-            let Some(ps) = parts.get(k.split('\0').next().unwrap_or(k)) else {
-                continue;
-            };
-            postings.clear();
-            decode_postings(blob, &mut postings);
-            for p in postings.iter_mut() {
-                for l in p.locs.iter_mut() {
-                    l.1 = (l.1 / 2).max(1);
-                }
-            }
-            for part in ps {
-                for p in &postings {
-                    extra.add(part, p.page, p);
-                }
-            }
+    // Every compound's postings at half weight, once per part it gives
+    // them to; then one entry per part, its postings in any order
+    // ([`pack_pages`] sorts them).
+    let mut given: Vec<(&str, Vec<u8>)> = runs
+        .par_iter()
+        .flat_map_iter(|run| run.iter())
+        .filter_map(|(k, blob)| {
+            let ps = parts.get(k.split('\0').next().unwrap_or(k))?;
+            let halved = halve_weights(blob);
+            Some(
+                ps.iter()
+                    .map(|p| (p.as_str(), halved.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten_iter()
+        .collect();
+    given.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut extra: Run = Vec::new();
+    for (part, blob) in given {
+        match extra.last_mut() {
+            Some((k, b)) if k == part => b.extend_from_slice(&blob),
+            _ => extra.push((part.to_string(), blob)),
         }
     }
-    Some(extra.seal())
+    Some(extra)
+}
+
+/// Postings (as [`Worker::absorb`] writes them) with every weight halved
+/// (at least 1): what a compound gives its parts.
+fn halve_weights(blob: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(blob.len());
+    let mut at = 0;
+    while at < blob.len() {
+        put_varint(&mut out, get_varint(blob, &mut at));
+        let n = get_varint(blob, &mut at);
+        put_varint(&mut out, n);
+        for _ in 0..n {
+            put_varint(&mut out, get_varint(blob, &mut at));
+            out.push((blob[at] / 2).max(1));
+            at += 1;
+        }
+        let m = get_varint(blob, &mut at);
+        put_varint(&mut out, m);
+        for _ in 0..2 * m {
+            put_varint(&mut out, get_varint(blob, &mut at));
+        }
+    }
+    out
 }
 
 /// Where chunks are cut: at about [`CHUNK_SIZE`] locations, or, when the
@@ -1251,9 +1215,11 @@ pub(super) fn compress_fragment(bytes: &[u8]) -> Vec<u8> {
     gzip_with(&GZIP, FRAGMENT_LEVEL, bytes)
 }
 
-/// libdeflate's level for fragments: the browser fetches a handful per
-/// query, so their size matters less than the time to gzip one per page.
-const FRAGMENT_LEVEL: i32 = 6;
+/// libdeflate's level for fragments: the fastest. The browser fetches a
+/// handful per query, so their size matters less than the time to gzip one
+/// per page (1,000 pages of gen_corpus.py: level 6 2.32 MB, level 3
+/// 2.37 MB, level 1 2.48 MB, +150 bytes a fragment).
+const FRAGMENT_LEVEL: i32 = 1;
 
 fn gzip_with(
     cell: &'static std::thread::LocalKey<std::cell::RefCell<Option<libdeflater::Compressor>>>,
@@ -1266,8 +1232,7 @@ fn gzip_with(
     cell.with_borrow_mut(|gz| {
         let gz = gz.get_or_insert_with(|| {
             libdeflater::Compressor::new(
-                libdeflater::CompressionLvl::new(level)
-                    .unwrap_or(libdeflater::CompressionLvl::default()),
+                libdeflater::CompressionLvl::new(level).unwrap_or_default(),
             )
         });
         let mut out = vec![0; gz.gzip_compress_bound(input.len())];
