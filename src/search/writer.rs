@@ -67,7 +67,7 @@ pub(super) struct Posting {
 }
 
 /// Sorted (key, postings): per key, one posting per page as varints (page
-/// slot, location count, (position, weight byte)…, metadata count, (field,
+/// slot, location count, locations ([`put_loc`]), metadata count, (field,
 /// position)…).
 type Run = Vec<(String, Vec<u8>)>;
 
@@ -97,6 +97,29 @@ fn get_varint(buf: &[u8], at: &mut usize) -> u32 {
     }
 }
 
+/// A location as a run holds it: the distance from the posting's previous
+/// position (ascending), shifted left, its low bit set when a weight byte
+/// follows (the body's weight has none), so most take one byte.
+fn put_loc(buf: &mut Vec<u8>, delta: u32, w: u8) {
+    if w == BODY {
+        put_varint(buf, delta << 1);
+    } else {
+        put_varint(buf, (delta << 1) | 1);
+        buf.push(w);
+    }
+}
+
+fn get_loc(buf: &[u8], at: &mut usize) -> (u32, u8) {
+    let v = get_varint(buf, at);
+    if v & 1 == 0 {
+        (v >> 1, BODY)
+    } else {
+        let w = buf[*at];
+        *at += 1;
+        (v >> 1, w)
+    }
+}
+
 /// The postings of `buf` (as [`Worker::absorb`] writes them) into
 /// `out[*used..]`, reusing the postings (and their buffers) already there:
 /// the merge decodes every posting once.
@@ -111,10 +134,10 @@ fn decode_postings_reusing(buf: &[u8], out: &mut Vec<Posting>, used: &mut usize)
         p.page = get_varint(buf, &mut at);
         let n = get_varint(buf, &mut at) as usize;
         p.locs.clear();
+        let mut pos = 0;
         for _ in 0..n {
-            let pos = get_varint(buf, &mut at);
-            let w = buf[at];
-            at += 1;
+            let (delta, w) = get_loc(buf, &mut at);
+            pos += delta;
             p.locs.push((pos, w));
         }
         let m = get_varint(buf, &mut at) as usize;
@@ -345,7 +368,8 @@ impl Worker {
     /// key, one posting per key (its order within a posting does not
     /// matter: [`pack_pages`] sorts and deduplicates).
     fn absorb(&mut self, slot: u32, occ: &mut Occurrences) {
-        occ.locs.sort_unstable_by_key(|l| l.0);
+        // Stable: each key's positions stay ascending ([`put_loc`]).
+        occ.locs.sort_by_key(|l| l.0);
         occ.meta.sort_unstable();
         occ.meta.dedup();
         if self.run.len() < self.vocab.keys.len() {
@@ -375,9 +399,10 @@ impl Worker {
             let before = buf.len();
             put_varint(buf, slot);
             put_varint(buf, (i - li) as u32);
+            let mut last = 0;
             for &(_, pos, w) in &locs[li..i] {
-                put_varint(buf, pos);
-                buf.push(w);
+                put_loc(buf, pos - last, w);
+                last = pos;
             }
             put_varint(buf, (j - mj) as u32);
             for &(_, f, pos) in &meta[mj..j] {
@@ -945,9 +970,8 @@ fn halve_weights(blob: &[u8]) -> Vec<u8> {
         let n = get_varint(blob, &mut at);
         put_varint(&mut out, n);
         for _ in 0..n {
-            put_varint(&mut out, get_varint(blob, &mut at));
-            out.push((blob[at] / 2).max(1));
-            at += 1;
+            let (delta, w) = get_loc(blob, &mut at);
+            put_loc(&mut out, delta, (w / 2).max(1));
         }
         let m = get_varint(blob, &mut at);
         put_varint(&mut out, m);
