@@ -69,7 +69,50 @@ pub(super) struct Posting {
 /// Sorted (key, postings): per key, one posting per page as varints (page
 /// slot, location count, locations ([`put_loc`]), metadata count, (field,
 /// position)…).
-type Run = Vec<(String, Vec<u8>)>;
+///
+/// The postings of all keys are in one buffer, exactly sized: a buffer per
+/// key would hold a quarter more in unused capacity.
+#[derive(Default)]
+struct Run {
+    /// (key, start, end in `bytes`), sorted by key.
+    keys: Vec<(Box<str>, usize, usize)>,
+    bytes: Vec<u8>,
+}
+
+impl Run {
+    /// A run of `entries` (in any order).
+    fn of(mut entries: Vec<(Box<str>, Vec<u8>)>) -> Run {
+        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut run = Run {
+            keys: Vec::with_capacity(entries.len()),
+            bytes: Vec::with_capacity(entries.iter().map(|e| e.1.len()).sum()),
+        };
+        for (k, b) in entries {
+            let start = run.bytes.len();
+            run.bytes.extend_from_slice(&b);
+            run.keys.push((k, start, run.bytes.len()));
+        }
+        run
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn key(&self, i: usize) -> &str {
+        &self.keys[i].0
+    }
+
+    fn blob(&self, i: usize) -> &[u8] {
+        let (_, a, b) = self.keys[i];
+        &self.bytes[a..b]
+    }
+
+    /// The first index whose key is not below `k`.
+    fn find(&self, k: &str) -> usize {
+        self.keys.partition_point(|e| &*e.0 < k)
+    }
+}
 
 fn put_varint(buf: &mut Vec<u8>, mut v: u32) {
     loop {
@@ -417,17 +460,13 @@ impl Worker {
     fn seal(&mut self) -> Option<Run> {
         self.bytes = 0;
         let run = std::mem::take(&mut self.run);
-        let mut v: Run = run
+        let v: Vec<(Box<str>, Vec<u8>)> = run
             .into_iter()
             .enumerate()
             .filter(|(_, b)| !b.is_empty())
-            .map(|(id, b)| (self.vocab.keys[id].to_string(), b))
+            .map(|(id, b)| (Box::from(&*self.vocab.keys[id]), b))
             .collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Some(v)
+        (!v.is_empty()).then(|| Run::of(v))
     }
 }
 
@@ -915,7 +954,7 @@ fn poisoned() -> Diagnostic {
 fn compounds(runs: &[Run]) -> Option<Run> {
     let mut vocab: FxHashSet<&str> = FxHashSet::default();
     for run in runs {
-        for (k, _) in run {
+        for (k, _, _) in &run.keys {
             vocab.insert(k.split('\0').next().unwrap_or(k));
         }
     }
@@ -937,7 +976,7 @@ fn compounds(runs: &[Run]) -> Option<Run> {
     // ([`pack_pages`] sorts them).
     let mut given: Vec<(&str, Vec<u8>)> = runs
         .par_iter()
-        .flat_map_iter(|run| run.iter())
+        .flat_map_iter(|run| (0..run.len()).map(move |i| (run.key(i), run.blob(i))))
         .filter_map(|(k, blob)| {
             let ps = parts.get(k.split('\0').next().unwrap_or(k))?;
             let halved = halve_weights(blob);
@@ -950,12 +989,16 @@ fn compounds(runs: &[Run]) -> Option<Run> {
         .flatten_iter()
         .collect();
     given.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut extra: Run = Vec::new();
+    let mut extra = Run::default();
     for (part, blob) in given {
-        match extra.last_mut() {
-            Some((k, b)) if k == part => b.extend_from_slice(&blob),
-            _ => extra.push((part.to_string(), blob)),
+        match extra.keys.last_mut() {
+            Some((k, _, end)) if &**k == part => *end += blob.len(),
+            _ => {
+                let at = extra.bytes.len();
+                extra.keys.push((part.into(), at, at + blob.len()));
+            }
         }
+        extra.bytes.extend_from_slice(&blob);
     }
     Some(extra)
 }
@@ -1041,12 +1084,12 @@ fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>
             // divided.
             let from = i.checked_sub(1).map(|j| splits[j]);
             let to = splits.get(i).copied();
-            let slices: Vec<&[(String, Vec<u8>)]> = runs
+            let slices: Vec<(&Run, usize, usize)> = runs
                 .iter()
                 .map(|r| {
-                    let a = from.map_or(0, |k| r.partition_point(|e| e.0.as_str() < k));
-                    let b = to.map_or(r.len(), |k| r.partition_point(|e| e.0.as_str() < k));
-                    &r[a..b.max(a)]
+                    let a = from.map_or(0, |k| r.find(k));
+                    let b = to.map_or(r.len(), |k| r.find(k));
+                    (r, a, b.max(a))
                 })
                 .collect();
             merge_words(&slices, number)
@@ -1075,20 +1118,20 @@ fn split_keys(runs: &[Run], n: usize) -> Vec<&str> {
         return Vec::new();
     };
     let mut keys: Vec<&str> = (1..n)
-        .filter_map(|j| run.get(j * run.len() / n))
-        .map(|(k, _)| k.split('\0').next().unwrap_or(k))
+        .filter_map(|j| run.keys.get(j * run.len() / n))
+        .map(|(k, _, _)| k.split('\0').next().unwrap_or(k))
         .collect();
     keys.dedup();
     keys
 }
 
 /// The k-way merge of sorted runs (or parts of them) into words.
-fn merge_words(runs: &[&[(String, Vec<u8>)]], number: &[u32]) -> Vec<PackedWord> {
+fn merge_words(runs: &[(&Run, usize, usize)], number: &[u32]) -> Vec<PackedWord> {
     let mut heap: BinaryHeap<std::cmp::Reverse<(&str, usize)>> = BinaryHeap::new();
-    let mut cursor = vec![0usize; runs.len()];
-    for (i, run) in runs.iter().enumerate() {
-        if let Some((k, _)) = run.first() {
-            heap.push(std::cmp::Reverse((k.as_str(), i)));
+    let mut cursor: Vec<usize> = runs.iter().map(|r| r.1).collect();
+    for (i, &(run, a, b)) in runs.iter().enumerate() {
+        if a < b {
+            heap.push(std::cmp::Reverse((run.key(a), i)));
         }
     }
     let mut words = Vec::new();
@@ -1101,10 +1144,11 @@ fn merge_words(runs: &[&[(String, Vec<u8>)]], number: &[u32]) -> Vec<PackedWord>
                 break;
             }
             heap.pop();
-            decode_postings_reusing(&runs[i][cursor[i]].1, &mut postings, &mut used);
+            let (run, _, end) = runs[i];
+            decode_postings_reusing(run.blob(cursor[i]), &mut postings, &mut used);
             cursor[i] += 1;
-            if let Some((next, _)) = runs[i].get(cursor[i]) {
-                heap.push(std::cmp::Reverse((next.as_str(), i)));
+            if cursor[i] < end {
+                heap.push(std::cmp::Reverse((run.key(cursor[i]), i)));
             }
         }
         let pages = pack_pages(&mut postings[..used], number);
