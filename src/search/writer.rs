@@ -1375,6 +1375,7 @@ struct Fragment<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::text::TITLE;
 
     #[test]
     fn locations_are_packed_like_pagefind() {
@@ -1396,6 +1397,52 @@ mod tests {
         assert_eq!(packed[1].page_number, 5, "delta from page 4 to 9");
         assert_eq!(packed[1].locs, vec![-25, 3, 4, -241, 2]);
         assert_eq!(packed[1].meta_locs, vec![-2, 2, 2, -4, 0]);
+    }
+
+    /// The run's compact encoding (deltas, implied body weight, one buffer
+    /// per run) gives back every location and metadata position, and a
+    /// compound's halved weights, as they went in.
+    #[test]
+    fn runs_give_back_what_pages_put_in() {
+        let mut w = Worker::default();
+        let (a, b) = (w.vocab.id("arbeid".into()), w.vocab.id("markt".into()));
+        let mut occ = Occurrences {
+            locs: vec![(b, 0, TITLE), (a, 3, BODY), (b, 5, 48), (a, 300, BODY)],
+            meta: vec![(a, 4, 1), (a, 4, 1), (b, 3, 0)],
+        };
+        w.absorb(7, &mut occ);
+        let mut occ = Occurrences {
+            locs: vec![(a, 2, 12)],
+            meta: vec![],
+        };
+        w.absorb(2, &mut occ);
+        let run = w.seal().expect("two keys");
+        let keys: Vec<&str> = (0..run.len()).map(|i| run.key(i)).collect();
+        assert_eq!(keys, ["arbeid", "markt"]);
+        let decode = |blob: &[u8]| {
+            let (mut out, mut used) = (Vec::new(), 0);
+            decode_postings_reusing(blob, &mut out, &mut used);
+            out.truncate(used);
+            out.into_iter()
+                .map(|p| (p.page, p.locs, p.meta))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            decode(run.blob(0)),
+            vec![
+                (7, vec![(3, BODY), (300, BODY)], vec![(4, 1)]),
+                (2, vec![(2, 12)], vec![]),
+            ]
+        );
+        assert_eq!(
+            decode(run.blob(1)),
+            vec![(7, vec![(0, TITLE), (5, 48)], vec![(3, 0)])]
+        );
+        assert_eq!(
+            decode(&halve_weights(run.blob(1))),
+            vec![(7, vec![(0, TITLE / 2), (5, BODY)], vec![(3, 0)])]
+        );
+        assert!(w.seal().is_none(), "a sealed run starts again empty");
     }
 
     #[test]
