@@ -1560,12 +1560,8 @@ fn a_page_requested_before_the_background_render_reached_it_is_served_up_to_date
     // Pages render in file order: the last dossiers come last.
     let asked = format!("dossier-{:04}", DOSSIERS - 1);
     let saved = format!("dossier-{DOSSIERS:04}");
-    edit(&root, &format!("content/dossiers/{saved}.md"), &|t| {
-        t.replace(
-            "Na drie maanden",
-            "Bijgewerkt tijdens de eerste render. Na drie maanden",
-        )
-    });
+    // Asked for first, with no save to interrupt the background render: it
+    // must publish the page as soon as it is rendered, not at its end.
     let first = server.get(&format!("/dossiers/{asked}/"));
     assert_eq!(first.status, 200, "{}", first.body);
     assert!(
@@ -1575,6 +1571,12 @@ fn a_page_requested_before_the_background_render_reached_it_is_served_up_to_date
         "{}",
         first.body
     );
+    edit(&root, &format!("content/dossiers/{saved}.md"), &|t| {
+        t.replace(
+            "Na drie maanden",
+            "Bijgewerkt tijdens de eerste render. Na drie maanden",
+        )
+    });
     // The saved page is asked for until the save shows (the watcher's
     // debounce may not have passed yet).
     let deadline = Instant::now() + WAIT;

@@ -249,6 +249,10 @@ type Rendered = (
 /// Outputs rendered per parallel chunk of [`Engine::step`].
 pub const CHUNK: usize = 48;
 
+/// A step that renders the queue returns after about this long, so what
+/// it rendered is published while the rest waits.
+const STEP_BUDGET: Duration = Duration::from_millis(500);
+
 /// Quiet after a save before [`Engine::step`] starts a heavy item (serve).
 pub const HEAVY_QUIET: Duration = Duration::from_millis(1500);
 
@@ -624,11 +628,15 @@ impl Engine {
             if chunk.is_empty() {
                 break;
             }
+            let had_first = chunk.iter().any(|i| first.contains(i));
             if let Err(errs) = self.render_items(&chunk, &mut out, interrupted) {
                 self.fail(&mut out, errs);
                 break;
             }
-            if interrupted() {
+            // The open and requested outputs are published at once, and a
+            // long run of the queue now and then (a step publishes when
+            // it returns).
+            if interrupted() || had_first || start.elapsed() >= STEP_BUDGET {
                 break;
             }
         }
