@@ -114,6 +114,33 @@ pub enum Resolution {
     Broken(String),
 }
 
+/// The pages' body HTML taken out of a build's model (by page id): the
+/// renderer moves a body into its page's context and back, and the build
+/// frees it as soon as the page is written, so the bodies do not all stay
+/// in memory to the end of rendering.
+#[derive(Debug, Default)]
+pub(crate) struct PageBodies {
+    slots: Vec<std::sync::Mutex<String>>,
+}
+
+impl PageBodies {
+    /// Page `id`'s body, leaving the slot empty.
+    pub(crate) fn take(&self, id: PageId) -> String {
+        self.slots
+            .get(id)
+            .and_then(|s| s.lock().ok())
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    }
+
+    /// Gives page `id`'s body back after its render.
+    pub(crate) fn put(&self, id: PageId, html: String) {
+        if let Some(mut s) = self.slots.get(id).and_then(|s| s.lock().ok()) {
+            *s = html;
+        }
+    }
+}
+
 /// Result of rendering one Markdown body.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
@@ -370,6 +397,25 @@ impl Site {
         }
     }
 
+    /// Moves every page's body HTML out of the model, for a build that
+    /// frees each body once its page is written (see [`PageBodies`]). A
+    /// body shared with another holder of its render stays in the model
+    /// and is copied.
+    pub(crate) fn take_page_bodies(&mut self) -> PageBodies {
+        let slots = self
+            .pages
+            .iter_mut()
+            .map(|p| {
+                let html = match Arc::get_mut(&mut p.rendered) {
+                    Some(r) => std::mem::take(&mut r.html),
+                    None => p.rendered.html.clone(),
+                };
+                std::sync::Mutex::new(html)
+            })
+            .collect();
+        PageBodies { slots }
+    }
+
     pub(crate) fn root_section(&self) -> SectionId {
         0
     }
@@ -398,5 +444,26 @@ impl Site {
         }
         chain.reverse();
         chain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_body_leaves_its_slot_empty_until_it_is_given_back() {
+        let bodies = PageBodies {
+            slots: ["<p>Pilot Rotterdam</p>", "<p>Conclusie mentoraat</p>"]
+                .into_iter()
+                .map(|s| std::sync::Mutex::new(s.to_string()))
+                .collect(),
+        };
+        assert_eq!(bodies.take(1), "<p>Conclusie mentoraat</p>");
+        assert_eq!(bodies.take(1), "", "taken once, the slot is empty");
+        bodies.put(1, "<p>Conclusie mentoraat</p>".into());
+        assert_eq!(bodies.take(1), "<p>Conclusie mentoraat</p>");
+        assert_eq!(bodies.take(0), "<p>Pilot Rotterdam</p>");
+        assert_eq!(bodies.take(9), "", "no such page: nothing");
     }
 }

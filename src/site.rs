@@ -269,7 +269,7 @@ fn in_memory(opts: &BuildOptions, report_drafts: bool) -> Result<Built, BuildFai
         mut diags,
         timer: mut t,
     } = p;
-    let mut files = Renderer::new(&site, &theme).render_all(&mut diags);
+    let mut files = Renderer::once(&site, &theme, None).render_all(&mut diags);
     t.lap("render");
     gate(&mut diags, opts)?;
     let search_stats = search_out.map(|(index_files, stats)| {
@@ -319,18 +319,24 @@ pub(crate) fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     } else {
         None
     };
-    let renderer = Renderer::new(&site, &theme);
+    // Each body is freed once its page is written (and indexed).
+    let bodies = site.take_page_bodies();
+    let renderer = Renderer::once(&site, &theme, Some(&bodies));
     // Each content page's search record is written beside it.
     diags.extend(renderer.render_each(|f| {
-        if let (Some(records), Some(Target::Page(id))) = (&records, f.source) {
-            let fragment = records.add(&site, id)?;
-            staging.put(&fragment.path, &fragment.bytes)?;
+        if let Some(Target::Page(id)) = f.source {
+            let html = bodies.take(id);
+            if let Some(records) = &records {
+                let fragment = records.add(&site, id, html)?;
+                staging.put(&fragment.path, &fragment.bytes)?;
+            }
         }
         t.progress.file();
         staging.put(&f.path, &f.bytes)
     }));
     t.lap("render");
     drop_in_background(renderer.into_parts());
+    drop_in_background(bodies);
     gate(&mut diags, opts)?;
     let review = crate::governance::overdue(&site, crate::clock::today());
     let (pages, sections) = (site.pages.len(), site.sections.len());

@@ -282,7 +282,7 @@ impl<'a> Renderer<'a> {
         };
         // The page's own summary, lent too, with the page-only keys added
         // (and stripped again before it goes back).
-        let mut page = match lend.ws.lend(lend.shared, id) {
+        let mut page = match lend.ws.lend(lend.spare, id) {
             Value::Object(m) => m,
             _ => Map::new(),
         };
@@ -304,7 +304,11 @@ impl<'a> Renderer<'a> {
                 })
             })
             .collect();
-        page.insert("content".into(), Value::String(p.rendered.html.clone()));
+        let body = match self.bodies {
+            Some(bodies) => bodies.take(id),
+            None => p.rendered.html.clone(),
+        };
+        page.insert("content".into(), Value::String(body));
         page.insert("summary".into(), Value::String(p.rendered.summary.clone()));
         page.insert(
             "toc".into(),

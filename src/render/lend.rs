@@ -84,11 +84,14 @@ pub(crate) struct Workspace {
     pub(super) reads: Option<Reads>,
     /// The first card that failed to render since the last render.
     pub(super) card_error: Option<Diagnostic>,
+    /// The body HTML a page's render gave back (its `content`), for the
+    /// renderer's [`PageBodies`].
+    pub(super) body: Option<String>,
 }
 
-/// Copies of the page summaries to lend, one slot per page id, shared by a
-/// renderer's workspaces; a slot is `Null` while its copy is lent out or
-/// before it is first made.
+/// The page summaries to lend, one slot per page id, shared by a
+/// renderer's workspaces; a slot is `Null` while its summary is lent out
+/// or before it is first made (or copied, when the renderer keeps its own).
 pub(super) type Pool = std::sync::Arc<[std::sync::Mutex<Value>]>;
 
 /// An empty pool for `pages` page summaries.
@@ -96,6 +99,26 @@ pub(super) fn pool(pages: usize) -> Pool {
     (0..pages)
         .map(|_| std::sync::Mutex::new(Value::Null))
         .collect()
+}
+
+/// Where a summary comes from when its slot is empty (lent to this
+/// context already, or to another thread's).
+#[derive(Clone, Copy)]
+pub(super) enum Spare<'w> {
+    /// Copied from the renderer's own summaries (`serve` keeps them).
+    Copy(&'w [Value]),
+    /// Made: the pool holds the only copy (a build), made on first loan;
+    /// a second loan of the same page at the same time is rare.
+    Make(&'w super::Renderer<'w>),
+}
+
+impl Spare<'_> {
+    fn summary(self, id: PageId) -> Value {
+        match self {
+            Spare::Copy(shared) => shared[id].clone(),
+            Spare::Make(r) => r.page_summary(id),
+        }
+    }
 }
 
 impl Workspace {
@@ -110,6 +133,7 @@ impl Workspace {
             touched: Vec::new(),
             reads: None,
             card_error: None,
+            body: None,
         }
     }
 
@@ -120,7 +144,7 @@ impl Workspace {
         }
     }
 
-    pub(super) fn lend(&mut self, shared: &[Value], id: PageId) -> Value {
+    pub(super) fn lend(&mut self, spare: Spare<'_>, id: PageId) -> Value {
         let pooled = self
             .pool
             .get(id)
@@ -129,12 +153,12 @@ impl Workspace {
         match pooled {
             Some(v) if !v.is_null() => v,
             // Not copied yet, or lent to this context already (a page can
-            // be both related and a backlink) or to another thread's: copy.
-            _ => shared[id].clone(),
+            // be both related and a backlink) or to another thread's.
+            _ => spare.summary(id),
         }
     }
 
-    /// Puts a lent summary back in the pool; a second copy (see `lend`)
+    /// Puts a lent summary back in the pool; a second one (see `lend`)
     /// is dropped.
     pub(super) fn give_back(&mut self, id: PageId, v: Value) {
         if let Some(mut slot) = self.pool.get(id).and_then(|slot| slot.lock().ok()) {
@@ -156,7 +180,10 @@ impl Workspace {
                 let mut v = v;
                 if let Value::Object(m) = &mut v {
                     for k in loan.strip {
-                        m.remove(*k);
+                        match m.remove(*k) {
+                            Some(Value::String(html)) if *k == "content" => self.body = Some(html),
+                            _ => {}
+                        }
                     }
                 }
                 self.give_back(loan.ids[0], v);
@@ -186,7 +213,7 @@ pub(super) fn locate<'v>(locals: &'v mut Map<String, Value>, at: &[Seg]) -> Opti
 /// Lends summaries for one context and remembers where they went.
 pub(super) struct Lending<'w> {
     pub(super) ws: &'w mut Workspace,
-    pub(super) shared: &'w [Value],
+    pub(super) spare: Spare<'w>,
     pub(super) loans: Vec<Loan>,
     /// Set when the theme has a card: summaries in lists carry it.
     pub(super) cards: Option<(&'w Theme, &'w Cards)>,
@@ -197,7 +224,7 @@ impl Lending<'_> {
         let items = ids
             .iter()
             .map(|&i| {
-                let mut v = self.ws.lend(self.shared, i);
+                let mut v = self.ws.lend(self.spare, i);
                 self.add_card(i, &mut v);
                 v
             })
@@ -251,7 +278,7 @@ impl Lending<'_> {
     }
 
     pub(super) fn one(&mut self, at: Vec<Seg>, id: PageId) -> Value {
-        let v = self.ws.lend(self.shared, id);
+        let v = self.ws.lend(self.spare, id);
         self.loans.push(Loan {
             at,
             ids: vec![id],

@@ -20,7 +20,7 @@ mod lend;
 mod tera_error;
 
 pub(crate) use lend::Workspace;
-use lend::{Cards, Lending, Loan, Locals, Seg};
+use lend::{Cards, Lending, Loan, Locals, Seg, Spare};
 pub(crate) use tera_error::template_error;
 
 /// One file of the built site, held in memory until written (or served).
@@ -154,6 +154,8 @@ pub(crate) struct Renderer<'a> {
     workspaces: Mutex<Vec<Workspace>>,
     /// The summaries the workspaces lend (see `lend`).
     pool: lend::Pool,
+    /// The page bodies, when a build took them out of the model.
+    bodies: Option<&'a PageBodies>,
 }
 
 impl<'a> Renderer<'a> {
@@ -171,6 +173,34 @@ impl<'a> Renderer<'a> {
         previous: Vec<Value>,
         refresh: &[PageId],
     ) -> Self {
+        let mut r = Self::without_page_summaries(site, theme);
+        if previous.len() == site.pages.len() {
+            r.page_summaries = previous;
+            for &i in refresh {
+                r.page_summaries[i] = r.page_summary(i);
+            }
+        } else {
+            r.page_summaries = (0..site.pages.len())
+                .into_par_iter()
+                .map(|i| r.page_summary(i))
+                .collect();
+        }
+        r
+    }
+
+    /// A renderer for one pass over the site (a build): a page summary is
+    /// made when it is first lent and then lives only in the lending pool
+    /// (one lent out twice at once is made again), so
+    /// [`Renderer::page_summary_of`] and [`Renderer::into_page_summaries`]
+    /// have none to give. With `bodies`, each page's body is moved into its
+    /// context instead of copied, and given back there after its render.
+    pub(crate) fn once(site: &'a Site, theme: &'a Theme, bodies: Option<&'a PageBodies>) -> Self {
+        let mut r = Self::without_page_summaries(site, theme);
+        r.bodies = bodies;
+        r
+    }
+
+    fn without_page_summaries(site: &'a Site, theme: &'a Theme) -> Self {
         let base_path = site.config.base_path();
         let base_url = site.config.base_url.clone();
         let mut r = Renderer {
@@ -186,22 +216,12 @@ impl<'a> Renderer<'a> {
             cards: Cards::new(theme, site.pages.len()),
             workspaces: Mutex::new(Vec::new()),
             pool: lend::pool(0),
+            bodies: None,
         };
         if crate::nav::wanted(site) && theme.tera.get_template_names().any(|n| n == NAV_TEMPLATE) {
             r.navs = (0..site.sections.len()).map(|_| OnceLock::new()).collect();
         }
-        if previous.len() == site.pages.len() {
-            r.page_summaries = previous;
-            for &i in refresh {
-                r.page_summaries[i] = r.page_summary(i);
-            }
-        } else {
-            r.page_summaries = (0..site.pages.len())
-                .into_par_iter()
-                .map(|i| r.page_summary(i))
-                .collect();
-        }
-        r.pool = lend::pool(r.page_summaries.len());
+        r.pool = lend::pool(site.pages.len());
         r.section_summaries = (0..site.sections.len())
             .map(|i| r.section_summary(i))
             .collect();
@@ -254,7 +274,11 @@ impl<'a> Renderer<'a> {
     fn lending<'w>(&'w self, ws: &'w mut Workspace) -> Lending<'w> {
         Lending {
             ws,
-            shared: &self.page_summaries,
+            spare: if self.page_summaries.is_empty() {
+                Spare::Make(self)
+            } else {
+                Spare::Copy(&self.page_summaries)
+            },
             loans: Vec::new(),
             cards: self.cards.as_ref().map(|c| (self.theme, c)),
         }
@@ -469,7 +493,7 @@ impl<'a> Renderer<'a> {
         self.require(&template, &p.file.display)?;
         let nav = self.section_nav(ws, p.section, &self.url(&p.path))?;
         let locals = self.page_locals(ws, id);
-        self.document_in(
+        let out = self.document_in(
             ws,
             &template,
             locals,
@@ -477,7 +501,11 @@ impl<'a> Renderer<'a> {
             &p.path,
             &p.file.display,
             Target::Page(id),
-        )
+        );
+        if let (Some(bodies), Some(html)) = (self.bodies, ws.body.take()) {
+            bodies.put(id, html);
+        }
+        out
     }
 
     fn section_in(&self, ws: &mut Workspace, id: SectionId) -> Result<OutputFile, Diagnostic> {
@@ -765,7 +793,10 @@ impl<'a> Renderer<'a> {
             );
         }
         jobs.push((site.pages.len(), Job::Special));
-        jobs.sort_by_key(|(cost, _)| std::cmp::Reverse(*cost));
+        // Pages come first, though: in a build each frees its body as it
+        // goes, so the bodies are mostly gone by the time the lists have
+        // made every page's summary (see `once`).
+        jobs.sort_by_key(|&(cost, job)| (!matches!(job, Job::Page(_)), std::cmp::Reverse(cost)));
         let problems: Vec<Diagnostic> = jobs
             .into_par_iter()
             .flat_map_iter(|(_, job)| {

@@ -130,9 +130,22 @@ impl RecordWriter {
         }
     }
 
-    /// Indexes page `id`; returns its fragment (`pagefind/fragment/…`).
-    pub(crate) fn add(&self, site: &Site, id: PageId) -> Result<OutputFile, Diagnostic> {
-        self.write(&Record::of_page(site, id))
+    /// Indexes page `id`, whose body HTML the build took out of the model
+    /// (see [`crate::model::PageBodies`]); returns its fragment
+    /// (`pagefind/fragment/…`).
+    pub(crate) fn add(
+        &self,
+        site: &Site,
+        id: PageId,
+        html: String,
+    ) -> Result<OutputFile, Diagnostic> {
+        let mut r = Record::of_page(site, id);
+        r.body = std::sync::Arc::new(crate::model::Rendered {
+            html,
+            search_skip: r.body.search_skip.clone(),
+            ..Default::default()
+        });
+        self.write(&r)
     }
 
     fn write(&self, r: &Record) -> Result<OutputFile, Diagnostic> {
