@@ -659,7 +659,7 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 )?;
                 let index_size = dir_size(&out.join("pagefind"));
                 let query =
-                    kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 5)?;
+                    kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 10)?;
                 let header =
                     kennisbank::search::query_cost_header(&out.join("pagefind"), "begeleiding", 5)?;
                 search.figures = figures([
