@@ -384,7 +384,7 @@ mod serve {
         let inc: BTreeMap<String, Vec<u8>> = e
             .outputs()
             .iter()
-            .map(|(p, o)| (p.clone(), o.bytes.to_vec()))
+            .map(|(p, o)| (p.clone(), o.bytes().to_vec()))
             .collect();
         assert_eq!(
             full.keys().collect::<Vec<_>>(),
@@ -396,7 +396,7 @@ mod serve {
     }
 
     fn page(e: &Engine, path: &str) -> String {
-        String::from_utf8_lossy(&e.outputs()[path].bytes).into_owned()
+        String::from_utf8_lossy(&e.outputs()[path].bytes()).into_owned()
     }
 
     #[test]

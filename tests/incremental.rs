@@ -536,7 +536,7 @@ fn engine_search_input(e: &Engine) -> SearchInput {
 fn engine_outputs(e: &Engine) -> BTreeMap<String, Vec<u8>> {
     e.outputs()
         .iter()
-        .map(|(p, o)| (p.clone(), o.bytes.to_vec()))
+        .map(|(p, o)| (p.clone(), o.bytes().to_vec()))
         .collect()
 }
 

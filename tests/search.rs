@@ -296,9 +296,11 @@ fn search_in_chromium_at_the_root() {
 }
 
 /// `search::query_cost` (used by the benchmark) against what Chromium
-/// downloads for the same query: the same files, except which result
-/// fragments (ranking is approximated), and the worker script, whose size
-/// Chromium does not report.
+/// downloads when a reader searches with the theme's own clients: the search
+/// page opened with `?q=` (10 results shown) and the query typed into a
+/// page's header box (5 shown). The same files with the same sizes (the
+/// theme's modules, Pagefind's worker, not `pagefind.js`, the index files),
+/// except which result fragments (ranking is approximated): as many.
 #[test]
 #[cfg_attr(
     not(feature = "browser"),
@@ -314,17 +316,16 @@ fn query_cost_matches_chromium() {
         ("--measure", "begeleiding"),
         ("--measure", "werkgevers"),
         ("--measure", "taal"),
-        // The header box: no filters.
         ("--measure-header", "begeleiding"),
         ("--measure-header", "taal"),
     ];
     for (mode, query) in pages {
-        let out = run_node(&[&format!("{}/", server.origin()), mode, query, "5"]);
+        let out = run_node(&[&format!("{}/", server.origin()), mode, query]);
         let seen: Value = serde_json::from_str(&out).unwrap();
         assert_clean(&seen);
         let bundle_dir = dir.path().join("pagefind");
         let cost = if mode == "--measure" {
-            bundle::query_cost(&bundle_dir, query, 5).unwrap()
+            bundle::query_cost(&bundle_dir, query, 10).unwrap()
         } else {
             kennisbank::search::query_cost_header(&bundle_dir, query, 5).unwrap()
         };
@@ -335,7 +336,7 @@ fn query_cost_matches_chromium() {
                 .count();
             let other: BTreeSet<(String, u64)> = files
                 .into_iter()
-                .filter(|(f, _)| !f.starts_with("fragment/") && f != "pagefind-worker.js")
+                .filter(|(f, _)| !f.starts_with("fragment/"))
                 .collect();
             (fragments, other)
         };
@@ -350,15 +351,26 @@ fn query_cost_matches_chromium() {
                 )
             })
             .collect();
+        assert!(
+            !browser.iter().any(|(f, _)| f == "pagefind.js"),
+            "{mode} {query}: the theme loaded pagefind.js: {browser:?}"
+        );
+        let (fragments, other) = kinds(cost.files.clone());
         assert_eq!(
-            kinds(cost.files.clone()),
+            (fragments, other),
             kinds(browser),
             "{mode} {query}: files fetched"
         );
         assert_eq!(
+            seen["shown"].as_u64().unwrap() as usize,
+            fragments,
+            "{mode} {query}: one fragment per result shown"
+        );
+        assert_eq!(
             cost.matches as u64,
             seen["matches"].as_u64().unwrap(),
-            "{query}: matching pages"
+            "{query}: matching pages ({})",
+            seen["status"]
         );
     }
 }
@@ -548,8 +560,13 @@ fn query_cost_counts_what_the_browser_fetches() {
     let cost = bundle::query_cost(&bundle_dir, "werkgevers", 5).unwrap();
     let files: Vec<&str> = cost.files.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(cost.matches, 1, "{files:?}");
+    // The default theme starts the worker itself: no pagefind.js.
     assert!(
-        files.contains(&"pagefind.js") && files.contains(&"wasm.unknown.pagefind"),
+        files.contains(&"../js/kb-pagefind.js")
+            && files.contains(&"../js/kb-dutch.js")
+            && files.contains(&"pagefind-worker.js")
+            && !files.contains(&"pagefind.js")
+            && files.contains(&"wasm.unknown.pagefind"),
         "{files:?}"
     );
     assert_eq!(

@@ -204,4 +204,68 @@ fn serve_index_after_body_and_front_matter_saves_equals_a_full_build() {
     let (moved, stats) = update(&mut live, &e);
     assert_eq!(stats.analysed, 1);
     assert_same_as_build(&moved, root, "positions moved");
+
+    // A title one word longer, in a word the page has (`school` is in its
+    // title already): every position in the page's text moves, the body's
+    // too (not those in its metadata fields), and each word whose postings
+    // changed must be rewritten (one word per chunk).
+    let title = "title: Gegevensbescherming op school";
+    assert!(longer.contains(title), "the fixture's title is as expected");
+    let page_words = |files: &BTreeMap<String, Vec<u8>>| {
+        let index = read(files);
+        let n = index
+            .pages
+            .iter()
+            .position(|p| p.fragment["url"] == "/onderwerpen/gegevensbescherming/")
+            .expect("the page is indexed");
+        index
+            .words
+            .into_iter()
+            .filter(|(_, hits)| hits.iter().any(|h| h.page == n))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let changed_words = |a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>| {
+        let (a, b) = (read(a).words, read(b).words);
+        let mut all: Vec<&String> = a.keys().chain(b.keys()).collect();
+        all.sort();
+        all.dedup();
+        all.into_iter().filter(|w| a.get(*w) != b.get(*w)).count()
+    };
+    let longer_title = longer.replace(title, "title: Gegevensbescherming op de school");
+    save(&mut e, root, rel, &longer_title);
+    let (retitled, stats) = update(&mut live, &e);
+    assert_eq!(stats.analysed, 1);
+    assert_same_as_build(&retitled, root, "a longer title");
+    let on_page = page_words(&retitled).len();
+    let moved_words = changed_words(&moved, &retitled);
+    assert!(
+        moved_words > on_page / 2,
+        "{moved_words} of the {on_page} words on the page moved"
+    );
+    assert!(
+        stats.chunks_written >= moved_words,
+        "{} chunks written, {moved_words} words changed",
+        stats.chunks_written
+    );
+    // Their positions moved on this page only: patched there, not made
+    // again from every page that has them (debug builds check each patch
+    // against the word made again).
+    assert!(
+        stats.words_patched > moved_words / 2,
+        "{} of {moved_words} changed words patched",
+        stats.words_patched
+    );
+
+    // The same length again, one word other: only that word's chunks and
+    // those of the words it replaces change, not the page's other words.
+    let other_word = longer_title.replace("op de school", "op een school");
+    save(&mut e, root, rel, &other_word);
+    let (renamed, stats) = update(&mut live, &e);
+    assert_same_as_build(&renamed, root, "a title word replaced");
+    let replaced = changed_words(&retitled, &renamed);
+    assert!(
+        stats.chunks_written >= replaced && replaced >= 2 && stats.chunks_written < on_page / 2,
+        "{} chunks written, {replaced} words changed, {on_page} on the page",
+        stats.chunks_written
+    );
 }

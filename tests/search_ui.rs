@@ -168,7 +168,7 @@ fn header_search_as_you_type_under_a_sub_path() {
 }
 
 #[test]
-fn both_search_forms_load_the_analyser_by_its_fingerprinted_url() {
+fn both_search_forms_load_the_analyser_and_the_client_by_their_fingerprinted_urls() {
     // A cached kb-dutch.js of an older build would make keys the index no
     // longer has: the forms name it with asset()'s content hash.
     let built = model(&repo());
@@ -180,13 +180,19 @@ fn both_search_forms_load_the_analyser_by_its_fingerprinted_url() {
             .unwrap_or_else(|| panic!("no {path}"));
         String::from_utf8_lossy(&f.bytes).into_owned()
     };
+    // So is the client that speaks to Pagefind's worker (kb-pagefind.js).
     for path in ["programma-via/index.html", "zoeken/index.html"] {
         let page = html(path);
-        let at = page
-            .find("data-analyser=\"")
-            .unwrap_or_else(|| panic!("{path}: no data-analyser"));
-        let url = &page[at + "data-analyser=\"".len()..];
-        let url = &url[..url.find('"').unwrap()];
-        assert!(url.starts_with("/js/kb-dutch.js?h="), "{path}: {url}");
+        for (attr, file) in [
+            ("data-analyser", "/js/kb-dutch.js?h="),
+            ("data-client", "/js/kb-pagefind.js?h="),
+        ] {
+            let at = page
+                .find(&format!("{attr}=\""))
+                .unwrap_or_else(|| panic!("{path}: no {attr}"));
+            let url = &page[at + attr.len() + 2..];
+            let url = &url[..url.find('"').unwrap()];
+            assert!(url.starts_with(file), "{path}: {url}");
+        }
     }
 }

@@ -210,7 +210,7 @@ fn assert_same(e: &Engine, root: &Path, step: &str) {
     let inc: BTreeMap<String, Vec<u8>> = e
         .outputs()
         .iter()
-        .map(|(p, o)| (p.clone(), o.bytes.to_vec()))
+        .map(|(p, o)| (p.clone(), o.bytes().to_vec()))
         .collect();
     assert_eq!(
         full.keys().collect::<Vec<_>>(),
@@ -247,7 +247,7 @@ fn serve_turns_a_bundle_into_a_section_when_a_page_is_added_beside_it_and_back()
     e.initial();
     assert_same(&e, &root, "initial");
     let loket =
-        |e: &Engine| String::from_utf8(e.outputs()["loket/index.html"].bytes.to_vec()).unwrap();
+        |e: &Engine| String::from_utf8(e.outputs()["loket/index.html"].bytes().to_vec()).unwrap();
     assert!(!is_section_page(&loket(&e)));
 
     std::fs::write(
@@ -383,7 +383,7 @@ fn serve_keeps_section_trees_current_after_a_title_edit() {
     assert_same(&e, &root, "title edit shown in the trees below its section");
     let below = String::from_utf8(
         e.outputs()["regelingen/participatiewet/inkomen/index.html"]
-            .bytes
+            .bytes()
             .to_vec(),
     )
     .unwrap();

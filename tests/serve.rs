@@ -16,7 +16,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use kennisbank::serve::classify::Batch;
-use kennisbank::serve::engine::{Engine, RebuildKind};
+use kennisbank::serve::engine::{Engine, RebuildKind, CHUNK};
 use kennisbank::site::{build_in_memory, BuildOptions};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/serve-site");
@@ -623,7 +623,7 @@ fn full_outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
 fn engine_outputs(e: &Engine) -> BTreeMap<String, Vec<u8>> {
     e.outputs()
         .iter()
-        .map(|(p, o)| (p.clone(), o.bytes.to_vec()))
+        .map(|(p, o)| (p.clone(), o.bytes().to_vec()))
         .collect()
 }
 
@@ -829,7 +829,7 @@ fn a_saved_file_is_read_again_even_when_its_stamp_is_unchanged() {
         RebuildKind::FrontMatter
     );
     assert_same(&e, &root, "same stamp");
-    let page = String::from_utf8(e.outputs()["pilots/alfa/index.html"].bytes.to_vec()).unwrap();
+    let page = String::from_utf8(e.outputs()["pilots/alfa/index.html"].bytes().to_vec()).unwrap();
     assert!(page.contains("Pilot Alfx"), "the saved text is shown");
 }
 
@@ -1284,7 +1284,7 @@ fn shortcode_queries_and_includes_follow_edits_and_equal_a_full_build() {
     assert_same(&e, &root, "initial");
     let w = |rel: &str, f: &dyn Fn(String) -> String| edit(&root, rel, f);
     let served =
-        |e: &Engine, path: &str| String::from_utf8(e.outputs()[path].bytes.to_vec()).unwrap();
+        |e: &Engine, path: &str| String::from_utf8(e.outputs()[path].bytes().to_vec()).unwrap();
     let listed = |e: &Engine, title: &str| {
         let html = served(e, "thema-taal/index.html");
         let list = &html[html.find("Praktijken over taal</h2>").unwrap()..];
@@ -1488,4 +1488,244 @@ fn search_is_not_stale_after_a_front_matter_edit() {
     std::fs::write(&md, renamed).unwrap();
     let second = poll_index(&server, "a new index after a title edit", &|b| b != first);
     assert!(second.contains("\"page_count\":"), "{second}");
+}
+
+// ---------------------------------------------------------------------------
+// Serving while the first build renders in the background
+
+const LAZY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/serve-lazy");
+/// Enough dossiers that rendering them all takes seconds in a debug build.
+const DOSSIERS: usize = 1500;
+
+/// A copy of `tests/fixtures/serve-lazy` with [`DOSSIERS`] dossiers made
+/// from its `dossier.txt`.
+fn lazy_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(LAZY), dir.path());
+    let template = std::fs::read_to_string(dir.path().join("dossier.txt")).unwrap();
+    let wijken = ["centrum", "noord", "zuid", "oost", "west"];
+    let situaties = [
+        "huurachterstand",
+        "zorgschulden",
+        "beslag op het loon",
+        "schulden bij de Belastingdienst",
+    ];
+    let regelingen = ["bijzondere-bijstand", "schuldsanering"];
+    for n in 1..=DOSSIERS {
+        let text = template
+            .replace("{n}", &format!("{n:04}"))
+            .replace("{wijk}", wijken[n % wijken.len()])
+            .replace("{situatie}", situaties[n % situaties.len()])
+            .replace("{regeling}", regelingen[n % regelingen.len()])
+            .replace("{maand}", &format!("{:02}", 1 + n % 12))
+            .replace("{dag}", &format!("{:02}", 1 + n % 28));
+        std::fs::write(
+            dir.path()
+                .join(format!("content/dossiers/dossier-{n:04}.md")),
+            text,
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// A served page without what serve adds before `</body>` (the live-reload
+/// stylesheet and script, the writing panel).
+fn without_live(html: &str) -> String {
+    let start = html
+        .find("<link rel=\"stylesheet\" href=\"/__kennisbank/")
+        .unwrap_or_else(|| panic!("no live-reload stylesheet in {html}"));
+    let script = html[start..]
+        .find("data-inst=")
+        .and_then(|i| {
+            html[start + i..]
+                .find("</script>")
+                .map(|j| start + i + j + 9)
+        })
+        .unwrap_or_else(|| panic!("no live-reload script in {html}"));
+    format!("{}{}", &html[..start], &html[script..])
+}
+
+#[test]
+fn a_page_requested_before_the_background_render_reached_it_is_served_up_to_date() {
+    let site = lazy_site();
+    let root = site.path().canonicalize().unwrap();
+    // Announced once the model is linked; every output is still queued.
+    let mut server = Server::start(&root);
+    assert!(
+        server.log.iter().any(|l| l.contains("in de wachtrij")),
+        "the first build renders in the background: {:#?}",
+        server.log
+    );
+    // Pages render in file order: the last dossiers come last.
+    let asked = format!("dossier-{:04}", DOSSIERS - 1);
+    let saved = format!("dossier-{DOSSIERS:04}");
+    // Asked for first, with no save to interrupt the background render: it
+    // must publish the page as soon as it is rendered, not at its end.
+    let first = server.get(&format!("/dossiers/{asked}/"));
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first
+            .body
+            .contains(&format!("Dossier {:04}:", DOSSIERS - 1)),
+        "{}",
+        first.body
+    );
+    edit(&root, &format!("content/dossiers/{saved}.md"), &|t| {
+        t.replace(
+            "Na drie maanden",
+            "Bijgewerkt tijdens de eerste render. Na drie maanden",
+        )
+    });
+    // The saved page is asked for until the save shows (the watcher's
+    // debounce may not have passed yet).
+    let deadline = Instant::now() + WAIT;
+    let edited = loop {
+        let r = server.get(&format!("/dossiers/{saved}/"));
+        assert_eq!(r.status, 200, "{}", r.body);
+        if r.body.contains("Bijgewerkt tijdens de eerste render.") {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the save never showed: {}",
+            r.body
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Both were answered while the rest was still rendering: the line that
+    // says the queue is done comes after them.
+    while let Ok(line) = server.out.try_recv() {
+        server.log.push(line);
+    }
+    assert!(
+        !server
+            .log
+            .iter()
+            .any(|l| l.contains("afhankelijke pagina's bijgewerkt")),
+        "the background render ended before the requests: {:#?}",
+        server.log
+    );
+    server.wait_line("afhankelijke pagina's bijgewerkt");
+    // Rendered on request or in the background: a full build's bytes.
+    let full = full_outputs(&root);
+    for (slug, body) in [(&asked, &first.body), (&saved, &edited.body)] {
+        let path = format!("dossiers/{slug}/index.html");
+        assert_eq!(
+            without_live(body),
+            String::from_utf8_lossy(&full[&path]),
+            "{path}"
+        );
+        let again = server.get(&format!("/{path}"));
+        assert_eq!(without_live(&again.body), without_live(body), "{path}");
+    }
+    // A path no output has is still a 404 (with the site's 404 page).
+    let missing = server.get("/dossiers/bestaat-niet/");
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        without_live(&missing.body),
+        String::from_utf8_lossy(&full["404.html"])
+    );
+}
+
+/// An engine on `root` up to its linked model (what serve does first).
+fn linked_engine(root: &Path) -> Engine {
+    let mut e = Engine::new(
+        BuildOptions {
+            root: root.to_path_buf(),
+            ..BuildOptions::default()
+        },
+        None,
+    );
+    let out = e.start();
+    assert!(out.errors.is_none_or(|e| e.is_empty()), "{:?}", e.errors());
+    e
+}
+
+#[test]
+fn the_first_build_renders_requested_outputs_before_the_rest() {
+    let site = lazy_site();
+    let root = site.path().canonicalize().unwrap();
+    let full = full_outputs(&root);
+    let mut e = linked_engine(&root);
+    assert!(
+        e.outputs().is_empty(),
+        "nothing is rendered before serve answers"
+    );
+    let queued = e.queued();
+    assert!(queued > DOSSIERS, "{queued}");
+    let asked = format!("dossiers/dossier-{DOSSIERS:04}/index.html");
+    assert!(e.is_pending(&asked));
+    // One chunk, the requested page in it; the rest stays queued. (The
+    // engine asks before each item of a chunk and once after it.)
+    let one_chunk = || {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        move || calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= CHUNK
+    };
+    e.step(std::slice::from_ref(&asked), &one_chunk());
+    assert_eq!(e.outputs()[&asked].bytes()[..], full[&asked][..]);
+    assert!(!e.is_pending(&asked));
+    assert!(e.queued() > 0 && e.queued() < queued, "{}", e.queued());
+    // A path of the special item (404 page, feed, sitemap) next.
+    assert!(e.is_pending("404.html") && e.is_pending("sitemap.xml"));
+    e.step(&["404.html".to_string()], &one_chunk());
+    assert_eq!(e.outputs()["404.html"].bytes()[..], full["404.html"][..]);
+    assert!(!e.is_pending("sitemap.xml"));
+    while e.has_queue() {
+        e.step(&[], &|| false);
+    }
+    assert_eq!(e.queued(), 0);
+    assert_same(&e, &root, "rendered in the background");
+}
+
+#[test]
+fn long_outputs_wait_for_a_pause_in_the_saves() {
+    let site = lazy_site();
+    let root = site.path().canonicalize().unwrap();
+    let mut e = started_engine(&root);
+    // A pause longer than the test: nothing heavy starts by itself.
+    let quiet = Duration::from_secs(3600);
+    e.defer_heavy(quiet);
+    // A new title shows in the section list (1,500 pages), the feed and the
+    // sitemap: heavy; the page itself and its terms are not.
+    edit(&root, "content/dossiers/dossier-0007.md", &|t| {
+        t.replacen(
+            "title: \"Dossier 0007:",
+            "title: \"Dossier 0007 (herzien):",
+            1,
+        )
+    });
+    let mut b = Batch::default();
+    b.add(
+        &root,
+        &root.join("content/dossiers/dossier-0007.md"),
+        e.theme_name(),
+    );
+    let out = e.apply(&b, &[]);
+    assert!(out.errors.is_none_or(|e| e.is_empty()), "{:?}", e.errors());
+    let page = "dossiers/dossier-0007/index.html";
+    assert!(String::from_utf8_lossy(&e.outputs()[page].bytes()).contains("(herzien)"));
+    // Steps return now and then to publish: until only heavy items are left.
+    while e.next_step_in() == Some(Duration::ZERO) {
+        e.step(&[], &|| false);
+    }
+    assert!(e.has_queue(), "the section list, feed and sitemap wait");
+    assert!(e.is_pending("dossiers/index.html"));
+    let list = |e: &Engine| {
+        String::from_utf8_lossy(&e.outputs()["dossiers/index.html"].bytes()).into_owned()
+    };
+    assert!(!list(&e).contains("(herzien)"), "not rendered yet");
+    let wait = e.next_step_in().expect("something is queued");
+    assert!(wait > Duration::ZERO && wait <= quiet, "{wait:?}");
+    // Open in a browser: rendered at once all the same.
+    e.step(&["dossiers/index.html".to_string()], &|| false);
+    assert!(!e.is_pending("dossiers/index.html"));
+    assert!(list(&e).contains("Dossier 0007 (herzien):"));
+    // The saves have paused (as if the hour had passed).
+    e.defer_heavy(Duration::ZERO);
+    assert_eq!(e.next_step_in(), Some(Duration::ZERO));
+    while e.has_queue() {
+        e.step(&[], &|| false);
+    }
+    assert_same(&e, &root, "after the pause");
 }

@@ -18,7 +18,7 @@ use minicbor::Decode;
 use super::format::{FilterIndex, MetaChunk, MetaIndex, PackedWord, WordIndex};
 
 /// The signature Pagefind writes at the start of every compressed file.
-const SIGNATURE: &[u8] = b"pagefind_dcd";
+pub(super) const SIGNATURE: &[u8] = b"pagefind_dcd";
 
 /// Bytes on disk of one bundle, by kind of file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,6 +75,10 @@ fn fragment_file(hash: &str) -> String {
     }
 }
 
+/// The default theme's modules a search loads, beside `pagefind/`: its
+/// client for Pagefind's worker and its Dutch analyser.
+const THEME_CLIENT: [&str; 2] = ["../js/kb-pagefind.js", "../js/kb-dutch.js"];
+
 /// What a browser fetches for one query on the search page.
 #[derive(Debug, Clone, Default)]
 pub struct QueryCost {
@@ -89,9 +93,10 @@ pub struct QueryCost {
 }
 
 /// The bytes a browser downloads (compressed, as served) to run `query` on
-/// the search page and show the first `shown` results: `pagefind.js` and
-/// `pagefind-worker.js`, `pagefind-entry.json`, the language's WebAssembly
-/// and `.pf_meta`, every
+/// the search page and show the first `shown` results: the default theme's
+/// `js/kb-pagefind.js` and `js/kb-dutch.js` (for another theme
+/// `pagefind.js`) and `pagefind-worker.js`, `pagefind-entry.json`, the
+/// language's WebAssembly and `.pf_meta`, every
 /// filter chunk (the search page lists the filters with counts), the word
 /// index chunks that cover the query's words, and the fragments of `shown`
 /// result pages.
@@ -126,8 +131,16 @@ fn cost_of(dir: &Path, query: &str, shown: usize, filters: bool) -> io::Result<Q
         };
         Ok(())
     };
-    fetch(&mut cost, "pagefind.js")?;
-    // Pagefind runs its WebAssembly in a worker where the browser has them.
+    // The default theme starts Pagefind's worker itself and never loads
+    // `pagefind.js` (`kb-pagefind.js`); it also loads its Dutch analyser.
+    // Another theme uses `pagefind.js`, which starts the worker.
+    if dir.join(THEME_CLIENT[0]).is_file() {
+        for rel in THEME_CLIENT {
+            fetch(&mut cost, rel)?;
+        }
+    } else {
+        fetch(&mut cost, "pagefind.js")?;
+    }
     fetch(&mut cost, "pagefind-worker.js")?;
     fetch(&mut cost, "pagefind-entry.json")?;
     let entry: Entry = serde_json::from_slice(&std::fs::read(dir.join("pagefind-entry.json"))?)

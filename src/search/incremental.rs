@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::format::{MetaChunk, MetaFilter, MetaPage, PackedVariant, PackedWord};
+use super::bundle::SIGNATURE;
+use super::format::{MetaChunk, MetaFilter, MetaPage, PackedPage, PackedVariant, PackedWord};
 use super::record::Record;
 use super::writer::{self, IndexWriter, PageIndex, Posting, CHUNK_SIZE};
 use super::{dutch, runtime};
@@ -36,6 +37,8 @@ pub(crate) struct Updated {
     /// Pages analysed again, and chunks encoded again, by this update.
     pub analysed: usize,
     pub chunks_written: usize,
+    /// Words patched page by page instead of made again.
+    pub words_patched: usize,
     pub duration: Duration,
 }
 
@@ -65,10 +68,60 @@ struct State {
     wholes: HashMap<String, BTreeSet<String>>,
     chunks: Vec<Chunk>,
     filters: (Vec<MetaFilter>, Vec<OutputFile>),
+    /// Words patched since the last update was reported.
+    patched: std::sync::atomic::AtomicUsize,
 }
 
-/// A word's CBOR and its size in locations.
-type Encoded = (Vec<u8>, usize);
+/// A word's CBOR, its size in locations, and where each page's entry
+/// of its `pages` starts, so a page whose postings moved is patched in
+/// place ([`State::splice`]) instead of the word being made again from
+/// every page that holds it.
+#[derive(Clone, Default)]
+struct Encoded {
+    cbor: Vec<u8>,
+    size: usize,
+    /// (page number, offset of its entry), ascending.
+    pages: Vec<(u32, u32)>,
+    /// Where the last entry ends (the diacritic forms follow).
+    pages_end: u32,
+}
+
+impl Encoded {
+    /// The bytes `minicbor::encode(word)` writes, and the entries' offsets.
+    fn new(word: &PackedWord, size: usize) -> Encoded {
+        let mut cbor = Vec::new();
+        let mut pages = Vec::with_capacity(word.pages.len());
+        let mut e = minicbor::Encoder::new(&mut cbor);
+        // Writing to a Vec cannot fail.
+        let _ = e
+            .array(3)
+            .and_then(|e| e.str(&word.word))
+            .and_then(|e| e.array(word.pages.len() as u64));
+        let mut page = 0u32;
+        for p in &word.pages {
+            page += p.page_number;
+            pages.push((page, e.writer().len() as u32));
+            let _ = e.encode(p);
+        }
+        let pages_end = e.writer().len() as u32;
+        let _ = e.encode(&word.additional_variants);
+        Encoded {
+            cbor,
+            size,
+            pages,
+            pages_end,
+        }
+    }
+}
+
+/// What changed for the words an update rewrites: per word the pages
+/// whose entry changed; a word in `full` is made again from all pages (it
+/// came, went, gained or lost a page, or its compound parts changed).
+#[derive(Default)]
+struct Patches {
+    pages: HashMap<String, BTreeSet<u32>>,
+    full: HashSet<String>,
+}
 
 struct Chunk {
     /// Its words, sorted.
@@ -79,6 +132,100 @@ struct Chunk {
     /// Bounds not yet trimmed.
     meta: MetaChunk,
     file: OutputFile,
+    /// The file's deflate stream in pieces, so a rewrite compresses only
+    /// the pieces whose bytes changed.
+    pieces: Vec<Piece>,
+}
+
+/// About this many bytes of CBOR per independently compressed piece: a
+/// piece starts with an empty dictionary, which costs little at this size.
+const PIECE: usize = 32 * 1024;
+
+/// One piece of a chunk's CBOR, deflated on its own and ended with a full
+/// flush (byte-aligned, no reference to the bytes before it), so pieces
+/// concatenate into one deflate stream and a gzip file: the first time a
+/// title grows, every position on its page moves and so does a word in
+/// about half the chunks, but only one piece of each.
+#[derive(Clone)]
+struct Piece {
+    /// Of the raw bytes, to find the piece again in the next rewrite.
+    hash: u64,
+    raw_len: usize,
+    deflated: Vec<u8>,
+}
+
+impl Piece {
+    fn new(raw: &[u8], hash: u64) -> Piece {
+        let mut c = flate2::Compress::new(flate2::Compression::fast(), false);
+        let mut out = Vec::with_capacity(raw.len() / 2 + 64);
+        loop {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(1024));
+            }
+            let done = c.total_in() as usize;
+            // Compressing into a Vec from memory cannot fail.
+            let _ = c.compress_vec(&raw[done..], &mut out, flate2::FlushCompress::Full);
+            if c.total_in() as usize == raw.len() && out.len() < out.capacity() {
+                break;
+            }
+        }
+        Piece {
+            hash,
+            raw_len: raw.len(),
+            deflated: out,
+        }
+    }
+}
+
+fn piece_hash(raw: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    raw.hash(&mut h);
+    h.finish()
+}
+
+/// Where the CBOR after the chunk's header is cut into pieces: at the
+/// first word end after [`PIECE`] bytes, and inside a word every [`PIECE`]
+/// bytes from its start, so a change in one word leaves the cuts before it
+/// and, mostly, after it where they were.
+fn cuts(encoded: &[Encoded]) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    let (mut at, mut start) = (0usize, 0usize);
+    for e in encoded {
+        let bytes = &e.cbor;
+        let mut i = PIECE;
+        while i < bytes.len() {
+            if at + i > start {
+                cuts.push(at + i);
+                start = at + i;
+            }
+            i += PIECE;
+        }
+        at += bytes.len();
+        if at - start >= PIECE {
+            cuts.push(at);
+            start = at;
+        }
+    }
+    cuts
+}
+
+/// The gzip file of `raw` from its deflated `pieces`.
+fn gzip_of(raw: &[u8], pieces: &[Piece]) -> Vec<u8> {
+    let size: usize = pieces.iter().map(|p| p.deflated.len()).sum();
+    let mut out = Vec::with_capacity(size + 20);
+    // Magic, deflate, no flags, no time, no extra flags, unknown OS.
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    for p in pieces {
+        out.extend_from_slice(&p.deflated);
+    }
+    // The last block: empty, final, fixed Huffman codes.
+    out.extend_from_slice(&[0x03, 0x00]);
+    let mut crc = flate2::Crc::new();
+    crc.update(raw);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.amount().to_le_bytes());
+    out
 }
 
 impl Incremental {
@@ -126,6 +273,7 @@ impl Incremental {
             words: state.pages.iter().map(|p| p.words).sum(),
             analysed,
             chunks_written,
+            words_patched: state.patched.swap(0, std::sync::atomic::Ordering::Relaxed),
             duration: start.elapsed(),
         })
     }
@@ -146,23 +294,45 @@ fn same_posting(a: &Posting, b: &Posting) -> bool {
     a.locs == b.locs && a.meta == b.meta
 }
 
-/// A chunk from its words' CBOR: the bytes [`writer::encode_chunk`]
-/// writes for the same words (a `WordIndex`: an array holding the array
-/// of words).
+/// A chunk from its words' CBOR: the CBOR and name [`writer::encode_chunk`]
+/// makes for the same words (a `WordIndex`: an array holding the array
+/// of words), gzipped in [`Piece`]s; the pieces of `old` whose bytes recur
+/// are reused.
 fn chunk_from(
     lang: &str,
     words: &[String],
-    encoded: &[(Vec<u8>, usize)],
-) -> (MetaChunk, OutputFile) {
-    let mut cbor = Vec::with_capacity(encoded.iter().map(|e| e.0.len()).sum::<usize>() + 16);
+    encoded: &[Encoded],
+    old: &[Piece],
+) -> (MetaChunk, OutputFile, Vec<Piece>) {
+    let body: usize = encoded.iter().map(|e| e.cbor.len()).sum();
+    let mut raw = Vec::with_capacity(SIGNATURE.len() + body + 16);
+    raw.extend_from_slice(SIGNATURE);
     {
-        let mut e = minicbor::Encoder::new(&mut cbor);
+        let mut e = minicbor::Encoder::new(&mut raw);
         let _ = e.array(1).and_then(|e| e.array(encoded.len() as u64));
     }
-    for (bytes, _) in encoded {
-        cbor.extend_from_slice(bytes);
+    let header = raw.len();
+    for e in encoded {
+        raw.extend_from_slice(&e.cbor);
     }
-    let name = format!("{}_{}", lang, writer::short_hash(&cbor));
+    let name = format!("{}_{}", lang, writer::short_hash(&raw[SIGNATURE.len()..]));
+    let kept: HashMap<(u64, usize), &Piece> =
+        old.iter().map(|p| ((p.hash, p.raw_len), p)).collect();
+    let mut bounds = vec![0, header];
+    bounds.extend(cuts(encoded).into_iter().map(|c| header + c));
+    bounds.push(raw.len());
+    bounds.dedup();
+    let pieces: Vec<Piece> = bounds
+        .windows(2)
+        .map(|w| {
+            let bytes = &raw[w[0]..w[1]];
+            let hash = piece_hash(bytes);
+            match kept.get(&(hash, bytes.len())) {
+                Some(&p) => p.clone(),
+                None => Piece::new(bytes, hash),
+            }
+        })
+        .collect();
     let meta = MetaChunk {
         from: words.first().cloned().unwrap_or_default(),
         to: words.last().cloned().unwrap_or_default(),
@@ -170,10 +340,10 @@ fn chunk_from(
     };
     let file = OutputFile {
         path: format!("{}/index/{name}.pf_index", super::BUNDLE_DIR),
-        bytes: writer::compress_fast(&cbor),
+        bytes: gzip_of(&raw, &pieces),
         source: None,
     };
-    (meta, file)
+    (meta, file, pieces)
 }
 
 /// Page `r` analysed, its postings sorted by key (so [`State::posting`]
@@ -223,13 +393,20 @@ impl State {
             wholes: HashMap::new(),
             chunks: Vec::new(),
             filters: (Vec::new(), Vec::new()),
+            patched: Default::default(),
         };
         if state.dutch {
             let vocab: Vec<String> = state.vocabulary().into_iter().collect();
             state.set_parts(state.split(&vocab));
         }
         let words: Vec<String> = state.words().into_iter().collect();
-        state.chunks = state.cut(&words, chunk_size, None, &BTreeSet::new());
+        state.chunks = state.cut(
+            &words,
+            chunk_size,
+            None,
+            &BTreeSet::new(),
+            &Patches::default(),
+        );
         state.filters = state.encode_filters();
         Ok(state)
     }
@@ -297,11 +474,26 @@ impl State {
             .filter(|b| self.has_base(b) != existed.contains(b))
             .collect();
         let mut words: BTreeSet<String> = touched.clone();
+        // Per word the pages whose entry changed: a word whose positions
+        // moved on one page is patched there, not made from all its pages.
+        let mut patches = Patches::default();
+        for (page, k, _, _) in &diffs {
+            let b = base(k);
+            if k.contains('\0') {
+                // A diacritic form: its own list follows the pages.
+                patches.full.insert(b.to_string());
+            }
+            patches
+                .pages
+                .entry(b.to_string())
+                .or_default()
+                .insert(*page);
+        }
         let trace = std::env::var_os("KB_TRACE_INDEX").is_some();
         let t = Instant::now();
         if self.dutch {
             if !came_or_went.is_empty() {
-                let again = self.resplit(&came_or_went, &mut words);
+                let again = self.resplit(&came_or_went, &mut words, &mut patches.full);
                 if trace {
                     eprintln!(
                         "zoekindex: {again} sleutels opnieuw gesplitst in {:?}",
@@ -309,23 +501,25 @@ impl State {
                     );
                 }
             }
-            // Parts of a changed key get its postings.
-            for b in &touched {
-                if let Some(p) = self.parts.get(b) {
-                    words.extend(p.iter().cloned());
+            // Parts of a changed key get its postings, on the same pages.
+            for (page, k, _, _) in &diffs {
+                for p in self.parts.get(base(k)).into_iter().flatten() {
+                    words.insert(p.clone());
+                    patches.pages.entry(p.clone()).or_default().insert(*page);
                 }
             }
         }
 
         let t = Instant::now();
-        let written = self.rechunk(&words);
+        let written = self.rechunk(&words, &patches);
         if filters_changed {
             self.filters = self.encode_filters();
         }
         if trace {
             eprintln!(
-                "zoekindex: {} woorden, {written} blokken opnieuw in {:?}",
+                "zoekindex: {} woorden ({} per pagina bijgewerkt), {written} blokken opnieuw in {:?}",
                 words.len(),
+                self.patched.load(std::sync::atomic::Ordering::Relaxed),
                 t.elapsed()
             );
         }
@@ -357,7 +551,13 @@ impl State {
     /// made from (`steden` → `stad`, `jaren` → `jaar`; checked over the
     /// site vocabulary in the tests). So only keys containing all but the
     /// last two letters of a key that came or went can split differently.
-    fn resplit(&mut self, changed: &[&String], words: &mut BTreeSet<String>) -> usize {
+    /// Their parts' wholes change, so those parts go to `full` too.
+    fn resplit(
+        &mut self,
+        changed: &[&String],
+        words: &mut BTreeSet<String>,
+        full: &mut HashSet<String>,
+    ) -> usize {
         let cues: Vec<&str> = changed
             .iter()
             .filter(|q| q.len() >= 3 && q.bytes().all(|c| c.is_ascii_lowercase()))
@@ -383,6 +583,7 @@ impl State {
         for q in gone {
             if let Some(old) = self.parts.remove(q) {
                 words.extend(old.iter().cloned());
+                full.extend(old.iter().cloned());
                 self.unlink(q, &old);
             }
         }
@@ -393,8 +594,10 @@ impl State {
             if old == new {
                 continue;
             }
-            words.extend(old.into_iter().flatten().cloned());
-            words.extend(new.into_iter().flatten().cloned());
+            for p in old.into_iter().flatten().chain(new.into_iter().flatten()) {
+                words.insert(p.clone());
+                full.insert(p.clone());
+            }
             if let Some(old) = self.parts.remove(k) {
                 self.unlink(k, &old);
             }
@@ -522,47 +725,145 @@ impl State {
         ))
     }
 
+    /// Word `w`'s entry for page `n` as [`Self::word`] makes it (its own
+    /// postings and its wholes' at half weight), the page number absolute;
+    /// `None` when the page holds nothing of it.
+    fn page_entry(&self, w: &str, n: u32, number: &[u32]) -> Option<PackedPage> {
+        let mut postings: Vec<Posting> = Vec::new();
+        let take = |p: &Posting, half: bool| {
+            let mut p = Posting {
+                page: n,
+                locs: p.locs.clone(),
+                meta: p.meta.clone(),
+            };
+            if half {
+                for l in p.locs.iter_mut() {
+                    l.1 = (l.1 / 2).max(1);
+                }
+            }
+            p
+        };
+        postings.extend(self.posting(n, w).map(|p| take(p, false)));
+        for whole in self.wholes.get(w).into_iter().flatten() {
+            for (k, _) in self.run_keys(whole) {
+                postings.extend(self.posting(n, k).map(|p| take(p, true)));
+            }
+        }
+        writer::pack_pages(&mut postings, number).into_iter().next()
+    }
+
+    /// `old` with the entries of `pages` made again; `None` when one of
+    /// them is not in it or no longer holds the word (then the word is
+    /// made again whole).
+    fn splice(
+        &self,
+        w: &str,
+        old: &Encoded,
+        pages: &BTreeSet<u32>,
+        number: &[u32],
+    ) -> Option<Encoded> {
+        let entry_size = |p: &PackedPage| p.locs.len() + p.meta_locs.len() + 1;
+        let mut cbor = Vec::with_capacity(old.cbor.len() + 64);
+        let mut offsets = old.pages.clone();
+        let mut size = old.size;
+        let mut copied = 0usize;
+        // (index of the entry, its new length minus its old)
+        let mut grown: Vec<(usize, isize)> = Vec::with_capacity(pages.len());
+        for &n in pages {
+            let i = old.pages.binary_search_by_key(&n, |p| p.0).ok()?;
+            let start = old.pages[i].1 as usize;
+            let end = old.pages.get(i + 1).map_or(old.pages_end, |p| p.1) as usize;
+            let was: PackedPage = minicbor::decode(&old.cbor[start..end]).ok()?;
+            let mut entry = self.page_entry(w, n, number)?;
+            entry.page_number = was.page_number;
+            let mut bytes = Vec::with_capacity(end - start + 8);
+            let _ = minicbor::encode(&entry, &mut bytes);
+            size = size + entry_size(&entry) - entry_size(&was);
+            cbor.extend_from_slice(&old.cbor[copied..start]);
+            cbor.extend_from_slice(&bytes);
+            copied = end;
+            grown.push((i, bytes.len() as isize - (end - start) as isize));
+        }
+        cbor.extend_from_slice(&old.cbor[copied..]);
+        let mut shift = 0isize;
+        let mut next = grown.iter().peekable();
+        for (i, o) in offsets.iter_mut().enumerate() {
+            o.1 = (o.1 as isize + shift) as u32;
+            while let Some(&&(j, d)) = next.peek() {
+                if j != i {
+                    break;
+                }
+                shift += d;
+                next.next();
+            }
+        }
+        Some(Encoded {
+            cbor,
+            size,
+            pages: offsets,
+            pages_end: (old.pages_end as isize + shift) as u32,
+        })
+    }
+
     fn numbers(&self) -> Vec<u32> {
         (0..self.pages.len() as u32).collect()
     }
 
     /// `words` (sorted) cut into chunks of about `limit` locations, encoded;
-    /// the words of `old` not in `changed` keep their encoding.
+    /// the words of `old` not in `changed` keep their encoding, and those
+    /// with only some pages changed (`patches`) are patched.
     fn cut(
         &self,
         words: &[String],
         limit: usize,
         old: Option<&Chunk>,
         changed: &BTreeSet<String>,
+        patches: &Patches,
     ) -> Vec<Chunk> {
         let number = self.numbers();
-        let kept: HashMap<&str, &Encoded> = old
+        let before: HashMap<&str, &Encoded> = old
             .map(|c| {
                 c.words
                     .iter()
                     .map(String::as_str)
                     .zip(c.encoded.iter())
-                    .filter(|(w, _)| !changed.contains(*w))
                     .collect()
             })
             .unwrap_or_default();
         let built: Vec<(String, Encoded)> = words
             .par_iter()
             .filter_map(|w| {
-                if let Some(&e) = kept.get(w.as_str()) {
+                let was = before.get(w.as_str()).copied();
+                if let Some(e) = was.filter(|_| !changed.contains(w)) {
                     return Some((w.clone(), e.clone()));
                 }
+                let patched = match (was, patches.pages.get(w)) {
+                    (Some(e), Some(pages)) if !patches.full.contains(w) => {
+                        self.splice(w, e, pages, &number)
+                    }
+                    _ => None,
+                };
+                if let Some(e) = patched {
+                    debug_assert!(
+                        self.word(w, &number).is_some_and(|(word, size)| {
+                            let full = Encoded::new(&word, size);
+                            full.cbor == e.cbor && full.size == e.size && full.pages == e.pages
+                        }),
+                        "the patched word {w} is the word made again"
+                    );
+                    self.patched
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Some((w.clone(), e));
+                }
                 let (word, size) = self.word(w, &number)?;
-                let mut cbor = Vec::new();
-                let _ = minicbor::encode(&word, &mut cbor);
-                Some((w.clone(), (cbor, size)))
+                Some((w.clone(), Encoded::new(&word, size)))
             })
             .collect();
         let mut groups: Vec<Vec<(String, Encoded)>> = Vec::new();
         let mut group = Vec::new();
         let mut size = 0;
         for w in built {
-            size += w.1 .1;
+            size += w.1.size;
             group.push(w);
             if size >= limit {
                 groups.push(std::mem::take(&mut group));
@@ -572,16 +873,18 @@ impl State {
         if !group.is_empty() {
             groups.push(group);
         }
+        let old_pieces: &[Piece] = old.map_or(&[], |c| &c.pieces);
         groups
             .into_par_iter()
             .map(|group| {
                 let (words, encoded): (Vec<String>, Vec<Encoded>) = group.into_iter().unzip();
-                let (meta, file) = chunk_from(&self.language, &words, &encoded);
+                let (meta, file, pieces) = chunk_from(&self.language, &words, &encoded, old_pieces);
                 Chunk {
                     words,
                     encoded,
                     meta,
                     file,
+                    pieces,
                 }
             })
             .collect()
@@ -589,7 +892,7 @@ impl State {
 
     /// Rebuilds the chunks that hold (or would hold) `words`; returns how
     /// many chunks were written.
-    fn rechunk(&mut self, words: &BTreeSet<String>) -> usize {
+    fn rechunk(&mut self, words: &BTreeSet<String>, patches: &Patches) -> usize {
         if words.is_empty() {
             return 0;
         }
@@ -620,7 +923,13 @@ impl State {
                 // Between kept bounds a chunk may grow to twice the size.
                 (
                     i,
-                    self.cut(&list, 2 * self.chunk_size, self.chunks.get(i), words),
+                    self.cut(
+                        &list,
+                        2 * self.chunk_size,
+                        self.chunks.get(i),
+                        words,
+                        patches,
+                    ),
                 )
             })
             .collect();
@@ -695,7 +1004,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::format::PackedPage;
+    use crate::search::format::WordIndex;
 
     #[test]
     fn a_chunk_from_its_words_cbor_is_the_writers_chunk() {
@@ -718,17 +1027,91 @@ mod tests {
             .map(|w| {
                 let mut b = Vec::new();
                 minicbor::encode(w, &mut b).unwrap();
-                (b, 1)
+                let e = Encoded::new(w, 1);
+                assert_eq!(e.cbor, b, "Encoded writes what minicbor writes");
+                let mut page = 0;
+                for (p, &(n, at)) in w.pages.iter().zip(&e.pages) {
+                    page += p.page_number;
+                    let back: PackedPage = minicbor::decode(&b[at as usize..]).unwrap();
+                    assert_eq!((n, back.locs.clone()), (page, p.locs.clone()));
+                }
+                e
             })
             .collect();
-        let (meta, file) = chunk_from("nl", &names, &encoded);
+        let (meta, file, pieces) = chunk_from("nl", &names, &encoded, &[]);
         let (want_meta, want_file) = writer::encode_chunk("nl", words);
         assert_eq!(file.path, want_file.path);
-        assert_eq!(file.bytes, want_file.bytes);
+        assert_eq!(
+            crate::search::bundle::decompress(&file.bytes).unwrap(),
+            crate::search::bundle::decompress(&want_file.bytes).unwrap()
+        );
+        assert!(pieces.len() >= 2, "the header is a piece of its own");
         assert_eq!(
             (meta.from, meta.to, meta.hash),
             (want_meta.from, want_meta.to, want_meta.hash)
         );
+    }
+
+    /// A chunk whose words are cut into several pieces reads back whole,
+    /// and a change inside one word compresses only the piece it is in.
+    #[test]
+    fn a_rewritten_chunk_compresses_only_the_pieces_that_changed() {
+        let word = |w: &str, pages: u32, shift: i32| PackedWord {
+            word: w.to_string(),
+            pages: (0..pages)
+                .map(|n| PackedPage {
+                    page_number: 1,
+                    locs: vec![
+                        -25,
+                        3 + shift * i32::from(n == pages / 2),
+                        400,
+                        7 + n as i32,
+                    ],
+                    meta_locs: vec![-4, 0],
+                })
+                .collect(),
+            additional_variants: Vec::new(),
+        };
+        let make = |shift: i32| {
+            let words: Vec<PackedWord> = (0..40)
+                .map(|i| {
+                    let (pages, shift) = if i == 20 {
+                        (30_000, shift)
+                    } else {
+                        (50 + i, 0)
+                    };
+                    word(&format!("woord{i:02}"), pages, shift)
+                })
+                .collect();
+            let names: Vec<String> = words.iter().map(|w| w.word.clone()).collect();
+            let encoded: Vec<Encoded> = words.iter().map(|w| Encoded::new(w, 1)).collect();
+            let mut cbor = Vec::new();
+            minicbor::encode(WordIndex { words }, &mut cbor).unwrap();
+            (names, encoded, cbor)
+        };
+        let (names, encoded, cbor) = make(0);
+        let (_, file, pieces) = chunk_from("nl", &names, &encoded, &[]);
+        assert_eq!(
+            crate::search::bundle::decompress(&file.bytes).unwrap(),
+            cbor
+        );
+        assert!(pieces.len() > 8, "{} pieces", pieces.len());
+
+        // One position in the middle of the big word moves (same length).
+        let (names2, encoded2, cbor2) = make(1);
+        assert_ne!(cbor2, cbor);
+        let (meta2, file2, pieces2) = chunk_from("nl", &names2, &encoded2, &pieces);
+        assert_eq!(
+            crate::search::bundle::decompress(&file2.bytes).unwrap(),
+            cbor2
+        );
+        let fresh = pieces2
+            .iter()
+            .filter(|p| !pieces.iter().any(|o| o.deflated == p.deflated))
+            .count();
+        // The header piece is the same too: the word count did not change.
+        assert_eq!(fresh, 1, "only the piece holding the change is new");
+        assert_eq!(meta2.hash, format!("nl_{}", writer::short_hash(&cbor2)));
     }
 
     /// What [`State::resplit`] relies on: the stem of any piece of a word

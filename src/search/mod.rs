@@ -206,6 +206,9 @@ pub struct LiveStats {
     pub analysed: usize,
     /// Word chunks encoded again.
     pub chunks_written: usize,
+    /// Words whose changed pages were patched into their kept encoding
+    /// instead of the word being made again from all its pages.
+    pub words_patched: usize,
 }
 
 impl LiveIndex {
@@ -246,6 +249,7 @@ impl LiveIndex {
         let live = LiveStats {
             analysed: done.analysed,
             chunks_written: done.chunks_written,
+            words_patched: done.words_patched,
         };
         Ok((done.files, stats, live))
     }

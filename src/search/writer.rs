@@ -17,14 +17,14 @@
 //! browser never builds an excerpt from them (excerpts come from `locs`,
 //! positions in `content`, which holds only title, description and body).
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha1::{Digest, Sha1};
 
 use super::format::{
@@ -66,36 +66,53 @@ pub(super) struct Posting {
     pub(super) meta: Vec<(u16, u32)>,
 }
 
-/// Postings by index key, as compact bytes.
+/// Sorted (key, postings): per key, one posting per page as varints (page
+/// slot, location count, locations ([`put_loc`]), metadata count, (field,
+/// position)…).
+///
+/// The postings of all keys are in one buffer, exactly sized: a buffer per
+/// key would hold a quarter more in unused capacity.
 #[derive(Default)]
-struct RunBuilder {
-    map: FxHashMap<String, Vec<u8>>,
-    bytes: usize,
+struct Run {
+    /// (key, start, end in `bytes`), sorted by key.
+    keys: Vec<(Box<str>, usize, usize)>,
+    bytes: Vec<u8>,
 }
 
-impl RunBuilder {
-    fn add(&mut self, key: &str, page: u32, p: &Posting) {
-        let buf = match self.map.get_mut(key) {
-            Some(b) => b,
-            None => {
-                self.bytes += key.len() + 48;
-                self.map.entry(key.to_string()).or_default()
-            }
+impl Run {
+    /// A run of `entries` (in any order).
+    fn of(mut entries: Vec<(Box<str>, Vec<u8>)>) -> Run {
+        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut run = Run {
+            keys: Vec::with_capacity(entries.len()),
+            bytes: Vec::with_capacity(entries.iter().map(|e| e.1.len()).sum()),
         };
-        let before = buf.len();
-        encode_posting(buf, page, p);
-        self.bytes += buf.len() - before;
+        for (k, b) in entries {
+            let start = run.bytes.len();
+            run.bytes.extend_from_slice(&b);
+            run.keys.push((k, start, run.bytes.len()));
+        }
+        run
     }
 
-    fn seal(self) -> Run {
-        let mut v: Vec<(String, Vec<u8>)> = self.map.into_iter().collect();
-        v.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        v
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn key(&self, i: usize) -> &str {
+        &self.keys[i].0
+    }
+
+    fn blob(&self, i: usize) -> &[u8] {
+        let (_, a, b) = self.keys[i];
+        &self.bytes[a..b]
+    }
+
+    /// The first index whose key is not below `k`.
+    fn find(&self, k: &str) -> usize {
+        self.keys.partition_point(|e| &*e.0 < k)
     }
 }
-
-/// Sorted (key, postings).
-type Run = Vec<(String, Vec<u8>)>;
 
 fn put_varint(buf: &mut Vec<u8>, mut v: u32) {
     loop {
@@ -123,40 +140,56 @@ fn get_varint(buf: &[u8], at: &mut usize) -> u32 {
     }
 }
 
-fn encode_posting(buf: &mut Vec<u8>, page: u32, p: &Posting) {
-    put_varint(buf, page);
-    put_varint(buf, p.locs.len() as u32);
-    for &(pos, w) in &p.locs {
-        put_varint(buf, pos);
+/// A location as a run holds it: the distance from the posting's previous
+/// position (ascending), shifted left, its low bit set when a weight byte
+/// follows (the body's weight has none), so most take one byte.
+fn put_loc(buf: &mut Vec<u8>, delta: u32, w: u8) {
+    if w == BODY {
+        put_varint(buf, delta << 1);
+    } else {
+        put_varint(buf, (delta << 1) | 1);
         buf.push(w);
-    }
-    put_varint(buf, p.meta.len() as u32);
-    for &(f, pos) in &p.meta {
-        put_varint(buf, u32::from(f));
-        put_varint(buf, pos);
     }
 }
 
-fn decode_postings(buf: &[u8], out: &mut Vec<Posting>) {
+fn get_loc(buf: &[u8], at: &mut usize) -> (u32, u8) {
+    let v = get_varint(buf, at);
+    if v & 1 == 0 {
+        (v >> 1, BODY)
+    } else {
+        let w = buf[*at];
+        *at += 1;
+        (v >> 1, w)
+    }
+}
+
+/// The postings of `buf` (as [`Worker::absorb`] writes them) into
+/// `out[*used..]`, reusing the postings (and their buffers) already there:
+/// the merge decodes every posting once.
+fn decode_postings_reusing(buf: &[u8], out: &mut Vec<Posting>, used: &mut usize) {
     let mut at = 0;
     while at < buf.len() {
-        let page = get_varint(buf, &mut at);
+        if *used == out.len() {
+            out.push(Posting::default());
+        }
+        let p = &mut out[*used];
+        *used += 1;
+        p.page = get_varint(buf, &mut at);
         let n = get_varint(buf, &mut at) as usize;
-        let mut locs = Vec::with_capacity(n);
+        p.locs.clear();
+        let mut pos = 0;
         for _ in 0..n {
-            let pos = get_varint(buf, &mut at);
-            let w = buf[at];
-            at += 1;
-            locs.push((pos, w));
+            let (delta, w) = get_loc(buf, &mut at);
+            pos += delta;
+            p.locs.push((pos, w));
         }
         let m = get_varint(buf, &mut at) as usize;
-        let mut meta = Vec::with_capacity(m);
+        p.meta.clear();
         for _ in 0..m {
             let f = get_varint(buf, &mut at) as u16;
             let pos = get_varint(buf, &mut at);
-            meta.push((f, pos));
+            p.meta.push((f, pos));
         }
-        out.push(Posting { page, locs, meta });
     }
 }
 
@@ -320,25 +353,130 @@ impl Vocab {
     }
 }
 
-/// One page's postings while it is analysed: by key, in first-seen order.
+/// One page's key occurrences, by key id ([`Vocab`]).
 #[derive(Default)]
-struct PagePostings {
-    /// Key id ([`Vocab`]) → index in `list`.
-    ids: FxHashMap<u32, usize>,
-    list: Vec<(Arc<str>, Posting)>,
+struct Occurrences {
+    /// (key id, position, weight), in page order.
+    locs: Vec<(u32, u32, u8)>,
+    /// (key id, field id, position in the field), in page order.
+    meta: Vec<(u32, u16, u32)>,
 }
 
-impl PagePostings {
-    /// The index of key `id`'s posting, made when new.
-    fn slot(&mut self, vocab: &Vocab, id: u32) -> usize {
-        let next = self.list.len();
-        let i = *self.ids.entry(id).or_insert(next);
+impl Occurrences {
+    fn clear(&mut self) {
+        self.locs.clear();
+        self.meta.clear();
+    }
+}
+
+/// A page's postings by key, in first-seen order (what `serve` keeps).
+fn postings_of(vocab: &Vocab, occ: &Occurrences) -> Vec<(Arc<str>, Posting)> {
+    let mut ids: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut list: Vec<(Arc<str>, Posting)> = Vec::new();
+    let mut slot = |id: u32, list: &mut Vec<(Arc<str>, Posting)>| {
+        let next = list.len();
+        let i = *ids.entry(id).or_insert(next);
         if i == next {
-            self.list
-                .push((vocab.keys[id as usize].clone(), Posting::default()));
+            list.push((vocab.keys[id as usize].clone(), Posting::default()));
         }
         i
+    };
+    for &(id, pos, w) in &occ.locs {
+        let i = slot(id, &mut list);
+        list[i].1.locs.push((pos, w));
     }
+    for &(id, field, pos) in &occ.meta {
+        let i = slot(id, &mut list);
+        let p = &mut list[i].1;
+        if !p.meta.contains(&(field, pos)) {
+            p.meta.push((field, pos));
+        }
+    }
+    list
+}
+
+/// What one thread analysing pages keeps between them: its vocabulary and
+/// its run, the postings of its pages per key id, as [`Run`] holds them.
+#[derive(Default)]
+struct Worker {
+    vocab: Vocab,
+    run: Vec<Vec<u8>>,
+    bytes: usize,
+    /// Scratch for one page.
+    occ: Occurrences,
+}
+
+impl Worker {
+    /// Appends page `slot`'s postings to the run: the occurrences sorted by
+    /// key, one posting per key (its order within a posting does not
+    /// matter: [`pack_pages`] sorts and deduplicates).
+    fn absorb(&mut self, slot: u32, occ: &mut Occurrences) {
+        // Stable: each key's positions stay ascending ([`put_loc`]).
+        occ.locs.sort_by_key(|l| l.0);
+        occ.meta.sort_unstable();
+        occ.meta.dedup();
+        if self.run.len() < self.vocab.keys.len() {
+            self.run.resize_with(self.vocab.keys.len(), Vec::new);
+        }
+        let (locs, meta) = (&occ.locs[..], &occ.meta[..]);
+        let (mut i, mut j) = (0, 0);
+        while i < locs.len() || j < meta.len() {
+            let id = match (locs.get(i), meta.get(j)) {
+                (Some(l), Some(m)) => l.0.min(m.0),
+                (Some(l), None) => l.0,
+                (None, Some(m)) => m.0,
+                (None, None) => break,
+            };
+            let li = i;
+            while i < locs.len() && locs[i].0 == id {
+                i += 1;
+            }
+            let mj = j;
+            while j < meta.len() && meta[j].0 == id {
+                j += 1;
+            }
+            let buf = &mut self.run[id as usize];
+            if buf.is_empty() {
+                self.bytes += self.vocab.keys[id as usize].len() + 48;
+            }
+            let before = buf.len();
+            put_varint(buf, slot);
+            put_varint(buf, (i - li) as u32);
+            let mut last = 0;
+            for &(_, pos, w) in &locs[li..i] {
+                put_loc(buf, pos - last, w);
+                last = pos;
+            }
+            put_varint(buf, (j - mj) as u32);
+            for &(_, f, pos) in &meta[mj..j] {
+                put_varint(buf, u32::from(f));
+                put_varint(buf, pos);
+            }
+            self.bytes += buf.len() - before;
+        }
+    }
+
+    /// The run so far, sorted by key, and an empty one in its place.
+    fn seal(&mut self) -> Option<Run> {
+        self.bytes = 0;
+        let run = std::mem::take(&mut self.run);
+        let v: Vec<(Box<str>, Vec<u8>)> = run
+            .into_iter()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(id, b)| (Box::from(&*self.vocab.keys[id]), b))
+            .collect();
+        (!v.is_empty()).then(|| Run::of(v))
+    }
+}
+
+fn page_text_of(r: &Record) -> Text {
+    let body = r.body.search_html();
+    text::page_text(
+        &r.title,
+        r.meta.get("description").map(String::as_str),
+        &body,
+    )
 }
 
 /// Writes the index of a site's pages; pages may be added from any thread.
@@ -349,9 +487,8 @@ pub(crate) struct IndexWriter {
     slots: HashMap<String, u32>,
     /// Per slot: (fragment name, word count) once added.
     pages: Mutex<Vec<Option<(String, u32)>>>,
-    builders: Mutex<Vec<RunBuilder>>,
     /// One per thread analysing pages, taken and put back per page.
-    vocabs: Mutex<Vec<Vocab>>,
+    workers: Mutex<Vec<Worker>>,
     runs: Mutex<Vec<Run>>,
     /// (filter, value, slot).
     filters: Mutex<Vec<(String, String, u32)>>,
@@ -363,7 +500,6 @@ pub(crate) struct IndexWriter {
 
 /// One page's part of the index (kept by `serve`'s incremental index).
 pub(super) struct PageIndex {
-    pub(super) url: String,
     pub(super) fragment: OutputFile,
     pub(super) name: String,
     /// SHA-1 of the fragment's JSON.
@@ -403,8 +539,7 @@ impl IndexWriter {
             dutch: language.split('-').next() == Some("nl"),
             slots,
             pages: Mutex::new(vec![None; n]),
-            builders: Mutex::new(Vec::new()),
-            vocabs: Mutex::new(Vec::new()),
+            workers: Mutex::new(Vec::new()),
             runs: Mutex::new(Vec::new()),
             filters: Mutex::new(Vec::new()),
             digest: Mutex::new([0; 20]),
@@ -414,38 +549,78 @@ impl IndexWriter {
     }
 
     /// Indexes one page; returns its fragment file, to be written now.
+    /// The page's postings go straight into the thread's run by key id:
+    /// no key is hashed as a string and no posting is allocated per key.
     pub(crate) fn add(&self, r: &Record) -> Result<OutputFile, Diagnostic> {
         let start = Instant::now();
-        let page = self.analyse(r)?;
-        self.absorb(&page)?;
+        let slot = self.slot(&r.url)?;
+        let mut worker = borrow(&self.workers)?;
+        if worker.vocab.tokens.len() > VOCAB_TOKENS {
+            // Key ids are the vocabulary's: the run goes with it.
+            if let Some(run) = worker.seal() {
+                self.runs.lock().map_err(|_| poisoned())?.push(run);
+            }
+            worker = Worker::default();
+        }
+        let text = page_text_of(r);
+        let facts = r.facts.join(" ");
+        let mut occ = std::mem::take(&mut worker.occ);
+        occ.clear();
+        self.occurrences(&mut worker.vocab, r, &text, &facts, &mut occ);
+        worker.absorb(slot, &mut occ);
+        worker.occ = occ;
+        if worker.bytes > RUN_BYTES {
+            if let Some(run) = worker.seal() {
+                self.runs.lock().map_err(|_| poisoned())?.push(run);
+            }
+        }
+        self.workers.lock().map_err(|_| poisoned())?.push(worker);
+        let page = self.page_parts(r, &text, slot)?;
+        self.record(slot, &page)?;
         self.micros
             .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
         Ok(page.fragment)
     }
 
-    /// What one page contributes, independent of the other pages (its page
-    /// number is set when it is absorbed).
-    pub(super) fn analyse(&self, r: &Record) -> Result<PageIndex, Diagnostic> {
-        let body = r.body.search_html();
-        let text = text::page_text(
-            &r.title,
-            r.meta.get("description").map(String::as_str),
-            &body,
-        );
-        let mut vocab = borrow(&self.vocabs)?;
-        if vocab.tokens.len() > VOCAB_TOKENS {
-            vocab = Vocab::default();
+    fn slot(&self, url: &str) -> Result<u32, Diagnostic> {
+        self.slots.get(url).copied().ok_or_else(|| {
+            super::failure(format!(
+                "zoekindex: pagina {url} stond niet in de lijst van te indexeren pagina's"
+            ))
+        })
+    }
+
+    /// Every occurrence of an index key on page `r`, in page order: the
+    /// text's words (a joined word's parts before the word), then the
+    /// metadata fields' words.
+    fn occurrences(
+        &self,
+        vocab: &mut Vocab,
+        r: &Record,
+        text: &Text,
+        facts: &str,
+        out: &mut Occurrences,
+    ) {
+        for (i, &(_, _, weight)) in text.words.iter().enumerate() {
+            let Some(k) = vocab.token(text.word(i), self.dutch) else {
+                continue;
+            };
+            let pos = i as u32;
+            let parts = vocab.parts(k);
+            // Parts of a joined word weigh a share of it, as in Pagefind.
+            let part_weight = (weight / (parts.len().max(1) as u8)).max(1);
+            for &part in parts {
+                out.locs.push((part, pos, part_weight));
+            }
+            out.locs.push((k.key, pos, weight));
         }
-        let mut postings = PagePostings::default();
-        self.text_postings(&mut vocab, &text, &mut postings);
-        let facts = r.facts.join(" ");
         let mut meta: Vec<(&str, &str)> = r
             .meta
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         meta.push(("title", &r.title));
-        meta.push((FACTS, &facts));
+        meta.push((FACTS, facts));
         for (field, value) in meta {
             let Some(id) = META_FIELDS.iter().position(|f| *f == field) else {
                 continue;
@@ -459,16 +634,38 @@ impl IndexWriter {
                     continue;
                 };
                 for &key in std::iter::once(&k.key).chain(vocab.parts(k)) {
-                    let i = postings.slot(&vocab, key);
-                    let p = &mut postings.list[i].1;
-                    if !p.meta.contains(&(id as u16, pos as u32)) {
-                        p.meta.push((id as u16, pos as u32));
-                    }
+                    out.meta.push((key, id as u16, pos as u32));
                 }
             }
         }
-        self.vocabs.lock().map_err(|_| poisoned())?.push(vocab);
+    }
 
+    /// What one page contributes, independent of the other pages (its page
+    /// number is set when it is absorbed): `serve`'s incremental index.
+    pub(super) fn analyse(&self, r: &Record) -> Result<PageIndex, Diagnostic> {
+        let text = page_text_of(r);
+        let facts = r.facts.join(" ");
+        let mut occ = Occurrences::default();
+        let postings = {
+            let mut worker = borrow(&self.workers)?;
+            if worker.vocab.tokens.len() > VOCAB_TOKENS {
+                worker.vocab = Vocab::default();
+                worker.run.clear();
+                worker.bytes = 0;
+            }
+            self.occurrences(&mut worker.vocab, r, &text, &facts, &mut occ);
+            let postings = postings_of(&worker.vocab, &occ);
+            self.workers.lock().map_err(|_| poisoned())?.push(worker);
+            postings
+        };
+        let slot = self.slots.get(&r.url).copied().unwrap_or(u32::MAX);
+        let mut page = self.page_parts(r, &text, slot)?;
+        page.postings = postings;
+        Ok(page)
+    }
+
+    /// A page's fragment, word counts and filters.
+    fn page_parts(&self, r: &Record, text: &Text, slot: u32) -> Result<PageIndex, Diagnostic> {
         // The fragment: what the browser shows for a result.
         let mut fmeta: BTreeMap<&str, &str> = r
             .meta
@@ -487,28 +684,24 @@ impl IndexWriter {
         let json =
             serde_json::to_vec(&fragment).map_err(|e| super::failure(format!("zoekindex: {e}")))?;
         let digest: [u8; 20] = Sha1::digest(&json).into();
-        let name = fragment_name(self.slots.get(&r.url).copied().unwrap_or(u32::MAX));
+        let name = fragment_name(slot);
         let file = OutputFile {
             path: format!("{BUNDLE_DIR}/fragment/{name}.pf_fragment"),
-            bytes: compress_fast(&json),
+            bytes: compress_fragment(&json),
             source: None,
         };
-
         let words = text.words.len()
             + r.facts
                 .iter()
                 .map(|f| f.split_whitespace().count())
                 .sum::<usize>();
-        // In no particular order: a run sorts its keys when it is sealed.
-        let postings = postings.list;
         Ok(PageIndex {
-            url: r.url.clone(),
             fragment: file,
             name,
             digest,
             word_count: text.words.len() as u32,
             words,
-            postings,
+            postings: Vec::new(),
             filters: r
                 .filters
                 .iter()
@@ -517,23 +710,9 @@ impl IndexWriter {
         })
     }
 
-    /// Adds an analysed page to the index.
-    fn absorb(&self, page: &PageIndex) -> Result<(), Diagnostic> {
-        let slot = *self.slots.get(&page.url).ok_or_else(|| {
-            super::failure(format!(
-                "zoekindex: pagina {} stond niet in de lijst van te indexeren pagina's",
-                page.url
-            ))
-        })?;
-        let mut builder = borrow(&self.builders)?;
-        for (key, p) in &page.postings {
-            builder.add(key, slot, p);
-        }
-        if builder.bytes > RUN_BYTES {
-            let run = std::mem::take(&mut builder).seal();
-            self.runs.lock().map_err(|_| poisoned())?.push(run);
-        }
-        self.builders.lock().map_err(|_| poisoned())?.push(builder);
+    /// Records an analysed page's fragment, filters and counts (not its
+    /// postings).
+    fn record(&self, slot: u32, page: &PageIndex) -> Result<(), Diagnostic> {
         {
             let mut filters = self.filters.lock().map_err(|_| poisoned())?;
             for (name, value) in &page.filters {
@@ -552,24 +731,6 @@ impl IndexWriter {
         Ok(())
     }
 
-    fn text_postings(&self, vocab: &mut Vocab, text: &Text, postings: &mut PagePostings) {
-        for (i, &(_, _, weight)) in text.words.iter().enumerate() {
-            let Some(k) = vocab.token(text.word(i), self.dutch) else {
-                continue;
-            };
-            let pos = i as u32;
-            let parts = vocab.parts(k);
-            // Parts of a joined word weigh a share of it, as in Pagefind.
-            let part_weight = (weight / (parts.len().max(1) as u8)).max(1);
-            for &part in parts {
-                let slot = postings.slot(vocab, part);
-                postings.list[slot].1.locs.push((pos, part_weight));
-            }
-            let slot = postings.slot(vocab, k.key);
-            postings.list[slot].1.locs.push((pos, weight));
-        }
-    }
-
     /// Merges the postings into the word index and writes the rest of the
     /// bundle: chunks, filters, `pf_meta`, the entry and Pagefind's browser
     /// files.
@@ -586,12 +747,11 @@ impl IndexWriter {
         let pages = self.pages.into_inner().map_err(|_| poisoned())?;
         let token = fragment_token(&self.digest.into_inner().map_err(|_| poisoned())?);
         let mut runs = self.runs.into_inner().map_err(|_| poisoned())?;
-        let builders = self.builders.into_inner().map_err(|_| poisoned())?;
+        let workers = self.workers.into_inner().map_err(|_| poisoned())?;
         runs.extend(
-            builders
+            workers
                 .into_par_iter()
-                .filter(|b| !b.map.is_empty())
-                .map(RunBuilder::seal)
+                .filter_map(|mut w| w.seal())
                 .collect::<Vec<_>>(),
         );
 
@@ -792,15 +952,15 @@ fn poisoned() -> Diagnostic {
 /// the same positions (so the whole word is highlighted) and half weight,
 /// to those parts. Returns them as one more run.
 fn compounds(runs: &[Run]) -> Option<Run> {
-    let mut vocab: HashSet<&str> = HashSet::new();
+    let mut vocab: FxHashSet<&str> = FxHashSet::default();
     for run in runs {
-        for (k, _) in run {
+        for (k, _, _) in &run.keys {
             vocab.insert(k.split('\0').next().unwrap_or(k));
         }
     }
     let keys: Vec<&str> = vocab.iter().copied().collect();
     let known = |k: &str| vocab.contains(k);
-    let parts: HashMap<&str, Vec<String>> = keys
+    let parts: FxHashMap<&str, Vec<String>> = keys
         .par_iter()
         .filter_map(|&k| {
             let p = dutch::compound_parts(k, &known);
@@ -811,28 +971,58 @@ fn compounds(runs: &[Run]) -> Option<Run> {
     if parts.is_empty() {
         return None;
     }
-    let mut extra = RunBuilder::default();
-    let mut postings = Vec::new();
-    for run in runs {
-        for (k, blob) in run {
-            let Some(ps) = parts.get(k.split('\0').next().unwrap_or(k)) else {
-                continue;
-            };
-            postings.clear();
-            decode_postings(blob, &mut postings);
-            for p in postings.iter_mut() {
-                for l in p.locs.iter_mut() {
-                    l.1 = (l.1 / 2).max(1);
-                }
-            }
-            for part in ps {
-                for p in &postings {
-                    extra.add(part, p.page, p);
-                }
+    // Every compound's postings at half weight, once per part it gives
+    // them to; then one entry per part, its postings in any order
+    // ([`pack_pages`] sorts them).
+    let mut given: Vec<(&str, Vec<u8>)> = runs
+        .par_iter()
+        .flat_map_iter(|run| (0..run.len()).map(move |i| (run.key(i), run.blob(i))))
+        .filter_map(|(k, blob)| {
+            let ps = parts.get(k.split('\0').next().unwrap_or(k))?;
+            let halved = halve_weights(blob);
+            Some(
+                ps.iter()
+                    .map(|p| (p.as_str(), halved.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten_iter()
+        .collect();
+    given.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut extra = Run::default();
+    for (part, blob) in given {
+        match extra.keys.last_mut() {
+            Some((k, _, end)) if &**k == part => *end += blob.len(),
+            _ => {
+                let at = extra.bytes.len();
+                extra.keys.push((part.into(), at, at + blob.len()));
             }
         }
+        extra.bytes.extend_from_slice(&blob);
     }
-    Some(extra.seal())
+    Some(extra)
+}
+
+/// Postings (as [`Worker::absorb`] writes them) with every weight halved
+/// (at least 1): what a compound gives its parts.
+fn halve_weights(blob: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(blob.len());
+    let mut at = 0;
+    while at < blob.len() {
+        put_varint(&mut out, get_varint(blob, &mut at));
+        let n = get_varint(blob, &mut at);
+        put_varint(&mut out, n);
+        for _ in 0..n {
+            let (delta, w) = get_loc(blob, &mut at);
+            put_loc(&mut out, delta, (w / 2).max(1));
+        }
+        let m = get_varint(blob, &mut at);
+        put_varint(&mut out, m);
+        for _ in 0..2 * m {
+            put_varint(&mut out, get_varint(blob, &mut at));
+        }
+    }
+    out
 }
 
 /// Where chunks are cut: at about [`CHUNK_SIZE`] locations, or, when the
@@ -894,12 +1084,12 @@ fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>
             // divided.
             let from = i.checked_sub(1).map(|j| splits[j]);
             let to = splits.get(i).copied();
-            let slices: Vec<&[(String, Vec<u8>)]> = runs
+            let slices: Vec<(&Run, usize, usize)> = runs
                 .iter()
                 .map(|r| {
-                    let a = from.map_or(0, |k| r.partition_point(|e| e.0.as_str() < k));
-                    let b = to.map_or(r.len(), |k| r.partition_point(|e| e.0.as_str() < k));
-                    &r[a..b.max(a)]
+                    let a = from.map_or(0, |k| r.find(k));
+                    let b = to.map_or(r.len(), |k| r.find(k));
+                    (r, a, b.max(a))
                 })
                 .collect();
             merge_words(&slices, number)
@@ -928,39 +1118,40 @@ fn split_keys(runs: &[Run], n: usize) -> Vec<&str> {
         return Vec::new();
     };
     let mut keys: Vec<&str> = (1..n)
-        .filter_map(|j| run.get(j * run.len() / n))
-        .map(|(k, _)| k.split('\0').next().unwrap_or(k))
+        .filter_map(|j| run.keys.get(j * run.len() / n))
+        .map(|(k, _, _)| k.split('\0').next().unwrap_or(k))
         .collect();
     keys.dedup();
     keys
 }
 
 /// The k-way merge of sorted runs (or parts of them) into words.
-fn merge_words(runs: &[&[(String, Vec<u8>)]], number: &[u32]) -> Vec<PackedWord> {
+fn merge_words(runs: &[(&Run, usize, usize)], number: &[u32]) -> Vec<PackedWord> {
     let mut heap: BinaryHeap<std::cmp::Reverse<(&str, usize)>> = BinaryHeap::new();
-    let mut cursor = vec![0usize; runs.len()];
-    for (i, run) in runs.iter().enumerate() {
-        if let Some((k, _)) = run.first() {
-            heap.push(std::cmp::Reverse((k.as_str(), i)));
+    let mut cursor: Vec<usize> = runs.iter().map(|r| r.1).collect();
+    for (i, &(run, a, b)) in runs.iter().enumerate() {
+        if a < b {
+            heap.push(std::cmp::Reverse((run.key(a), i)));
         }
     }
     let mut words = Vec::new();
     let mut word: Option<PackedWord> = None;
     let mut postings: Vec<Posting> = Vec::new();
     while let Some(std::cmp::Reverse((key, _))) = heap.peek().copied() {
-        postings.clear();
+        let mut used = 0;
         while let Some(std::cmp::Reverse((k, i))) = heap.peek().copied() {
             if k != key {
                 break;
             }
             heap.pop();
-            decode_postings(&runs[i][cursor[i]].1, &mut postings);
+            let (run, _, end) = runs[i];
+            decode_postings_reusing(run.blob(cursor[i]), &mut postings, &mut used);
             cursor[i] += 1;
-            if let Some((next, _)) = runs[i].get(cursor[i]) {
-                heap.push(std::cmp::Reverse((next.as_str(), i)));
+            if cursor[i] < end {
+                heap.push(std::cmp::Reverse((run.key(cursor[i]), i)));
             }
         }
-        let pages = pack_pages(&mut postings, number);
+        let pages = pack_pages(&mut postings[..used], number);
         let (base, form) = match key.split_once('\0') {
             Some((b, f)) => (b, Some(f)),
             None => (key, None),
@@ -998,10 +1189,13 @@ pub(super) fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<Packed
     let mut out: Vec<PackedPage> = Vec::new();
     let mut last_page = 0u32;
     let mut i = 0;
+    // Reused from page to page.
+    let mut locs: Vec<(u32, u8)> = Vec::new();
+    let mut meta: Vec<(u16, u32)> = Vec::new();
     while i < postings.len() {
         let page = postings[i].page;
-        let mut locs: Vec<(u32, u8)> = Vec::new();
-        let mut meta: Vec<(u16, u32)> = Vec::new();
+        locs.clear();
+        meta.clear();
         while i < postings.len() && postings[i].page == page {
             locs.extend_from_slice(&postings[i].locs);
             meta.extend_from_slice(&postings[i].meta);
@@ -1017,7 +1211,7 @@ pub(super) fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<Packed
         let mut packed = Vec::with_capacity(locs.len() + 2);
         let mut weight = None;
         let mut last = 0u32;
-        for (pos, w) in locs {
+        for &(pos, w) in &locs {
             if weight != Some(w) {
                 packed.push(-(i32::from(w)) - 1);
                 packed.push(pos as i32);
@@ -1032,7 +1226,7 @@ pub(super) fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<Packed
         let mut meta_locs = Vec::with_capacity(meta.len() + 2);
         let mut field = None;
         let mut last = 0u32;
-        for (f, pos) in meta {
+        for &(f, pos) in &meta {
             if field != Some(f) {
                 meta_locs.push(-(i32::from(f)) - 1);
                 field = Some(f);
@@ -1079,7 +1273,44 @@ pub(crate) fn compress(bytes: &[u8]) -> Vec<u8> {
     gz.finish().unwrap_or_default()
 }
 
-/// The same for fragments and word chunks, thousands of files: libdeflate
+/// A fragment, one per page, gzipped on the rendering thread: libdeflate
+/// at a fast level ([`FRAGMENT_LEVEL`]).
+pub(super) fn compress_fragment(bytes: &[u8]) -> Vec<u8> {
+    thread_local! {
+        static GZIP: std::cell::RefCell<Option<libdeflater::Compressor>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    gzip_with(&GZIP, FRAGMENT_LEVEL, bytes)
+}
+
+/// libdeflate's level for fragments: the fastest. The browser fetches a
+/// handful per query, so their size matters less than the time to gzip one
+/// per page (1,000 pages of gen_corpus.py: level 6 2.32 MB, level 3
+/// 2.37 MB, level 1 2.48 MB, +150 bytes a fragment).
+const FRAGMENT_LEVEL: i32 = 1;
+
+fn gzip_with(
+    cell: &'static std::thread::LocalKey<std::cell::RefCell<Option<libdeflater::Compressor>>>,
+    level: i32,
+    bytes: &[u8],
+) -> Vec<u8> {
+    let mut input = Vec::with_capacity(SIGNATURE.len() + bytes.len());
+    input.extend_from_slice(SIGNATURE);
+    input.extend_from_slice(bytes);
+    cell.with_borrow_mut(|gz| {
+        let gz = gz.get_or_insert_with(|| {
+            libdeflater::Compressor::new(
+                libdeflater::CompressionLvl::new(level).unwrap_or_default(),
+            )
+        });
+        let mut out = vec![0; gz.gzip_compress_bound(input.len())];
+        let n = gz.gzip_compress(&input, &mut out).unwrap_or(0);
+        out.truncate(n);
+        out
+    })
+}
+
+/// The same for word chunks, thousands of files: libdeflate
 /// at its default level, as small as zlib's default level and about twice
 /// as fast (zlib's best level had taken a sixth of a 10,000-page build's
 /// CPU time, its default level still a sixth of the index's).
@@ -1088,18 +1319,7 @@ pub(super) fn compress_fast(bytes: &[u8]) -> Vec<u8> {
         static GZIP: std::cell::RefCell<Option<libdeflater::Compressor>> =
             const { std::cell::RefCell::new(None) };
     }
-    let mut input = Vec::with_capacity(SIGNATURE.len() + bytes.len());
-    input.extend_from_slice(SIGNATURE);
-    input.extend_from_slice(bytes);
-    GZIP.with_borrow_mut(|gz| {
-        let gz = gz.get_or_insert_with(|| {
-            libdeflater::Compressor::new(libdeflater::CompressionLvl::default())
-        });
-        let mut out = vec![0; gz.gzip_compress_bound(input.len())];
-        let n = gz.gzip_compress(&input, &mut out).unwrap_or(0);
-        out.truncate(n);
-        out
-    })
+    gzip_with(&GZIP, 6, bytes)
 }
 
 /// A fragment's file name: its page's slot (URL order) in base 36, so the
@@ -1155,6 +1375,7 @@ struct Fragment<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::text::TITLE;
 
     #[test]
     fn locations_are_packed_like_pagefind() {
@@ -1176,6 +1397,52 @@ mod tests {
         assert_eq!(packed[1].page_number, 5, "delta from page 4 to 9");
         assert_eq!(packed[1].locs, vec![-25, 3, 4, -241, 2]);
         assert_eq!(packed[1].meta_locs, vec![-2, 2, 2, -4, 0]);
+    }
+
+    /// The run's compact encoding (deltas, implied body weight, one buffer
+    /// per run) gives back every location and metadata position, and a
+    /// compound's halved weights, as they went in.
+    #[test]
+    fn runs_give_back_what_pages_put_in() {
+        let mut w = Worker::default();
+        let (a, b) = (w.vocab.id("arbeid".into()), w.vocab.id("markt".into()));
+        let mut occ = Occurrences {
+            locs: vec![(b, 0, TITLE), (a, 3, BODY), (b, 5, 48), (a, 300, BODY)],
+            meta: vec![(a, 4, 1), (a, 4, 1), (b, 3, 0)],
+        };
+        w.absorb(7, &mut occ);
+        let mut occ = Occurrences {
+            locs: vec![(a, 2, 12)],
+            meta: vec![],
+        };
+        w.absorb(2, &mut occ);
+        let run = w.seal().expect("two keys");
+        let keys: Vec<&str> = (0..run.len()).map(|i| run.key(i)).collect();
+        assert_eq!(keys, ["arbeid", "markt"]);
+        let decode = |blob: &[u8]| {
+            let (mut out, mut used) = (Vec::new(), 0);
+            decode_postings_reusing(blob, &mut out, &mut used);
+            out.truncate(used);
+            out.into_iter()
+                .map(|p| (p.page, p.locs, p.meta))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            decode(run.blob(0)),
+            vec![
+                (7, vec![(3, BODY), (300, BODY)], vec![(4, 1)]),
+                (2, vec![(2, 12)], vec![]),
+            ]
+        );
+        assert_eq!(
+            decode(run.blob(1)),
+            vec![(7, vec![(0, TITLE), (5, 48)], vec![(3, 0)])]
+        );
+        assert_eq!(
+            decode(&halve_weights(run.blob(1))),
+            vec![(7, vec![(0, TITLE / 2), (5, BODY)], vec![(3, 0)])]
+        );
+        assert!(w.seal().is_none(), "a sealed run starts again empty");
     }
 
     #[test]

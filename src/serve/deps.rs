@@ -446,13 +446,23 @@ fn body_print(before: Option<&Prints>, name: Name, body: &Arc<Rendered>) -> Hash
 fn neighbours_of(site: &Site, m: &ModelNames) -> Vec<Neighbours> {
     let mut out = vec![(None, None); site.pages.len()];
     for sec in &site.sections {
-        for (i, &p) in sec.pages.iter().enumerate() {
-            let prev = i.checked_sub(1).map(|j| m.pages[sec.pages[j]]);
-            let next = sec.pages.get(i + 1).map(|&x| m.pages[x]);
-            out[p] = (prev, next);
+        for (p, near) in neighbours_in(sec, m) {
+            out[p] = near;
         }
     }
     out
+}
+
+/// The neighbours of the pages of one section's list.
+fn neighbours_in<'a>(
+    sec: &'a crate::model::Section,
+    m: &'a ModelNames,
+) -> impl Iterator<Item = (usize, Neighbours)> + 'a {
+    sec.pages.iter().enumerate().map(move |(i, &p)| {
+        let prev = i.checked_sub(1).map(|j| m.pages[sec.pages[j]]);
+        let next = sec.pages.get(i + 1).map(|&x| m.pages[x]);
+        (p, (prev, next))
+    })
 }
 
 fn schema_print(s: &crate::model::Section) -> u64 {
@@ -762,14 +772,34 @@ impl Prints {
             lists.extend(0..site.pages.len());
         }
         let mut redo: BTreeSet<usize> = lists.iter().copied().collect();
-        let neighbours = neighbours_of(site, m);
-        for (id, near) in neighbours.iter().enumerate() {
+        // Neighbours move only within the sections whose order may differ
+        // (and the edited pages' own): not every page's is compared.
+        let mut orders: BTreeSet<usize> = t.orders.iter().copied().collect();
+        orders.extend(edited_pages.iter().map(|&p| site.pages[p].section));
+        let mut near_of: HashMap<usize, Neighbours> = HashMap::new();
+        if t.relinked {
+            near_of.extend(neighbours_of(site, m).into_iter().enumerate());
+        } else {
+            for &s in &orders {
+                near_of.extend(neighbours_in(&site.sections[s], m));
+            }
+        }
+        for (&id, near) in &near_of {
             if self.pages.get(&m.pages[id]).map(|x| x.1) != Some(*near) {
                 redo.insert(id);
             }
         }
         for id in redo {
             let n = m.pages[id];
+            let near = match near_of.get(&id) {
+                Some(&near) => near,
+                None => match self.pages.get(&n) {
+                    Some(&(_, near)) => near,
+                    None => neighbours_in(&site.sections[site.pages[id].section], m)
+                        .find(|&(p, _)| p == id)
+                        .map_or((None, None), |(_, near)| near),
+                },
+            };
             let part = if lists.contains(&id) {
                 page_part(
                     i,
@@ -781,8 +811,8 @@ impl Prints {
             } else {
                 self.pages[&n].0
             };
-            self.pages.insert(n, (part, neighbours[id]));
-            now.push((Key::Page(n), page_print(part, neighbours[id])));
+            self.pages.insert(n, (part, near));
+            now.push((Key::Page(n), page_print(part, near)));
         }
         for &p in &edited_pages {
             now.push((

@@ -10,7 +10,7 @@
 //! generation, and event-stream frames are built once by [`live`] and
 //! broadcast as text to every browser.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::error::Diagnostic;
 
 use super::live;
+use super::packed::Packed;
 
 /// A response body: bytes in memory, or the event stream.
 type Body = BoxBody<Bytes, Infallible>;
@@ -43,7 +44,8 @@ fn full(bytes: Bytes) -> Body {
 /// error overlay are added to HTML when it is sent).
 #[derive(Debug)]
 pub(crate) struct Served {
-    pub bytes: Bytes,
+    /// The file as rendered, deflated (see `packed`).
+    pub packed: Packed,
     /// Publish generation of this version: the ETag and missed-event check.
     pub gen: u64,
     pub modified: SystemTime,
@@ -53,7 +55,7 @@ pub(crate) struct Served {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Snapshot {
     pub base_path: String,
-    pub files: HashMap<String, Arc<Served>>,
+    pub files: Files,
     /// Output path → source file, read on request.
     pub assets: HashMap<String, PathBuf>,
     /// Output path → bytes built into the binary (the default theme's static files).
@@ -66,6 +68,67 @@ pub(crate) struct Snapshot {
     pub built: bool,
     /// Page sources for the writing-hints panel (B1).
     pub writing: Arc<crate::b1::Sources>,
+    /// Outputs the engine still has to render (the first build renders in
+    /// the background): a request for a missing file waits for it.
+    pub queued: usize,
+}
+
+/// Output path → served file, in shards that are shared between snapshots:
+/// a publish copies the shards it changes, not a map of every file of the
+/// site (100,000 paths at 100,000 pages, on every save).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Files {
+    shards: Vec<Arc<HashMap<String, Arc<Served>>>>,
+}
+
+/// Shards of [`Files`]: a publish that changes one file copies 1/256 of
+/// the paths.
+const SHARDS: usize = 256;
+
+impl Files {
+    fn shard(path: &str) -> usize {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        path.hash(&mut h);
+        (h.finish() as usize) % SHARDS
+    }
+
+    pub(crate) fn get(&self, path: &str) -> Option<&Arc<Served>> {
+        self.shards.get(Self::shard(path))?.get(path)
+    }
+
+    pub(crate) fn contains_key(&self, path: &str) -> bool {
+        self.get(path).is_some()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.shards.iter().all(|s| s.is_empty())
+    }
+
+    pub(crate) fn insert(&mut self, path: String, f: Arc<Served>) {
+        if self.shards.is_empty() {
+            self.shards = (0..SHARDS).map(|_| Arc::default()).collect();
+        }
+        let i = Self::shard(&path);
+        Arc::make_mut(&mut self.shards[i]).insert(path, f);
+    }
+
+    pub(crate) fn remove(&mut self, path: &str) {
+        let i = Self::shard(path);
+        if self.shards.get(i).is_some_and(|s| s.contains_key(path)) {
+            Arc::make_mut(&mut self.shards[i]).remove(path);
+        }
+    }
+
+    /// Drops the files under `prefix` (the search index's, when a new one
+    /// comes).
+    pub(crate) fn remove_under(&mut self, prefix: &str) {
+        for s in &mut self.shards {
+            if s.keys().any(|p| p.starts_with(prefix)) {
+                Arc::make_mut(s).retain(|p, _| !p.starts_with(prefix));
+            }
+        }
+    }
 }
 
 /// State shared by the request handlers and the rebuild thread.
@@ -78,6 +141,20 @@ pub struct Shared {
     root: PathBuf,
     pub instance: String,
     shutdown: watch::Receiver<bool>,
+    /// Requested output paths not rendered yet (see [`Shared::want`]).
+    wanted: Mutex<Wanted>,
+}
+
+/// Requests waiting for the engine's queue.
+#[derive(Debug, Default)]
+struct Wanted {
+    /// Output paths asked for, for the rebuild thread to render first.
+    paths: HashSet<String>,
+    /// Paths the rebuild thread found no queued output for: a request
+    /// stops waiting for them.
+    settled: HashSet<String>,
+    /// Changes with every new path (interrupts the rendering in progress).
+    gen: u64,
 }
 
 impl Shared {
@@ -97,6 +174,7 @@ impl Shared {
             root,
             instance: format!("{:x}{:x}", nanos as u64, std::process::id()),
             shutdown,
+            wanted: Mutex::new(Wanted::default()),
         })
     }
 
@@ -137,6 +215,89 @@ impl Shared {
             .collect()
     }
 
+    /// Asks the rebuild thread to render output `path` next (a request for
+    /// it arrived before the background render reached it).
+    pub fn want(&self, path: &str) {
+        let mut w = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.settled.contains(path) && w.paths.insert(path.to_string()) {
+            w.gen += 1;
+        }
+    }
+
+    /// The requested paths still waiting, and a number that changes with
+    /// every new one.
+    pub(crate) fn wanted(&self) -> (Vec<String>, u64) {
+        let w = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+        (w.paths.iter().cloned().collect(), w.gen)
+    }
+
+    /// Outputs the engine had queued at the last publish (kb-bench waits
+    /// for the first build's background render with it).
+    pub fn queued(&self) -> usize {
+        self.snapshot().queued
+    }
+
+    pub(crate) fn wanted_gen(&self) -> u64 {
+        self.wanted.lock().unwrap_or_else(|e| e.into_inner()).gen
+    }
+
+    /// After a publish: the wanted paths that are served now, or that
+    /// `pending` says no queued output will make, stop waiting. With
+    /// nothing queued any more, everything is settled.
+    pub(crate) fn settle(&self, pending: impl Fn(&str) -> bool, queue_empty: bool) {
+        let mut w = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+        if queue_empty {
+            w.paths.clear();
+            w.settled.clear();
+            return;
+        }
+        let done: Vec<String> = w.paths.iter().filter(|p| !pending(p)).cloned().collect();
+        for p in done {
+            w.paths.remove(&p);
+            w.settled.insert(p);
+        }
+    }
+
+    fn is_settled(&self, path: &str) -> bool {
+        self.wanted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .settled
+            .contains(path)
+    }
+
+    /// Waits (at most [`WANT_WAIT`]) until the output at `key`, or the
+    /// folder's `index.html` behind it, is rendered, or no queued output
+    /// will make it; returns the snapshot to answer from.
+    async fn wait_for(&self, snap: Arc<Snapshot>, key: &str) -> Arc<Snapshot> {
+        let mut keys = vec![key.to_string()];
+        if !key.is_empty() && !key.ends_with(".html") && !key.contains('.') {
+            keys.push(format!("{key}/index.html"));
+        }
+        let present = |s: &Snapshot| {
+            keys.iter().any(|k| s.files.contains_key(k))
+                || s.assets.contains_key(key)
+                || s.embedded.contains_key(key)
+        };
+        if snap.queued == 0 || present(&snap) {
+            return snap;
+        }
+        for k in &keys {
+            self.want(k);
+        }
+        let deadline = tokio::time::Instant::now() + WANT_WAIT;
+        let mut snap = snap;
+        while snap.queued > 0
+            && !present(&snap)
+            && !keys.iter().all(|k| self.is_settled(k))
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            snap = self.snapshot();
+        }
+        snap
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.events.subscribe()
     }
@@ -144,7 +305,10 @@ impl Shared {
     /// The bytes served at output path `path`; for kb-bench, which times
     /// when `pagefind/pagefind-entry.json` changes after a save.
     pub fn served(&self, path: &str) -> Option<Vec<u8>> {
-        self.snapshot().files.get(path).map(|s| s.bytes.to_vec())
+        self.snapshot()
+            .files
+            .get(path)
+            .map(|s| s.packed.bytes().to_vec())
     }
 }
 
@@ -227,6 +391,8 @@ pub(crate) fn lookup(snap: &Snapshot, path: &str) -> Lookup {
 // Serving
 
 const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// How long a request waits for its page while the first build renders.
+const WANT_WAIT: Duration = Duration::from_secs(60);
 const MAX_CONNECTIONS: usize = 512;
 
 /// Accepts connections until `shutdown` turns true, then lets open
@@ -331,7 +497,14 @@ async fn respond(req: &Request<Incoming>, shared: &Arc<Shared>) -> Response<Body
     if path == live::EVENTS_PATH {
         return events(req, shared);
     }
-    let snap = shared.snapshot();
+    let mut snap = shared.snapshot();
+    // Rendered on request while the first build renders the rest.
+    if snap.queued > 0 {
+        if let Some(rest) = path.strip_prefix(snap.base_path.as_str()) {
+            let key = super::engine::Engine::output_path_of(rest);
+            snap = shared.wait_for(snap, &key).await;
+        }
+    }
     if !snap.built {
         let page = live::no_build_page(&snap.errors, &live::script_tag(snap.gen, &shared.instance));
         let mut r = finish(
@@ -435,9 +608,9 @@ fn output(
             extra.push_str(&live::writing_panel(&report));
         }
         extra.push_str(&live::script_tag(f.gen, &shared.instance));
-        Bytes::from(live::insert_before_body_end(&f.bytes, &extra))
+        Bytes::from(live::insert_before_body_end(&f.packed.bytes(), &extra))
     } else {
-        f.bytes.clone()
+        f.packed.bytes()
     };
     let etag = if errors {
         format!("\"{}-{}-e{}\"", shared.instance, f.gen, snap.error_gen)
@@ -817,7 +990,7 @@ mod tests {
             s.files.insert(
                 f.into(),
                 Arc::new(Served {
-                    bytes: Bytes::new(),
+                    packed: Packed::plain(Bytes::new()),
                     gen: 1,
                     modified: SystemTime::now(),
                 }),

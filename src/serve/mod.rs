@@ -18,6 +18,7 @@ pub mod deps;
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod packed;
 pub(crate) mod template_reads;
 pub mod watch;
 
@@ -131,9 +132,20 @@ async fn serve_main(
     // Signal handlers go in before the URL is announced: a Ctrl-C right
     // after the announcement must stop us cleanly, not kill us mid-write.
     let signals = Signals::install();
-    // The first build, before the URL is announced.
+    // Watching first: a save during the first build, or right after the
+    // URL is announced, is not missed.
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let watcher = match Watcher::new(engine.root(), tx.clone()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("fout: kan de bestanden niet volgen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The first build up to the linked model, before the URL is announced;
+    // its outputs are rendered by the rebuild thread, requested ones first.
     let start = Instant::now();
-    let first = pool.install(|| engine.initial());
+    let first = pool.install(|| engine.start());
     let mut publisher = Publisher::new(shared.clone());
     report(&first, start.elapsed(), true, engine.messages());
     publisher.publish(&engine, &first);
@@ -144,16 +156,10 @@ async fn serve_main(
         open_browser(&url);
     }
 
-    let (tx, rx) = mpsc::channel::<Msg>();
-    let watcher = match Watcher::new(engine.root(), tx.clone()) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("fout: kan de bestanden niet volgen: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let rebuild_shared = shared.clone();
     let stop_rebuild = tx.clone();
+    // The HTTP server answers while the first build still renders.
+    let server = tokio::spawn(http::serve(listener, shared.clone(), stop_rx));
     let rebuild = std::thread::Builder::new()
         .name("kennisbank-rebuild".into())
         .spawn(move || {
@@ -166,7 +172,6 @@ async fn serve_main(
             return ExitCode::FAILURE;
         }
     };
-    let server = tokio::spawn(http::serve(listener, shared.clone(), stop_rx));
     signals.wait().await;
     messages.say("\nstoppen…");
     let _ = stop_tx.send(true);
@@ -268,16 +273,20 @@ pub fn rebuild_loop(
     shared: Arc<Shared>,
     search: bool,
 ) {
-    let enabled = search && engine.good_site().is_some_and(|s| s.config.search.enabled);
+    // The first build may still be rendering: the site's config says
+    // whether there is an index at all.
+    let enabled = search && engine.search_enabled();
     let mut search = search_bg::SearchState::new(enabled);
     search.maybe_start(&engine, &tx, true);
+    engine.defer_heavy(engine::HEAVY_QUIET);
+    let mut seen_wanted = shared.wanted_gen();
     loop {
-        let timeout = if engine.has_queue() {
-            Some(Duration::ZERO)
-        } else if search.wants_idle() {
-            Some(SEARCH_IDLE)
-        } else {
-            None
+        let timeout = match engine.next_step_in() {
+            // Heavy items wait for a pause in the saves; a request for a
+            // page not rendered yet is looked at meanwhile.
+            Some(wait) => Some(wait.min(WANT_POLL)),
+            None if search.wants_idle() => Some(SEARCH_IDLE),
+            None => None,
         };
         watcher.watch_inputs(engine.inputs());
         let next = watcher.next_batch(&rx, engine.theme_name(), timeout, QUIET, MAX_WAIT);
@@ -289,7 +298,7 @@ pub fn rebuild_loop(
             }
             watch::Next::Batch(batch) => {
                 let start = Instant::now();
-                let open = shared.open_paths();
+                let open = first_paths(&shared);
                 let out = guarded(&mut engine, |e| e.apply(&batch, &open));
                 report(&out, start.elapsed(), false, engine.messages());
                 publisher.publish(&engine, &out);
@@ -298,26 +307,43 @@ pub fn rebuild_loop(
                 }
             }
             watch::Next::Idle => {
-                if engine.has_queue() {
+                let wanted = shared.wanted_gen();
+                let due = engine.next_step_in().is_some_and(|w| w.is_zero());
+                if due || (engine.has_queue() && wanted != seen_wanted) {
+                    seen_wanted = wanted;
                     let start = Instant::now();
                     let counter = watcher.counter();
                     let seen = counter.load(std::sync::atomic::Ordering::Relaxed);
-                    let open = shared.open_paths();
+                    let open = first_paths(&shared);
+                    let step_shared = shared.clone();
                     let out = guarded(&mut engine, |e| {
                         e.step(&open, &|| {
                             counter.load(std::sync::atomic::Ordering::Relaxed) != seen
+                                || step_shared.wanted_gen() != wanted
                         })
                     });
-                    if out.is_visible() {
+                    if out.is_visible() && out.queued == 0 {
                         report(&out, start.elapsed(), false, engine.messages());
                     }
                     publisher.publish(&engine, &out);
-                } else {
+                } else if !engine.has_queue() {
                     search.maybe_start(&engine, &tx, false);
                 }
             }
         }
     }
+}
+
+/// While a request for a missing page is waiting, how often the rebuild
+/// thread looks for it when it has nothing due.
+const WANT_POLL: Duration = Duration::from_millis(20);
+
+/// The outputs to render first: those requested but not rendered yet, then
+/// those open in a browser.
+fn first_paths(shared: &Shared) -> Vec<String> {
+    let (mut paths, _) = shared.wanted();
+    paths.extend(shared.open_paths());
+    paths
 }
 
 /// Runs one rebuild step; a panic (a bug, or a template that overflows
@@ -401,16 +427,28 @@ fn report(out: &Outcome, elapsed: Duration, first: bool, format: MessageFormat) 
 pub struct Publisher {
     shared: Arc<Shared>,
     snap: Snapshot,
+    /// The writing panel's sources are older than the model.
+    writing_stale: bool,
 }
 
 impl Publisher {
     pub fn new(shared: Arc<Shared>) -> Publisher {
         let snap = (*shared.snapshot()).clone();
-        Publisher { shared, snap }
+        Publisher {
+            shared,
+            snap,
+            writing_stale: true,
+        }
     }
 
     pub fn publish(&mut self, engine: &Engine, out: &Outcome) {
-        if !out.is_visible() && out.assets.is_none() && self.snap.base_path == engine.base_path() {
+        if !out.is_visible()
+            && out.assets.is_none()
+            && self.snap.base_path == engine.base_path()
+            && self.snap.queued == engine.queued()
+        {
+            self.shared
+                .settle(|p| engine.is_pending(p), self.snap.queued == 0);
             return;
         }
         let gen = self.snap.gen + 1;
@@ -418,14 +456,15 @@ impl Publisher {
         self.snap.base_path = engine.base_path().to_string();
         let now = SystemTime::now();
         let mut changed = Vec::new();
+        let silent: std::collections::HashSet<&str> =
+            out.silent.iter().map(String::as_str).collect();
         for (path, o) in &out.updates {
             match o {
                 Some(o) => {
-                    let bytes = o.bytes.clone();
                     self.snap.files.insert(
                         path.clone(),
                         Arc::new(Served {
-                            bytes,
+                            packed: o.packed.clone(),
                             gen,
                             modified: now,
                         }),
@@ -435,7 +474,7 @@ impl Publisher {
                     self.snap.files.remove(path);
                 }
             }
-            if !out.silent.contains(path) {
+            if !silent.contains(path.as_str()) {
                 changed.push(format!("{}{path}", self.snap.base_path));
             }
         }
@@ -462,15 +501,26 @@ impl Publisher {
             self.snap.errors = Arc::new(errors.clone());
             self.snap.error_gen += 1;
         }
-        if engine.errors().is_empty() && !self.snap.files.is_empty() {
+        self.snap.queued = engine.queued();
+        // Good once linked: what is not rendered yet is rendered on request.
+        if engine.errors().is_empty() && (!self.snap.files.is_empty() || self.snap.queued > 0) {
             self.snap.built = true;
         }
-        if out.is_visible() {
+        // The writing panel's sources (one entry per page: tens of
+        // milliseconds at 100,000 pages) only after edits that change them.
+        self.writing_stale |= matches!(
+            out.kind,
+            RebuildKind::Full | RebuildKind::Body | RebuildKind::FrontMatter
+        );
+        if self.writing_stale {
             if let Some(site) = engine.good_site() {
                 self.snap.writing = Arc::new(crate::b1::Sources::of(site));
+                self.writing_stale = false;
             }
         }
         self.shared.replace(self.snap.clone());
+        self.shared
+            .settle(|p| engine.is_pending(p), self.snap.queued == 0);
         // Events after the snapshot: a reloading browser gets the new page.
         if let Some(errors) = &out.errors {
             self.shared.send(live::status_frame(errors));
@@ -500,12 +550,13 @@ impl Publisher {
         let gen = self.snap.gen + 1;
         self.snap.gen = gen;
         let now = SystemTime::now();
-        self.snap.files.retain(|p, _| !p.starts_with("pagefind/"));
+        self.snap.files.remove_under("pagefind/");
         for f in files {
             self.snap.files.insert(
                 f.path,
                 Arc::new(Served {
-                    bytes: Bytes::from(f.bytes),
+                    // Pagefind's files are gzipped already.
+                    packed: self::packed::Packed::plain(Bytes::from(f.bytes)),
                     gen,
                     modified: now,
                 }),
@@ -535,6 +586,9 @@ mod search_bg {
         /// Kept between refreshes: only changed pages are analysed again.
         index: Arc<std::sync::Mutex<crate::search::LiveIndex>>,
         running: bool,
+        /// The first index has been started (the first build renders in
+        /// the background, so it starts once that is done).
+        started: bool,
         stale: bool,
         snapshot_ms: u128,
         told: bool,
@@ -546,6 +600,7 @@ mod search_bg {
                 enabled,
                 index: Arc::default(),
                 running: false,
+                started: false,
                 stale: false,
                 snapshot_ms: 0,
                 told: false,
@@ -561,10 +616,14 @@ mod search_bg {
         }
 
         pub(crate) fn wants_idle(&self) -> bool {
-            self.enabled && self.stale && !self.running && self.snapshot_ms <= SNAPSHOT_LIMIT_MS
+            self.enabled
+                && (self.stale || !self.started)
+                && !self.running
+                && self.snapshot_ms <= SNAPSHOT_LIMIT_MS
         }
 
         pub(crate) fn maybe_start(&mut self, engine: &Engine, tx: &mpsc::Sender<Msg>, first: bool) {
+            let first = first || !self.started;
             if !self.enabled || self.running || !(first || self.stale) {
                 return;
             }
@@ -586,6 +645,7 @@ mod search_bg {
             let language = site.config.language.clone();
             self.snapshot_ms = t.elapsed().as_millis();
             self.running = true;
+            self.started = true;
             self.stale = false;
             let tx = tx.clone();
             let index = self.index.clone();

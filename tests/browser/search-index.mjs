@@ -9,19 +9,20 @@
 //     plan: {"queries": [{"term": "taal" | null, "filters": {...}}],
 //            "ui": ["zoeken/?q=taal", ...]}
 //
-//   node search-index.mjs <site-url> --measure <query> [shown=5]
-//     Prints the bytes Chromium downloads from pagefind/ to load the search,
-//     list the filters, run <query> and show the first <shown> results.
-//   node search-index.mjs <site-url> --measure-header <query> [shown=5]
-//     The same as the header box does it: without listing the filters.
+//   node search-index.mjs <site-url> --measure <query>
+//     Opens the search page with ?q=<query> and prints what Chromium
+//     downloads for it (from pagefind/ and the theme's js/kb-*.js modules)
+//     until the first results are shown.
+//   node search-index.mjs <site-url> --measure-header <query>
+//     The same for <query> typed into the header box of a page.
 //
 // Requests to other origins are blocked and reported ("foreign").
 import { readFileSync } from "node:fs";
 import { launch, join, sameOriginOnly } from "./lib.mjs";
 
-const [site, mode, arg, shownArg] = process.argv.slice(2);
+const [site, mode, arg] = process.argv.slice(2);
 if (!site || !mode) {
-  console.error("usage: node search-index.mjs <site-url> <plan.json> | --measure <query> [shown]");
+  console.error("usage: node search-index.mjs <site-url> <plan.json> | --measure[-header] <query>");
   process.exit(2);
 }
 
@@ -73,32 +74,44 @@ try {
   const dutch = join(site, "js/kb-dutch.js");
 
   if (mode === "--measure" || mode === "--measure-header") {
-    const listFilters = mode === "--measure";
+    // The theme's own clients, as a reader uses them: the query typed into
+    // the header box of a page, or the search page opened with ?q=.
+    const header = mode === "--measure-header";
     const query = arg || "begeleiding";
-    const shown = Number(shownArg || 5);
     const fetched = [];
+    const pagefindDir = new URL(join(site, "pagefind/")).pathname;
+    const siteDir = new URL(join(site, "")).pathname;
+    // Chromium reports no body size for a worker's script: its length then.
     context.on("requestfinished", async (req) => {
-      if (!req.url().includes("/pagefind/")) return;
+      const path = new URL(req.url()).pathname;
+      if (!path.startsWith(pagefindDir) && !/\/js\/kb-[\w-]+\.js$/.test(path)) return;
       const sizes = await req.sizes().catch(() => null);
-      fetched.push({ url: req.url(), bytes: sizes ? sizes.responseBodySize : 0 });
+      const resp = await req.response().catch(() => null);
+      const length = resp ? Number(resp.headers()["content-length"] || 0) : 0;
+      const rel = path.startsWith(pagefindDir) ? path.slice(pagefindDir.length) : "../" + path.slice(siteDir.length);
+      fetched.push({ path: rel, bytes: (sizes && sizes.responseBodySize) || length });
     });
-    await page.goto(join(site, "404.html"));
-    const matches = await page.evaluate(
-      async ({ bundle, dutch, query, shown, listFilters }) => {
-        const pf = await import(bundle);
-        const kb = await import(dutch);
-        await pf.init();
-        if (listFilters) await pf.filters();
-        const r = await pf.search(kb.queryKeys(query, document.documentElement.lang));
-        await Promise.all(r.results.slice(0, shown).map((x) => x.data()));
-        return r.results.length;
-      },
-      { bundle, dutch, query, shown, listFilters },
-    );
+    let status;
+    if (header) {
+      await page.goto(join(site, "404.html"));
+      await page.fill("form.site-search input[name=q]", query);
+      await page.waitForSelector("form.site-search [role=option]", { timeout: 60000 });
+      await page.waitForFunction(() => document.querySelector("form.site-search [role=status]").textContent.trim() !== "");
+      status = await page.textContent("form.site-search [role=status]");
+    } else {
+      await page.goto(join(site, `zoeken/?q=${encodeURIComponent(query)}`));
+      await page.waitForSelector("#search-results li", { timeout: 60000 });
+      await page.waitForFunction(() => /\d/.test(document.getElementById("search-status").textContent));
+      status = await page.textContent("#search-status");
+    }
+    const shown = header
+      ? await page.$$eval("form.site-search [role=option]:not(.is-sub)", (os) => os.length)
+      : await page.$$eval("#search-results li", (ls) => ls.length);
     await page.waitForTimeout(500); // let requestfinished handlers settle
-    const files = fetched.map((f) => ({ path: new URL(f.url).pathname.replace(/^.*\/pagefind\//, ""), bytes: f.bytes }));
+    const matches = Number((status.replace(/\./g, "").match(/\d+/) || ["0"])[0]);
+    const files = fetched;
     const bytes = files.reduce((n, f) => n + f.bytes, 0);
-    console.log(JSON.stringify({ query, shown, matches, bytes, files, foreign, errors }, null, 1));
+    console.log(JSON.stringify({ query, shown, matches, status, bytes, files, foreign, errors }, null, 1));
   } else {
     const plan = JSON.parse(readFileSync(mode, "utf8"));
     // Any page of the site will do as the origin for the API calls.

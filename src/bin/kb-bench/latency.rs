@@ -19,8 +19,14 @@ use kennisbank::site::BuildOptions;
 #[derive(Debug, Clone)]
 pub struct LatencyReport {
     pub pages: usize,
-    /// The first build (load to everything rendered).
+    /// The first build (start to everything rendered).
     pub startup: Duration,
+    /// Start to the edited page served, requested as soon as serve
+    /// answers (the model linked, the rest rendering in the background).
+    pub first_page: Duration,
+    /// Peak resident memory of this process during the row, in KiB (Linux:
+    /// `VmHWM` after resetting it with `clear_refs`; 0 elsewhere).
+    pub peak_rss_kib: i64,
     /// Save → reload event, one per edit, in order.
     pub samples: Vec<Duration>,
     /// The edited file, relative to the root.
@@ -82,15 +88,18 @@ pub fn measure_edit(
         ..BuildOptions::default()
     };
     let pool = render_pool().map_err(|e| e.to_string())?;
+    // The previous row's peak is not this one's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let mut engine = Engine::new(opts, None);
     let start = Instant::now();
-    let first = pool.install(|| engine.initial());
-    let startup = start.elapsed();
+    // As `kennisbank serve`: the model first, the outputs in the rebuild
+    // thread, a requested page before the rest.
+    let first = pool.install(|| engine.start());
     if !engine.errors().is_empty() {
         let msgs: Vec<String> = engine.errors().iter().map(ToString::to_string).collect();
         return Err(msgs.join("\n"));
     }
-    let site = engine.good_site().ok_or("geen site")?;
+    let site = engine.linked_site().ok_or("geen site")?;
     let pages = site.pages.len();
     // Like the peers' benchmark: the second page of pilots/, else the first page.
     let mut candidates: Vec<&kennisbank::model::Page> = site
@@ -129,8 +138,6 @@ pub fn measure_edit(
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shared = Shared::new(engine.root().to_path_buf(), stop_rx);
-    // The editor looks at the page being edited.
-    shared.mark_open(&open_path);
     let mut publisher = Publisher::new(shared.clone());
     publisher.publish(&engine, &first);
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -141,6 +148,20 @@ pub fn measure_edit(
     let thread = std::thread::spawn(move || {
         pool.install(|| rebuild_loop(engine, watcher, rx, loop_tx, publisher, loop_shared, search))
     });
+    // A browser asks for the page as soon as serve answers.
+    shared.want(&open_path);
+    while shared.served(&open_path).is_none() && start.elapsed() < Duration::from_secs(1200) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let first_page = start.elapsed();
+    // The editor looks at the page being edited.
+    shared.mark_open(&open_path);
+    // The edits start once everything is rendered, as before serve
+    // rendered in the background, so their figures compare.
+    while shared.queued() > 0 && start.elapsed() < Duration::from_secs(1800) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let startup = start.elapsed();
     std::thread::sleep(Duration::from_millis(300));
     // With search, the first index must be served before the first edit.
     const ENTRY: &str = "pagefind/pagefind-entry.json";
@@ -238,9 +259,19 @@ pub fn measure_edit(
     let _ = stop_tx.send(true);
     let _ = thread.join();
     result?;
+    let peak_rss_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0);
     Ok(LatencyReport {
+        peak_rss_kib,
         pages,
         startup,
+        first_page,
         samples,
         file: file.strip_prefix(root).unwrap_or(&file).to_path_buf(),
         search_samples,

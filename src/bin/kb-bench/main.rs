@@ -507,13 +507,15 @@ fn reload_row(label: &str, n: usize, report: &latency::LatencyReport, search: bo
         label: label.into(),
         n,
         walls: vec![report.percentile(50.0)],
-        rss_kib: 0,
+        rss_kib: report.peak_rss_kib,
         phases: Vec::new(),
         note: format!(
-            "p50 {} ms, p95 {} ms over {} edits{} (wall column = p50)",
+            "p50 {} ms, p95 {} ms over {} edits; first page served {:.1} s after start, everything rendered {:.1} s{} (wall column = p50)",
             report.percentile(50.0).as_millis(),
             report.percentile(95.0).as_millis(),
             report.samples.len(),
+            report.first_page.as_secs_f64(),
+            report.startup.as_secs_f64(),
             if search {
                 ", search index in the background"
             } else {
@@ -522,6 +524,10 @@ fn reload_row(label: &str, n: usize, report: &latency::LatencyReport, search: bo
         ),
         figures: figures([
             ("startup_s", serde_json::json!(report.startup.as_secs_f64())),
+            (
+                "first_page_s",
+                serde_json::json!(report.first_page.as_secs_f64()),
+            ),
             ("p50_ms", serde_json::json!(ms(report.percentile(50.0)))),
             ("p95_ms", serde_json::json!(ms(report.percentile(95.0)))),
             (
@@ -653,7 +659,7 @@ fn run(sizes: &[usize], plan: &Plan, work: &Path, shared: Option<&Path>) -> anyh
                 )?;
                 let index_size = dir_size(&out.join("pagefind"));
                 let query =
-                    kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 5)?;
+                    kennisbank::search::query_cost(&out.join("pagefind"), "begeleiding", 10)?;
                 let header =
                     kennisbank::search::query_cost_header(&out.join("pagefind"), "begeleiding", 5)?;
                 search.figures = figures([

@@ -63,6 +63,8 @@ impl Engine {
         {
             return None;
         }
+        // The model is patched from here on: not the last good one.
+        self.model_good = false;
         for (_, target, file) in files {
             let (old_file, body_line, title_from_body, this) = match target {
                 Target::Page(p) => {
@@ -171,6 +173,7 @@ impl Engine {
             return out;
         }
         self.set_errors(&mut out, Vec::new());
+        self.model_good = true;
         // The edited documents and the open pages now; the rest when stepped.
         let mut first = now;
         first.extend(self.open_items(open));
@@ -236,6 +239,8 @@ impl Engine {
             out.kind = RebuildKind::Nothing;
             return Some(out);
         }
+        // The model is patched from here on: not the last good one.
+        self.model_good = false;
         let mut relink = false;
         let mut pages = Vec::new();
         let mut touched = Touched::default();
@@ -399,7 +404,10 @@ impl Engine {
             &site.config.base_path(),
             &site.assets,
         ) {
-            Ok(theme) => st.theme = theme,
+            Ok(theme) => {
+                st.theme = theme;
+                self.model_good = false;
+            }
             Err(d) => {
                 st.diags.set(Stage::Theme, None, d.clone());
                 self.fail(out, d);
@@ -450,6 +458,7 @@ impl Engine {
         };
         st.diags.set(Stage::Theme, None, Vec::new());
         st.theme = theme;
+        self.model_good = false;
         self.template_keys.clear();
         // The outputs that rendered a changed template, found by the
         // templates' fingerprints (an included one counts, see `deps`).
@@ -465,6 +474,7 @@ impl Engine {
         let still = st.diags.errors();
         self.set_errors(&mut out, still);
         if self.errors.is_empty() {
+            self.model_good = true;
             let first = self.open_items(open);
             if let Err(errs) = self.render_items(&first, &mut out, &|| false) {
                 self.fail(&mut out, errs);

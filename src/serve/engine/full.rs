@@ -117,6 +117,7 @@ impl Engine {
                         .spawn(move || drop(old));
                 }
                 self.needs_full = false;
+                self.model_good = true;
                 self.set_errors(&mut out, Vec::new());
             }
             Err(failure) => {

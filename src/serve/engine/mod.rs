@@ -44,13 +44,14 @@ use crate::markdown;
 use crate::model::{Asset, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, ParseOptions};
 use crate::render::{
-    load_theme, same_related_inputs, theme_dir, Job, OutputFile, Renderer, Theme, RELATED_TERM_CAP,
+    load_theme, same_related_inputs, theme_dir, Job, Renderer, Theme, RELATED_TERM_CAP,
 };
 use crate::shortcodes;
 use crate::site::BuildOptions;
 
 use super::classify::{Batch, ChangeKind};
 use super::deps::{self, Index, Inputs, Key, ModelNames, Names, OutId, Prints, Touched};
+use super::packed::Packed;
 
 mod diags;
 mod edits;
@@ -58,12 +59,19 @@ mod full;
 
 use diags::{Diags, Stage};
 
-/// One rendered output file as the server holds it.
+/// One rendered output file as the server holds it (deflated).
 #[derive(Debug, Clone)]
 pub struct Out {
-    pub bytes: Bytes,
+    pub packed: Packed,
     /// The document it came from (for the search index).
     pub source: Option<Target>,
+}
+
+impl Out {
+    /// The file's bytes.
+    pub fn bytes(&self) -> Bytes {
+        self.packed.bytes()
+    }
 }
 
 /// Something that renders to one or more output files.
@@ -213,17 +221,63 @@ pub struct Engine {
     deps: Index<OutId, Key>,
     /// Template name → the keys rendering it reads (cleared per theme).
     template_keys: HashMap<String, Vec<Key>>,
+    /// When the last batch of changes was applied: outputs that take long
+    /// to render wait until the saves have paused (see [`Engine::next_step_in`]).
+    last_apply: Option<Instant>,
+    /// How long heavy items wait after a save (serve: [`HEAVY_QUIET`];
+    /// zero, the default, for tests that drain the queue at once).
+    defer_heavy: Duration,
+    /// The model is the last good build's, unpatched since: while a later
+    /// build's errors are shown, the outputs it never rendered (the first
+    /// build renders in the background) are still rendered from it, so
+    /// the last good site stays whole.
+    model_good: bool,
+    /// Such outputs may be left (cleared once a step finds none).
+    backlog: bool,
+    /// The first build's outputs are still being rendered: one rendered
+    /// for the first time is no change a browser must reload for.
+    first_build: bool,
 }
 
-/// One item's files and what rendering it read.
+/// One item's files (path, packed bytes, document) and what rendering it read.
 type Rendered = (
     Item,
-    Vec<Result<OutputFile, Diagnostic>>,
+    Vec<Result<(String, Packed, Option<Target>), Diagnostic>>,
     crate::reads::Reads,
 );
 
 /// Outputs rendered per parallel chunk of [`Engine::step`].
-const CHUNK: usize = 48;
+pub const CHUNK: usize = 48;
+
+/// A step that renders the queue returns after about this long, so what
+/// it rendered is published while the rest waits.
+const STEP_BUDGET: Duration = Duration::from_millis(500);
+
+/// Quiet after a save before [`Engine::step`] starts a heavy item (serve).
+pub const HEAVY_QUIET: Duration = Duration::from_millis(1500);
+
+/// Pages listed by an item above which rendering it takes long enough
+/// (tens of milliseconds and up) to hold a save back.
+const HEAVY_PAGES: usize = 500;
+
+/// Whether `item` lists enough pages to take long: the special item (feed,
+/// sitemap: every page) and big sections and terms.
+fn is_heavy(site: &Site, item: Item) -> bool {
+    match item {
+        Item::Page(_) => false,
+        Item::Special => site.pages.len() > HEAVY_PAGES,
+        Item::Section(s) => site
+            .sections
+            .get(s)
+            .is_some_and(|s| s.pages.len() > HEAVY_PAGES),
+        Item::TaxonomyList(_) => site.pages.len() > HEAVY_PAGES,
+        Item::Term(t, i) => site
+            .taxonomies
+            .get(t)
+            .and_then(|t| t.terms.get(i))
+            .is_some_and(|t| t.pages.len() > HEAVY_PAGES),
+    }
+}
 
 impl Engine {
     /// `opts.root` must exist; `origin` (scheme, host and port) replaces the
@@ -252,6 +306,11 @@ impl Engine {
             names: Names::default(),
             deps: Index::default(),
             template_keys: HashMap::new(),
+            last_apply: None,
+            defer_heavy: Duration::ZERO,
+            model_good: false,
+            backlog: false,
+            first_build: false,
         }
     }
 
@@ -312,7 +371,21 @@ impl Engine {
     }
 
     pub fn has_queue(&self) -> bool {
-        !self.queue.is_empty() && self.errors.is_empty()
+        !self.queue.is_empty() && (self.errors.is_empty() || self.rendering_backlog())
+    }
+
+    /// Whether [`Engine::step`] renders the last good build's outputs not
+    /// rendered yet while errors are shown.
+    fn rendering_backlog(&self) -> bool {
+        !self.errors.is_empty() && self.model_good && self.backlog
+    }
+
+    /// The linked model, when it has no errors (outputs may be queued).
+    pub fn linked_site(&self) -> Option<&Site> {
+        match &self.st {
+            Some(st) if self.errors.is_empty() => Some(&st.site),
+            _ => None,
+        }
     }
 
     /// The current model, when it is good (no errors, nothing queued).
@@ -337,7 +410,7 @@ impl Engine {
 
     /// The first build: everything. Renders all outputs before returning.
     pub fn initial(&mut self) -> Outcome {
-        let mut out = self.full(true, &HashSet::new());
+        let mut out = self.start();
         while self.has_queue() {
             let more = self.step(&[], &|| false);
             merge(&mut out, more);
@@ -345,11 +418,86 @@ impl Engine {
         out
     }
 
+    /// The first build up to a linked model, with every output queued:
+    /// serve answers requests from here on, rendering what is asked for
+    /// first ([`Engine::step`] with the requested paths) and the rest in
+    /// the background.
+    pub fn start(&mut self) -> Outcome {
+        let mut out = self.full(true, &HashSet::new());
+        self.first_build = true;
+        out.queued = self.queued();
+        out
+    }
+
+    /// Whether the site (as last parsed) has a search index.
+    pub fn search_enabled(&self) -> bool {
+        self.st
+            .as_ref()
+            .is_some_and(|st| st.site.config.search.enabled)
+    }
+
+    /// Outputs still to render (0 while the build has errors: nothing is
+    /// rendered then).
+    pub fn queued(&self) -> usize {
+        if self.errors.is_empty() || self.rendering_backlog() {
+            self.queue.len()
+        } else {
+            0
+        }
+    }
+
+    /// Whether a request for output `path` should wait for the queue: its
+    /// item is queued, or it is no document's output and the special item
+    /// (404 page, feed, sitemap, alias redirects) is queued.
+    pub fn is_pending(&self, path: &str) -> bool {
+        if !self.has_queue() {
+            return false;
+        }
+        match self.st.as_ref().and_then(|st| st.item_of_path.get(path)) {
+            Some(item) => self.queue.contains(item),
+            None => self.queue.contains(&Item::Special),
+        }
+    }
+
+    /// When [`Engine::step`] has work: `None` with nothing queued, zero
+    /// when something cheap is queued, else the time left until the saves
+    /// have paused for [`HEAVY_QUIET`] and the long outputs may start.
+    pub fn next_step_in(&self) -> Option<Duration> {
+        if !self.has_queue() {
+            return None;
+        }
+        let st = self.st.as_ref()?;
+        let wait = self.heavy_wait();
+        if wait.is_zero() || self.queue.iter().any(|&i| !is_heavy(&st.site, i)) {
+            Some(Duration::ZERO)
+        } else {
+            Some(wait)
+        }
+    }
+
+    /// Lets heavy items wait until no save came for `quiet` (serve's
+    /// rebuild loop: [`HEAVY_QUIET`]; zero: never).
+    pub fn defer_heavy(&mut self, quiet: Duration) {
+        self.defer_heavy = quiet;
+    }
+
+    /// How long heavy items still wait after the last save.
+    fn heavy_wait(&self) -> Duration {
+        self.last_apply.map_or(Duration::ZERO, |t| {
+            self.defer_heavy.saturating_sub(t.elapsed())
+        })
+    }
+
     /// Applies one debounced batch of changes; returns what changed now.
     /// Work that can wait is queued for [`Engine::step`].
     pub fn apply(&mut self, batch: &Batch, open: &[String]) -> Outcome {
         let start = Instant::now();
         let mut out = self.apply_inner(batch, open);
+        dedup_updates(&mut out.updates);
+        // The pause before heavy items counts from the save handled; and
+        // from a save on, an output new to the site is news to a browser.
+        self.last_apply = Some(Instant::now());
+        self.first_build = false;
         // The files just saved first: the cause before its consequences
         // (a front-matter error before the broken links to that page).
         if let Some(errors) = &mut out.errors {
@@ -443,35 +591,98 @@ impl Engine {
     /// Renders queued outputs, the open pages first, in chunks, until the
     /// queue is empty or `interrupted()` says new changes are waiting.
     /// An item already being rendered finishes; the chunk's others wait.
+    /// Outputs that take long (feed and sitemap, lists of many pages) wait
+    /// until no save came for [`HEAVY_QUIET`], unless they are open: a save
+    /// must not queue behind the last save's sitemap.
     pub fn step(&mut self, open: &[String], interrupted: &(dyn Fn() -> bool + Sync)) -> Outcome {
         let start = Instant::now();
         let mut out = Outcome::new(RebuildKind::Queued);
         if !self.errors.is_empty() {
+            self.step_backlog(open, interrupted, &mut out);
+            dedup_updates(&mut out.updates);
+            out.queued = self.queued();
+            out.elapsed = start.elapsed();
             return out;
         }
         let first = self.open_items(open);
+        let heavy_ok = self.heavy_wait().is_zero();
         loop {
             if self.queue.is_empty() {
                 break;
             }
-            let chunk: Vec<Item> = first
-                .iter()
-                .filter(|i| self.queue.contains(i))
-                .copied()
-                .chain(self.queue.iter().copied())
-                .take(CHUNK)
-                .collect();
+            let chunk: Vec<Item> = {
+                let Some(st) = self.st.as_ref() else { break };
+                first
+                    .iter()
+                    .filter(|i| self.queue.contains(i))
+                    .copied()
+                    .chain(
+                        self.queue
+                            .iter()
+                            .copied()
+                            .filter(|&i| heavy_ok || !is_heavy(&st.site, i)),
+                    )
+                    .take(CHUNK)
+                    .collect()
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            let had_first = chunk.iter().any(|i| first.contains(i));
             if let Err(errs) = self.render_items(&chunk, &mut out, interrupted) {
                 self.fail(&mut out, errs);
                 break;
             }
-            if interrupted() {
+            // The open and requested outputs are published at once, and a
+            // long run of the queue now and then (a step publishes when
+            // it returns).
+            if interrupted() || had_first || start.elapsed() >= STEP_BUDGET {
                 break;
             }
         }
         out.queued = self.queue.len();
+        if self.queue.is_empty() {
+            self.first_build = false;
+        }
+        dedup_updates(&mut out.updates);
         out.elapsed = start.elapsed();
         out
+    }
+
+    /// With errors shown: renders the outputs the last good build has not
+    /// rendered yet, from its model, the open ones first, so that what is
+    /// served stays the last good site (a render error ends this).
+    fn step_backlog(
+        &mut self,
+        open: &[String],
+        interrupted: &(dyn Fn() -> bool + Sync),
+        out: &mut Outcome,
+    ) {
+        if !self.rendering_backlog() {
+            return;
+        }
+        let Some(st) = self.st.as_ref() else { return };
+        let mut left: Vec<Item> = unrecorded(&self.deps, st)
+            .filter(|i| self.queue.contains(i))
+            .collect();
+        left.sort();
+        let first: Vec<Item> = self
+            .open_items(open)
+            .into_iter()
+            .filter(|i| left.binary_search(i).is_ok())
+            .collect();
+        let mut order = first;
+        order.extend(left);
+        for chunk in order.chunks(CHUNK) {
+            if self.render_items(chunk, out, interrupted).is_err() {
+                self.backlog = false;
+                return;
+            }
+            if interrupted() {
+                return;
+            }
+        }
+        self.backlog = false;
     }
 
     // -----------------------------------------------------------------------
@@ -481,8 +692,16 @@ impl Engine {
         let Some(st) = &self.st else {
             return Vec::new();
         };
+        // A path that is no document's output is the special item's (the
+        // 404 page, an alias), while that has not been rendered yet.
+        let special = !self.deps.is_recorded(&OutId::Special);
         open.iter()
-            .filter_map(|p| st.item_of_path.get(p).copied())
+            .filter_map(|p| {
+                st.item_of_path
+                    .get(p)
+                    .copied()
+                    .or((special || self.special_paths.contains(p)).then_some(Item::Special))
+            })
             .filter(|i| self.queue.contains(i))
             .collect()
     }
@@ -527,6 +746,11 @@ impl Engine {
                     Item::Special => Job::Special,
                 };
                 let (files, reads) = r.render_recorded(job);
+                // Deflated on the rendering threads, in parallel.
+                let files = files
+                    .into_iter()
+                    .map(|f| f.map(|f| (f.path, Packed::new(f.bytes), f.source)))
+                    .collect();
                 Some((item, files, reads))
             })
             .collect();
@@ -561,23 +785,18 @@ impl Engine {
             let silent = self.silent.remove(&item);
             out.rendered += files.len();
             let mut written = HashSet::new();
-            for f in files.into_iter().flatten() {
-                written.insert(f.path.clone());
-                let unchanged = self
-                    .outputs
-                    .get(&f.path)
-                    .is_some_and(|o| o.bytes[..] == f.bytes[..]);
+            for (path, packed, source) in files.into_iter().flatten() {
+                written.insert(path.clone());
+                // Deflating is deterministic: equal packed, equal bytes.
+                let unchanged = self.outputs.get(&path).is_some_and(|o| o.packed == packed);
                 if !unchanged {
-                    let o = Out {
-                        bytes: Bytes::from(f.bytes),
-                        source: f.source,
-                    };
-                    self.outputs.insert(f.path.clone(), o.clone());
-                    if silent {
-                        out.silent.push(f.path.clone());
+                    let o = Out { packed, source };
+                    let new = self.outputs.insert(path.clone(), o.clone()).is_none();
+                    if silent || (new && self.first_build) {
+                        out.silent.push(path.clone());
                     }
-                    out.updates.retain(|(p, _)| *p != f.path);
-                    out.updates.push((f.path, Some(o)));
+                    // Duplicates are dropped once, at the end (`dedup_updates`).
+                    out.updates.push((path, Some(o)));
                 }
             }
             if item == Item::Special {
@@ -601,14 +820,18 @@ impl Engine {
     /// The outputs of `st` that read one of `changed`, and those not
     /// rendered yet.
     fn readers_of(&self, changed: &[Key], st: &State) -> BTreeSet<Item> {
-        let mut items: BTreeSet<Item> = self
-            .deps
+        let mut items = self.readers(changed, st);
+        items.extend(unrecorded(&self.deps, st));
+        items
+    }
+
+    /// The outputs of `st` that read one of `changed`.
+    fn readers(&self, changed: &[Key], st: &State) -> BTreeSet<Item> {
+        self.deps
             .readers(changed)
             .iter()
             .filter_map(|o| st.out_items.get(o).copied())
-            .collect();
-        items.extend(unrecorded(&self.deps, st));
-        items
+            .collect()
     }
 
     /// After the model was patched in place or the theme reloaded:
@@ -650,10 +873,18 @@ impl Engine {
         };
         st.summaries = r.into_page_summaries();
         let st = self.st.as_ref().expect("checked above");
-        self.readers_of(&changed, st)
+        // Outputs never rendered stay queued until they are (a render that
+        // fails leaves them queued): no need to look for them among the
+        // site's every output on each edit.
+        debug_assert!(
+            unrecorded(&self.deps, st).all(|i| self.queue.contains(&i)),
+            "an output that was never rendered is not queued"
+        );
+        self.readers(&changed, st)
     }
 
     fn fail(&mut self, out: &mut Outcome, mut errors: Vec<Diagnostic>) {
+        self.backlog = true;
         errors.retain(Diagnostic::is_error);
         if errors.is_empty() {
             errors.push(Diagnostic::new(
@@ -728,14 +959,26 @@ fn hash_file(path: &Path) -> Option<u64> {
     Some(h)
 }
 
+/// Keeps the last update of each path (in their order): one retain per
+/// file would be quadratic in a step of the first build's 100,000.
+fn dedup_updates(updates: &mut Vec<(String, Option<Out>)>) {
+    let mut seen: HashSet<String> = HashSet::with_capacity(updates.len());
+    let mut kept: Vec<(String, Option<Out>)> = Vec::with_capacity(updates.len());
+    for (p, o) in std::mem::take(updates).into_iter().rev() {
+        if seen.insert(p.clone()) {
+            kept.push((p, o));
+        }
+    }
+    kept.reverse();
+    *updates = kept;
+}
+
 fn merge(into: &mut Outcome, more: Outcome) {
     if into.kind == RebuildKind::Nothing {
         into.kind = more.kind;
     }
-    for (p, o) in more.updates {
-        into.updates.retain(|(q, _)| *q != p);
-        into.updates.push((p, o));
-    }
+    into.updates.extend(more.updates);
+    dedup_updates(&mut into.updates);
     if more.assets.is_some() {
         into.assets = more.assets;
     }

@@ -8,6 +8,8 @@
 // rules never meet an old cached copy; ./kb-dutch.js for a theme without it.
 let dutch;
 const analyser = (f) => (dutch ||= import(f.dataset.analyser || "./kb-dutch.js"));
+// Pagefind in its worker, without pagefind.js on the page (kb-pagefind.js).
+const client = (f) => import(f.dataset.client || "./kb-pagefind.js");
 
 const form = document.querySelector("form.site-search[data-pagefind]");
 if (form) setUp(form);
@@ -41,11 +43,9 @@ function setUp(form) {
   const options = () => [...list.querySelectorAll("[role=option]")];
 
   function load() {
-    pagefind ||= import(form.dataset.pagefind).then(async (pf) => {
-      await pf.options({ baseUrl: form.dataset.base || "/", highlightParam: "markeer" });
-      await pf.init();
-      return pf;
-    });
+    pagefind ||= client(form).then((c) =>
+      c.open(form.dataset.pagefind, { baseUrl: form.dataset.base || "/", highlightParam: "markeer" }),
+    );
     return pagefind;
   }
 

@@ -6,6 +6,8 @@
 // rules never meet an old cached copy; ./kb-dutch.js for a theme without it.
 let dutch;
 const analyser = (f) => (dutch ||= import(f.dataset.analyser || "./kb-dutch.js"));
+// Pagefind in its worker, without pagefind.js on the page (kb-pagefind.js).
+const client = (f) => import(f.dataset.client || "./kb-pagefind.js");
 
 const form = document.getElementById("search-form");
 const input = document.getElementById("search-q");
@@ -200,9 +202,8 @@ async function start() {
   const state = readUrl();
   input.value = state.q;
   try {
-    pagefind = await import(form.dataset.pagefind);
-    await pagefind.options({ baseUrl: form.dataset.base || "/", highlightParam: "markeer" });
-    await pagefind.init();
+    const { open } = await client(form);
+    pagefind = await open(form.dataset.pagefind, { baseUrl: form.dataset.base || "/", highlightParam: "markeer" });
     buildFilters(await pagefind.filters(), state.selected);
   } catch (err) {
     pagefind = null;
