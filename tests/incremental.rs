@@ -341,7 +341,15 @@ impl SiteCopy {
                 vec![rel]
             }
             Edit::Partial(n) => {
-                let rel = "themes/default/templates/partials/nav.html";
+                // The section tree, the cards and link items the renderer
+                // draws once per page, and the chrome drawn once per build.
+                let rel = [
+                    "themes/default/templates/partials/nav.html",
+                    "themes/default/templates/partials/kaart.html",
+                    "themes/default/templates/partials/verwijzing.html",
+                    "themes/default/templates/partials/chrome/menu.html",
+                    "themes/default/templates/partials/chrome/footer.html",
+                ][n as usize % 5];
                 let text = self.read(rel);
                 self.write(rel, &format!("{text}\n<!-- versie {n} -->\n"));
                 vec![rel.to_string()]

@@ -221,6 +221,14 @@ pub(super) struct Lending<'w> {
 
 impl Lending<'_> {
     pub(super) fn list(&mut self, at: Vec<Seg>, ids: &[PageId]) -> Value {
+        // The list prints its cards, so the render reads their templates
+        // (serve re-renders it when one is edited).
+        if let (Some((_, cards)), false) = (self.cards, ids.is_empty()) {
+            self.ws.read(|r| {
+                r.templates
+                    .extend(cards.kinds.iter().map(|(t, _)| t.to_string()))
+            });
+        }
         let items = ids
             .iter()
             .map(|&i| {
