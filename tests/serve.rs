@@ -37,7 +37,19 @@ struct Server {
 }
 
 impl Server {
+    /// Started, and the first build's background render finished (or
+    /// failed): the tests of edits and errors start from a rendered site.
     fn start(root: &Path) -> Server {
+        let mut s = Server::start_linked(root);
+        if s.log.iter().any(|l| l.contains("in de wachtrij")) {
+            s.wait_line_any(&["afhankelijke pagina's bijgewerkt", "mislukt"]);
+        }
+        s
+    }
+
+    /// Started: serve answers once the model is linked, with every output
+    /// still queued.
+    fn start_linked(root: &Path) -> Server {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_kennisbank"))
             .args(["serve", "--port", &port.to_string(), "--root"])
@@ -69,11 +81,15 @@ impl Server {
     }
 
     fn wait_line(&mut self, needle: &str) -> String {
+        self.wait_line_any(&[needle])
+    }
+
+    fn wait_line_any(&mut self, needles: &[&str]) -> String {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
             if let Ok(line) = self.out.recv_timeout(Duration::from_millis(100)) {
                 self.log.push(line.clone());
-                if line.contains(needle) {
+                if needles.iter().any(|n| line.contains(n)) {
                     return line;
                 }
             }
@@ -85,7 +101,7 @@ impl Server {
             }
         }
         panic!(
-            "no line with {needle:?} within {WAIT:?}; output:\n{}",
+            "no line with {needles:?} within {WAIT:?}; output:\n{}",
             self.log.join("\n")
         );
     }
@@ -1551,7 +1567,7 @@ fn a_page_requested_before_the_background_render_reached_it_is_served_up_to_date
     let site = lazy_site();
     let root = site.path().canonicalize().unwrap();
     // Announced once the model is linked; every output is still queued.
-    let mut server = Server::start(&root);
+    let mut server = Server::start_linked(&root);
     assert!(
         server.log.iter().any(|l| l.contains("in de wachtrij")),
         "the first build renders in the background: {:#?}",
@@ -1728,4 +1744,54 @@ fn long_outputs_wait_for_a_pause_in_the_saves() {
         e.step(&[], &|| false);
     }
     assert_same(&e, &root, "after the pause");
+}
+
+/// A save while the first build is still rendering in the background: what
+/// it has not rendered yet was never served (a request waits for it), so
+/// rendering it afterwards reloads no browser. Only a stylesheet swap.
+#[test]
+fn outputs_the_first_build_renders_after_a_save_reload_nothing() {
+    let site = lazy_site();
+    let root = site.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join("static/css")).unwrap();
+    std::fs::write(root.join("static/css/eigen.css"), "p { margin: 0; }\n").unwrap();
+    let mut e = linked_engine(&root);
+    let asked = format!("dossiers/dossier-{DOSSIERS:04}/index.html");
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let one_chunk = || calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= CHUNK;
+    e.step(std::slice::from_ref(&asked), &one_chunk);
+    assert!(e.outputs().contains_key(&asked));
+    let queued = e.queued();
+    assert!(queued > DOSSIERS / 2, "{queued}");
+
+    std::fs::write(root.join("static/css/eigen.css"), "p { margin: 1em; }\n").unwrap();
+    let mut b = Batch::default();
+    b.add(&root, &root.join("static/css/eigen.css"), e.theme_name());
+    let out = e.apply(&b, &[]);
+    assert_eq!(out.kind, RebuildKind::Static);
+    assert_eq!(out.styles, ["css/eigen.css"]);
+    let mut reloads: Vec<String> = Vec::new();
+    let mut rendered = 0;
+    let mut note = |o: &kennisbank::serve::engine::Outcome| {
+        rendered += o.updates.len();
+        reloads.extend(
+            o.updates
+                .iter()
+                .map(|(p, _)| p.clone())
+                .filter(|p| !o.silent.contains(p)),
+        );
+    };
+    note(&out);
+    while e.has_queue() {
+        let o = e.step(&[], &|| false);
+        note(&o);
+    }
+    assert!(rendered >= queued, "{rendered} of {queued}");
+    assert!(
+        reloads.is_empty(),
+        "{} reloads: {:?}",
+        reloads.len(),
+        &reloads[..reloads.len().min(5)]
+    );
+    assert_same(&e, &root, "after the stylesheet");
 }

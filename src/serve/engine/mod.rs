@@ -494,10 +494,15 @@ impl Engine {
         let start = Instant::now();
         let mut out = self.apply_inner(batch, open);
         dedup_updates(&mut out.updates);
-        // The pause before heavy items counts from the save handled; and
-        // from a save on, an output new to the site is news to a browser.
+        // The pause before heavy items counts from the save handled. Only
+        // a full rebuild can add outputs, and from then on an output new to
+        // the site is news to a browser; after other edits what the first
+        // build has not rendered yet was never served (a request waits for
+        // it), so rendering it reloads nothing.
         self.last_apply = Some(Instant::now());
-        self.first_build = false;
+        if out.kind == RebuildKind::Full {
+            self.first_build = false;
+        }
         // The files just saved first: the cause before its consequences
         // (a front-matter error before the broken links to that page).
         if let Some(errors) = &mut out.errors {
