@@ -1668,6 +1668,7 @@ fn the_first_build_renders_requested_outputs_before_the_rest() {
         e.outputs().is_empty(),
         "nothing is rendered before serve answers"
     );
+    assert!(e.indexable_site().is_none(), "no page is rendered yet");
     let queued = e.queued();
     assert!(queued > DOSSIERS, "{queued}");
     let asked = format!("dossiers/dossier-{DOSSIERS:04}/index.html");
@@ -1721,12 +1722,28 @@ fn long_outputs_wait_for_a_pause_in_the_saves() {
     assert!(out.errors.is_none_or(|e| e.is_empty()), "{:?}", e.errors());
     let page = "dossiers/dossier-0007/index.html";
     assert!(String::from_utf8_lossy(&e.outputs()[page].bytes()).contains("(herzien)"));
+    assert!(
+        e.indexable_site().is_none(),
+        "its terms are queued, and they are no long lists"
+    );
     // Steps return now and then to publish: until only heavy items are left.
     while e.next_step_in() == Some(Duration::ZERO) {
         e.step(&[], &|| false);
     }
     assert!(e.has_queue(), "the section list, feed and sitemap wait");
     assert!(e.is_pending("dossiers/index.html"));
+    // The search index need not wait for them: it holds pages only, and
+    // every page is rendered.
+    assert!(e.good_site().is_none());
+    let site = e.indexable_site().expect("only long lists are queued");
+    let records = kennisbank::search::records(site, &e.rendered_pages());
+    assert_eq!(records.len(), site.pages.len());
+    assert!(
+        records
+            .iter()
+            .any(|r| r.title.contains("Dossier 0007 (herzien)")),
+        "the index would have the new title"
+    );
     let list = |e: &Engine| {
         String::from_utf8_lossy(&e.outputs()["dossiers/index.html"].bytes()).into_owned()
     };

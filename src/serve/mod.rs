@@ -326,7 +326,8 @@ pub fn rebuild_loop(
                         report(&out, start.elapsed(), false, engine.messages());
                     }
                     publisher.publish(&engine, &out);
-                } else if !engine.has_queue() {
+                } else {
+                    // Nothing due: idle, or only long lists waiting.
                     search.maybe_start(&engine, &tx, false);
                 }
             }
@@ -634,7 +635,7 @@ mod search_bg {
                 }
                 return;
             }
-            let Some(site) = engine.good_site() else {
+            let Some(site) = engine.indexable_site() else {
                 return;
             };
             let t = Instant::now();

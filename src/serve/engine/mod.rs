@@ -396,6 +396,21 @@ impl Engine {
         }
     }
 
+    /// The current model for the search index: no errors, and nothing
+    /// queued but long lists waiting for a pause in the saves (pages are
+    /// never such items, and the index holds pages only), so the index
+    /// follows a save without waiting for the pause and those lists.
+    pub fn indexable_site(&self) -> Option<&Site> {
+        match &self.st {
+            Some(st)
+                if self.errors.is_empty() && self.queue.iter().all(|&i| is_heavy(&st.site, i)) =>
+            {
+                Some(&st.site)
+            }
+            _ => None,
+        }
+    }
+
     /// Output path (`pilots/a/index.html`) of a URL path below the base path.
     pub(crate) fn output_path_of(url_rest: &str) -> String {
         if url_rest.is_empty() || url_rest.ends_with('/') {
