@@ -568,7 +568,8 @@ impl Publisher {
 }
 
 /// The search index in serve: after the first build, and again after
-/// changes once the site has been idle for [`SEARCH_IDLE`], the records of
+/// changes once the site has been idle for [`SEARCH_IDLE`] (or nothing is
+/// queued but long lists waiting for a pause in the saves), the records of
 /// the last good site are taken on the serve thread (they share the
 /// rendered bodies with the model: 20–40 ms at 10,000 pages) and indexed on
 /// a separate low-priority thread. Should taking them ever cost more than
