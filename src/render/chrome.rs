@@ -11,8 +11,6 @@
 //! engine replaces per page (see [`Rule`]):
 //! `<a href="{{ item.url }}" data-kb-current="menu">`.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::error::{Code, Diagnostic};
@@ -159,14 +157,14 @@ pub(super) struct Chrome {
 
 /// The chrome partials of `theme`: template name and key, in name order.
 pub(super) fn templates(theme: &Theme) -> Vec<(String, String)> {
-    let names: BTreeMap<&String, ()> = theme
+    let mut names: Vec<&String> = theme
         .sources
         .keys()
         .filter(|n| n.starts_with(CHROME_DIR) && n.ends_with(".html"))
-        .map(|n| (n, ()))
         .collect();
+    names.sort();
     names
-        .into_keys()
+        .into_iter()
         .map(|n| {
             let key = n[CHROME_DIR.len()..n.len() - ".html".len()].to_string();
             (n.clone(), key)

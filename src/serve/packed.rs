@@ -21,9 +21,9 @@ const MIN_PACKED: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packed {
     data: Bytes,
-    /// Length of the plain bytes; `data` is raw deflate when it differs
-    /// from `data.len()` or `deflated` is set.
+    /// Length of the plain bytes (the buffer to inflate into).
     len: usize,
+    /// `data` is raw deflate, else the plain bytes.
     deflated: bool,
 }
 
