@@ -341,6 +341,20 @@ fn check_site(server: &str, port: u16, prefix: &str, public: &Path) {
         .is_some_and(|c| c.starts_with("text/css")));
     let index = get(port, &format!("{prefix}pagefind/pagefind.js"));
     assert_eq!(index.status, 200, "the search bundle is served");
+    // The search page's facets are gzipped by the build: a host must hand
+    // them on as they are (some hosts send a `.gz` file with `Content-Encoding`).
+    let facets = std::fs::read_dir(public.join("pagefind"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("kb-facets."))
+        .expect("the build writes the facets");
+    let r = get(port, &format!("{prefix}pagefind/{facets}"));
+    assert_eq!(r.status, 200, "{server}: {facets}");
+    assert_eq!(r.header("Content-Encoding"), None, "{server}: {facets}");
+    assert!(
+        r.body == std::fs::read(public.join("pagefind").join(&facets)).unwrap(),
+        "{server}: {facets} is not the built file"
+    );
 
     // A folder without its slash: a redirect that keeps the sub-path.
     let (folder, _) = pages

@@ -581,14 +581,22 @@ fn query_cost_counts_what_the_browser_fetches() {
         size.bytes > cost.bytes && size.fragments > 0 && size.index > 0,
         "{size:?}"
     );
-    // The header box fetches the same files but the filters.
+    // The search page counts with the facets, not Pagefind's filter files
+    // (the bundle has both); the header box fetches neither.
     let header = kennisbank::search::query_cost_header(&bundle_dir, "werkgevers", 5).unwrap();
-    let filters = files.iter().filter(|f| f.starts_with("filter/")).count();
-    assert!(filters > 0, "the fixture has filters: {files:?}");
+    let facets = |f: &str| f.starts_with("kb-facets.") && f.ends_with(".facets");
+    assert_eq!(files.iter().filter(|f| facets(f)).count(), 1, "{files:?}");
+    assert!(!files.iter().any(|f| f.starts_with("filter/")), "{files:?}");
+    assert!(size.filters > 0, "the fixture has filters: {size:?}");
+    // (and the entry once: the search page reads it again for the facets)
+    let entry = |f: &str| f == "pagefind-entry.json";
+    assert_eq!(files.iter().filter(|f| entry(f)).count(), 2, "{files:?}");
+    let mut seen_entry = false;
+    let mut again = |f: &str| entry(f) && std::mem::replace(&mut seen_entry, true);
     let without: Vec<&(String, u64)> = cost
         .files
         .iter()
-        .filter(|(f, _)| !f.starts_with("filter/"))
+        .filter(|(f, _)| !facets(f) && !again(f))
         .collect();
     assert_eq!(header.files.iter().collect::<Vec<_>>(), without);
     // Served gzipped, the JavaScript shrinks; the gzipped index does not grow.
@@ -802,6 +810,35 @@ fn the_index_reads_back_as_the_model_says() {
     assert_eq!(got, want);
     assert!(want.len() >= 5, "the fixture has pages: {want:?}");
 
+    // The search page's facets: the filters again, by page slot (its
+    // fragment's name in base 36), and nothing else.
+    let facets = index.facets.as_ref().expect("the entry names the facets");
+    let slot_of = |n: usize| {
+        let name = index.pages[n].hash.split('.').next().unwrap();
+        usize::from_str_radix(name, 36).unwrap()
+    };
+    assert_eq!(facets.slots, index.pages.len());
+    let by_slot: std::collections::BTreeMap<_, std::collections::BTreeMap<_, Vec<usize>>> = index
+        .filters
+        .iter()
+        .map(|(f, values)| {
+            let values = values
+                .iter()
+                .map(|(v, pages)| {
+                    let mut slots: Vec<usize> = pages.iter().map(|&n| slot_of(n)).collect();
+                    slots.sort();
+                    (v.clone(), slots)
+                })
+                .collect();
+            (f.clone(), values)
+        })
+        .collect();
+    assert!(
+        by_slot.values().map(|v| v.len()).sum::<usize>() >= 3,
+        "the fixture has filter values: {by_slot:?}"
+    );
+    assert_eq!(facets.filters, by_slot);
+
     let field = |name: &str| index.meta_fields.iter().position(|f| f == name).unwrap() as u16;
     let (velden, title_field) = (field(kennisbank::search::FACTS), field("title"));
     let known = |k: &str| index.words.contains_key(k);
@@ -813,7 +850,13 @@ fn the_index_reads_back_as_the_model_says() {
         let p = &model.pages[id];
         let content = page.fragment["content"].as_str().unwrap();
         let words: Vec<&str> = content.split_whitespace().collect();
-        assert_eq!(page.word_count as usize, words.len(), "{url}");
+        // Ranking gets the count to five significant bits; the fragment has it exact.
+        let exact = words.len() as f64;
+        assert!(
+            (f64::from(page.word_count) - exact).abs() <= exact * 0.031,
+            "{url}: {} for {exact} words",
+            page.word_count
+        );
         assert_eq!(page.fragment["word_count"], words.len(), "{url}");
 
         // Result metadata and filters from the model.

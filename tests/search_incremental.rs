@@ -93,6 +93,8 @@ fn assert_same_as_build(live: &BTreeMap<String, Vec<u8>>, root: &Path, step: &st
         assert_eq!(a.words.get(w), Some(hits), "{step}: the postings of {w}");
     }
     assert_eq!(a.filters, b.filters, "{step}: the filters");
+    assert!(b.facets.is_some(), "{step}: the build writes facets");
+    assert_eq!(a.facets, b.facets, "{step}: the facets");
     for (pa, pb) in a.pages.iter().zip(&b.pages) {
         assert_eq!(pa.hash, pb.hash, "{step}: fragment names");
         assert_eq!(pa.word_count, pb.word_count, "{step}: word counts");
@@ -181,6 +183,10 @@ fn serve_index_after_body_and_front_matter_saves_equals_a_full_build() {
     assert!(
         changed(&after_body, &after_front, "pagefind/filter/") >= 1,
         "the thema filter changed"
+    );
+    assert!(
+        changed(&after_body, &after_front, "pagefind/kb-facets.") >= 1,
+        "the facets changed with it"
     );
     assert!(read(&after_front).words.contains_key(&key("taalmaatje")));
     assert_same_as_build(&after_front, root, "front-matter save");

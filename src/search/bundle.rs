@@ -96,8 +96,9 @@ pub struct QueryCost {
 /// the search page and show the first `shown` results: the default theme's
 /// `js/kb-pagefind.js` and `js/kb-dutch.js` (for another theme
 /// `pagefind.js`) and `pagefind-worker.js`, `pagefind-entry.json`, the
-/// language's WebAssembly and `.pf_meta`, every
-/// filter chunk (the search page lists the filters with counts), the word
+/// language's WebAssembly and `.pf_meta`, the facets (the search page lists
+/// the filters with counts; the entry again for their name) or for another
+/// theme every filter chunk, the word
 /// index chunks that cover the query's words, and the fragments of `shown`
 /// result pages.
 ///
@@ -167,8 +168,21 @@ fn cost_of(dir: &Path, query: &str, shown: usize, filters: bool) -> io::Result<Q
     let meta_rel = format!("pagefind.{}.pf_meta", language.hash);
     fetch(&mut cost, &meta_rel)?;
     let meta: MetaIndex = decode(&read_compressed(&dir.join(&meta_rel))?)?;
-    for f in meta.filters.iter().filter(|_| filters) {
-        fetch(&mut cost, &format!("filter/{}.pf_filter", f.hash))?;
+    // The default theme's search page counts with the facets; Pagefind's
+    // own filter chunks are for a theme without them.
+    if filters {
+        match &entry.kb_facets {
+            Some(facets) if dir.join(THEME_CLIENT[0]).is_file() => {
+                // `search.js` reads the entry itself for the facets' name.
+                fetch(&mut cost, "pagefind-entry.json")?;
+                fetch(&mut cost, facets)?;
+            }
+            _ => {
+                for f in &meta.filters {
+                    fetch(&mut cost, &format!("filter/{}.pf_filter", f.hash))?;
+                }
+            }
+        }
     }
 
     // Pages and occurrences of the words each query term matches: those
@@ -323,8 +337,18 @@ pub struct Index {
     pub words: BTreeMap<String, Vec<Hit>>,
     /// Filter → value → page numbers.
     pub filters: BTreeMap<String, BTreeMap<String, Vec<usize>>>,
+    /// The facets file's: filter → value → page slots (a page's slot is its
+    /// fragment's name in base 36); `None` without one.
+    pub facets: Option<Facets>,
     /// (from, to) of each word chunk, in order, and the words it holds.
     pub chunks: Vec<(String, String, Vec<String>)>,
+}
+
+/// The facets file (`writer::encode_facets`) read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facets {
+    pub slots: usize,
+    pub filters: BTreeMap<String, BTreeMap<String, Vec<usize>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -414,7 +438,12 @@ pub fn read_index(read: &dyn Fn(&str) -> io::Result<Vec<u8>>) -> io::Result<Inde
         }
         filters.insert(index.filter, values);
     }
+    let facets = match &entry.kb_facets {
+        Some(name) => Some(read_facets(&read(name)?)?),
+        None => None,
+    };
     Ok(Index {
+        facets,
         version: meta.version,
         language,
         wasm: lang.wasm,
@@ -424,6 +453,36 @@ pub fn read_index(read: &dyn Fn(&str) -> io::Result<Vec<u8>>) -> io::Result<Inde
         filters,
         chunks,
     })
+}
+
+/// The facets file's gzipped JSON.
+fn read_facets(bytes: &[u8]) -> io::Result<Facets> {
+    let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidData, format!("facetten: {m}"));
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut json)?;
+    let raw: RawFacets = serde_json::from_slice(&json).map_err(|e| invalid(&e.to_string()))?;
+    let mut filters = BTreeMap::new();
+    for (filter, values) in raw.filters {
+        let mut by_value = BTreeMap::new();
+        for (value, gaps) in values {
+            let slots = super::writer::read_gaps(&gaps).ok_or_else(|| invalid(&gaps))?;
+            if slots.iter().any(|&s| s as usize >= raw.slots) {
+                return Err(invalid("slot buiten bereik"));
+            }
+            by_value.insert(value, slots.into_iter().map(|s| s as usize).collect());
+        }
+        filters.insert(filter, by_value);
+    }
+    Ok(Facets {
+        slots: raw.slots,
+        filters,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct RawFacets {
+    slots: usize,
+    filters: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// Pagefind's `locs`: deltas, with `-(weight) - 1` then an absolute
@@ -472,6 +531,9 @@ fn decode<'b, T: Decode<'b, ()>>(bytes: &'b [u8]) -> io::Result<T> {
 #[derive(serde::Deserialize)]
 struct Entry {
     languages: BTreeMap<String, EntryLanguage>,
+    /// The facets file, beside the entry (`writer::encode_facets`).
+    #[serde(default)]
+    kb_facets: Option<String>,
 }
 
 #[derive(serde::Deserialize)]

@@ -67,10 +67,14 @@ struct State {
     /// Part → the keys that give it their postings.
     wholes: HashMap<String, BTreeSet<String>>,
     chunks: Vec<Chunk>,
-    filters: (Vec<MetaFilter>, Vec<OutputFile>),
+    filters: Filters,
     /// Words patched since the last update was reported.
     patched: std::sync::atomic::AtomicUsize,
 }
+
+/// [`State::encode_filters`]: the filters' `pf_meta` entries, their files
+/// and the facets' file, and the facets' name.
+type Filters = (Vec<MetaFilter>, Vec<OutputFile>, String);
 
 /// A word's CBOR, its size in locations, and where each page's entry
 /// of its `pages` starts, so a page whose postings moved is patched in
@@ -392,7 +396,7 @@ impl State {
             parts: HashMap::new(),
             wholes: HashMap::new(),
             chunks: Vec::new(),
-            filters: (Vec::new(), Vec::new()),
+            filters: Default::default(),
             patched: Default::default(),
         };
         if state.dutch {
@@ -949,19 +953,29 @@ impl State {
         written
     }
 
-    fn encode_filters(&self) -> (Vec<MetaFilter>, Vec<OutputFile>) {
-        let mut by_filter: BTreeMap<String, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
+    /// The filter files, their `pf_meta` entries and the facets (its file
+    /// last, its name beside).
+    fn encode_filters(&self) -> Filters {
+        let mut by_filter = writer::ByFilter::new();
+        let mut by_slot = writer::ByFilter::new();
         for (n, p) in self.pages.iter().enumerate() {
             for (f, v) in &p.filters {
-                by_filter
-                    .entry(f.clone())
-                    .or_default()
-                    .entry(v.clone())
-                    .or_default()
-                    .push(n as u32);
+                let pages = by_filter.entry(f.clone()).or_default();
+                pages.entry(v.clone()).or_default().push(n as u32);
+                let slots = by_slot.entry(f.clone()).or_default();
+                slots.entry(v.clone()).or_default().push(p.slot);
             }
         }
-        writer::encode_filters(&self.language, by_filter)
+        let slots = self
+            .pages
+            .iter()
+            .map(|p| p.slot as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let (meta, mut files) = writer::encode_filters(&self.language, by_filter);
+        let (facets, file) = writer::encode_facets(&self.language, slots, by_slot);
+        files.push(file);
+        (meta, files, facets)
     }
 
     /// Every file of the bundle, sorted by path.
@@ -978,7 +992,7 @@ impl State {
             .iter()
             .map(|p| MetaPage {
                 hash: writer::fragment_ref(&p.name, &token),
-                word_count: p.word_count,
+                word_count: writer::ranking_length(p.word_count),
                 group_hash: String::new(),
             })
             .collect();
@@ -994,6 +1008,7 @@ impl State {
             meta_pages,
             index_chunks,
             self.filters.0.clone(),
+            &self.filters.2,
         ));
         files.extend(writer::runtime_files(runtime::files()?));
         files.sort_by(|a, b| a.path.cmp(&b.path));
