@@ -919,7 +919,7 @@ fn the_index_reads_back_as_the_model_says() {
                 .iter()
                 .find(|h| h.page == n && h.form == k.variant)
                 .unwrap_or_else(|| panic!("{url}: title word {w} not indexed"));
-            assert!(hit.locs.contains(&(i as u32, 240)), "{url}: {w} {hit:?}");
+            assert!(hit.locs.contains(&(i as u32, 250)), "{url}: {w} {hit:?}");
             assert!(hit.meta.iter().any(|m| m.0 == title_field), "{url}: {w}");
         }
 

@@ -364,7 +364,7 @@ pub struct Hit {
     pub page: usize,
     /// The diacritic form (`additional_variants`), `None` for the word.
     pub form: Option<String>,
-    /// (position in the fragment's content, weight: 24 is 1.0).
+    /// (position in the fragment's content, weight: 25 is 1.0).
     pub locs: Vec<(u32, u8)>,
     /// (metadata field id, position in that field).
     pub meta: Vec<(u16, u32)>,
@@ -489,7 +489,7 @@ struct RawFacets {
 /// position where the weight changes.
 fn unpack_locs(locs: &[i32]) -> Vec<(u32, u8)> {
     let mut out = Vec::new();
-    let mut weight = 24u8;
+    let mut weight = 25u8; // as Pagefind's decoder
     let mut last = 0i64;
     let mut it = locs.iter();
     while let Some(&v) = it.next() {

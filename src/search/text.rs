@@ -2,7 +2,7 @@
 //! the words of the title, the description and the rendered body, joined by
 //! single spaces, and a word's position is its index in `content` split on
 //! whitespace (`build_excerpt` in pagefind.js). Each word carries a weight
-//! (Pagefind's scale: 24 is 1.0) and headings with an id become anchors at
+//! ([`BODY`] is 1.0) and headings with an id become anchors at
 //! the position of their first word, for sub-results.
 //!
 //! The body is HTML we rendered ourselves (pulldown-cmark and the sanitiser),
@@ -13,10 +13,13 @@
 
 use std::borrow::Cow;
 
-/// Weight 1.0 on Pagefind's scale (`data-pagefind-weight` × 24).
-pub(crate) const BODY: u8 = 24;
-/// The title: the highest weight Pagefind allows (10).
-pub(crate) const TITLE: u8 = 240;
+/// Weight 1.0: 25, the weight at which Pagefind's decoder starts each
+/// page's locations (its packer's 1.0), so body words need no weight
+/// marker. Pagefind's own HTML reader weighs them 24 (`data-pagefind-weight`
+/// × 24) and so writes a marker on every page of every word.
+pub(crate) const BODY: u8 = 25;
+/// The title: the highest weight `data-pagefind-weight` allows (10).
+pub(crate) const TITLE: u8 = 10 * BODY;
 
 /// One heading with an id: a sub-result's target.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

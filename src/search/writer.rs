@@ -1303,8 +1303,9 @@ fn merge_words(runs: &[(&Run, usize, usize)], number: &[u32]) -> Vec<PackedWord>
 }
 
 /// One key's postings as Pagefind stores them: pages ascending and delta
-/// encoded; per page the positions sorted by weight (the common weight 1.0
-/// first), a weight change written as `-(weight) - 1` followed by an
+/// encoded; per page the positions sorted by weight (the common weight 1.0,
+/// [`BODY`], first and without a marker), a weight change written as
+/// `-(weight) - 1` followed by an
 /// absolute position, the rest as deltas; metadata positions per field
 /// after `-(field) - 1`, delta encoded within the field.
 pub(super) fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<PackedPage> {
@@ -1335,7 +1336,8 @@ pub(super) fn pack_pages(postings: &mut [Posting], number: &[u32]) -> Vec<Packed
         locs.dedup_by_key(|l| l.0);
         locs.sort_unstable_by_key(|&(pos, w)| (if w == BODY { 0 } else { w }, pos));
         let mut packed = Vec::with_capacity(locs.len() + 2);
-        let mut weight = None;
+        // Pagefind's decoder starts each page at weight 25 and position 0.
+        let mut weight = Some(25);
         let mut last = 0u32;
         for &(pos, w) in &locs {
             if weight != Some(w) {
@@ -1567,9 +1569,9 @@ mod tests {
         ];
         let packed = pack_pages(&mut p, &[4, 9]);
         assert_eq!(packed[0].page_number, 4);
-        assert_eq!(packed[0].locs, vec![-25, 5]);
+        assert_eq!(packed[0].locs, vec![5], "body words need no marker");
         assert_eq!(packed[1].page_number, 5, "delta from page 4 to 9");
-        assert_eq!(packed[1].locs, vec![-25, 3, 4, -241, 2]);
+        assert_eq!(packed[1].locs, vec![3, 4, -241, 2]);
         assert_eq!(packed[1].meta_locs, vec![-2, 2, 2, -4, 0]);
     }
 
@@ -1581,7 +1583,12 @@ mod tests {
         let mut w = Worker::default();
         let (a, b) = (w.vocab.id("arbeid".into()), w.vocab.id("markt".into()));
         let mut occ = Occurrences {
-            locs: vec![(b, 0, TITLE), (a, 3, BODY), (b, 5, 48), (a, 300, BODY)],
+            locs: vec![
+                (b, 0, TITLE),
+                (a, 3, BODY),
+                (b, 5, 2 * BODY),
+                (a, 300, BODY),
+            ],
             meta: vec![(a, 4, 1), (a, 4, 1), (b, 3, 0)],
         };
         w.absorb(7, &mut occ);
@@ -1610,7 +1617,7 @@ mod tests {
         );
         assert_eq!(
             decode(run.blob(1)),
-            vec![(7, vec![(0, TITLE), (5, 48)], vec![(3, 0)])]
+            vec![(7, vec![(0, TITLE), (5, 2 * BODY)], vec![(3, 0)])]
         );
         assert_eq!(
             decode(&halve_weights(run.blob(1))),
