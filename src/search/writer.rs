@@ -29,7 +29,7 @@ use sha1::{Digest, Sha1};
 
 use super::format::{
     FilterIndex, MetaChunk, MetaFilter, MetaIndex, MetaPage, PackedPage, PackedValue,
-    PackedVariant, PackedWord, WordIndex,
+    PackedVariant, PackedWord,
 };
 use super::record::Record;
 use super::text::{self, Text, BODY};
@@ -789,10 +789,14 @@ impl IndexWriter {
         }
         drop(runs);
         let lang = &self.language;
+        let t = Instant::now();
         let encoded: Vec<(MetaChunk, OutputFile)> = chunks
             .into_par_iter()
-            .map(|words| encode_chunk(lang, words))
+            .map(|words| chunk_of_encoded(lang, &words))
             .collect();
+        if trace {
+            eprintln!("zoekindex: chunks gecomprimeerd {:?}", t.elapsed());
+        }
         let (mut index_chunks, mut files): (Vec<MetaChunk>, Vec<OutputFile>) =
             encoded.into_iter().unzip();
         trim_bounds(&mut index_chunks);
@@ -840,13 +844,72 @@ impl IndexWriter {
     }
 }
 
-/// One word chunk: its entry in `pf_meta` (bounds not yet trimmed) and its
-/// file, named by the hash of its CBOR.
+/// One word chunk as `minicbor` writes a [`WordIndex`]: what the build's
+/// [`chunk_of_encoded`] and serve's chunks must equal.
+#[cfg(test)]
 pub(super) fn encode_chunk(lang: &str, words: Vec<PackedWord>) -> (MetaChunk, OutputFile) {
     let from = words.first().map_or(String::new(), |w| w.word.clone());
     let to = words.last().map_or(String::new(), |w| w.word.clone());
     let mut cbor = Vec::new();
-    let _ = minicbor::encode(WordIndex { words }, &mut cbor);
+    let _ = minicbor::encode(super::format::WordIndex { words }, &mut cbor);
+    let name = format!("{lang}_{}", short_hash(&cbor));
+    let chunk = MetaChunk {
+        from,
+        to,
+        hash: name.clone(),
+    };
+    let file = OutputFile {
+        path: format!("{BUNDLE_DIR}/index/{name}.pf_index"),
+        bytes: compress_fast(&cbor),
+        source: None,
+    };
+    (chunk, file)
+}
+
+/// A word as the merge leaves it: its CBOR (`minicbor::encode` of its
+/// [`PackedWord`]) and its size in locations, for cutting chunks. Encoded
+/// as soon as it is merged, so the merge's parts hold bytes, not every
+/// page's locations as vectors of their own.
+pub(super) struct EncodedWord {
+    word: String,
+    cbor: Vec<u8>,
+    size: usize,
+}
+
+impl EncodedWord {
+    fn new(w: &PackedWord) -> EncodedWord {
+        let size = w
+            .pages
+            .iter()
+            .chain(w.additional_variants.iter().flat_map(|v| &v.pages))
+            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
+            .sum::<usize>()
+            + w.additional_variants.len();
+        let mut cbor = Vec::new();
+        let _ = minicbor::encode(w, &mut cbor);
+        EncodedWord {
+            word: w.word.clone(),
+            cbor,
+            size,
+        }
+    }
+}
+
+/// One word chunk from its words' CBOR (a `WordIndex` is an array holding
+/// the array of words): its entry in `pf_meta` (bounds not yet trimmed) and
+/// its file, named by the hash of its CBOR.
+fn chunk_of_encoded(lang: &str, words: &[EncodedWord]) -> (MetaChunk, OutputFile) {
+    let from = words.first().map_or(String::new(), |w| w.word.clone());
+    let to = words.last().map_or(String::new(), |w| w.word.clone());
+    let body: usize = words.iter().map(|w| w.cbor.len()).sum();
+    let mut cbor = Vec::with_capacity(body + 16);
+    {
+        let mut e = minicbor::Encoder::new(&mut cbor);
+        let _ = e.array(1).and_then(|e| e.array(words.len() as u64));
+    }
+    for w in words {
+        cbor.extend_from_slice(&w.cbor);
+    }
     let name = format!("{lang}_{}", short_hash(&cbor));
     let chunk = MetaChunk {
         from,
@@ -1156,15 +1219,15 @@ fn halve_weights(blob: &[u8]) -> Vec<u8> {
 /// each of those, so that a chunk whose words did not change keeps its
 /// bytes and name.
 struct Cutter<'a> {
-    chunks: Vec<Vec<PackedWord>>,
-    chunk: Vec<PackedWord>,
+    chunks: Vec<Vec<EncodedWord>>,
+    chunk: Vec<EncodedWord>,
     size: usize,
     bounds: &'a [String],
     next: usize,
 }
 
 impl Cutter<'_> {
-    fn push(&mut self, w: PackedWord) {
+    fn push(&mut self, w: EncodedWord) {
         if !self.bounds.is_empty() {
             let mut cut = false;
             while self.next < self.bounds.len() && self.bounds[self.next] <= w.word {
@@ -1176,13 +1239,7 @@ impl Cutter<'_> {
                 self.size = 0;
             }
         }
-        self.size += w
-            .pages
-            .iter()
-            .chain(w.additional_variants.iter().flat_map(|v| &v.pages))
-            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
-            .sum::<usize>()
-            + w.additional_variants.len();
+        self.size += w.size;
         self.chunk.push(w);
         // Between kept bounds a chunk may grow to twice the size.
         let limit = if self.bounds.is_empty() {
@@ -1200,9 +1257,9 @@ impl Cutter<'_> {
 /// The k-way merge of sorted runs into words, cut into chunks. The key
 /// range is cut into parts merged in parallel; the chunks are cut after,
 /// over all words in order, so they are the same as from one merge.
-fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<PackedWord>> {
+fn merge(runs: &[Run], number: &[u32], bounds: &[String]) -> Vec<Vec<EncodedWord>> {
     let splits = split_keys(runs, 4 * rayon::current_num_threads());
-    let parts: Vec<Vec<PackedWord>> = (0..=splits.len())
+    let parts: Vec<Vec<EncodedWord>> = (0..=splits.len())
         .into_par_iter()
         .map(|i| {
             // Keys from splits[i - 1] (inclusive) to splits[i]: a base key
@@ -1251,8 +1308,9 @@ fn split_keys(runs: &[Run], n: usize) -> Vec<&str> {
     keys
 }
 
-/// The k-way merge of sorted runs (or parts of them) into words.
-fn merge_words(runs: &[(&Run, usize, usize)], number: &[u32]) -> Vec<PackedWord> {
+/// The k-way merge of sorted runs (or parts of them) into words, each
+/// encoded once it is whole.
+fn merge_words(runs: &[(&Run, usize, usize)], number: &[u32]) -> Vec<EncodedWord> {
     let mut heap: BinaryHeap<std::cmp::Reverse<(&str, usize)>> = BinaryHeap::new();
     let mut cursor: Vec<usize> = runs.iter().map(|r| r.1).collect();
     for (i, &(run, a, b)) in runs.iter().enumerate() {
@@ -1282,8 +1340,8 @@ fn merge_words(runs: &[(&Run, usize, usize)], number: &[u32]) -> Vec<PackedWord>
             Some((b, f)) => (b, Some(f)),
             None => (key, None),
         };
-        if word.as_ref().is_some_and(|w| w.word != base) {
-            words.push(word.take().expect("checked"));
+        if let Some(w) = word.take_if(|w| w.word != base) {
+            words.push(EncodedWord::new(&w));
         }
         let w = word.get_or_insert_with(|| PackedWord {
             word: base.to_string(),
@@ -1298,7 +1356,7 @@ fn merge_words(runs: &[(&Run, usize, usize)], number: &[u32]) -> Vec<PackedWord>
             }),
         }
     }
-    words.extend(word);
+    words.extend(word.as_ref().map(EncodedWord::new));
     words
 }
 
@@ -1551,6 +1609,48 @@ mod tests {
         assert_eq!(s, "x0xw0");
         assert_eq!(read_gaps("x"), None, "a number that does not end");
         assert_eq!(read_gaps("0\""), None, "a character it never writes");
+    }
+
+    #[test]
+    fn a_chunk_from_encoded_words_is_minicbors_word_index() {
+        let page = |n: u32, locs: Vec<i32>| PackedPage {
+            page_number: n,
+            locs,
+            meta_locs: vec![-4, 0],
+        };
+        let words = || {
+            vec![
+                PackedWord {
+                    word: "beleid".into(),
+                    pages: vec![page(0, vec![3, 400]), page(7, vec![-251, 0, 70_000])],
+                    additional_variants: vec![],
+                },
+                PackedWord {
+                    word: "geinformeerd".into(),
+                    pages: vec![page(2, vec![5])],
+                    additional_variants: vec![PackedVariant {
+                        form: "geïnformeerd".into(),
+                        pages: vec![page(1, vec![9, 1])],
+                    }],
+                },
+            ]
+        };
+        let encoded: Vec<EncodedWord> = words().iter().map(EncodedWord::new).collect();
+        assert_eq!(encoded[0].size, 2 + 3 + 2 * 3);
+        assert_eq!(
+            encoded[1].size,
+            (1 + 2 + 1) + (2 + 2 + 1) + 1,
+            "a variant counts one"
+        );
+        let (meta, file) = chunk_of_encoded("nl", &encoded);
+        let (want_meta, want_file) = encode_chunk("nl", words());
+        assert_eq!(
+            (meta.from, meta.to),
+            ("beleid".into(), "geinformeerd".into())
+        );
+        assert_eq!(meta.hash, want_meta.hash);
+        assert_eq!(file.path, want_file.path);
+        assert_eq!(file.bytes, want_file.bytes);
     }
 
     #[test]
