@@ -852,18 +852,7 @@ pub(super) fn encode_chunk(lang: &str, words: Vec<PackedWord>) -> (MetaChunk, Ou
     let to = words.last().map_or(String::new(), |w| w.word.clone());
     let mut cbor = Vec::new();
     let _ = minicbor::encode(super::format::WordIndex { words }, &mut cbor);
-    let name = format!("{lang}_{}", short_hash(&cbor));
-    let chunk = MetaChunk {
-        from,
-        to,
-        hash: name.clone(),
-    };
-    let file = OutputFile {
-        path: format!("{BUNDLE_DIR}/index/{name}.pf_index"),
-        bytes: compress_fast(&cbor),
-        source: None,
-    };
-    (chunk, file)
+    chunk_file(lang, from, to, &cbor)
 }
 
 /// A word as the merge leaves it: its CBOR (`minicbor::encode` of its
@@ -910,7 +899,12 @@ fn chunk_of_encoded(lang: &str, words: &[EncodedWord]) -> (MetaChunk, OutputFile
     for w in words {
         cbor.extend_from_slice(&w.cbor);
     }
-    let name = format!("{lang}_{}", short_hash(&cbor));
+    chunk_file(lang, from, to, &cbor)
+}
+
+/// A chunk's `pf_meta` entry and file, named by the hash of its CBOR.
+fn chunk_file(lang: &str, from: String, to: String, cbor: &[u8]) -> (MetaChunk, OutputFile) {
+    let name = format!("{lang}_{}", short_hash(cbor));
     let chunk = MetaChunk {
         from,
         to,
@@ -918,7 +912,7 @@ fn chunk_of_encoded(lang: &str, words: &[EncodedWord]) -> (MetaChunk, OutputFile
     };
     let file = OutputFile {
         path: format!("{BUNDLE_DIR}/index/{name}.pf_index"),
-        bytes: compress_fast(&cbor),
+        bytes: compress_fast(cbor),
         source: None,
     };
     (chunk, file)
