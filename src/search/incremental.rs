@@ -298,7 +298,7 @@ fn same_posting(a: &Posting, b: &Posting) -> bool {
     a.locs == b.locs && a.meta == b.meta
 }
 
-/// A chunk from its words' CBOR: the CBOR and name [`writer::encode_chunk`]
+/// A chunk from its words' CBOR: the CBOR and name [`writer::chunk_of_encoded`]
 /// makes for the same words (a `WordIndex`: an array holding the array
 /// of words), gzipped in [`Piece`]s; the pieces of `old` whose bytes recur
 /// are reused.

@@ -887,7 +887,7 @@ impl EncodedWord {
 /// One word chunk from its words' CBOR (a `WordIndex` is an array holding
 /// the array of words): its entry in `pf_meta` (bounds not yet trimmed) and
 /// its file, named by the hash of its CBOR.
-fn chunk_of_encoded(lang: &str, words: &[EncodedWord]) -> (MetaChunk, OutputFile) {
+pub(super) fn chunk_of_encoded(lang: &str, words: &[EncodedWord]) -> (MetaChunk, OutputFile) {
     let from = words.first().map_or(String::new(), |w| w.word.clone());
     let to = words.last().map_or(String::new(), |w| w.word.clone());
     let body: usize = words.iter().map(|w| w.cbor.len()).sum();
