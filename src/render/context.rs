@@ -183,7 +183,11 @@ impl<'a> Renderer<'a> {
             ranked.truncate(5);
         }
         ranked.sort_by(order);
-        ranked.into_iter().map(|(p, _)| p).collect()
+        // Not collected in place: that would keep `ranked`'s capacity, one
+        // entry per page sharing a term, in every list serve holds.
+        let mut top = Vec::with_capacity(ranked.len());
+        top.extend(ranked.iter().map(|&(p, _)| p));
+        top
     }
 
     /// What a page template sees. Every summary goes in through a loan and

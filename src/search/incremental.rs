@@ -109,6 +109,7 @@ impl Encoded {
         }
         let pages_end = e.writer().len() as u32;
         let _ = e.encode(&word.additional_variants);
+        cbor.shrink_to_fit();
         Encoded {
             cbor,
             size,
@@ -173,6 +174,8 @@ impl Piece {
                 break;
             }
         }
+        // Serve keeps every piece: not the spare room of the last reserve.
+        out.shrink_to_fit();
         Piece {
             hash,
             raw_len: raw.len(),

@@ -1457,7 +1457,7 @@ pub(crate) fn compress(bytes: &[u8]) -> Vec<u8> {
 /// at a fast level ([`FRAGMENT_LEVEL`]).
 pub(super) fn compress_fragment(bytes: &[u8]) -> Vec<u8> {
     thread_local! {
-        static GZIP: std::cell::RefCell<Option<libdeflater::Compressor>> =
+        static GZIP: std::cell::RefCell<Gzipper> =
             const { std::cell::RefCell::new(None) };
     }
     gzip_with(&GZIP, FRAGMENT_LEVEL, bytes)
@@ -1469,26 +1469,38 @@ pub(super) fn compress_fragment(bytes: &[u8]) -> Vec<u8> {
 /// 2.37 MB, level 1 2.48 MB, +150 bytes a fragment).
 const FRAGMENT_LEVEL: i32 = 1;
 
+/// A thread's compressor with its input and output buffers: the result is
+/// copied out at its exact size (serve keeps every fragment, and a buffer
+/// of the compression bound, truncated, kept the plain size).
+type Gzipper = Option<(libdeflater::Compressor, Vec<u8>, Vec<u8>)>;
+
 fn gzip_with(
-    cell: &'static std::thread::LocalKey<std::cell::RefCell<Option<libdeflater::Compressor>>>,
+    cell: &'static std::thread::LocalKey<std::cell::RefCell<Gzipper>>,
     level: i32,
     bytes: &[u8],
 ) -> Vec<u8> {
-    let mut input = Vec::with_capacity(SIGNATURE.len() + bytes.len());
-    input.extend_from_slice(SIGNATURE);
-    input.extend_from_slice(bytes);
     cell.with_borrow_mut(|gz| {
-        let gz = gz.get_or_insert_with(|| {
-            libdeflater::Compressor::new(
-                libdeflater::CompressionLvl::new(level).unwrap_or_default(),
-            )
+        let (gz, input, out) = gz.get_or_insert_with(|| {
+            let level = libdeflater::CompressionLvl::new(level).unwrap_or_default();
+            (libdeflater::Compressor::new(level), Vec::new(), Vec::new())
         });
-        let mut out = vec![0; gz.gzip_compress_bound(input.len())];
-        let n = gz.gzip_compress(&input, &mut out).unwrap_or(0);
-        out.truncate(n);
-        out
+        input.clear();
+        input.extend_from_slice(SIGNATURE);
+        input.extend_from_slice(bytes);
+        out.resize(gz.gzip_compress_bound(input.len()), 0);
+        let n = gz.gzip_compress(input, out).unwrap_or(0);
+        let gzipped = out[..n].to_vec();
+        // A word chunk can be megabytes: a thread does not keep the largest.
+        if input.capacity() > SCRATCH_KEPT {
+            *input = Vec::new();
+            *out = Vec::new();
+        }
+        gzipped
     })
 }
+
+/// Buffer capacity a compressing thread keeps between files.
+const SCRATCH_KEPT: usize = 1 << 20;
 
 /// The same for word chunks, thousands of files: libdeflate
 /// at its default level, as small as zlib's default level and about twice
@@ -1496,7 +1508,7 @@ fn gzip_with(
 /// CPU time, its default level still a sixth of the index's).
 pub(super) fn compress_fast(bytes: &[u8]) -> Vec<u8> {
     thread_local! {
-        static GZIP: std::cell::RefCell<Option<libdeflater::Compressor>> =
+        static GZIP: std::cell::RefCell<Gzipper> =
             const { std::cell::RefCell::new(None) };
     }
     gzip_with(&GZIP, 6, bytes)

@@ -28,7 +28,10 @@ pub struct Packed {
 }
 
 thread_local! {
-    static DEFLATE: RefCell<Option<libdeflater::Compressor>> = const { RefCell::new(None) };
+    /// The compressor and its output buffer: a deflated output is copied
+    /// out at its exact size (a buffer of the compression bound, truncated,
+    /// kept the plain size in memory).
+    static DEFLATE: RefCell<Option<(libdeflater::Compressor, Vec<u8>)>> = const { RefCell::new(None) };
     static INFLATE: RefCell<Option<libdeflater::Decompressor>> = const { RefCell::new(None) };
 }
 
@@ -40,16 +43,14 @@ impl Packed {
         if len >= MIN_PACKED {
             let packed = DEFLATE.with_borrow_mut(|c| {
                 // Level 1: `fastest()` is level 0, which only stores.
-                let c = c.get_or_insert_with(|| {
-                    libdeflater::Compressor::new(
-                        libdeflater::CompressionLvl::new(1)
-                            .unwrap_or_else(|_| libdeflater::CompressionLvl::default()),
-                    )
+                let (c, scratch) = c.get_or_insert_with(|| {
+                    let level = libdeflater::CompressionLvl::new(1)
+                        .unwrap_or_else(|_| libdeflater::CompressionLvl::default());
+                    (libdeflater::Compressor::new(level), Vec::new())
                 });
-                let mut out = vec![0; c.deflate_compress_bound(len)];
-                let n = c.deflate_compress(&bytes, &mut out).ok()?;
-                out.truncate(n);
-                Some(out)
+                scratch.resize(c.deflate_compress_bound(len), 0);
+                let n = c.deflate_compress(&bytes, scratch).ok()?;
+                Some(Box::<[u8]>::from(&scratch[..n]))
             });
             if let Some(out) = packed.filter(|o| o.len() < len) {
                 return Packed {
