@@ -297,10 +297,6 @@ fn unchanged(a: &Record, b: &Record) -> bool {
         && a.facts == b.facts
 }
 
-fn same_posting(a: &Posting, b: &Posting) -> bool {
-    a.locs == b.locs && a.meta == b.meta
-}
-
 /// A chunk from its words' CBOR: the CBOR and name [`writer::chunk_of_encoded`]
 /// makes for the same words (a `WordIndex`: an array holding the array
 /// of words), gzipped in [`Piece`]s; the pieces of `old` whose bytes recur
@@ -354,11 +350,9 @@ fn chunk_from(
 }
 
 /// Page `r` analysed, its postings sorted by key (so [`State::posting`]
-/// can search them; the writer keeps them in first-seen order).
+/// can search them).
 fn analysed(writer: &IndexWriter, r: &Record) -> Result<PageIndex, Diagnostic> {
-    let mut page = writer.analyse(r)?;
-    page.postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(page)
+    writer.analyse(r)
 }
 
 /// How many leading letters of key `q` every word stemming to it has
@@ -380,8 +374,8 @@ impl State {
             .collect::<Result<_, _>>()?;
         let mut keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
         for (n, p) in pages.iter().enumerate() {
-            for (k, _) in &p.postings {
-                match keys.get_mut(&**k) {
+            for k in p.postings.keys() {
+                match keys.get_mut(k) {
                     Some(v) => v.push(n as u32),
                     None => {
                         keys.insert(k.to_string(), vec![n as u32]);
@@ -442,13 +436,11 @@ impl State {
             let old = std::mem::replace(&mut self.pages[n], new);
             let new = &self.pages[n];
             filters_changed |= old.filters != new.filters;
-            let old_map: HashMap<&str, &Posting> =
-                old.postings.iter().map(|(k, p)| (&**k, p)).collect();
-            let new_map: HashMap<&str, &Posting> =
-                new.postings.iter().map(|(k, p)| (&**k, p)).collect();
+            let old_map: HashMap<&str, &[u8]> = old.postings.coded().collect();
+            let new_map: HashMap<&str, &[u8]> = new.postings.coded().collect();
             for (k, p) in &old_map {
                 match new_map.get(k) {
-                    Some(q) if same_posting(p, q) => {}
+                    Some(q) if p == q => {}
                     Some(_) => diffs.push((n as u32, k.to_string(), false, false)),
                     None => diffs.push((n as u32, k.to_string(), false, true)),
                 }
@@ -664,11 +656,11 @@ impl State {
         w
     }
 
-    fn posting(&self, page: u32, run_key: &str) -> Option<&Posting> {
-        let p = &self.pages[page as usize].postings;
-        p.binary_search_by(|(k, _)| (**k).cmp(run_key))
-            .ok()
-            .map(|i| &p[i].1)
+    /// Page `page`'s posting of `run_key`, with the page number set.
+    fn posting(&self, page: u32, run_key: &str) -> Option<Posting> {
+        let mut p = self.pages[page as usize].postings.get(run_key)?;
+        p.page = page;
+        Some(p)
     }
 
     /// Word `w` as a full build writes it (its pages and forms, the
@@ -677,16 +669,8 @@ impl State {
     fn word(&self, w: &str, number: &[u32]) -> Option<(PackedWord, usize)> {
         let mut main: Vec<Posting> = Vec::new();
         let mut variants: Vec<(String, Vec<Posting>)> = Vec::new();
-        let with_page = |n: u32, p: &Posting| Posting {
-            page: n,
-            locs: p.locs.clone(),
-            meta: p.meta.clone(),
-        };
         for (k, pages) in self.run_keys(w) {
-            let postings: Vec<Posting> = pages
-                .iter()
-                .filter_map(|&n| self.posting(n, k).map(|p| with_page(n, p)))
-                .collect();
+            let postings: Vec<Posting> = pages.iter().filter_map(|&n| self.posting(n, k)).collect();
             match k.split_once('\0') {
                 Some((_, form)) => variants.push((form.to_string(), postings)),
                 None => main.extend(postings),
@@ -695,8 +679,7 @@ impl State {
         for whole in self.wholes.get(w).into_iter().flatten() {
             for (k, pages) in self.run_keys(whole) {
                 for &n in pages {
-                    if let Some(p) = self.posting(n, k) {
-                        let mut p = with_page(n, p);
+                    if let Some(mut p) = self.posting(n, k) {
                         for l in p.locs.iter_mut() {
                             l.1 = (l.1 / 2).max(1);
                         }
@@ -737,12 +720,7 @@ impl State {
     /// `None` when the page holds nothing of it.
     fn page_entry(&self, w: &str, n: u32, number: &[u32]) -> Option<PackedPage> {
         let mut postings: Vec<Posting> = Vec::new();
-        let take = |p: &Posting, half: bool| {
-            let mut p = Posting {
-                page: n,
-                locs: p.locs.clone(),
-                meta: p.meta.clone(),
-            };
+        let take = |mut p: Posting, half: bool| {
             if half {
                 for l in p.locs.iter_mut() {
                     l.1 = (l.1 / 2).max(1);

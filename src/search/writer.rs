@@ -175,21 +175,42 @@ fn decode_postings_reusing(buf: &[u8], out: &mut Vec<Posting>, used: &mut usize)
         let p = &mut out[*used];
         *used += 1;
         p.page = get_varint(buf, &mut at);
-        let n = get_varint(buf, &mut at) as usize;
-        p.locs.clear();
-        let mut pos = 0;
-        for _ in 0..n {
-            let (delta, w) = get_loc(buf, &mut at);
-            pos += delta;
-            p.locs.push((pos, w));
-        }
-        let m = get_varint(buf, &mut at) as usize;
-        p.meta.clear();
-        for _ in 0..m {
-            let f = get_varint(buf, &mut at) as u16;
-            let pos = get_varint(buf, &mut at);
-            p.meta.push((f, pos));
-        }
+        get_posting(buf, &mut at, p);
+    }
+}
+
+/// One posting's locations and metadata (what [`put_posting`] wrote) into
+/// `p`, reusing its buffers.
+fn get_posting(buf: &[u8], at: &mut usize, p: &mut Posting) {
+    let n = get_varint(buf, at) as usize;
+    p.locs.clear();
+    let mut pos = 0;
+    for _ in 0..n {
+        let (delta, w) = get_loc(buf, at);
+        pos += delta;
+        p.locs.push((pos, w));
+    }
+    let m = get_varint(buf, at) as usize;
+    p.meta.clear();
+    for _ in 0..m {
+        let f = get_varint(buf, at) as u16;
+        let pos = get_varint(buf, at);
+        p.meta.push((f, pos));
+    }
+}
+
+/// One key's locations (positions ascending) and metadata, varint-coded.
+fn put_posting(buf: &mut Vec<u8>, locs: &[(u32, u32, u8)], meta: &[(u32, u16, u32)]) {
+    put_varint(buf, locs.len() as u32);
+    let mut last = 0;
+    for &(_, pos, w) in locs {
+        put_loc(buf, pos - last, w);
+        last = pos;
+    }
+    put_varint(buf, meta.len() as u32);
+    for &(_, f, pos) in meta {
+        put_varint(buf, u32::from(f));
+        put_varint(buf, pos);
     }
 }
 
@@ -363,36 +384,102 @@ struct Occurrences {
 }
 
 impl Occurrences {
+    /// By key; each key's positions stay ascending (the sort is stable) and
+    /// its metadata sorted without repeats.
+    fn sort(&mut self) {
+        self.locs.sort_by_key(|l| l.0);
+        self.meta.sort_unstable();
+        self.meta.dedup();
+    }
+
+    /// Calls `f` once per key, with its locations and metadata (sorted first).
+    fn each_key(&self, mut f: impl FnMut(u32, &[(u32, u32, u8)], &[(u32, u16, u32)])) {
+        let (locs, meta) = (&self.locs[..], &self.meta[..]);
+        let (mut i, mut j) = (0, 0);
+        while i < locs.len() || j < meta.len() {
+            let id = match (locs.get(i), meta.get(j)) {
+                (Some(l), Some(m)) => l.0.min(m.0),
+                (Some(l), None) => l.0,
+                (None, Some(m)) => m.0,
+                (None, None) => break,
+            };
+            let li = i;
+            while i < locs.len() && locs[i].0 == id {
+                i += 1;
+            }
+            let mj = j;
+            while j < meta.len() && meta[j].0 == id {
+                j += 1;
+            }
+            f(id, &locs[li..i], &meta[mj..j]);
+        }
+    }
+
     fn clear(&mut self) {
         self.locs.clear();
         self.meta.clear();
     }
 }
 
-/// A page's postings by key, in first-seen order (what `serve` keeps).
-fn postings_of(vocab: &Vocab, occ: &Occurrences) -> Vec<(Arc<str>, Posting)> {
-    let mut ids: FxHashMap<u32, usize> = FxHashMap::default();
-    let mut list: Vec<(Arc<str>, Posting)> = Vec::new();
-    let mut slot = |id: u32, list: &mut Vec<(Arc<str>, Posting)>| {
-        let next = list.len();
-        let i = *ids.entry(id).or_insert(next);
-        if i == next {
-            list.push((vocab.keys[id as usize].clone(), Posting::default()));
+/// One page's postings as `serve` keeps them for its incremental index:
+/// the keys sorted, each key's posting varint-coded as [`Worker::absorb`]
+/// writes it (without the page) in one buffer. A `Posting` with two
+/// vectors per key had held about four times the bytes (21 KB a page of
+/// gen_corpus.py).
+#[derive(Debug, Clone, Default)]
+pub(super) struct PagePostings {
+    /// (key, end of its posting in `bytes`), sorted by key.
+    keys: Vec<(Arc<str>, u32)>,
+    bytes: Vec<u8>,
+}
+
+impl PagePostings {
+    fn of(vocab: &Vocab, occ: &mut Occurrences) -> PagePostings {
+        occ.sort();
+        let mut scratch = Vec::new();
+        let mut spans: Vec<(&Arc<str>, usize, usize)> = Vec::new();
+        occ.each_key(|id, locs, meta| {
+            let start = scratch.len();
+            put_posting(&mut scratch, locs, meta);
+            spans.push((&vocab.keys[id as usize], start, scratch.len()));
+        });
+        spans.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = PagePostings {
+            keys: Vec::with_capacity(spans.len()),
+            bytes: Vec::with_capacity(scratch.len()),
+        };
+        for (key, start, end) in spans {
+            out.bytes.extend_from_slice(&scratch[start..end]);
+            out.keys.push((key.clone(), out.bytes.len() as u32));
         }
-        i
-    };
-    for &(id, pos, w) in &occ.locs {
-        let i = slot(id, &mut list);
-        list[i].1.locs.push((pos, w));
+        out
     }
-    for &(id, field, pos) in &occ.meta {
-        let i = slot(id, &mut list);
-        let p = &mut list[i].1;
-        if !p.meta.contains(&(field, pos)) {
-            p.meta.push((field, pos));
-        }
+
+    /// The keys, sorted.
+    pub(super) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(k, _)| &**k)
     }
-    list
+
+    /// Each key with its coded posting: equal bytes, equal postings.
+    pub(super) fn coded(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let starts = std::iter::once(0).chain(self.keys.iter().map(|&(_, end)| end));
+        self.keys
+            .iter()
+            .zip(starts)
+            .map(|((k, end), start)| (&**k, &self.bytes[start as usize..*end as usize]))
+    }
+
+    /// Key `key`'s posting, decoded (its page left at 0).
+    pub(super) fn get(&self, key: &str) -> Option<Posting> {
+        let i = self.keys.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        let start = match i {
+            0 => 0,
+            _ => self.keys[i - 1].1 as usize,
+        };
+        let mut p = Posting::default();
+        get_posting(&self.bytes[start..self.keys[i].1 as usize], &mut 0, &mut p);
+        Some(p)
+    }
 }
 
 /// What one thread analysing pages keeps between them: its vocabulary and
@@ -411,49 +498,21 @@ impl Worker {
     /// key, one posting per key (its order within a posting does not
     /// matter: [`pack_pages`] sorts and deduplicates).
     fn absorb(&mut self, slot: u32, occ: &mut Occurrences) {
-        // Stable: each key's positions stay ascending ([`put_loc`]).
-        occ.locs.sort_by_key(|l| l.0);
-        occ.meta.sort_unstable();
-        occ.meta.dedup();
+        occ.sort();
         if self.run.len() < self.vocab.keys.len() {
             self.run.resize_with(self.vocab.keys.len(), Vec::new);
         }
-        let (locs, meta) = (&occ.locs[..], &occ.meta[..]);
-        let (mut i, mut j) = (0, 0);
-        while i < locs.len() || j < meta.len() {
-            let id = match (locs.get(i), meta.get(j)) {
-                (Some(l), Some(m)) => l.0.min(m.0),
-                (Some(l), None) => l.0,
-                (None, Some(m)) => m.0,
-                (None, None) => break,
-            };
-            let li = i;
-            while i < locs.len() && locs[i].0 == id {
-                i += 1;
-            }
-            let mj = j;
-            while j < meta.len() && meta[j].0 == id {
-                j += 1;
-            }
-            let buf = &mut self.run[id as usize];
+        let (run, keys, bytes) = (&mut self.run, &self.vocab.keys, &mut self.bytes);
+        occ.each_key(|id, locs, meta| {
+            let buf = &mut run[id as usize];
             if buf.is_empty() {
-                self.bytes += self.vocab.keys[id as usize].len() + 48;
+                *bytes += keys[id as usize].len() + 48;
             }
             let before = buf.len();
             put_varint(buf, slot);
-            put_varint(buf, (i - li) as u32);
-            let mut last = 0;
-            for &(_, pos, w) in &locs[li..i] {
-                put_loc(buf, pos - last, w);
-                last = pos;
-            }
-            put_varint(buf, (j - mj) as u32);
-            for &(_, f, pos) in &meta[mj..j] {
-                put_varint(buf, u32::from(f));
-                put_varint(buf, pos);
-            }
-            self.bytes += buf.len() - before;
-        }
+            put_posting(buf, locs, meta);
+            *bytes += buf.len() - before;
+        });
     }
 
     /// The run so far, sorted by key, and an empty one in its place.
@@ -508,8 +567,8 @@ pub(super) struct PageIndex {
     pub(super) digest: [u8; 20],
     pub(super) word_count: u32,
     pub(super) words: usize,
-    /// In first-seen order (serve's incremental index sorts them); `page` unset.
-    pub(super) postings: Vec<(Arc<str>, Posting)>,
+    /// Empty but in `serve` ([`IndexWriter::analyse`]).
+    pub(super) postings: PagePostings,
     pub(super) filters: Vec<(String, String)>,
 }
 
@@ -656,7 +715,7 @@ impl IndexWriter {
                 worker.bytes = 0;
             }
             self.occurrences(&mut worker.vocab, r, &text, &facts, &mut occ);
-            let postings = postings_of(&worker.vocab, &occ);
+            let postings = PagePostings::of(&worker.vocab, &mut occ);
             self.workers.lock().map_err(|_| poisoned())?.push(worker);
             postings
         };
@@ -704,7 +763,7 @@ impl IndexWriter {
             digest,
             word_count: text.words.len() as u32,
             words,
-            postings: Vec::new(),
+            postings: PagePostings::default(),
             filters: r
                 .filters
                 .iter()
