@@ -286,7 +286,7 @@ impl<'a> Renderer<'a> {
         };
         // The page's own summary, lent too, with the page-only keys added
         // (and stripped again before it goes back).
-        let mut page = match lend.ws.lend(lend.spare, id) {
+        let mut page = match lend.ws.lend(lend.renderer, id) {
             Value::Object(m) => m,
             _ => Map::new(),
         };

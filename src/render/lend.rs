@@ -91,7 +91,7 @@ pub(crate) struct Workspace {
 
 /// The page summaries to lend, one slot per page id, shared by a
 /// renderer's workspaces; a slot is `Null` while its summary is lent out
-/// or before it is first made (or copied, when the renderer keeps its own).
+/// or before it is first made.
 pub(super) type Pool = std::sync::Arc<[std::sync::Mutex<Value>]>;
 
 /// An empty pool for `pages` page summaries.
@@ -99,26 +99,6 @@ pub(super) fn pool(pages: usize) -> Pool {
     (0..pages)
         .map(|_| std::sync::Mutex::new(Value::Null))
         .collect()
-}
-
-/// Where a summary comes from when its slot is empty (lent to this
-/// context already, or to another thread's).
-#[derive(Clone, Copy)]
-pub(super) enum Spare<'w> {
-    /// Copied from the renderer's own summaries (`serve` keeps them).
-    Copy(&'w [Value]),
-    /// Made: the pool holds the only copy (a build), made on first loan;
-    /// a second loan of the same page at the same time is rare.
-    Make(&'w super::Renderer<'w>),
-}
-
-impl Spare<'_> {
-    fn summary(self, id: PageId) -> Value {
-        match self {
-            Spare::Copy(shared) => shared[id].clone(),
-            Spare::Make(r) => r.page_summary(id),
-        }
-    }
 }
 
 impl Workspace {
@@ -144,7 +124,9 @@ impl Workspace {
         }
     }
 
-    pub(super) fn lend(&mut self, spare: Spare<'_>, id: PageId) -> Value {
+    /// Page `id`'s summary from the pool, or made by `r` when its slot is
+    /// empty.
+    pub(super) fn lend(&mut self, r: &super::Renderer<'_>, id: PageId) -> Value {
         let pooled = self
             .pool
             .get(id)
@@ -154,7 +136,7 @@ impl Workspace {
             Some(v) if !v.is_null() => v,
             // Not copied yet, or lent to this context already (a page can
             // be both related and a backlink) or to another thread's.
-            _ => spare.summary(id),
+            _ => r.page_summary(id),
         }
     }
 
@@ -213,7 +195,8 @@ pub(super) fn locate<'v>(locals: &'v mut Map<String, Value>, at: &[Seg]) -> Opti
 /// Lends summaries for one context and remembers where they went.
 pub(super) struct Lending<'w> {
     pub(super) ws: &'w mut Workspace,
-    pub(super) spare: Spare<'w>,
+    /// Makes a summary the pool does not hold.
+    pub(super) renderer: &'w super::Renderer<'w>,
     pub(super) loans: Vec<Loan>,
     /// Set when the theme has a card: summaries in lists carry it.
     pub(super) cards: Option<(&'w Theme, &'w Cards)>,
@@ -232,7 +215,7 @@ impl Lending<'_> {
         let items = ids
             .iter()
             .map(|&i| {
-                let mut v = self.ws.lend(self.spare, i);
+                let mut v = self.ws.lend(self.renderer, i);
                 self.add_card(i, &mut v);
                 v
             })
@@ -286,7 +269,7 @@ impl Lending<'_> {
     }
 
     pub(super) fn one(&mut self, at: Vec<Seg>, id: PageId) -> Value {
-        let v = self.ws.lend(self.spare, id);
+        let v = self.ws.lend(self.renderer, id);
         self.loans.push(Loan {
             at,
             ids: vec![id],

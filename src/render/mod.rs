@@ -21,7 +21,7 @@ mod lend;
 mod tera_error;
 
 pub(crate) use lend::Workspace;
-use lend::{Cards, Lending, Loan, Locals, Seg, Spare};
+use lend::{Cards, Lending, Loan, Locals, Seg};
 pub(crate) use tera_error::template_error;
 
 /// One file of the built site, held in memory until written (or served).
@@ -136,13 +136,25 @@ pub(crate) enum Job {
     Special,
 }
 
+/// Page summaries made for lists (with their cards), for renderers of the
+/// same model and theme one after another ([`Renderer::sharing`]): `serve`
+/// renders its queue in steps, and each step's renderer would make them
+/// again. Drop it when the model or theme changes.
+pub(crate) struct SummaryPool(lend::Pool);
+
+impl SummaryPool {
+    /// An empty pool for a site of `pages` pages.
+    pub(crate) fn new(pages: usize) -> Self {
+        SummaryPool(lend::pool(pages))
+    }
+}
+
 pub(crate) struct Renderer<'a> {
     site: &'a Site,
     theme: &'a Theme,
     base_path: String,
     base_url: String,
     globals: Map<String, Value>,
-    page_summaries: Vec<Value>,
     section_summaries: Vec<Value>,
     /// Per taxonomy: term slug → index in its `terms`, built on first use.
     term_index: OnceLock<Vec<HashMap<String, usize>>>,
@@ -162,48 +174,35 @@ pub(crate) struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub(crate) fn new(site: &'a Site, theme: &'a Theme) -> Self {
-        Self::reusing(site, theme, Vec::new(), &[])
+    /// A renderer for `serve`: like [`Renderer::once`] without bodies taken
+    /// out, lending the summaries of `pool` (and making there those it
+    /// lacks). Serve keeps no page summaries of its own (at 100,000 pages
+    /// they were 0.7 GB), only a pool while one model renders its queue.
+    pub(crate) fn sharing(site: &'a Site, theme: &'a Theme, pool: &SummaryPool) -> Self {
+        Self::with_pool(site, theme, None, pool.0.clone())
     }
 
-    /// Like [`Renderer::new`], but takes the page summaries of an earlier
-    /// renderer of the same site (same page ids) and recomputes only the
-    /// pages in `refresh`; the dev server uses this after a body-only edit.
-    /// A summary list of the wrong length is recomputed whole.
-    pub(crate) fn reusing(
-        site: &'a Site,
-        theme: &'a Theme,
-        previous: Vec<Value>,
-        refresh: &[PageId],
-    ) -> Self {
-        let mut r = Self::without_page_summaries(site, theme);
-        if previous.len() == site.pages.len() {
-            r.page_summaries = previous;
-            for &i in refresh {
-                r.page_summaries[i] = r.page_summary(i);
-            }
-        } else {
-            r.page_summaries = (0..site.pages.len())
-                .into_par_iter()
-                .map(|i| r.page_summary(i))
-                .collect();
-        }
-        r
+    /// A renderer for fingerprints (`serve`): lends nothing, so its pool
+    /// is empty.
+    pub(crate) fn new(site: &'a Site, theme: &'a Theme) -> Self {
+        Self::with_pool(site, theme, None, lend::pool(0))
     }
 
     /// A renderer for one pass over the site (a build): a page summary is
     /// made when it is first lent and then lives only in the lending pool
-    /// (one lent out twice at once is made again), so
-    /// [`Renderer::page_summary_of`] and [`Renderer::into_page_summaries`]
-    /// have none to give. With `bodies`, each page's body is moved into its
-    /// context instead of copied, and given back there after its render.
+    /// (one lent out twice at once is made again). With `bodies`, each
+    /// page's body is moved into its context instead of copied, and given
+    /// back there after its render.
     pub(crate) fn once(site: &'a Site, theme: &'a Theme, bodies: Option<&'a PageBodies>) -> Self {
-        let mut r = Self::without_page_summaries(site, theme);
-        r.bodies = bodies;
-        r
+        Self::with_pool(site, theme, bodies, lend::pool(site.pages.len()))
     }
 
-    fn without_page_summaries(site: &'a Site, theme: &'a Theme) -> Self {
+    fn with_pool(
+        site: &'a Site,
+        theme: &'a Theme,
+        bodies: Option<&'a PageBodies>,
+        pool: lend::Pool,
+    ) -> Self {
         let base_path = site.config.base_path();
         let base_url = site.config.base_url.clone();
         let mut r = Renderer {
@@ -212,20 +211,18 @@ impl<'a> Renderer<'a> {
             base_path,
             base_url,
             globals: Map::new(),
-            page_summaries: Vec::new(),
             section_summaries: Vec::new(),
             term_index: OnceLock::new(),
             navs: Vec::new(),
             cards: Cards::new(theme, site.pages.len()),
             workspaces: Mutex::new(Vec::new()),
-            pool: lend::pool(0),
+            pool,
             chrome: OnceLock::new(),
-            bodies: None,
+            bodies,
         };
         if crate::nav::wanted(site) && theme.tera.get_template_names().any(|n| n == NAV_TEMPLATE) {
             r.navs = (0..site.sections.len()).map(|_| OnceLock::new()).collect();
         }
-        r.pool = lend::pool(site.pages.len());
         r.section_summaries = (0..site.sections.len())
             .map(|i| r.section_summary(i))
             .collect();
@@ -235,17 +232,7 @@ impl<'a> Renderer<'a> {
 
     /// What the renderer owns (summaries, workspaces), to drop elsewhere.
     pub(crate) fn into_parts(self) -> impl Send + 'static {
-        (
-            self.page_summaries,
-            self.section_summaries,
-            self.workspaces,
-            self.pool,
-        )
-    }
-
-    /// Hands the page summaries back for [`Renderer::reusing`].
-    pub(crate) fn into_page_summaries(self) -> Vec<Value> {
-        self.page_summaries
+        (self.section_summaries, self.workspaces, self.pool)
     }
 
     /// What every template sees (`site`, `t`, `lang`): when it changes,
@@ -259,9 +246,9 @@ impl<'a> Renderer<'a> {
         &self.section_summaries[id]
     }
 
-    /// The summary of one page, as list templates see it.
-    pub(crate) fn page_summary_of(&self, id: PageId) -> &Value {
-        &self.page_summaries[id]
+    /// The summary of one page, as list templates see it (made anew).
+    pub(crate) fn page_summary_of(&self, id: PageId) -> Value {
+        self.page_summary(id)
     }
 
     /// Runs `f` with an idle workspace (or a new one) and returns it after.
@@ -278,11 +265,7 @@ impl<'a> Renderer<'a> {
     fn lending<'w>(&'w self, ws: &'w mut Workspace) -> Lending<'w> {
         Lending {
             ws,
-            spare: if self.page_summaries.is_empty() {
-                Spare::Make(self)
-            } else {
-                Spare::Copy(&self.page_summaries)
-            },
+            renderer: self,
             loans: Vec::new(),
             cards: self.cards.as_ref().map(|c| (self.theme, c)),
         }

@@ -657,7 +657,8 @@ impl Prints {
                     }
                     _ => None,
                 };
-                let summary = reused.unwrap_or_else(|| value_print(i.renderer.page_summary_of(id)));
+                let summary =
+                    reused.unwrap_or_else(|| value_print(&i.renderer.page_summary_of(id)));
                 (n, part, neighbours[id], summary)
             })
             .collect();
@@ -817,7 +818,7 @@ impl Prints {
         for &p in &edited_pages {
             now.push((
                 Key::Summary(m.pages[p]),
-                value_print(i.renderer.page_summary_of(p)),
+                value_print(&i.renderer.page_summary_of(p)),
             ));
         }
         // Sections: every summary (a few small values), the own print of

@@ -215,7 +215,7 @@ impl Engine {
             })
             .collect();
         let model = ModelNames::of(&site, &mut self.names);
-        let (summaries, related, prints) = {
+        let (related, prints) = {
             let r = Renderer::new(&site, &theme);
             lap("summaries");
             // Related lists come from taxonomy terms alone.
@@ -242,7 +242,7 @@ impl Engine {
                 prev.map(|p| &p.prints),
             );
             lap("prints");
-            (r.into_page_summaries(), related, prints)
+            (related, prints)
         };
         let drafts: HashSet<String> = md_files
             .iter()
@@ -273,7 +273,6 @@ impl Engine {
                 theme,
                 site,
                 resolver,
-                summaries,
                 md_files,
                 diags,
                 related,
