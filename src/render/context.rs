@@ -90,7 +90,8 @@ impl<'a> Renderer<'a> {
         out
     }
 
-    pub(super) fn page_summary(&self, id: PageId) -> Value {
+    /// The summary of one page, as list templates see it (made anew).
+    pub(crate) fn page_summary(&self, id: PageId) -> Value {
         let p = &self.site.pages[id];
         json!({
             "title": p.meta.title,

@@ -246,11 +246,6 @@ impl<'a> Renderer<'a> {
         &self.section_summaries[id]
     }
 
-    /// The summary of one page, as list templates see it (made anew).
-    pub(crate) fn page_summary_of(&self, id: PageId) -> Value {
-        self.page_summary(id)
-    }
-
     /// Runs `f` with an idle workspace (or a new one) and returns it after.
     fn with_workspace<T>(&self, f: impl FnOnce(&mut Workspace) -> T) -> T {
         let idle = self.workspaces.lock().ok().and_then(|mut v| v.pop());

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::bundle::SIGNATURE;
-use super::format::{MetaChunk, MetaFilter, MetaPage, PackedPage, PackedVariant, PackedWord};
+use super::format::{MetaChunk, MetaPage, PackedPage, PackedVariant, PackedWord};
 use super::record::Record;
 use super::writer::{self, IndexWriter, PageIndex, Posting, CHUNK_SIZE};
 use super::{dutch, runtime};
@@ -67,14 +67,10 @@ struct State {
     /// Part → the keys that give it their postings.
     wholes: HashMap<String, BTreeSet<String>>,
     chunks: Vec<Chunk>,
-    filters: Filters,
+    filters: writer::FilterFiles,
     /// Words patched since the last update was reported.
     patched: std::sync::atomic::AtomicUsize,
 }
-
-/// [`State::encode_filters`]: the filters' `pf_meta` entries, their files
-/// and the facets' file, and the facets' name.
-type Filters = (Vec<MetaFilter>, Vec<OutputFile>, String);
 
 /// A word's CBOR, its size in locations, and where each page's entry
 /// of its `pages` starts, so a page whose postings moved is patched in
@@ -936,27 +932,19 @@ impl State {
 
     /// The filter files, their `pf_meta` entries and the facets (its file
     /// last, its name beside).
-    fn encode_filters(&self) -> Filters {
-        let mut by_filter = writer::ByFilter::new();
-        let mut by_slot = writer::ByFilter::new();
-        for (n, p) in self.pages.iter().enumerate() {
-            for (f, v) in &p.filters {
-                let pages = by_filter.entry(f.clone()).or_default();
-                pages.entry(v.clone()).or_default().push(n as u32);
-                let slots = by_slot.entry(f.clone()).or_default();
-                slots.entry(v.clone()).or_default().push(p.slot);
-            }
-        }
+    fn encode_filters(&self) -> writer::FilterFiles {
         let slots = self
             .pages
             .iter()
             .map(|p| p.slot as usize + 1)
             .max()
             .unwrap_or(0);
-        let (meta, mut files) = writer::encode_filters(&self.language, by_filter);
-        let (facets, file) = writer::encode_facets(&self.language, slots, by_slot);
-        files.push(file);
-        (meta, files, facets)
+        let values = self.pages.iter().enumerate().flat_map(|(n, p)| {
+            p.filters
+                .iter()
+                .map(move |(f, v)| (f.clone(), v.clone(), n as u32, p.slot))
+        });
+        writer::encode_filter_set(&self.language, slots, values)
     }
 
     /// Every file of the bundle, sorted by path.
@@ -983,13 +971,13 @@ impl State {
             Vec::with_capacity(self.pages.len() + self.chunks.len() + 32);
         files.extend(self.pages.iter().map(|p| p.fragment.clone()));
         files.extend(self.chunks.iter().map(|c| c.file.clone()));
-        files.extend(self.filters.1.iter().cloned());
+        files.extend(self.filters.files.iter().cloned());
         files.extend(writer::encode_meta(
             &self.language,
             meta_pages,
             index_chunks,
-            self.filters.0.clone(),
-            &self.filters.2,
+            self.filters.meta.clone(),
+            &self.filters.facets,
         ));
         files.extend(writer::runtime_files(runtime::files()?));
         files.sort_by(|a, b| a.path.cmp(&b.path));

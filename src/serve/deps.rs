@@ -657,8 +657,7 @@ impl Prints {
                     }
                     _ => None,
                 };
-                let summary =
-                    reused.unwrap_or_else(|| value_print(&i.renderer.page_summary_of(id)));
+                let summary = reused.unwrap_or_else(|| value_print(&i.renderer.page_summary(id)));
                 (n, part, neighbours[id], summary)
             })
             .collect();
@@ -818,7 +817,7 @@ impl Prints {
         for &p in &edited_pages {
             now.push((
                 Key::Summary(m.pages[p]),
-                value_print(&i.renderer.page_summary_of(p)),
+                value_print(&i.renderer.page_summary(p)),
             ));
         }
         // Sections: every summary (a few small values), the own print of

@@ -112,9 +112,7 @@ impl Engine {
                 self.st = Some(st);
                 // Freeing a large model takes a while: not on the reload path.
                 if let Some(old) = prev {
-                    let _ = std::thread::Builder::new()
-                        .name("kennisbank-free".into())
-                        .spawn(move || drop(old));
+                    super::free_in_background(old);
                 }
                 self.needs_full = false;
                 self.model_good = true;
@@ -217,7 +215,6 @@ impl Engine {
         let model = ModelNames::of(&site, &mut self.names);
         let (related, prints) = {
             let r = Renderer::new(&site, &theme);
-            lap("summaries");
             // Related lists come from taxonomy terms alone.
             let same_terms = prev.is_some_and(|p| same_related_inputs(&p.site, &site));
             let related: Vec<Vec<PageId>> = match prev {

@@ -607,9 +607,7 @@ impl Engine {
     /// thousands of JSON trees took 30 ms of a 10,000-page site's edit.
     fn discard_lent(&mut self) {
         if let Some(pool) = self.lent.take() {
-            let _ = std::thread::Builder::new()
-                .name("kennisbank-free".into())
-                .spawn(move || drop(pool));
+            free_in_background(pool);
         }
     }
 
@@ -1113,4 +1111,12 @@ fn item_paths(site: &Site) -> HashMap<String, Item> {
         }
     }
     m
+}
+
+/// Drops `value` on a thread of its own, so freeing a large model or pool
+/// stays off the reload path (if no thread starts, it is dropped here).
+pub(super) fn free_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("kennisbank-free".into())
+        .spawn(move || drop(value));
 }
