@@ -19,6 +19,7 @@ pub mod cli;
 pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod content;
+pub(crate) mod deflate;
 pub mod error;
 pub mod frontmatter;
 pub(crate) mod git;

@@ -121,6 +121,7 @@ fn section_schema(root: &Path, section: &str) -> Result<(String, Schema), Diagno
         crate::parse::ParseOptions {
             drafts: true,
             tree_only: true,
+            ..Default::default()
         },
         &mut ignored,
     );

@@ -196,11 +196,12 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
         ParseOptions {
             drafts: opts.drafts,
             tree_only: true,
+            ..ParseOptions::default()
         },
         &mut diags,
     );
     t.lap("parse");
-    parse::markdown(&mut site, &mut diags, None);
+    parse::markdown(&mut site, &mut diags, None, parse::Bodies::Plain);
     if report_drafts {
         // Type errors in a draft's fields were already reported by parse.
         for d in draft_problems(&site, &opts.root) {

@@ -28,10 +28,10 @@ fn in_memory(site: &TestSite) -> Site {
     built.site
 }
 
-fn body<'a>(site: &'a Site, rel: &str) -> &'a str {
+fn body(site: &Site, rel: &str) -> String {
     match site.by_file[rel] {
-        Target::Page(p) => &site.pages[p].rendered.html,
-        Target::Section(s) => &site.sections[s].rendered.html,
+        Target::Page(p) => site.pages[p].rendered.html.to_string(),
+        Target::Section(s) => site.sections[s].rendered.html.to_string(),
     }
 }
 

@@ -611,6 +611,33 @@ fn compare(e: &Engine, root: &Path) -> Result<(), String> {
     }
 }
 
+/// Pages whose body serve holds plain although it is large enough to
+/// deflate (serve keeps every body between renders, deflated), and how many
+/// such bodies it holds deflated.
+fn plain_bodies(e: &Engine) -> (Vec<String>, usize) {
+    use kennisbank::model::Html;
+    let Some(site) = e.good_site() else {
+        return (Vec::new(), 0);
+    };
+    let (plain, deflated): (Vec<_>, Vec<_>) = site
+        .pages
+        .iter()
+        .filter(|p| p.rendered.html.len() >= 2048)
+        .partition(|p| matches!(p.rendered.html, Html::Plain(_)));
+    let plain = plain.into_iter().map(|p| p.file.rel.clone()).collect();
+    (plain, deflated.len())
+}
+
+#[test]
+fn serve_holds_the_bundled_sites_bodies_deflated() {
+    let site = SiteCopy::bundled();
+    let mut e = Engine::new(options(&site.root), None);
+    e.initial();
+    let (plain, deflated) = plain_bodies(&e);
+    assert_eq!(plain, Vec::<String>::new());
+    assert!(deflated >= 5, "{deflated} bodies deflated");
+}
+
 proptest! {
     // Each case is a few full builds of the bundled site: few cases,
     // whatever PROPTEST_CASES says for the cheap properties
@@ -640,6 +667,7 @@ fn run(mut site: SiteCopy, edits: &[Edit]) -> Result<(), TestCaseError> {
         panic!("the site copy does not build: {failure}");
     }
     prop_assert_eq!(compare(&e, &site.root), Ok(()), "initial build");
+    prop_assert_eq!(plain_bodies(&e).0, Vec::<String>::new(), "initial build");
     for (n, ed) in edits.iter().enumerate() {
         let touched = site.apply(ed);
         step(&mut e, &site.root, &touched);
@@ -652,6 +680,7 @@ fn run(mut site: SiteCopy, edits: &[Edit]) -> Result<(), TestCaseError> {
             edits,
             result.unwrap_err()
         );
+        prop_assert_eq!(plain_bodies(&e).0, Vec::<String>::new(), "after {:?}", ed);
     }
     Ok(())
 }

@@ -105,7 +105,7 @@ proptest! {
             prop_assert!(d.line().unwrap_or(1) <= lines + 1, "line {:?} beyond {lines}", d.line());
         }
         if raw_html != RawHtml::Trust {
-            prop_assert!(!rendered.html.contains("<script"));
+            prop_assert!(!rendered.html.as_str().contains("<script"));
             prop_assert!(!rendered.summary.contains("<script"));
         }
         // Search-skip ranges are on character boundaries of the HTML.

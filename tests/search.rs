@@ -1182,8 +1182,7 @@ fn live_index_rewrites_only_what_a_save_touches() {
         .position(|r| r.url.ends_with("/taalcoaching/"))
         .unwrap();
     let mut body = (*records[k].body).clone();
-    body.html
-        .push_str("<p>De taalcoach schrijft een verslag.</p>");
+    body.html = format!("{}<p>De taalcoach schrijft een verslag.</p>", body.html).into();
     records[k].body = std::sync::Arc::new(body);
     let after = as_map(live.update("nl", &records).unwrap().0);
     let changed: Vec<&String> = after

@@ -643,7 +643,10 @@ fn render(md: &str, raw_html: RawHtml) -> (String, Vec<String>) {
             origins: &[],
         },
     );
-    (r.html, d.iter().map(ToString::to_string).collect())
+    (
+        r.html.into_string(),
+        d.iter().map(ToString::to_string).collect(),
+    )
 }
 
 #[test]

@@ -28,7 +28,7 @@ use pulldown_cmark::{
 use crate::error::{Code, Diagnostic};
 /// Data of the model; re-exported here, where resolvers return it.
 pub use crate::model::Resolution;
-use crate::model::{InternalLink, Rendered, Target, TocEntry};
+use crate::model::{Html, InternalLink, Rendered, Target, TocEntry};
 use crate::safety::{self, HtmlGate, RawHtml, UrlUse};
 
 /// Where a stretch of the body came from, when shortcodes put text of other
@@ -476,21 +476,22 @@ pub fn render(body: &str, opts: &RenderOptions) -> (Rendered, Vec<Diagnostic>) {
             out.summary = out.summary.replace(['\u{E001}', '\u{E002}'], "");
         }
     }
-    out.html.reserve(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
     // The whole body at once, so raw HTML split over blocks nests right.
     if html_gate.seen {
-        out.html = safety::sanitize(&out.html);
+        html = safety::sanitize(&html);
         out.summary = safety::sanitize(&out.summary);
     }
-    if out.html.contains(SKIP_START) {
-        (out.html, out.search_skip) = take_skips(&out.html);
+    if html.contains(SKIP_START) {
+        (html, out.search_skip) = take_skips(&html);
     }
     // The body is held until its page is rendered, the whole build long:
     // give back the reserve (shrinking in place would keep the block).
-    if out.html.capacity() > out.html.len() + out.html.len() / 8 {
-        out.html = out.html.as_str().to_owned();
+    if html.capacity() > html.len() + html.len() / 8 {
+        html = html.as_str().to_owned();
     }
+    out.html = Html::from(html);
     out.anchors = headings.iter().map(|(_, id, _)| id.clone()).collect();
     out.toc = build_toc(&headings);
     diags.extend(lint.finish());
@@ -899,10 +900,10 @@ mod tests {
         let md = "## Aanpak\n\n### Stap één\n\n## Aanpak\n\n## Eigen {#mijn-id}\n";
         let (r, d) = render(md, &opts(&no_links));
         assert!(d.is_empty());
-        assert!(r.html.contains("<h2 id=\"aanpak\">"));
-        assert!(r.html.contains("<h3 id=\"stap-een\">"));
-        assert!(r.html.contains("<h2 id=\"aanpak-1\">"));
-        assert!(r.html.contains("<h2 id=\"mijn-id\">"));
+        assert!(r.html.as_str().contains("<h2 id=\"aanpak\">"));
+        assert!(r.html.as_str().contains("<h3 id=\"stap-een\">"));
+        assert!(r.html.as_str().contains("<h2 id=\"aanpak-1\">"));
+        assert!(r.html.as_str().contains("<h2 id=\"mijn-id\">"));
         assert_eq!(r.toc.len(), 3);
         assert_eq!(r.toc[0].children[0].id, "stap-een");
     }
@@ -911,22 +912,24 @@ mod tests {
     fn code_is_highlighted_with_classes_not_colours() {
         let (r, _) = render("```yaml\ntitle: a\n```\n", &opts(&no_links));
         assert!(
-            r.html.contains("class=\"hl-code\" data-lang=\"yaml\""),
+            r.html
+                .as_str()
+                .contains("class=\"hl-code\" data-lang=\"yaml\""),
             "{}",
             r.html
         );
-        assert!(r.html.contains("<span class=\"hl-"), "{}", r.html);
-        assert!(!r.html.contains("style="));
+        assert!(r.html.as_str().contains("<span class=\"hl-"), "{}", r.html);
+        assert!(!r.html.as_str().contains("style="));
     }
 
     #[test]
     fn raw_html_is_escaped_unless_allowed() {
         let (r, _) = render("<script>alert(1)</script>\n", &opts(&no_links));
-        assert!(!r.html.contains("<script>"));
+        assert!(!r.html.as_str().contains("<script>"));
         let mut o = opts(&no_links);
         o.raw_html = RawHtml::Trust;
         let (r, _) = render("<b>vet</b>\n", &o);
-        assert!(r.html.contains("<b>vet</b>"));
+        assert!(r.html.as_str().contains("<b>vet</b>"));
     }
 
     #[test]
@@ -957,8 +960,8 @@ mod tests {
             "[b](@/b.md#kop) en [c](https://example.org)\n",
             &opts(&resolve),
         );
-        assert!(r.html.contains("href=\"/kb/b/#kop\""));
-        assert!(r.html.contains("href=\"https://example.org\""));
+        assert!(r.html.as_str().contains("href=\"/kb/b/#kop\""));
+        assert!(r.html.as_str().contains("href=\"https://example.org\""));
         assert_eq!(r.links.len(), 1);
         assert_eq!(r.links[0].target, Target::Page(1));
     }
@@ -967,10 +970,10 @@ mod tests {
     fn gfm_extensions_are_on() {
         let md = "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~weg~~\n\n- [x] klaar\n\nTekst[^1]\n\n[^1]: Voetnoot.\n";
         let (r, _) = render(md, &opts(&no_links));
-        assert!(r.html.contains("<table>"));
-        assert!(r.html.contains("<del>weg</del>"));
-        assert!(r.html.contains("type=\"checkbox\""));
-        assert!(r.html.contains("footnote"));
+        assert!(r.html.as_str().contains("<table>"));
+        assert!(r.html.as_str().contains("<del>weg</del>"));
+        assert!(r.html.as_str().contains("type=\"checkbox\""));
+        assert!(r.html.as_str().contains("footnote"));
     }
 
     #[test]
@@ -978,7 +981,7 @@ mod tests {
         let (r, d) = render("tekst\n\n# Tweede titel\n", &opts(&no_links));
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].line(), Some(3));
-        assert!(r.html.contains("<h1"));
+        assert!(r.html.as_str().contains("<h1"));
     }
 
     #[test]
@@ -993,7 +996,7 @@ mod tests {
         let mut o = opts(&no_links);
         o.strip_first_h1 = true;
         let (r, _) = render("# Titel\n\nEerste alinea.\n\nTweede.\n", &o);
-        assert!(!r.html.contains("<h1"));
+        assert!(!r.html.as_str().contains("<h1"));
         assert_eq!(r.summary.trim(), "<p>Eerste alinea.</p>");
     }
 }
@@ -1043,7 +1046,7 @@ mod dialect_tests {
     }
 
     fn html(md: &str) -> String {
-        render_with(md, &titles(), &no_links).0.html
+        render_with(md, &titles(), &no_links).0.html.into_string()
     }
 
     #[test]
@@ -1179,7 +1182,7 @@ mod dialect_tests {
     fn abbreviations_outside_code_links_and_headings_ids() {
         let md = "## Over VIA\n\nDe VIA-pilot, `VIA` en [VIA](https://example.org).\n\n*[mbo]: middelbaar beroepsonderwijs\n\nHet mbo.\n";
         let (r, _) = render_with(md, &titles(), &no_links);
-        let h = r.html;
+        let h = r.html.into_string();
         assert!(h.contains("<h2 id=\"over-via\">Over <abbr title=\"Verdere Integratie op de Arbeidsmarkt\">VIA</abbr></h2>"), "{h}");
         assert!(
             h.contains("<abbr title=\"Verdere Integratie op de Arbeidsmarkt\">VIA</abbr>-pilot"),
@@ -1218,8 +1221,8 @@ mod dialect_tests {
     fn search_exclude_keeps_a_section_out_of_the_index() {
         let md = "## Open\n\nZichtbaar.\n\n## Intern { data-search-exclude }\n\nGeheim.\n\n### Dieper\n\nOok geheim.\n\n## Weer open\n\nGevonden.\n";
         let (r, _) = render_with(md, &titles(), &no_links);
-        assert!(r.html.contains("Geheim.") && r.html.contains("Ook geheim."));
-        assert!(!r.html.contains('\u{E001}'));
+        assert!(r.html.as_str().contains("Geheim.") && r.html.as_str().contains("Ook geheim."));
+        assert!(!r.html.as_str().contains('\u{E001}'));
         let s = r.search_html();
         assert!(s.contains("Zichtbaar.") && s.contains("Gevonden."), "{s}");
         assert!(

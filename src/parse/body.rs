@@ -13,9 +13,14 @@ use crate::shortcodes;
 /// The Markdown stage: renders the bodies of a site parsed with
 /// `tree_only`, links resolved against its address table; bodies of
 /// `prev` are reused where [`reusable`] says so.
-pub(crate) fn markdown(site: &mut Site, diags: &mut Vec<Diagnostic>, prev: Option<&Site>) {
+pub(crate) fn markdown(
+    site: &mut Site,
+    diags: &mut Vec<Diagnostic>,
+    prev: Option<&Site>,
+    bodies: Bodies,
+) {
     let resolver = Resolver::new(site, site.drafts.iter().cloned().collect());
-    render_markdown(site, &resolver, diags, prev);
+    render_markdown(site, &resolver, diags, prev, bodies);
 }
 
 /// Renders every body in parallel, links rewritten by `resolver`; bodies
@@ -25,6 +30,7 @@ pub(super) fn render_markdown(
     resolver: &Resolver,
     diags: &mut Vec<Diagnostic>,
     prev: Option<&Site>,
+    bodies: Bodies,
 ) {
     let raw_html = site.config.markdown.raw_html;
     let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html && p.dialect == site.dialect);
@@ -41,7 +47,10 @@ pub(super) fn render_markdown(
             body_line,
             strip_first_h1,
         };
-        let (rendered, diags) = shortcodes::render_body(tree, resolver, doc);
+        let (mut rendered, diags) = shortcodes::render_body(tree, resolver, doc);
+        if bodies == Bodies::Deflated {
+            rendered.html.deflate();
+        }
         (Arc::new(rendered), diags)
     };
     let page_results: Vec<(Arc<Rendered>, Vec<Diagnostic>)> = tree

@@ -35,6 +35,16 @@ pub(crate) struct ParseOptions {
     /// Stop after the tree (front matter, sections, schemas, URLs): no
     /// Markdown is rendered. For `kennisbank new`, which needs one schema.
     pub tree_only: bool,
+    pub bodies: Bodies,
+}
+
+/// How the rendered bodies are held: plain for a build, which writes each
+/// once; deflated for `serve`, which keeps them all between renders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Bodies {
+    #[default]
+    Plain,
+    Deflated,
 }
 
 /// Builds the site model from loaded files. Errors are collected, not fatal,
@@ -243,7 +253,7 @@ pub(crate) fn parse_reusing(
         shortcodes: Arc::new(library),
     };
     if !opts.tree_only {
-        markdown(&mut site, diags, prev);
+        markdown(&mut site, diags, prev, opts.bodies);
     }
     // Without kennisbank.yaml the home page names the site.
     if site.config.implicit {
@@ -423,10 +433,10 @@ mod tests {
         (site, diags)
     }
 
-    fn html_of<'a>(site: &'a Site, rel: &str) -> &'a str {
+    fn html_of(site: &Site, rel: &str) -> String {
         match site.by_file[rel] {
-            Target::Page(p) => &site.pages[p].rendered.html,
-            Target::Section(s) => &site.sections[s].rendered.html,
+            Target::Page(p) => site.pages[p].rendered.html.to_string(),
+            Target::Section(s) => site.sections[s].rendered.html.to_string(),
         }
     }
 
@@ -434,7 +444,7 @@ mod tests {
     fn mark_bodies(site: &mut Site) {
         for p in &mut site.pages {
             let mut r = (*p.rendered).clone();
-            r.html = format!("<!-- vorige -->{}", r.html);
+            r.html = format!("<!-- vorige -->{}", r.html).into();
             p.rendered = Arc::new(r);
         }
     }

@@ -311,7 +311,7 @@ impl<'a> Renderer<'a> {
             .collect();
         let body = match self.bodies {
             Some(bodies) => bodies.take(id),
-            None => p.rendered.html.clone(),
+            None => p.rendered.html.as_str().into_owned(),
         };
         page.insert("content".into(), Value::String(body));
         page.insert("summary".into(), Value::String(p.rendered.summary.clone()));
@@ -404,7 +404,10 @@ impl<'a> Renderer<'a> {
             .map(|&c| self.section_summaries[c].clone())
             .collect();
         let fields = serde_json::to_value(&s.meta.raw.map).unwrap_or_default();
-        section.insert("content".into(), Value::String(s.rendered.html.clone()));
+        section.insert(
+            "content".into(),
+            Value::String(s.rendered.html.as_str().into_owned()),
+        );
         section.insert(
             "toc".into(),
             serde_json::to_value(&s.rendered.toc).unwrap_or_default(),

@@ -141,7 +141,7 @@ impl RecordWriter {
     ) -> Result<OutputFile, Diagnostic> {
         let mut r = Record::of_page(site, id);
         r.body = std::sync::Arc::new(crate::model::Rendered {
-            html,
+            html: html.into(),
             search_skip: r.body.search_skip.clone(),
             ..Default::default()
         });

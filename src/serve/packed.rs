@@ -6,16 +6,12 @@
 //! page; inflating on request, a fraction of a millisecond. Nothing is
 //! written to disk, so a killed server leaves nothing behind.
 //!
-//! Compression is deterministic: equal bytes give equal packed bytes, so two
-//! versions are compared packed, without inflating either.
-
-use std::cell::RefCell;
+//! Compression is deterministic (see [`crate::deflate`]): two versions are
+//! compared packed, without inflating either.
 
 use bytes::Bytes;
 
-/// Outputs smaller than this are kept as they are (headers and block
-/// overhead would eat the gain).
-const MIN_PACKED: usize = 1024;
+use crate::deflate::{deflate, inflate};
 
 /// One output file's bytes, deflated when that saves memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,40 +23,17 @@ pub struct Packed {
     deflated: bool,
 }
 
-thread_local! {
-    /// The compressor and its output buffer: a deflated output is copied
-    /// out at its exact size (a buffer of the compression bound, truncated,
-    /// kept the plain size in memory).
-    static DEFLATE: RefCell<Option<(libdeflater::Compressor, Vec<u8>)>> = const { RefCell::new(None) };
-    static INFLATE: RefCell<Option<libdeflater::Decompressor>> = const { RefCell::new(None) };
-}
-
 impl Packed {
-    /// Packs `bytes` (deflated when it is larger than [`MIN_PACKED`] and
-    /// deflating makes it smaller).
+    /// Packs `bytes` (deflated when that makes them smaller).
     pub fn new(bytes: Vec<u8>) -> Packed {
-        let len = bytes.len();
-        if len >= MIN_PACKED {
-            let packed = DEFLATE.with_borrow_mut(|c| {
-                // Level 1: `fastest()` is level 0, which only stores.
-                let (c, scratch) = c.get_or_insert_with(|| {
-                    let level = libdeflater::CompressionLvl::new(1)
-                        .unwrap_or_else(|_| libdeflater::CompressionLvl::default());
-                    (libdeflater::Compressor::new(level), Vec::new())
-                });
-                scratch.resize(c.deflate_compress_bound(len), 0);
-                let n = c.deflate_compress(&bytes, scratch).ok()?;
-                Some(Box::<[u8]>::from(&scratch[..n]))
-            });
-            if let Some(out) = packed.filter(|o| o.len() < len) {
-                return Packed {
-                    data: Bytes::from(out),
-                    len,
-                    deflated: true,
-                };
-            }
+        match deflate(&bytes) {
+            Some(out) => Packed {
+                len: bytes.len(),
+                data: Bytes::from(out),
+                deflated: true,
+            },
+            None => Packed::plain(Bytes::from(bytes)),
         }
-        Packed::plain(Bytes::from(bytes))
     }
 
     /// Keeps `bytes` as they are (files that are compressed already).
@@ -77,14 +50,7 @@ impl Packed {
         if !self.deflated {
             return self.data.clone();
         }
-        let inflated = INFLATE.with_borrow_mut(|d| {
-            let d = d.get_or_insert_with(libdeflater::Decompressor::new);
-            let mut out = vec![0; self.len];
-            let n = d.deflate_decompress(&self.data, &mut out).ok()?;
-            (n == self.len).then_some(out)
-        });
-        // Inflating what was deflated here cannot fail short of a bug.
-        Bytes::from(inflated.expect("serve: an output deflated in memory does not inflate"))
+        Bytes::from(inflate(&self.data, self.len))
     }
 
     /// Length of the plain bytes.

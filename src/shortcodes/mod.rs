@@ -352,8 +352,8 @@ pub(crate) fn render_body(
     }
     let ex = expand::expand(site, doc, body);
     let (mut rendered, diags) = markdown::render(&ex.text, &opts(&ex.origins));
-    let (html, moved) = expand::fill_mapped(&rendered.html, &ex.blocks);
-    rendered.html = html;
+    let (html, moved) = expand::fill_mapped(&rendered.html.as_str(), &ex.blocks);
+    rendered.html = html.into();
     // Search-excluded ranges were counted in the html with placeholders.
     for range in &mut rendered.search_skip {
         *range = (moved_offset(range.0, &moved), moved_offset(range.1, &moved));

@@ -544,7 +544,9 @@ fn render_noted(
     key: &Path,
     out: &mut Outcome,
 ) -> crate::model::Rendered {
-    let (rendered, messages) = shortcodes::render_body(site, resolver, doc);
+    let (mut rendered, messages) = shortcodes::render_body(site, resolver, doc);
+    // Serve keeps every body between renders (see `Bodies`).
+    rendered.html.deflate();
     out.warnings
         .extend(messages.iter().filter(|d| !d.is_error()).cloned());
     diags.set(Stage::Markdown, Some(key), messages);

@@ -171,6 +171,7 @@ impl Engine {
             loaded,
             ParseOptions {
                 drafts: self.opts.drafts,
+                bodies: Bodies::Deflated,
                 ..ParseOptions::default()
             },
             &mut parse_diags,
