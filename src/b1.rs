@@ -507,12 +507,13 @@ pub(crate) fn analyse(
 /// The glossary terms of a site (see [`WritingConfig`]).
 fn site_glossary(site: &crate::model::Site) -> HashSet<String> {
     let glossary_files = site.config.schrijven.glossary_files();
-    let bodies: Vec<&str> = site
+    let bodies: Vec<std::borrow::Cow<'_, str>> = site
         .pages
         .iter()
         .filter(|p| glossary_files.contains(&p.file.rel))
         .map(|p| crate::parse::body_of(&p.file))
         .collect();
+    let bodies: Vec<&str> = bodies.iter().map(|b| &**b).collect();
     glossary_terms(&bodies)
 }
 
@@ -549,7 +550,7 @@ impl Sources {
         let (file, line) = self.pages.get(output_path)?;
         Some(analyse(
             &file.display,
-            crate::parse::body_of(file),
+            &crate::parse::body_of(file),
             *line,
             &self.glossary,
         ))
@@ -565,7 +566,7 @@ pub(crate) fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
         .map(|p| {
             analyse(
                 &p.file.display,
-                crate::parse::body_of(&p.file),
+                &crate::parse::body_of(&p.file),
                 p.body_line,
                 &glossary,
             )
@@ -577,7 +578,7 @@ pub(crate) fn analyse_site(site: &crate::model::Site) -> Vec<PageReport> {
                 .map(|s| {
                     analyse(
                         &s.file.display,
-                        crate::parse::body_of(&s.file),
+                        &crate::parse::body_of(&s.file),
                         s.body_line,
                         &glossary,
                     )

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use rayon::prelude::*;
@@ -56,7 +55,7 @@ impl Stamp {
 
 /// Text of an unchanged file, if the caller still has it: given the file's
 /// `rel` and its stamp now.
-pub(crate) type Known<'a> = &'a (dyn Fn(&str, Stamp) -> Option<Arc<str>> + Sync);
+pub(crate) type Known<'a> = &'a (dyn Fn(&str, Stamp) -> Option<crate::model::Text> + Sync);
 
 /// Files an editor leaves around while saving; never content.
 pub(crate) fn is_ignored_name(name: &str) -> bool {

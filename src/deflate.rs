@@ -54,3 +54,9 @@ pub(crate) fn inflate(data: &[u8], len: usize) -> Vec<u8> {
     // Inflating what was deflated in this process cannot fail short of a bug.
     inflated.expect("kennisbank: bytes deflated in memory do not inflate")
 }
+
+/// The text [`deflate`] made of a `&str`.
+pub(crate) fn inflate_str(data: &[u8], len: usize) -> String {
+    // Deflated from a `str` in this process.
+    String::from_utf8(inflate(data, len)).expect("kennisbank: text deflated in memory is not UTF-8")
+}

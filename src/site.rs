@@ -201,7 +201,7 @@ fn prepare(opts: &BuildOptions, report_drafts: bool) -> Result<Prepared, BuildFa
         &mut diags,
     );
     t.lap("parse");
-    parse::markdown(&mut site, &mut diags, None, parse::Bodies::Plain);
+    parse::markdown(&mut site, &mut diags, None, parse::Held::Plain);
     if report_drafts {
         // Type errors in a draft's fields were already reported by parse.
         for d in draft_problems(&site, &opts.root) {

@@ -611,31 +611,49 @@ fn compare(e: &Engine, root: &Path) -> Result<(), String> {
     }
 }
 
-/// Pages whose body serve holds plain although it is large enough to
-/// deflate (serve keeps every body between renders, deflated), and how many
-/// such bodies it holds deflated.
-fn plain_bodies(e: &Engine) -> (Vec<String>, usize) {
-    use kennisbank::model::Html;
+/// Pages whose body or source text serve holds plain although it is large
+/// enough to deflate (serve keeps every text and body between rebuilds,
+/// deflated), and how many of those it holds deflated.
+fn held_plain(e: &Engine) -> (Vec<String>, usize) {
+    use kennisbank::model::{Html, Text};
     let Some(site) = e.good_site() else {
         return (Vec::new(), 0);
     };
-    let (plain, deflated): (Vec<_>, Vec<_>) = site
-        .pages
-        .iter()
-        .filter(|p| p.rendered.html.len() >= 2048)
-        .partition(|p| matches!(p.rendered.html, Html::Plain(_)));
-    let plain = plain.into_iter().map(|p| p.file.rel.clone()).collect();
-    (plain, deflated.len())
+    let mut plain = Vec::new();
+    let mut deflated = 0;
+    for p in &site.pages {
+        for (what, len, is_plain) in [
+            (
+                "body",
+                p.rendered.html.len(),
+                matches!(p.rendered.html, Html::Plain(_)),
+            ),
+            (
+                "text",
+                p.file.text.len(),
+                matches!(p.file.text, Text::Plain(_)),
+            ),
+        ] {
+            if len < 2048 {
+                continue;
+            }
+            match is_plain {
+                true => plain.push(format!("{} ({what})", p.file.rel)),
+                false => deflated += 1,
+            }
+        }
+    }
+    (plain, deflated)
 }
 
 #[test]
-fn serve_holds_the_bundled_sites_bodies_deflated() {
+fn serve_holds_the_bundled_sites_texts_and_bodies_deflated() {
     let site = SiteCopy::bundled();
     let mut e = Engine::new(options(&site.root), None);
     e.initial();
-    let (plain, deflated) = plain_bodies(&e);
+    let (plain, deflated) = held_plain(&e);
     assert_eq!(plain, Vec::<String>::new());
-    assert!(deflated >= 5, "{deflated} bodies deflated");
+    assert!(deflated >= 10, "{deflated} texts and bodies deflated");
 }
 
 proptest! {
@@ -667,7 +685,7 @@ fn run(mut site: SiteCopy, edits: &[Edit]) -> Result<(), TestCaseError> {
         panic!("the site copy does not build: {failure}");
     }
     prop_assert_eq!(compare(&e, &site.root), Ok(()), "initial build");
-    prop_assert_eq!(plain_bodies(&e).0, Vec::<String>::new(), "initial build");
+    prop_assert_eq!(held_plain(&e).0, Vec::<String>::new(), "initial build");
     for (n, ed) in edits.iter().enumerate() {
         let touched = site.apply(ed);
         step(&mut e, &site.root, &touched);
@@ -680,7 +698,7 @@ fn run(mut site: SiteCopy, edits: &[Edit]) -> Result<(), TestCaseError> {
             edits,
             result.unwrap_err()
         );
-        prop_assert_eq!(plain_bodies(&e).0, Vec::<String>::new(), "after {:?}", ed);
+        prop_assert_eq!(held_plain(&e).0, Vec::<String>::new(), "after {:?}", ed);
     }
     Ok(())
 }

@@ -179,7 +179,7 @@ fn check_bundled_site(prefix: &str) {
         .iter()
         .filter(|&&id| {
             has_word(
-                kennisbank::parse::body_of(&site.pages[id].file),
+                &kennisbank::parse::body_of(&site.pages[id].file),
                 "werkgever",
             )
         })

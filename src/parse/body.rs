@@ -17,10 +17,10 @@ pub(crate) fn markdown(
     site: &mut Site,
     diags: &mut Vec<Diagnostic>,
     prev: Option<&Site>,
-    bodies: Bodies,
+    held: Held,
 ) {
     let resolver = Resolver::new(site, site.drafts.iter().cloned().collect());
-    render_markdown(site, &resolver, diags, prev, bodies);
+    render_markdown(site, &resolver, diags, prev, held);
 }
 
 /// Renders every body in parallel, links rewritten by `resolver`; bodies
@@ -30,7 +30,7 @@ pub(super) fn render_markdown(
     resolver: &Resolver,
     diags: &mut Vec<Diagnostic>,
     prev: Option<&Site>,
-    bodies: Bodies,
+    held: Held,
 ) {
     let raw_html = site.config.markdown.raw_html;
     let prev = prev.filter(|p| p.config.markdown.raw_html == raw_html && p.dialect == site.dialect);
@@ -48,7 +48,7 @@ pub(super) fn render_markdown(
             strip_first_h1,
         };
         let (mut rendered, diags) = shortcodes::render_body(tree, resolver, doc);
-        if bodies == Bodies::Deflated {
+        if held == Held::Deflated {
             rendered.html.deflate();
         }
         (Arc::new(rendered), diags)
@@ -103,7 +103,7 @@ pub(super) fn reusable<'a>(
         && old_line == body_line
         && old_strip == strip_first_h1
         && old_file.display == file.display
-        && (Arc::ptr_eq(&old_file.text, &file.text) || body_of(old_file) == body_of(file))
+        && (old_file.text.ptr_eq(&file.text) || body_of(old_file) == body_of(file))
         && rendered
             .lookups
             .iter()

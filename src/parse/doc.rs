@@ -56,7 +56,8 @@ pub(super) type DocResult = Result<(Doc, Vec<Diagnostic>), Vec<Diagnostic>>;
 /// the rest are reported beside it so one typo does not cascade.
 pub(super) fn parse_doc(file: SourceFile, is_section: bool) -> DocResult {
     let path = file.display.clone();
-    let split = frontmatter::split(&file.text, &path).map_err(|d| vec![d])?;
+    let text = file.text.as_str();
+    let split = frontmatter::split(&text, &path).map_err(|d| vec![d])?;
     let raw = match split.front {
         Some(front) => frontmatter::parse_yaml(front, &path).map_err(|d| vec![d])?,
         None => RawFront::default(),

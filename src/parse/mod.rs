@@ -35,13 +35,14 @@ pub(crate) struct ParseOptions {
     /// Stop after the tree (front matter, sections, schemas, URLs): no
     /// Markdown is rendered. For `kennisbank new`, which needs one schema.
     pub tree_only: bool,
-    pub bodies: Bodies,
+    pub held: Held,
 }
 
-/// How the rendered bodies are held: plain for a build, which writes each
-/// once; deflated for `serve`, which keeps them all between renders.
+/// How the model holds source texts and rendered bodies: plain for a
+/// build, which uses each once; deflated for `serve`, which keeps them all
+/// between rebuilds (see [`Text`] and [`crate::model::Html`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum Bodies {
+pub(crate) enum Held {
     #[default]
     Plain,
     Deflated,
@@ -253,7 +254,16 @@ pub(crate) fn parse_reusing(
         shortcodes: Arc::new(library),
     };
     if !opts.tree_only {
-        markdown(&mut site, diags, prev, opts.bodies);
+        markdown(&mut site, diags, prev, opts.held);
+    }
+    if opts.held == Held::Deflated {
+        // After the bodies: the ones that include a file read its text.
+        site.pages
+            .par_iter_mut()
+            .for_each(|p| p.file.text.deflate());
+        site.sections
+            .par_iter_mut()
+            .for_each(|s| s.file.text.deflate());
     }
     // Without kennisbank.yaml the home page names the site.
     if site.config.implicit {
@@ -332,10 +342,14 @@ pub(crate) fn resort_page(ids: &mut Vec<PageId>, pages: &[Page], p: PageId, sort
 }
 
 /// Body text after the front matter (the split is cheap to redo).
-pub fn body_of(file: &SourceFile) -> &str {
-    match frontmatter::split(&file.text, &file.display) {
-        Ok(s) => s.body,
-        Err(_) => "",
+pub fn body_of(file: &SourceFile) -> std::borrow::Cow<'_, str> {
+    let body = |text: &str| match frontmatter::split(text, &file.display) {
+        Ok(s) => s.body.len(),
+        Err(_) => 0,
+    };
+    match file.text.as_str() {
+        std::borrow::Cow::Borrowed(t) => t[t.len() - body(t)..].into(),
+        std::borrow::Cow::Owned(t) => t[t.len() - body(&t)..].to_string().into(),
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::model::{Rendered, Site, Target};
+use crate::model::{Rendered, Site, Target, Text};
 use crate::reads::Reads;
 use crate::theme::Theme;
 
@@ -289,21 +289,12 @@ pub(crate) fn keys_of(
     keys
 }
 
-/// A hash of a text and the text it was made of: an unchanged text (the
-/// same shared allocation) is not hashed again.
-#[derive(Debug)]
-struct Hashed<T: ?Sized> {
-    of: Arc<T>,
+/// A hash of a text or body and the shared value it was made of: an
+/// unchanged one (the same allocation) is not hashed again.
+#[derive(Debug, Clone)]
+struct Hashed<T> {
+    of: T,
     hash: u64,
-}
-
-impl<T: ?Sized> Clone for Hashed<T> {
-    fn clone(&self) -> Self {
-        Hashed {
-            of: Arc::clone(&self.of),
-            hash: self.hash,
-        }
-    }
 }
 
 /// A page's neighbours in its section's list (prev, next).
@@ -316,8 +307,8 @@ type Neighbours = (Option<Name>, Option<Name>);
 #[derive(Debug, Default)]
 pub(crate) struct Prints {
     prints: HashMap<Key, u64>,
-    texts: HashMap<Name, Hashed<str>>,
-    bodies: HashMap<Name, Hashed<Rendered>>,
+    texts: HashMap<Name, Hashed<Text>>,
+    bodies: HashMap<Name, Hashed<Arc<Rendered>>>,
     /// Per page: the print of everything its own output shows but its
     /// neighbours, and its neighbours (a move within a section changes
     /// only the neighbours of the pages around it).
@@ -415,19 +406,20 @@ fn value_print(v: &Value) -> u64 {
 }
 
 /// The text's print, taken from `before` when it is the same allocation.
-fn text_print(before: Option<&Prints>, name: Name, text: &Arc<str>) -> Hashed<str> {
+fn text_print(before: Option<&Prints>, name: Name, text: &Text) -> Hashed<Text> {
     match before.and_then(|b| b.texts.get(&name)) {
-        Some(h) if Arc::ptr_eq(&h.of, text) => h.clone(),
+        Some(h) if h.of.ptr_eq(text) => h.clone(),
+        // Serve holds every text deflated (see `Text`): hashed as held.
         _ => Hashed {
-            of: Arc::clone(text),
-            hash: hash_of(&**text),
+            of: text.clone(),
+            hash: hash_of((text.held(), text.len())),
         },
     }
 }
 
 /// What a context shows of a body, taken from `before` when it is the
 /// same allocation.
-fn body_print(before: Option<&Prints>, name: Name, body: &Arc<Rendered>) -> Hashed<Rendered> {
+fn body_print(before: Option<&Prints>, name: Name, body: &Arc<Rendered>) -> Hashed<Arc<Rendered>> {
     match before.and_then(|b| b.bodies.get(&name)) {
         Some(h) if Arc::ptr_eq(&h.of, body) => h.clone(),
         _ => Hashed {
@@ -619,7 +611,7 @@ impl Prints {
         prints.extend(global_prints(i, names));
         prints.extend(template_prints(i, names));
         // Texts and bodies, hashed only when they are new.
-        let docs: Vec<(Name, Hashed<str>, Hashed<Rendered>)> = site
+        let docs: Vec<(Name, Hashed<Text>, Hashed<Arc<Rendered>>)> = site
             .pages
             .par_iter()
             .zip(&m.pages)

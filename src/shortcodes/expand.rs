@@ -612,11 +612,12 @@ impl Expander<'_> {
                 hint,
             );
         };
-        let h = super::hash(file.text.as_bytes());
+        let text = file.text.as_str();
+        let h = super::hash(text.as_bytes());
         if !self.ex.uses.includes.iter().any(|(r, _)| *r == rel) {
             self.ex.uses.includes.push((rel.clone(), h));
         }
-        let (body, body_line) = match crate::frontmatter::split(&file.text, &file.display) {
+        let (body, body_line) = match crate::frontmatter::split(&text, &file.display) {
             Ok(s) => (s.body, s.body_line),
             Err(d) => {
                 self.ex.diags.push(d);

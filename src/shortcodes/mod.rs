@@ -328,7 +328,8 @@ pub(crate) fn render_body(
     resolver: &Resolver,
     doc: Doc,
 ) -> (Rendered, Vec<Diagnostic>) {
-    let body = match crate::frontmatter::split(&doc.file.text, &doc.file.display) {
+    let text = doc.file.text.as_str();
+    let body = match crate::frontmatter::split(&text, &doc.file.display) {
         Ok(s) => s.body,
         Err(_) => "",
     };
@@ -380,13 +381,13 @@ fn moved_offset(old: usize, moved: &[(usize, usize)]) -> usize {
 /// Whether everything `uses` records still reads the same in `site`: the
 /// included files' texts, the queries' lists and the templates.
 pub(crate) fn still_current(uses: &Uses, site: &Site) -> bool {
-    uses.includes
+    uses.includes.iter().all(|(rel, h)| {
+        // The plain text's hash, as `include()` recorded it.
+        expand::text_of(site, rel).map(|f| hash(f.text.as_str().as_bytes())) == Some(*h)
+    }) && uses
+        .queries
         .iter()
-        .all(|(rel, h)| expand::text_of(site, rel).map(|f| hash(f.text.as_bytes())) == Some(*h))
-        && uses
-            .queries
-            .iter()
-            .all(|(q, h)| pages::run(q, site).map(|r| r.hash) == Some(*h))
+        .all(|(q, h)| pages::run(q, site).map(|r| r.hash) == Some(*h))
         && uses
             .templates
             .iter()

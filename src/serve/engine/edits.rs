@@ -38,8 +38,9 @@ impl Engine {
             if old_file.text == file.text {
                 continue;
             }
-            let old = frontmatter::split(&old_file.text, &old_file.display).ok()?;
-            let new = frontmatter::split(&file.text, &file.display).ok()?;
+            let (old_text, new_text) = (old_file.text.as_str(), file.text.as_str());
+            let old = frontmatter::split(&old_text, &old_file.display).ok()?;
+            let new = frontmatter::split(&new_text, &file.display).ok()?;
             if old.front != new.front || old.body_line != new.body_line {
                 return None;
             }
@@ -65,7 +66,7 @@ impl Engine {
         }
         // The model is patched from here on: not the last good one.
         self.model_good = false;
-        for (_, target, file) in files {
+        for (_, target, mut file) in files {
             let (old_file, body_line, title_from_body, this) = match target {
                 Target::Page(p) => {
                     let pg = &st.site.pages[p];
@@ -94,6 +95,8 @@ impl Engine {
             if let Target::Page(p) = target {
                 linked.push((p, links::link_targets(&st.site, p)));
             }
+            // Serve keeps every text deflated (see `Held`).
+            file.text.deflate();
             match target {
                 Target::Page(p) => {
                     let page = &mut st.site.pages[p];
@@ -288,6 +291,7 @@ impl Engine {
                     .collect()
             };
             let counted_before = counted(&st.site);
+            page.file.text.deflate();
             st.site.pages[p] = page;
             if let Some(s) = stamp {
                 st.stamps.insert(rel.clone(), s);
@@ -545,7 +549,7 @@ fn render_noted(
     out: &mut Outcome,
 ) -> crate::model::Rendered {
     let (mut rendered, messages) = shortcodes::render_body(site, resolver, doc);
-    // Serve keeps every body between renders (see `Bodies`).
+    // Serve keeps every body between renders (see `Held`).
     rendered.html.deflate();
     out.warnings
         .extend(messages.iter().filter(|d| !d.is_error()).cloned());

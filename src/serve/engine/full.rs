@@ -148,7 +148,7 @@ impl Engine {
         }
         self.theme_name = config.theme.clone();
         let theme_path = theme_dir(&self.root, &config.theme);
-        let known = |rel: &str, stamp: Stamp| -> Option<Arc<str>> {
+        let known = |rel: &str, stamp: Stamp| -> Option<crate::model::Text> {
             let prev = prev?;
             if saved.contains(rel) || prev.stamps.get(rel) != Some(&stamp) {
                 return None;
@@ -171,7 +171,7 @@ impl Engine {
             loaded,
             ParseOptions {
                 drafts: self.opts.drafts,
-                bodies: Bodies::Deflated,
+                held: Held::Deflated,
                 ..ParseOptions::default()
             },
             &mut parse_diags,

@@ -41,7 +41,7 @@ use crate::frontmatter;
 use crate::links::{self, Resolver};
 use crate::markdown;
 use crate::model::{Asset, PageId, SectionId, Site, SortBy, Target};
-use crate::parse::{self, Bodies, ParseOptions};
+use crate::parse::{self, Held, ParseOptions};
 use crate::render::{
     load_theme, same_related_inputs, theme_dir, Job, Renderer, SummaryPool, Theme, RELATED_TERM_CAP,
 };
