@@ -234,7 +234,7 @@ impl PageBodies {
 
 /// A rendered body's HTML: plain while a build works with it; deflated
 /// where `serve` keeps every body between renders (about 8 KB a page at
-/// 100,000 pages, a fifth of that deflated).
+/// 100,000 pages, under a third of that deflated).
 ///
 /// Equal HTML held the same way hashes the same (deflating is
 /// deterministic), so `serve` hashes bodies without inflating them.
