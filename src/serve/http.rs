@@ -143,6 +143,9 @@ pub struct Shared {
     shutdown: watch::Receiver<bool>,
     /// Requested output paths not rendered yet (see [`Shared::want`]).
     wanted: Mutex<Wanted>,
+    /// Counts publishes and settlings: a waiting request wakes on each
+    /// (see [`Shared::wait_for`]) instead of polling.
+    published: watch::Sender<u64>,
 }
 
 /// Requests waiting for the engine's queue.
@@ -175,6 +178,7 @@ impl Shared {
             instance: format!("{:x}{:x}", nanos as u64, std::process::id()),
             shutdown,
             wanted: Mutex::new(Wanted::default()),
+            published: watch::channel(0).0,
         })
     }
 
@@ -187,6 +191,7 @@ impl Shared {
 
     pub(crate) fn replace(&self, snap: Snapshot) {
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snap);
+        self.published.send_modify(|n| *n += 1);
     }
 
     /// Sends one SSE frame to every connected browser.
@@ -245,17 +250,20 @@ impl Shared {
     /// `pending` says no queued output will make, stop waiting. With
     /// nothing queued any more, everything is settled.
     pub(crate) fn settle(&self, pending: impl Fn(&str) -> bool, queue_empty: bool) {
-        let mut w = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
-        if queue_empty {
-            w.paths.clear();
-            w.settled.clear();
-            return;
+        {
+            let mut w = self.wanted.lock().unwrap_or_else(|e| e.into_inner());
+            if queue_empty {
+                w.paths.clear();
+                w.settled.clear();
+            } else {
+                let done: Vec<String> = w.paths.iter().filter(|p| !pending(p)).cloned().collect();
+                for p in done {
+                    w.paths.remove(&p);
+                    w.settled.insert(p);
+                }
+            }
         }
-        let done: Vec<String> = w.paths.iter().filter(|p| !pending(p)).cloned().collect();
-        for p in done {
-            w.paths.remove(&p);
-            w.settled.insert(p);
-        }
+        self.published.send_modify(|n| *n += 1);
     }
 
     fn is_settled(&self, path: &str) -> bool {
@@ -282,18 +290,19 @@ impl Shared {
         if snap.queued == 0 || present(&snap) {
             return snap;
         }
+        // Subscribed before asking: a publish from now on is not missed.
+        let mut published = self.published.subscribe();
         for k in &keys {
             self.want(k);
         }
         let deadline = tokio::time::Instant::now() + WANT_WAIT;
-        let mut snap = snap;
-        while snap.queued > 0
-            && !present(&snap)
-            && !keys.iter().all(|k| self.is_settled(k))
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            snap = self.snapshot();
+        let mut snap = self.snapshot();
+        while snap.queued > 0 && !present(&snap) && !keys.iter().all(|k| self.is_settled(k)) {
+            match tokio::time::timeout_at(deadline, published.changed()).await {
+                Ok(Ok(())) => snap = self.snapshot(),
+                // The deadline passed, or the server is going away.
+                _ => return self.snapshot(),
+            }
         }
         snap
     }
