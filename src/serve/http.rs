@@ -300,7 +300,8 @@ impl Shared {
         while snap.queued > 0 && !present(&snap) && !keys.iter().all(|k| self.is_settled(k)) {
             match tokio::time::timeout_at(deadline, published.changed()).await {
                 Ok(Ok(())) => snap = self.snapshot(),
-                // The deadline passed, or the server is going away.
+                // The deadline passed (`changed` errs only once the sender
+                // is dropped, and `Shared` owns it).
                 _ => return self.snapshot(),
             }
         }
