@@ -36,7 +36,7 @@ pub(super) struct Cards {
     /// The theme's fragments: template and key.
     kinds: Vec<(&'static str, &'static str)>,
     /// Per kind, per page.
-    cells: Vec<Vec<OnceLock<Result<String, Diagnostic>>>>,
+    cells: Vec<Slots<OnceLock<Result<String, Diagnostic>>>>,
 }
 
 impl Cards {
@@ -47,10 +47,7 @@ impl Cards {
             .filter(|(t, _)| theme.sources.contains_key(*t))
             .copied()
             .collect();
-        let cells = kinds
-            .iter()
-            .map(|_| (0..pages).map(|_| OnceLock::new()).collect())
-            .collect();
+        let cells = kinds.iter().map(|_| Slots::new(pages)).collect();
         (!kinds.is_empty()).then_some(Cards { kinds, cells })
     }
 }
@@ -92,13 +89,46 @@ pub(crate) struct Workspace {
 /// The page summaries to lend, one slot per page id, shared by a
 /// renderer's workspaces; a slot is `Null` while its summary is lent out
 /// or before it is first made.
-pub(super) type Pool = std::sync::Arc<[std::sync::Mutex<Value>]>;
+pub(super) type Pool = std::sync::Arc<Slots<std::sync::Mutex<Value>>>;
 
 /// An empty pool for `pages` page summaries.
 pub(super) fn pool(pages: usize) -> Pool {
-    (0..pages)
-        .map(|_| std::sync::Mutex::new(Value::Null))
-        .collect()
+    std::sync::Arc::new(Slots::new(pages))
+}
+
+/// Pages per chunk of [`Slots`].
+const CHUNK: usize = 256;
+
+/// One value per page id, made a chunk at a time when first reached.
+/// `serve` makes renderers for every save and reaches a few pages with
+/// each; allocating and dropping every slot at once took most of a save's
+/// time at 100,000 pages (two card kinds and the pool: 300,000 slots).
+pub(super) struct Slots<T> {
+    chunks: Box<[OnceLock<Box<[T]>>]>,
+    len: usize,
+}
+
+impl<T: Default> Slots<T> {
+    pub(super) fn new(len: usize) -> Self {
+        Slots {
+            chunks: (0..len.div_ceil(CHUNK)).map(|_| OnceLock::new()).collect(),
+            len,
+        }
+    }
+
+    /// The slot of `id`, or `None` past the end.
+    pub(super) fn get(&self, id: usize) -> Option<&T> {
+        if id >= self.len {
+            return None;
+        }
+        let start = id - id % CHUNK;
+        let chunk = self.chunks[id / CHUNK].get_or_init(|| {
+            (start..self.len.min(start + CHUNK))
+                .map(|_| T::default())
+                .collect()
+        });
+        chunk.get(id % CHUNK)
+    }
 }
 
 impl Workspace {
@@ -292,5 +322,35 @@ impl Locals {
             map,
             loans: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn slots_reach_every_id_once_and_nothing_past_the_end() {
+        let len = 2 * CHUNK + 3;
+        let slots: Slots<Mutex<usize>> = Slots::new(len);
+        for id in (0..len).rev() {
+            *slots.get(id).expect("in range").lock().unwrap() = id + 1;
+        }
+        for id in 0..len {
+            assert_eq!(*slots.get(id).expect("in range").lock().unwrap(), id + 1);
+        }
+        assert!(slots.get(len).is_none());
+        assert!(Slots::<Mutex<usize>>::new(0).get(0).is_none());
+    }
+
+    #[test]
+    fn slots_make_only_the_chunks_reached() {
+        let slots: Slots<Mutex<u8>> = Slots::new(10 * CHUNK);
+        slots.get(5 * CHUNK + 1);
+        let made: Vec<usize> = (0..slots.chunks.len())
+            .filter(|&c| slots.chunks[c].get().is_some())
+            .collect();
+        assert_eq!(made, vec![5]);
     }
 }
