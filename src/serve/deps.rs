@@ -765,9 +765,9 @@ impl Prints {
         }
         let mut redo: BTreeSet<usize> = lists.iter().copied().collect();
         // Neighbours move only within the sections whose order may differ
-        // (and the edited pages' own): not every page's is compared.
-        let mut orders: BTreeSet<usize> = t.orders.iter().copied().collect();
-        orders.extend(edited_pages.iter().map(|&p| site.pages[p].section));
+        // (a front-matter edit names its pages' sections; a body edit moves
+        // no page): not every page's is compared.
+        let orders: BTreeSet<usize> = t.orders.iter().copied().collect();
         let mut near_of: HashMap<usize, Neighbours> = HashMap::new();
         if t.relinked {
             near_of.extend(neighbours_of(site, m).into_iter().enumerate());
