@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::yaml::{Mapping, Value};
 use chrono::NaiveDate;
@@ -508,6 +508,10 @@ pub struct Site {
     /// Shortcode templates and the Markdown files that are only included
     /// (`_includes/` folders), for the Markdown stage.
     pub shortcodes: Arc<crate::shortcodes::Library>,
+    /// The newest page or section date, found on first use: every renderer
+    /// asks (serve makes several per save, and at 100,000 pages the scan
+    /// was a tenth of a save's time). See [`Site::dates_changed`].
+    pub(crate) newest: OnceLock<Option<chrono::NaiveDate>>,
 }
 
 /// Last-change dates of the source files, keyed by path relative to
@@ -527,6 +531,21 @@ impl Site {
         if let Some(date) = crate::clock::source_date() {
             return Some(date);
         }
+        let newest = *self.newest.get_or_init(|| self.scan_newest());
+        debug_assert_eq!(
+            newest,
+            self.scan_newest(),
+            "a date changed in place without Site::dates_changed"
+        );
+        newest
+    }
+
+    /// To call after changing a page's or section's date in place.
+    pub(crate) fn dates_changed(&mut self) {
+        self.newest = OnceLock::new();
+    }
+
+    fn scan_newest(&self) -> Option<chrono::NaiveDate> {
         let pages = self.pages.iter().map(|p| &p.meta);
         let sections = self.sections.iter().map(|s| &s.meta);
         pages

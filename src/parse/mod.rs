@@ -252,6 +252,7 @@ pub(crate) fn parse_reusing(
         changes,
         dialect: loaded.dialect,
         shortcodes: Arc::new(library),
+        newest: Default::default(),
     };
     if !opts.tree_only {
         markdown(&mut site, diags, prev, opts.held);

@@ -293,6 +293,7 @@ impl Engine {
             let counted_before = counted(&st.site);
             page.file.text.deflate();
             st.site.pages[p] = page;
+            st.site.dates_changed();
             if let Some(s) = stamp {
                 st.stamps.insert(rel.clone(), s);
             }
