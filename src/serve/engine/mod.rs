@@ -43,7 +43,7 @@ use crate::markdown;
 use crate::model::{Asset, PageId, SectionId, Site, SortBy, Target};
 use crate::parse::{self, Held, ParseOptions};
 use crate::render::{
-    load_theme, same_related_inputs, theme_dir, Job, Renderer, SummaryPool, Theme, RELATED_TERM_CAP,
+    load_theme, same_related_inputs, theme_dir, Job, Renderer, SharedCards, Theme, RELATED_TERM_CAP,
 };
 use crate::shortcodes;
 use crate::site::BuildOptions;
@@ -235,9 +235,9 @@ pub struct Engine {
     /// The first build's outputs are still being rendered: one rendered
     /// for the first time is no change a browser must reload for.
     first_build: bool,
-    /// Page summaries the first build's renders share while the model
-    /// stays as it is; dropped on every change and once the queue is empty.
-    lent: Option<SummaryPool>,
+    /// List cards the first build's renders share while the model stays
+    /// as it is; dropped on every change and once the queue is empty.
+    lent: Option<SharedCards>,
 }
 
 /// One item's files (path, packed bytes, document) and what rendering it read.
@@ -509,7 +509,7 @@ impl Engine {
     /// Applies one debounced batch of changes; returns what changed now.
     /// Work that can wait is queued for [`Engine::step`].
     pub fn apply(&mut self, batch: &Batch, open: &[String]) -> Outcome {
-        // Whatever changes, the summaries made for the old model go.
+        // Whatever changes, the cards made for the old model go.
         self.discard_lent();
         let start = Instant::now();
         let mut out = self.apply_inner(batch, open);
@@ -603,11 +603,11 @@ impl Engine {
         out
     }
 
-    /// Drops the shared summaries, on a thread of their own: freeing
-    /// thousands of JSON trees took 30 ms of a 10,000-page site's edit.
+    /// Drops the shared cards, on a thread of their own: freeing a
+    /// string per page is no work for a save to wait on.
     fn discard_lent(&mut self) {
-        if let Some(pool) = self.lent.take() {
-            free_in_background(pool);
+        if let Some(cards) = self.lent.take() {
+            free_in_background(cards);
         }
     }
 
@@ -764,19 +764,17 @@ impl Engine {
         if items.is_empty() {
             return Ok(());
         }
-        // The first build's steps share their summaries (each would make
-        // most of them again); later renders are a handful of outputs, and
-        // dropping a shared pool on the next save cost the save 5–30 ms.
-        let own;
-        let pool = if self.first_build {
-            &*self
+        // The first build's steps share their cards (each would render
+        // most of them again); a later render is a handful of outputs and
+        // makes what it lends itself.
+        let r = if self.first_build {
+            let cards = self
                 .lent
-                .get_or_insert_with(|| SummaryPool::new(st.site.pages.len()))
+                .get_or_insert_with(|| SharedCards::new(&st.theme, st.site.pages.len()));
+            Renderer::sharing(&st.site, &st.theme, cards)
         } else {
-            own = SummaryPool::new(st.site.pages.len());
-            &own
+            Renderer::once(&st.site, &st.theme, None)
         };
-        let r = Renderer::sharing(&st.site, &st.theme, pool);
         let results: Vec<Rendered> = items
             .par_iter()
             .filter_map(|&item| {
